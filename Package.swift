@@ -1,0 +1,115 @@
+// swift-tools-version:6.0
+// sslm — a certificate manager (plan/apply reconciler), successor of ssl-mgr.
+//
+// Dependency direction (DESIGN.md): sslm → SSLMCLI → SSLMApply → {SSLMACME, SSLMDNS, SSLMDeploy, SSLMPKI}
+// → SSLMPlan → {SSLMObserve, SSLMConfig} → SSLMCore. SSLMPlan is pure: it imports only SSLMCore and
+// SSLMConfig (value types); `DependencyDirectionTests` enforces this.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "sslm",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sslm", targets: ["sslm"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // System libraries.
+        .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // Shared value types: no I/O.
+        .target(
+            name: "SSLMCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
+        // TOML → Config + [Diagnostic].
+        .target(
+            name: "SSLMConfig",
+            dependencies: ["SSLMCore", "TOMLKit"],
+            swiftSettings: swiftSettings),
+        // Disk (and DNS facts given by the caller) → Observation.
+        .target(
+            name: "SSLMObserve",
+            dependencies: ["SSLMCore", "SSLMConfig", "SSLMPKI"],
+            swiftSettings: swiftSettings),
+        // PURE planner.
+        .target(
+            name: "SSLMPlan",
+            dependencies: ["SSLMCore", "SSLMConfig"],
+            swiftSettings: swiftSettings),
+        // Cryptography: keys, CSRs, local signing, chains, TLSA, DH.
+        .target(
+            name: "SSLMPKI",
+            dependencies: [
+                "SSLMCore", "COpenSSL",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "SSLMACME",
+            dependencies: ["SSLMCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "SSLMDNS",
+            dependencies: ["SSLMCore", "CLDNS", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "SSLMDeploy",
+            dependencies: ["SSLMCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "SSLMApply",
+            dependencies: [
+                "SSLMCore", "SSLMConfig", "SSLMObserve", "SSLMPlan", "SSLMPKI", "SSLMACME", "SSLMDNS", "SSLMDeploy",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "SSLMCLI",
+            dependencies: [
+                "SSLMCore", "SSLMConfig", "SSLMObserve", "SSLMPlan", "SSLMApply", "SSLMPKI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "sslm",
+            dependencies: ["SSLMCLI"],
+            swiftSettings: swiftSettings),
+
+        // Benchmarks: figures printed, never asserted (bench/README.md).
+        .executableTarget(
+            name: "sslm-bench",
+            dependencies: ["SSLMPKI", "SSLMCore", "SSLMConfig"],
+            path: "bench/sslm-bench",
+            swiftSettings: swiftSettings),
+
+        // Tests (swift-testing).
+        .testTarget(
+            name: "SSLMConfigTests",
+            dependencies: ["SSLMConfig", "SSLMCore"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SSLMPKITests",
+            dependencies: ["SSLMPKI", "SSLMCore"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SSLMCLITests",
+            dependencies: ["SSLMCLI", "SSLMConfig", "SSLMCore"],
+            swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,4 @@
+import SSLMCore
+
+/// Executes plans: locked, journaled, idempotent. Implemented by the apply issue.
+public enum Executor {}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import SSLMConfig
+import SSLMCore
+
+/// Options every command that works on a topdir accepts.
+public struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The directory that contains conf.d/ (default: $SSL_MGR_TOPDIR, then ./, then /etc/ssl-mgr/, the first with a conf.d).",
+        valueName: "dir"))
+    public var topdir: String?
+
+    @Flag(name: [.customShort("v"), .customLong("verbose"), .customLong("verb")],
+          help: "Print more detail (also set by [globals] verb = true).")
+    public var verbose = false
+
+    public init() {}
+
+    /// The topdir this run works on.
+    func resolveTopdir() throws -> String {
+        do {
+            return try TopdirResolver(explicit: topdir).resolve()
+        } catch {
+            throw CLIError(error.message)
+        }
+    }
+}
+
+/// An error already explained to the user: printed as one line, exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+/// Writes to standard error.
+enum Console {
+    static func error(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    static func out(_ line: String) {
+        print(line)
+    }
+}
+
+/// Loads the configuration for a command, printing diagnostics to standard error.
+enum ConfigSession {
+    /// The loaded config, or throws after printing every diagnostic.
+    static func load(_ options: GlobalOptions, extraTargets: [ServiceAddress] = []) throws -> Config {
+        let topdir = try options.resolveTopdir()
+        let result = ConfigLoader.load(topdir: topdir, extraTargets: extraTargets)
+        for diagnostic in result.diagnostics { Console.error(diagnostic.description) }
+        guard let config = result.config else {
+            throw CLIError("the configuration in \(topdir)/conf.d has \(result.diagnostics.errors.count) error(s); nothing was done")
+        }
+        return config
+    }
+}

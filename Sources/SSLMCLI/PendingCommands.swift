@@ -1,0 +1,96 @@
+import ArgumentParser
+import SSLMCore
+
+/// Options that change what is planned; shared by `plan` and `apply`.
+struct PlanningOptions: ParsableArguments {
+    @Argument(help: ArgumentHelp(
+        "Targets in ssl-mgr's syntax: group:svc1,svc2 or group:ALL (default: every active group).",
+        valueName: "group:services"))
+    var targets: [String] = []
+
+    @Option(help: "Which work to plan: renew (new next certificates), roll (next becomes curr), or all.")
+    var phase: String = "all"
+
+    @Flag(help: "Renew (or roll) even when not due.")
+    var force = false
+
+    @Flag(name: .customLong("reuse-key"), help: "Renew with the current private key (TLSA 3 1 1 records stay valid).")
+    var reuseKey = false
+
+    @Flag(help: "Use the ACME CA's staging directory, a separate account and production directory.")
+    var test = false
+
+    @Option(name: .customLong("min-roll-mins"), help: "Minimum age of next, in minutes, before a roll (default: min_roll_mins).")
+    var minRollMinutes: Int?
+
+    @Option(help: ArgumentHelp("For tests and simulations: plan as if it were this time (RFC 3339). Also SSLM_NOW.",
+                               valueName: "time"))
+    var now: String?
+}
+
+/// Reports a command whose issue has not landed yet.
+private func notImplemented(_ command: String) -> CLIError {
+    CLIError("sslm \(command): not implemented yet")
+}
+
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show what apply would change, with a reason for every action. Changes nothing.",
+        discussion: "Exit status with --detailed-exitcode: 0 nothing to do, 1 error, 2 changes present.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var planning: PlanningOptions
+    @Option(name: .shortAndLong, help: "Also write the plan (JSON) to this file, for `sslm apply FILE`.")
+    var output: String?
+    @Flag(help: "Print the plan as JSON.") var json = false
+    @Flag(name: .customLong("detailed-exitcode"), help: "Exit 2 when the plan has changes.") var detailedExitcode = false
+    func run() async throws { throw notImplemented("plan") }
+}
+
+struct ApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Plan and apply (the cron entry point), or apply a saved plan FILE.",
+        discussion: "A saved plan is refused with exit status 3 when the state changed since it was made.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var planning: PlanningOptions
+    func run() async throws { throw notImplemented("apply") }
+}
+
+struct ShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Render a saved plan.")
+    @Argument(help: "A plan file written by `sslm plan -o FILE`.") var file: String
+    @Flag(help: "Print the plan as JSON.") var json = false
+    func run() async throws { throw notImplemented("show") }
+}
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Every managed certificate: curr and next, expiry, renewal time, key, issuer.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Targets: group:svc1,svc2 or group:ALL.") var targets: [String] = []
+    @Flag(help: "Print JSON.") var json = false
+    @Option(help: "For tests and simulations: the time to report against (RFC 3339). Also SSLM_NOW.") var now: String?
+    func run() async throws { throw notImplemented("status") }
+}
+
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Live checks: served certificates against published TLSA records and against curr.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Targets: group:svc1,svc2 or group:ALL.") var targets: [String] = []
+    @Flag(help: "Print JSON.") var json = false
+    func run() async throws { throw notImplemented("check") }
+}
+
+struct RevokeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revoke", abstract: "Revoke a service's certificate at its ACME CA.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "group:service") var target: String
+    @Option(help: "RFC 5280 reason: unspecified, keyCompromise, superseded, cessationOfOperation.")
+    var reason: String = "unspecified"
+    func run() async throws { throw notImplemented("revoke") }
+}

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+/// The ssl-mgr side tools (sslm-info, sslm-verify, sslm-tlsa-hash, sslm-dhparm) as subcommands.
+enum ToolCommands {
+    static let all: [any ParsableCommand.Type] = []
+}

@@ -1,0 +1,80 @@
+import Foundation
+import SSLMCore
+
+/// Reads config files as text and parses TOML, turning every failure into a diagnostic.
+struct ConfigFiles {
+    let topdir: String
+    let sink: DiagnosticSink
+    /// (display path, content) of every file read, for the config digest.
+    private(set) var read: [(String, Data)] = []
+
+    init(topdir: String, sink: DiagnosticSink) {
+        self.topdir = topdir
+        self.sink = sink
+    }
+
+    func absolute(_ display: String) -> String { topdir + "/" + display }
+
+    func exists(_ display: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: absolute(display), isDirectory: &isDirectory)
+            && !isDirectory.boolValue
+    }
+
+    func isDirectory(_ display: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: absolute(display), isDirectory: &isDirectory)
+            && isDirectory.boolValue
+    }
+
+    /// Loads and parses `display` (a path relative to the topdir). Nil (with an error) when unreadable,
+    /// not UTF-8, or not TOML.
+    mutating func document(_ display: String) -> [String: TOMLNode]? {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: absolute(display)))
+        } catch {
+            sink.error(display, nil, nil, "cannot read the file: \(Self.reason(error))")
+            return nil
+        }
+        read.append((display, data))
+        guard let text = String(data: data, encoding: .utf8) else {
+            sink.error(display, nil, nil, "the file is not valid UTF-8 text")
+            return nil
+        }
+        do {
+            return try TOMLNode.parse(text)
+        } catch {
+            sink.error(display, nil, nil, error.description)
+            return nil
+        }
+    }
+
+    /// sha256 over the paths and contents read, in path order.
+    var digest: String {
+        var hasher = Data()
+        for (path, content) in read.sorted(by: { $0.0 < $1.0 }) {
+            hasher.append(contentsOf: Array(path.utf8))
+            hasher.append(0)
+            hasher.append(contentsOf: Array(String(content.count).utf8))
+            hasher.append(0)
+            hasher.append(content)
+        }
+        return ContentDigest.labelled(hasher)
+    }
+
+    static func reason(_ error: any Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if ns.domain == NSCocoaErrorDomain {
+            switch ns.code {
+            case NSFileReadNoSuchFileError: return "no such file"
+            case NSFileReadNoPermissionError: return "permission denied"
+            default: break
+            }
+        }
+        return ns.localizedDescription
+    }
+}

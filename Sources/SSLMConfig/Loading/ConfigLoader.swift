@@ -1,0 +1,118 @@
+import Foundation
+import SSLMCore
+
+/// The outcome of loading a topdir's configuration: a `Config` when there were no errors, and every
+/// diagnostic (errors and warnings) of the load, in the order found.
+public struct ConfigLoadResult: Sendable {
+    public var config: Config?
+    public var diagnostics: [Diagnostic]
+}
+
+/// Loads and validates `conf.d/` of a topdir.
+///
+/// Reads `ssl-mgr.conf`, `ca-info.conf`, the service files of every `[[groups]]` entry and the service
+/// files of the local CAs, then checks what spans files (signing CAs exist, signers have `[CA]`, what
+/// dns-01, http-01 and DANE need is configured). Never traps on any input; reports all problems at once.
+/// Reads files only; writes nothing.
+public enum ConfigLoader {
+    /// Loads the configuration of `topdir` (the directory that contains `conf.d`).
+    /// - Parameter extraGroups: groups named on the command line that need not be in `[[groups]]`
+    ///   (ssl-mgr allows them); their listed services are loaded too.
+    public static func load(topdir: String, extraTargets: [ServiceAddress] = []) -> ConfigLoadResult {
+        let sink = DiagnosticSink()
+        let paths = PathResolver(topdir: topdir)
+        var files = ConfigFiles(topdir: topdir, sink: sink)
+
+        guard files.isDirectory("conf.d") else {
+            sink.error("conf.d", nil, nil, "not a directory in \(topdir)")
+            return ConfigLoadResult(config: nil, diagnostics: sink.diagnostics)
+        }
+        var main = MainConfig(globals: Globals(prodCertDir: "", logDir: "", dnsExtraNameservers: []),
+                              renewInfo: .builtin)
+        if files.exists(MainConfigParser.file) {
+            if let document = files.document(MainConfigParser.file) {
+                main = MainConfigParser(sink: sink, paths: paths).parse(document)
+            }
+        } else {
+            sink.error(MainConfigParser.file, nil, nil, "missing (every topdir needs conf.d/ssl-mgr.conf)")
+        }
+        var authorities: [String: CertificateAuthority] = [:]
+        if files.exists(CAInfoParser.file), let document = files.document(CAInfoParser.file) {
+            authorities = CAInfoParser(sink: sink, paths: paths).parse(document)
+        }
+
+        // Groups: expand discovery, then load every service file.
+        let serviceParser = ServiceParser(sink: sink, globalRenewInfo: main.renewInfo)
+        var groups: [GroupConfig] = []
+        var services: [ServiceAddress: ParsedService] = [:]
+        var missing: Set<ServiceAddress> = []
+        func loadService(_ address: ServiceAddress, requiredBy: String, table: String?, key: String?) {
+            if services[address] != nil || missing.contains(address) { return }
+            let display = "conf.d/\(address.group)/\(address.service)"
+            guard files.exists(display) else {
+                missing.insert(address)
+                sink.error(requiredBy, table, key, "\(display) does not exist")
+                return
+            }
+            guard let document = files.document(display) else {
+                missing.insert(address)
+                return
+            }
+            if let parsed = serviceParser.parse(document, address: address) {
+                services[address] = parsed
+            } else {
+                missing.insert(address)
+            }
+        }
+        var entries = main.groups
+        for target in extraTargets where !entries.contains(where: { $0.domain == target.group }) {
+            entries.append(.init(domain: target.group, services: [], active: false, table: "command line"))
+        }
+        for entry in entries {
+            let directory = "conf.d/\(entry.domain)"
+            guard files.isDirectory(directory) else {
+                if entry.active || entry.table == "command line" {
+                    sink.error(MainConfigParser.file, entry.table, "domain", "the group directory \(directory) does not exist")
+                } else {
+                    sink.warning(MainConfigParser.file, entry.table, "domain",
+                                 "the group directory \(directory) does not exist (group is not active)")
+                }
+                continue
+            }
+            var names: [String]
+            if let listed = entry.services {
+                names = listed
+            } else {
+                names = ServiceDiscovery.services(inGroupDirectory: files.absolute(directory))
+                if names.isEmpty {
+                    sink.warning(MainConfigParser.file, entry.table, "services",
+                                 "'*' found no service files in \(directory)")
+                }
+            }
+            for target in extraTargets where target.group == entry.domain && !names.contains(target.service) {
+                names.append(target.service)
+            }
+            for name in names {
+                loadService(ServiceAddress(group: entry.domain, service: name),
+                            requiredBy: MainConfigParser.file, table: entry.table, key: "services")
+            }
+            groups.append(GroupConfig(domain: entry.domain, services: names, discovered: entry.services == nil,
+                                      active: entry.active))
+        }
+        // Local CAs need their own service files, whether or not group `ca` is listed.
+        for name in authorities.keys.sorted() {
+            guard let ca = authorities[name], ca.isLocal else { continue }
+            loadService(ca.localAddress, requiredBy: CAInfoParser.file, table: name, key: "ca_type")
+        }
+
+        CrossChecks(sink: sink, main: main, authorities: authorities, services: services, missing: missing).run()
+
+        let errors = sink.diagnostics.hasErrors
+        let config = errors ? nil : Config(
+            topdir: topdir, globals: main.globals, renewInfo: main.renewInfo, groups: groups,
+            dnsPrimaries: main.dnsPrimaries, dnsNameservers: main.dnsNameservers, dns: main.dns,
+            servers: main.servers, certificateAuthorities: authorities,
+            services: services.mapValues(\.config), digest: files.digest)
+        return ConfigLoadResult(config: config, diagnostics: sink.diagnostics)
+    }
+}

@@ -1,0 +1,579 @@
+import SSLMCore
+
+/// What `ssl-mgr.conf` holds, before the services are loaded.
+struct MainConfig {
+    var globals: Globals
+    var renewInfo: RenewInfo
+    var groups: [GroupEntry] = []
+    var dnsPrimaries: [DNSPrimary] = []
+    var dnsNameservers: [DNSNameserverSet] = []
+    var dns = DNSSettings()
+    var servers: [ServerSection] = []
+
+    /// A `[[groups]]` entry before discovery: `services == nil` means `'*'`/`'ALL'`.
+    struct GroupEntry {
+        var domain: String
+        var services: [String]?
+        var active: Bool
+        var table: String
+    }
+}
+
+/// Parses `conf.d/ssl-mgr.conf`.
+struct MainConfigParser {
+    static let file = "conf.d/ssl-mgr.conf"
+    let sink: DiagnosticSink
+    let paths: PathResolver
+
+    private static let globalKeys: Set<String> = [
+        "verb", "sslm_auth_hook", "prod_cert_dir", "logdir", "clean_keep", "min_roll_mins", "dns_check_delay",
+        "dns_xtra_ns", "post_copy_cmd", "preferred_acme_profile", "renew_expire_days", "renew_expire_days_spread",
+    ]
+    private static let serverKeys: Set<String> = [
+        "servers", "restart_cmd", "svc_depends", "depends", "server_dir", "skip_prod_copy", "restart_timeout",
+    ]
+
+    func parse(_ document: [String: TOMLNode]) -> MainConfig {
+        let file = Self.file
+        // Globals: the [globals] table, plus top-level scalars (ssl-mgr flattens both into one namespace).
+        var globalValues: [String: TOMLNode] = [:]
+        if let node = document["globals"] {
+            if case .table(let table) = node {
+                globalValues = table
+            } else {
+                sink.error(file, nil, "globals", "expected a table [globals], found \(node.typeName)")
+            }
+        }
+        for (key, node) in document {
+            switch node {
+            case .table: continue
+            case .array(let items) where !items.isEmpty && items.allSatisfy({ if case .table = $0 { true } else { false } }):
+                continue
+            default:
+                if ["groups", "dns_primary", "dns_nameservers"].contains(key) { continue }
+                if globalValues[key] != nil {
+                    sink.error(file, nil, key, "set both at the top level and in [globals]; keep one")
+                } else {
+                    globalValues[key] = node
+                }
+            }
+        }
+        var renewInfo = RenewInfo.builtin
+        var renewTargetsConfigured: Set<Double> = []
+        var renewRandomConfigured: Set<Double> = []
+        if let node = document["renew_info"] {
+            if case .table(let table) = node {
+                parseRenewInfo(table, into: &renewInfo, targets: &renewTargetsConfigured,
+                               random: &renewRandomConfigured)
+            } else {
+                sink.error(file, nil, "renew_info", "expected a table [renew_info], found \(node.typeName)")
+            }
+        }
+        let globals = parseGlobals(globalValues, renewInfo: &renewInfo, targetsConfigured: renewTargetsConfigured,
+                                   randomConfigured: renewRandomConfigured)
+        var config = MainConfig(globals: globals, renewInfo: renewInfo)
+        config.groups = parseGroups(document["groups"])
+        config.dnsPrimaries = parseDNSPrimaries(document["dns_primary"])
+        config.dnsNameservers = parseDNSNameservers(document["dns_nameservers"])
+
+        var extraServers: [ServerSection] = []
+        for key in document.keys.sorted() {
+            guard let node = document[key] else { continue }
+            switch key {
+            case "globals", "renew_info", "groups", "dns_primary", "dns_nameservers": continue
+            case "dns":
+                guard case .table(let table) = node else {
+                    sink.error(file, nil, "dns", "expected a table [dns], found \(node.typeName)")
+                    continue
+                }
+                config.dns = parseDNS(table)
+            default:
+                guard case .table(let table) = node else { continue }  // scalars were taken as globals
+                if ServerSection.standardNames.contains(key) {
+                    config.servers.append(parseServer(key, table))
+                } else if !table.isEmpty, table.keys.allSatisfy(Self.serverKeys.contains) {
+                    extraServers.append(parseServer(key, table))
+                } else {
+                    let hint = Self.tableHint(key)
+                    sink.warning(file, key, nil,
+                                 "unknown table (ignored)" + (hint.map { "; did you mean [\($0)]?" } ?? "")
+                                    + " — a server table may only use the keys "
+                                    + Self.serverKeys.sorted().joined(separator: ", "))
+                }
+            }
+        }
+        config.servers.sort {
+            (ServerSection.standardNames.firstIndex(of: $0.name) ?? 99) < (ServerSection.standardNames.firstIndex(of: $1.name) ?? 99)
+        }
+        config.servers += extraServers
+        return config
+    }
+
+    private static func tableHint(_ key: String) -> String? {
+        let known = ["globals", "renew_info", "dns", "smtp", "imap", "web", "other"]
+        return known.first { $0.lowercased() == key.lowercased() || $0.replacingOccurrences(of: "_", with: "") == key.lowercased() }
+    }
+
+    // MARK: [globals]
+
+    private func parseGlobals(_ values: [String: TOMLNode], renewInfo: inout RenewInfo,
+                              targetsConfigured: Set<Double>, randomConfigured: Set<Double>) -> Globals {
+        let r = TableReader(file: Self.file, table: "globals", values: values, sink: sink)
+        var globals = Globals(prodCertDir: paths.resolve(Globals.defaultProdCertDir),
+                              logDir: paths.resolve(Globals.defaultLogDir),
+                              dnsExtraNameservers: Globals.defaultExtraNameservers.map { NameserverAddress(host: $0) })
+        if let verbose = r.bool("verb") { globals.verbose = verbose }
+        r.accept("sslm_auth_hook")  // ssl-mgr's certbot hook: sslm speaks ACME itself.
+        if let dir = r.string("prod_cert_dir") {
+            if dir.isEmpty {
+                r.error("prod_cert_dir", "must not be empty (expected a directory such as /etc/ssl-mgr/prod-certs)")
+            } else {
+                globals.prodCertDir = paths.resolve(dir)
+            }
+        }
+        if let dir = r.string("logdir") {
+            if dir.isEmpty { r.error("logdir", "must not be empty") } else { globals.logDir = paths.resolve(dir) }
+        }
+        if let keep = r.int("clean_keep") {
+            if keep < 1 {
+                r.warning("clean_keep", "\(keep) is below 1; using 1")
+                globals.cleanKeep = 1
+            } else {
+                globals.cleanKeep = keep
+            }
+        }
+        if let minutes = r.int("min_roll_mins") {
+            if minutes < 0 { r.error("min_roll_mins", "expected 0 or more minutes, found \(minutes)") }
+            else { globals.minRollMinutes = minutes }
+        }
+        if let delay = r.int("dns_check_delay") { globals.dnsCheckDelaySeconds = max(0, delay) }
+        if let list = r.stringList("dns_xtra_ns") {
+            var servers: [NameserverAddress] = []
+            for (index, entry) in list.enumerated() {
+                switch NameserverAddress.parse(entry) {
+                case .success(let address): servers.append(address)
+                case .failure(let error): r.error("dns_xtra_ns", "item \(index + 1): \(error)")
+                }
+            }
+            globals.dnsExtraNameservers = servers
+        }
+        if let node = r.node("post_copy_cmd") {
+            globals.postCopyCommands = parsePostCopy(node, r)
+        }
+        if r.node("preferred_acme_profile") != nil {
+            r.warning("preferred_acme_profile",
+                      "not used (it never was in ssl-mgr either); set ca_preferred_acme_profile per CA in conf.d/ca-info.conf")
+        }
+        if let days = r.number("renew_expire_days") {
+            if targetsConfigured.contains(where: { abs($0 - 90) <= 0.1 }) {
+                r.warning("renew_expire_days", "deprecated and overridden by [renew_info] target_90; remove it")
+            } else {
+                renewInfo.setTarget(lifetimeDays: 90, days: days)
+                r.warning("renew_expire_days", "deprecated; applied as [renew_info] target_90 = \(days)")
+            }
+        }
+        if let spread = r.number("renew_expire_days_spread") {
+            if randomConfigured.contains(where: { abs($0 - 90) <= 0.1 }) {
+                r.warning("renew_expire_days_spread", "deprecated and overridden by [renew_info] rand_adj_90; remove it")
+            } else {
+                renewInfo.setRandom(lifetimeDays: 90, days: abs(spread))
+                r.warning("renew_expire_days_spread", "deprecated; applied as [renew_info] rand_adj_90 = \(abs(spread))")
+            }
+        }
+        r.reportUnknownKeys(hints: ["verbose": "verb", "clean-keep": "clean_keep", "min_roll_minutes": "min_roll_mins",
+                                    "prod_certs_dir": "prod_cert_dir", "log_dir": "logdir"])
+        return globals
+    }
+
+    private func parsePostCopy(_ node: TOMLNode, _ r: TableReader) -> [PostCopyCommand] {
+        guard case .array(let items) = node else {
+            r.error("post_copy_cmd", "expected an array of [host, command] pairs, found \(node.typeName) \(node.shown)")
+            return []
+        }
+        var result: [PostCopyCommand] = []
+        for (index, item) in items.enumerated() {
+            guard case .array(let pair) = item, pair.count == 2, case .string(let host) = pair[0],
+                  case .string(let command) = pair[1]
+            else {
+                r.error("post_copy_cmd", "item \(index + 1): expected [host, command] (two strings), found \(item.shown)")
+                continue
+            }
+            if let problem = CommandText.hostProblem(host) {
+                r.error("post_copy_cmd", "item \(index + 1): host \(problem)")
+                continue
+            }
+            guard command.hasPrefix("/") else {
+                r.error("post_copy_cmd", "item \(index + 1): command \"\(SafeText.clip(command))\" must be an absolute path")
+                continue
+            }
+            result.append(PostCopyCommand(host: host, command: command))
+        }
+        return result
+    }
+
+    // MARK: [renew_info]
+
+    private func parseRenewInfo(_ values: [String: TOMLNode], into info: inout RenewInfo, targets: inout Set<Double>,
+                                random: inout Set<Double>) {
+        let r = TableReader(file: Self.file, table: "renew_info", values: values, sink: sink)
+        for key in values.keys.sorted() {
+            var name = key
+            var isAlias = false
+            if name.hasPrefix("renew_target_") {
+                name = "target_" + name.dropFirst("renew_target_".count)
+                isAlias = true
+            }
+            let lifetimeText: Substring
+            let isTarget: Bool
+            if name.hasPrefix("target_") {
+                lifetimeText = name.dropFirst("target_".count)
+                isTarget = true
+            } else if name.hasPrefix("rand_adj_") {
+                lifetimeText = name.dropFirst("rand_adj_".count)
+                isTarget = false
+            } else {
+                continue  // reported as unknown below
+            }
+            guard let lifetime = Double(lifetimeText), lifetime.isFinite, lifetime >= 0 else {
+                _ = r.node(key)
+                r.error(key, "the part after the prefix must be a lifetime in days (e.g. target_90), found \"\(SafeText.clip(String(lifetimeText)))\"")
+                continue
+            }
+            guard let days = r.number(key) else { continue }
+            if days < 0 {
+                r.error(key, "expected 0 or more days, found \(days)")
+                continue
+            }
+            if isAlias { r.warning(key, "ssl-mgr's example spelling; read as \(name) (ssl-mgr ignored it)") }
+            if isTarget {
+                info.setTarget(lifetimeDays: lifetime, days: days)
+                targets.insert(lifetime)
+            } else {
+                info.setRandom(lifetimeDays: lifetime, days: days)
+                random.insert(lifetime)
+            }
+        }
+        r.reportUnknownKeys()
+    }
+
+    // MARK: [[groups]]
+
+    private func parseGroups(_ node: TOMLNode?) -> [MainConfig.GroupEntry] {
+        let file = Self.file
+        guard let node else {
+            sink.error(file, nil, "groups", "missing: add at least one [[groups]] entry (domain, services, active)")
+            return []
+        }
+        guard case .array(let items) = node, !items.isEmpty else {
+            sink.error(file, nil, "groups", "expected a non-empty array of tables [[groups]], found \(node.typeName) \(node.shown)")
+            return []
+        }
+        var result: [MainConfig.GroupEntry] = []
+        var seen: Set<String> = []
+        for (index, item) in items.enumerated() {
+            let tableName = "groups[\(index + 1)]"
+            guard case .table(let values) = item else {
+                sink.error(file, tableName, nil, "expected a table, found \(item.typeName)")
+                continue
+            }
+            let r = TableReader(file: file, table: tableName, values: values, sink: sink)
+            let active = r.bool("active") ?? false
+            var services: [String]? = []
+            if let node = r.node("services") {
+                switch node {
+                case .string(let s) where s == "*" || s.uppercased() == "ALL":
+                    services = nil
+                case .array(let list):
+                    var names: [String] = []
+                    var wildcard = false
+                    for (i, entry) in list.enumerated() {
+                        guard case .string(let name) = entry else {
+                            r.error("services", "item \(i + 1): expected a string, found \(entry.typeName) \(entry.shown)")
+                            continue
+                        }
+                        if name == "*" || name.uppercased() == "ALL" { wildcard = true; continue }
+                        if let problem = SafeName.problem(name) {
+                            r.error("services", "item \(i + 1): not a usable service file name: \(problem)")
+                            continue
+                        }
+                        if names.contains(name) {
+                            r.warning("services", "\"\(name)\" is listed twice")
+                            continue
+                        }
+                        names.append(name)
+                    }
+                    services = wildcard ? nil : names
+                    if wildcard && !names.isEmpty {
+                        r.warning("services", "'*'/'ALL' already means every service; the other names are redundant")
+                    }
+                default:
+                    r.error("services", "expected an array of service names or '*'/'ALL', found \(node.typeName) \(node.shown)")
+                }
+            } else {
+                r.error("services", "missing (expected an array of service names or '*'/'ALL')")
+            }
+            let domainValue = r.string("domain")
+            r.reportUnknownKeys(hints: ["name": "domain", "group": "domain", "service": "services"])
+            guard let domain = domainValue else {
+                if !r.has("domain") { r.error("domain", "missing (expected the apex domain, or 'ca' for local CAs)") }
+                continue
+            }
+            if let problem = GroupName.problem(domain) {
+                r.error("domain", problem)
+                continue
+            }
+            if seen.contains(domain.lowercased()) {
+                r.error("domain", "group \"\(domain)\" appears twice in [[groups]]; merge the entries")
+                continue
+            }
+            seen.insert(domain.lowercased())
+            result.append(.init(domain: domain, services: services, active: active, table: tableName))
+        }
+        return result
+    }
+
+    // MARK: [[dns_primary]], [[dns_nameservers]]
+
+    private func tables(_ node: TOMLNode?, key: String) -> [(String, [String: TOMLNode])] {
+        guard let node else { return [] }
+        guard case .array(let items) = node else {
+            sink.error(Self.file, nil, key, "expected an array of tables [[\(key)]], found \(node.typeName) \(node.shown)")
+            return []
+        }
+        var result: [(String, [String: TOMLNode])] = []
+        for (index, item) in items.enumerated() {
+            let name = "\(key)[\(index + 1)]"
+            guard case .table(let values) = item else {
+                sink.error(Self.file, name, nil, "expected a table, found \(item.typeName)")
+                continue
+            }
+            result.append((name, values))
+        }
+        return result
+    }
+
+    private func apexOrDefault(_ r: TableReader) -> String? {
+        guard let domain = r.string("domain") else {
+            if !r.has("domain") { r.error("domain", "missing (expected an apex domain or 'default')") }
+            return nil
+        }
+        let lower = domain.lowercased()
+        if lower == "default" || lower == "*" { return "default" }
+        if let problem = GroupName.problem(lower) {
+            r.error("domain", problem)
+            return nil
+        }
+        return lower
+    }
+
+    private func parseDNSPrimaries(_ node: TOMLNode?) -> [DNSPrimary] {
+        var result: [DNSPrimary] = []
+        for (name, values) in tables(node, key: "dns_primary") {
+            let r = TableReader(file: Self.file, table: name, values: values, sink: sink)
+            let domain = apexOrDefault(r)
+            let port = r.int("port")
+            let server = r.string("server")
+            r.reportUnknownKeys()
+            guard let domain else { continue }
+            guard let server else {
+                if !r.has("server") { r.error("server", "missing (expected the primary's IP address, e.g. '127.0.0.1')") }
+                continue
+            }
+            switch NameserverAddress.parse(server) {
+            case .failure(let error):
+                r.error("server", "\(error)")
+            case .success(var address):
+                if let port {
+                    guard (1...65535).contains(port) else {
+                        r.error("port", "expected a port 1–65535, found \(port)")
+                        continue
+                    }
+                    if server.contains(":") && !HostName.isIPv6(server) && address.port != port {
+                        r.error("port", "\(port) contradicts the port in server \"\(server)\"")
+                        continue
+                    }
+                    address.port = port
+                }
+                result.append(DNSPrimary(domain: domain, server: address))
+            }
+        }
+        return result
+    }
+
+    private func parseDNSNameservers(_ node: TOMLNode?) -> [DNSNameserverSet] {
+        var result: [DNSNameserverSet] = []
+        for (name, values) in tables(node, key: "dns_nameservers") {
+            let r = TableReader(file: Self.file, table: name, values: values, sink: sink)
+            let domain = apexOrDefault(r)
+            let list = r.stringList("servers", allowSingle: true)
+            r.reportUnknownKeys()
+            guard let domain else { continue }
+            guard let list else {
+                if !r.has("servers") { r.error("servers", "missing (expected ['addr[:port]', …])") }
+                continue
+            }
+            if list.isEmpty { r.error("servers", "is empty (expected at least one 'addr[:port]')") }
+            var servers: [NameserverAddress] = []
+            for (index, entry) in list.enumerated() {
+                switch NameserverAddress.parse(entry) {
+                case .success(let address): servers.append(address)
+                case .failure(let error): r.error("servers", "item \(index + 1): \(error)")
+                }
+            }
+            result.append(DNSNameserverSet(domain: domain, servers: servers))
+        }
+        return result
+    }
+
+    // MARK: [dns] and server tables
+
+    private func tokens(_ r: TableReader, _ key: String) -> Set<ChangeToken> {
+        guard let list = r.stringList(key, allowSingle: true) else { return [] }
+        var result: Set<ChangeToken> = []
+        for entry in list {
+            if let token = ChangeToken(rawValue: entry.lowercased()) {
+                result.insert(token)
+            } else {
+                r.error(key, "unknown change \"\(SafeText.clip(entry))\" (expected any of cert, tlsa, dns)")
+            }
+        }
+        return result
+    }
+
+    private func commands(_ r: TableReader, _ key: String) -> [[String]] {
+        guard let list = r.stringList(key, allowSingle: true) else { return [] }
+        var result: [[String]] = []
+        for (index, entry) in list.enumerated() {
+            let argv = entry.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            if argv.isEmpty { continue }
+            if let problem = CommandText.argvProblem(argv) {
+                r.error(key, "command \(index + 1): \(problem)")
+                continue
+            }
+            result.append(argv)
+        }
+        return result
+    }
+
+    private func directories(_ r: TableReader, _ key: String) -> [String] {
+        guard let list = r.stringList(key, allowSingle: true) else { return [] }
+        return list.filter { !$0.isEmpty }.map(paths.resolve)
+    }
+
+    private func parseDNS(_ values: [String: TOMLNode]) -> DNSSettings {
+        let r = TableReader(file: Self.file, table: "dns", values: values, sink: sink)
+        var dns = DNSSettings()
+        dns.restartCommands = commands(r, "restart_cmd")
+        dns.acmeDirs = directories(r, "acme_dir")
+        dns.tlsaDirs = directories(r, "tlsa_dirs")
+        dns.depends = tokens(r, "depends")
+        _ = r.bool("skip_prod_copy")  // accepted (ssl-mgr ignores it too)
+        if r.has("servers") {
+            _ = r.node("servers")
+            r.warning("servers", "not used for [dns] (the refresh command runs locally); use [[dns_primary]] for the primary")
+        }
+        r.reportUnknownKeys(hints: ["tlsa_dir": "tlsa_dirs", "acme_dirs": "acme_dir"])
+        return dns
+    }
+
+    private func parseServer(_ name: String, _ values: [String: TOMLNode]) -> ServerSection {
+        let r = TableReader(file: Self.file, table: name, values: values, sink: sink)
+        var section = ServerSection(name: name)
+        if let servers = r.stringList("servers", allowSingle: true) {
+            for (index, host) in servers.enumerated() {
+                if let problem = CommandText.hostProblem(host) {
+                    r.error("servers", "item \(index + 1): \(problem)")
+                } else if !section.servers.contains(host) {
+                    section.servers.append(host)
+                }
+            }
+        }
+        section.restartCommands = commands(r, "restart_cmd")
+        section.depends = tokens(r, "depends")
+        if let node = r.node("svc_depends") {
+            section.serviceDependencies = parseServiceDependencies(node, r)
+        }
+        if let dir = r.string("server_dir") {
+            if name != "web" {
+                r.warning("server_dir", "only [web] uses server_dir (for http-01 tokens); ignored here")
+            } else if !dir.isEmpty {
+                section.serverDir = paths.resolve(dir)
+            }
+        }
+        if let skip = r.bool("skip_prod_copy") { section.skipProdCopy = skip }
+        if let timeout = r.int("restart_timeout") {
+            if timeout < 1 { r.error("restart_timeout", "expected 1 or more seconds, found \(timeout)") }
+            else { section.restartTimeoutSeconds = timeout }
+        }
+        r.reportUnknownKeys(hints: ["server": "servers", "restart": "restart_cmd", "svc_depend": "svc_depends",
+                                    "depend": "depends"])
+        return section
+    }
+
+    private func parseServiceDependencies(_ node: TOMLNode, _ r: TableReader) -> [ServerSection.ServiceDependency] {
+        let shape = "[[domain, [service, …]], …]"
+        guard case .array(let items) = node else {
+            r.error("svc_depends", "expected \(shape), found \(node.typeName) \(node.shown)")
+            return []
+        }
+        // A single pair written without the outer array: ['any', ['web-ec']].
+        if items.count == 2, case .string = items[0], case .array = items[1] {
+            r.error("svc_depends", "expected \(shape); wrap the pair in another [ ] — [[…]]")
+            return []
+        }
+        var result: [ServerSection.ServiceDependency] = []
+        for (index, item) in items.enumerated() {
+            guard case .array(let pair) = item, pair.count == 2, case .string(let domain) = pair[0],
+                  case .array(let serviceNodes) = pair[1]
+            else {
+                r.error("svc_depends", "item \(index + 1): expected [domain, [service, …]], found \(item.shown)")
+                continue
+            }
+            var services: [String] = []
+            for serviceNode in serviceNodes {
+                guard case .string(let service) = serviceNode else {
+                    r.error("svc_depends", "item \(index + 1): service names must be strings, found \(serviceNode.shown)")
+                    continue
+                }
+                services.append(service)
+            }
+            result.append(.init(domain: domain, services: services))
+        }
+        return result
+    }
+}
+
+/// Validation of group (apex) names.
+enum GroupName {
+    static func problem(_ name: String) -> String? {
+        if let problem = SafeName.problem(name) { return "not a usable directory name: \(problem)" }
+        if name.lowercased() == GroupConfig.caGroup { return nil }
+        switch HostName.classify(name) {
+        case .success(.dns): return nil
+        case .success: return "\"\(SafeText.clip(name))\" is not a domain name (expected an apex domain such as example.com, or 'ca')"
+        case .failure(let error): return "not a domain name: \(error)"
+        }
+    }
+}
+
+/// Checks on strings that become command arguments or ssh destinations.
+enum CommandText {
+    /// A host for ssh/rsync: a name, an address or `user@host`; never something ssh would read as an option.
+    static func hostProblem(_ host: String) -> String? {
+        if host.isEmpty { return "is empty" }
+        if host.hasPrefix("-") { return "\"\(SafeText.clip(host))\" starts with \"-\"" }
+        for scalar in host.unicodeScalars {
+            let ok = (scalar.value >= 0x30 && scalar.value <= 0x39) || (scalar.value >= 0x41 && scalar.value <= 0x5A)
+                || (scalar.value >= 0x61 && scalar.value <= 0x7A) || "-._@:[]".unicodeScalars.contains(scalar)
+            if !ok { return "\"\(SafeText.clip(host))\" is not a host name (contains \"\(SafeText.clip(String(scalar)))\")" }
+        }
+        return nil
+    }
+
+    static func argvProblem(_ argv: [String]) -> String? {
+        for argument in argv where argument.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            return "\"\(SafeText.clip(argument))\" contains a control character"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,56 @@
+import SSLMCore
+
+/// A secret string (an EAB HMAC key): usable by code that needs it, never printed, logged or encoded.
+public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+    public let value: String
+    public init(_ value: String) { self.value = value }
+    public var description: String { "<redacted>" }
+    public var debugDescription: String { "<redacted>" }
+}
+
+/// One table of `ca-info.conf`: a certificate authority services can name in `signing_ca`.
+public struct CertificateAuthority: Sendable, Hashable {
+    /// How the CA issues.
+    public enum Kind: Sendable, Hashable {
+        /// A CA whose key and certificate sslm keeps itself under `certs/ca/<name>` (ca_type `self` or
+        /// `local`); its settings are the service file `conf.d/ca/<name>`.
+        case local
+        /// An RFC 8555 ACME CA (`letsencrypt`, `certbot` or `acme`).
+        case acme(ACMESettings)
+    }
+
+    public var name: String
+    public var description: String
+    /// The `ca_type` as written (lowercased).
+    public var type: String
+    public var kind: Kind
+
+    public var isLocal: Bool { if case .local = kind { true } else { false } }
+    public var acme: ACMESettings? { if case .acme(let settings) = kind { settings } else { nil } }
+    /// The service that holds a local CA's key and certificate.
+    public var localAddress: ServiceAddress { ServiceAddress(group: GroupConfig.caGroup, service: name) }
+}
+
+/// ACME settings of a CA.
+public struct ACMESettings: Sendable, Hashable {
+    public enum Validation: String, Sendable, Hashable {
+        case http01 = "http-01"
+        case dns01 = "dns-01"
+    }
+
+    public var validation: Validation
+    /// CN of the root of the preferred alternate chain ('' = the server's default chain).
+    public var preferredChain: String?
+    /// ACME profile to request; nil = none. Default `tlsserver` (used only when the server lists profiles).
+    public var preferredProfile: String?
+    public var directoryURL: String
+    /// Directory used with `--test`; nil when the CA has no staging environment.
+    public var stagingDirectoryURL: String?
+    /// PEM bundle trusted for the CA's HTTPS (absolute path); nil = the system trust store.
+    public var trustFile: String?
+    public var externalAccountKeyID: String?
+    public var externalAccountHMACKey: Secret?
+
+    public static let letsEncryptProduction = "https://acme-v02.api.letsencrypt.org/directory"
+    public static let letsEncryptStaging = "https://acme-staging-v02.api.letsencrypt.org/directory"
+}

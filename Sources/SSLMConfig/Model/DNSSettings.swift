@@ -1,0 +1,35 @@
+import SSLMCore
+
+/// One `[[dns_primary]]` entry: the primary (signing) server of an apex, or the default one.
+public struct DNSPrimary: Sendable, Hashable {
+    /// Lowercased apex, or `default` (`*` is normalised to `default`).
+    public var domain: String
+    public var server: NameserverAddress
+    public var isDefault: Bool { domain == "default" }
+}
+
+/// One `[[dns_nameservers]]` entry (sslm): the authoritative servers to check for an apex instead of
+/// discovering them from NS records.
+public struct DNSNameserverSet: Sendable, Hashable {
+    public var domain: String
+    public var servers: [NameserverAddress]
+    public var isDefault: Bool { domain == "default" }
+}
+
+/// A change token that triggers restarts (`depends`): a certificate, a TLSA file, or DNS data changed.
+public enum ChangeToken: String, Sendable, Hashable, CaseIterable, Codable {
+    case cert
+    case tlsa
+    case dns
+}
+
+/// `[dns]`: how sslm publishes zone data (include files + a refresh command).
+public struct DNSSettings: Sendable, Hashable {
+    /// Refresh commands as argv lists; each is run as `argv… --serial_bump <changed apex domains>`.
+    public var restartCommands: [[String]] = []
+    /// Directories receiving `acme-challenge.<apex>` (dns-01).
+    public var acmeDirs: [String] = []
+    /// Directories receiving `tlsa.<apex>`.
+    public var tlsaDirs: [String] = []
+    public var depends: Set<ChangeToken> = []
+}

@@ -1,0 +1,28 @@
+import SSLMCore
+
+/// `[globals]` of ssl-mgr.conf, with defaults applied and paths made absolute.
+public struct Globals: Sendable, Hashable {
+    public var verbose: Bool = false
+    public var prodCertDir: String
+    public var logDir: String
+    /// Old dated db directories kept per service (≥ 1).
+    public var cleanKeep: Int = 10
+    /// Minimum age of `next`, in minutes, before a roll.
+    public var minRollMinutes: Int = 90
+    /// Seconds to wait before the first DNS propagation check (sslm polls actively; default 0).
+    public var dnsCheckDelaySeconds: Int = 0
+    /// Extra nameservers that must also serve the primary's data before a dns-01 answer or a roll.
+    public var dnsExtraNameservers: [NameserverAddress]
+    /// `post_copy_cmd`: after a production copy, run `command host` locally for each pair.
+    public var postCopyCommands: [PostCopyCommand] = []
+
+    public static let defaultProdCertDir = "/etc/ssl-mgr/prod-certs"
+    public static let defaultLogDir = "/var/log/ssl-mgr"
+    public static let defaultExtraNameservers = ["1.1.1.1", "8.8.8.8", "9.9.9.9", "208.67.222.222"]
+}
+
+/// One `post_copy_cmd` pair: `[host, command]`; run as argv `[command, host]`.
+public struct PostCopyCommand: Sendable, Hashable {
+    public var host: String
+    public var command: String
+}

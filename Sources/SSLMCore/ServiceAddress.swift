@@ -1,0 +1,18 @@
+/// A managed certificate's address: the group (an apex domain, or `ca` for local CAs) and the service
+/// (a file name in `conf.d/<group>/`). Written `group/service` in plans and `group:service` on the
+/// command line. Both parts are validated safe file names.
+public struct ServiceAddress: Hashable, Sendable, Comparable, Codable, CustomStringConvertible {
+    public let group: String
+    public let service: String
+
+    public init(group: String, service: String) {
+        self.group = group
+        self.service = service
+    }
+
+    public var description: String { "\(group)/\(service)" }
+
+    public static func < (lhs: ServiceAddress, rhs: ServiceAddress) -> Bool {
+        (lhs.group, lhs.service) < (rhs.group, rhs.service)
+    }
+}

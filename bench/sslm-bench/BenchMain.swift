@@ -1,0 +1,5 @@
+/// Benchmark harness entry point (see bench/README.md).
+@main
+enum BenchMain {
+    static func main() {}
+}
