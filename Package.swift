@@ -101,7 +101,6 @@ let package = Package(
         .testTarget(
             name: "SSLMConfigTests",
             dependencies: ["SSLMConfig", "SSLMCore"],
-            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SSLMPKITests",

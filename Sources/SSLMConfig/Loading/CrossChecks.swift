@@ -13,7 +13,8 @@ struct CrossChecks {
         let main = MainConfigParser.file
         var dnsPrimaryNeeds: [String: String] = [:]  // apex → why
         var daneServices: [ServiceAddress] = []
-        var signers: Set<ServiceAddress> = []
+        // A local CA's service signs by its role, whether or not a configured service uses it yet.
+        var signers = Set(authorities.values.filter(\.isLocal).map(\.localAddress))
 
         for address in services.keys.sorted() {
             guard let parsed = services[address] else { continue }

@@ -32,4 +32,6 @@ public struct DNSSettings: Sendable, Hashable {
     /// Directories receiving `tlsa.<apex>`.
     public var tlsaDirs: [String] = []
     public var depends: Set<ChangeToken> = []
+
+    public init() {}
 }

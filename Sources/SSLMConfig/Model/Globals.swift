@@ -25,4 +25,9 @@ public struct Globals: Sendable, Hashable {
 public struct PostCopyCommand: Sendable, Hashable {
     public var host: String
     public var command: String
+
+    public init(host: String, command: String) {
+        self.host = host
+        self.command = command
+    }
 }

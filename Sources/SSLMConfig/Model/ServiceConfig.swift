@@ -48,10 +48,26 @@ public struct SubjectFields: Sendable, Hashable {
     public var country: String
     /// Contact email (also the ACME account contact).
     public var email: String = ""
+
+    public init(commonName: String, organization: String, organizationalUnit: String = "", locality: String = "",
+                state: String = "", country: String, email: String = "") {
+        self.commonName = commonName
+        self.organization = organization
+        self.organizationalUnit = organizationalUnit
+        self.locality = locality
+        self.state = state
+        self.country = country
+        self.email = email
+    }
 }
 
 /// `[CA]` of a signing service: validity of the certificates it signs and their signature hash.
 public struct SigningSettings: Sendable, Hashable {
     public var validityDays: Int
     public var digest: DigestAlgorithm
+
+    public init(validityDays: Int, digest: DigestAlgorithm) {
+        self.validityDays = validityDays
+        self.digest = digest
+    }
 }
