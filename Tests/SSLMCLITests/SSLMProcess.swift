@@ -1,0 +1,63 @@
+import Foundation
+
+/// Runs the built `sslm` executable as a real process (argv, no shell), for CLI tests.
+struct SSLMProcess {
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// `sslm` beside the test bundle in `.build/<config>/`.
+    static var executable: String {
+        let selfPath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
+        var directory = (selfPath as NSString).deletingLastPathComponent
+        // On some layouts the test binary is inside an .xctest bundle directory.
+        while !FileManager.default.isExecutableFile(atPath: directory + "/sslm"), directory.count > 1 {
+            directory = (directory as NSString).deletingLastPathComponent
+        }
+        return directory + "/sslm"
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil,
+                    workingDirectory: String? = nil) throws -> Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "SSL_MGR_TOPDIR")
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
+        let out = Pipe()
+        let err = Pipe()
+        let input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try input.fileHandleForWriting.close()
+        // Read both pipes concurrently so neither fills up and blocks the child.
+        nonisolated(unsafe) var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// The repository root (for conf.d.example and golden files).
+    static var repositoryRoot: String {
+        var path = #filePath
+        for _ in 0..<3 { path = (path as NSString).deletingLastPathComponent }
+        return path
+    }
+}
