@@ -255,7 +255,7 @@ struct ConfigKeyTests {
                               DANESpec(port: 465, proto: "tcp", usage: 2, selector: 0, matchingType: 2, subtype: .mx)])
         #expect(mail.daneTTL == nil)
         #expect(mail.key == .ec(.secp256r1))
-        #expect(mail.subject == SubjectFields(commonName: "example.com", organization: "Example", organizationalUnit: "Mail",
+        #expect(mail.subject == X509Settings(commonName: "example.com", organization: "Example", organizationalUnit: "Mail",
                                               locality: "Springfield", state: "Oregon", country: "us",
                                               email: "hostmaster@example.com"))
         #expect(mail.sans == ["example.com", "mail.example.com", "*.example.com", "192.0.2.1", "2001:db8::1"])

@@ -83,7 +83,7 @@ struct ServiceParser {
             ok = false
         }
         // [X509]
-        var subject: SubjectFields?
+        var subject: X509Settings?
         var sans: [String] = []
         if let values = tables["X509"] {
             if let parsed = parseX509(values, file: file, address: address) {
@@ -227,7 +227,7 @@ struct ServiceParser {
     // MARK: [X509]
 
     private func parseX509(_ values: [String: TOMLNode], file: String, address: ServiceAddress)
-        -> (SubjectFields, [String])?
+        -> (X509Settings, [String])?
     {
         let r = TableReader(file: file, table: "X509", values: values, sink: sink)
         var ok = true
@@ -247,7 +247,7 @@ struct ServiceParser {
         let cn = required("CN", address.group == GroupConfig.caGroup ? "Example Root CA" : address.group)
         let o = required("O", "Example Company")
         let c = required("C", "US")
-        var fields = SubjectFields(commonName: cn ?? "", organization: o ?? "", country: c ?? "")
+        var fields = X509Settings(commonName: cn ?? "", organization: o ?? "", country: c ?? "")
         fields.organizationalUnit = r.string("OU") ?? ""
         fields.locality = r.string("L") ?? ""
         fields.state = r.string("ST") ?? ""

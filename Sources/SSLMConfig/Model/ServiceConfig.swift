@@ -27,7 +27,7 @@ public struct ServiceConfig: Sendable, Hashable {
     /// TTL of TLSA records; nil when `dane_tls_ttl` ≤ 0 (no TTL field).
     public var daneTTL: Int?
     public var key: KeySpec
-    public var subject: SubjectFields
+    public var subject: X509Settings
     /// SANs in order, the CN first.
     public var sans: [String]
     /// `[CA]`: present in CA and self-signed services.
@@ -38,8 +38,8 @@ public struct ServiceConfig: Sendable, Hashable {
     public static let defaultDANETTL = 1800
 }
 
-/// `[X509]` subject attributes. Empty strings mean "absent" and are left out of the certificate subject.
-public struct SubjectFields: Sendable, Hashable {
+/// `[X509]` subject attributes (the SANs are `ServiceConfig.sans`). Empty strings mean "absent" and are left out of the certificate subject.
+public struct X509Settings: Sendable, Hashable {
     public var commonName: String
     public var organization: String
     public var organizationalUnit: String = ""
