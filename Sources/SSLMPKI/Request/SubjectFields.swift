@@ -6,7 +6,8 @@ import X509
 /// name attributes and the subject alternative names.
 ///
 /// Guarantees when turned into X.509 (`distinguishedName()`, `alternativeNames()`): only non-empty
-/// attributes appear, in ssl-mgr's order CN, C, ST, L, O, OU, emailAddress; C is two letters; the CN is
+/// attributes appear, in the conventional X.509 order C, ST, L, O, OU, CN, emailAddress (ssl-mgr
+/// put CN first; the order only changes how the name is displayed); C is two letters; the CN is
 /// the first SAN (added when absent) and every SAN is a valid DNS name, wildcard or IP literal.
 /// It does not check that the names belong to the requester: that is the CA's job.
 public struct SubjectFields: Sendable, Hashable {
@@ -62,12 +63,12 @@ public struct SubjectFields: Sendable, Hashable {
                 throw SSLMError(.invalidArgument, "C \"\(SafeName.printable(country))\" must be a two-letter country code")
             }
         }
-        try add(.RDNAttributeType.commonName, commonName)
         try add(.RDNAttributeType.countryName, country, printable: true)
         try add(.RDNAttributeType.stateOrProvinceName, stateOrProvince)
         try add(.RDNAttributeType.localityName, locality)
         try add(.RDNAttributeType.organizationName, organization)
         try add(.RDNAttributeType.organizationalUnitName, organizationalUnit)
+        try add(.RDNAttributeType.commonName, commonName)
         try add(.RDNAttributeType.emailAddress, email, ia5: true)
         guard !rdns.isEmpty else { throw SSLMError(.invalidArgument, "the subject has no attribute (CN is empty)") }
         return DistinguishedName(rdns)

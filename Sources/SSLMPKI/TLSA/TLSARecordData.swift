@@ -30,4 +30,9 @@ public enum TLSARecordData {
     public static func hex(for certificate: Certificate, selector: Int, matchingType: Int) throws -> String {
         Hex.encode(try data(for: certificate, selector: selector, matchingType: matchingType))
     }
+
+    /// SHA-256 of arbitrary bytes (for callers that hash embedded DER themselves).
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        Array(SHA256.hash(data: bytes))
+    }
 }

@@ -58,7 +58,7 @@ final class TempDir: @unchecked Sendable {
 }
 
 /// A fixed "now" for every test: 2027-01-15T12:00:00Z.
-let fixedNow = Date(timeIntervalSince1970: 1_800_007_200)
+let fixedNow = Date(timeIntervalSince1970: 1_800_014_400)
 
 /// A tiny local PKI: root (self-signed) → intermediate → leaf, all of one key type.
 struct TinyPKI {
