@@ -19,8 +19,11 @@ struct ToolsDHParamTests {
         #expect(t.status == 0, "\(t.stderr)")
         let dh = dir.path + "/dh"
         let names = try FileManager.default.contentsOfDirectory(atPath: dh).sorted()
-        #expect(names == ["dh-ffdhe2048.pem", "dh-ffdhe3072.pem", "dh-ffdhe4096.pem", "dh-ffdhe6144.pem",
-                          "dh-ffdhe8192.pem", "dhparam.pem"])
+        #expect(
+            names == [
+                "dh-ffdhe2048.pem", "dh-ffdhe3072.pem", "dh-ffdhe4096.pem", "dh-ffdhe6144.pem",
+                "dh-ffdhe8192.pem", "dhparam.pem",
+            ])
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dh + "/dhparam.pem") == "dh-ffdhe8192.pem")
         let mode = try FileManager.default.attributesOfItem(atPath: dh)[.posixPermissions] as? Int
         #expect(mode == 0o750)
@@ -37,8 +40,9 @@ struct ToolsDHParamTests {
         for sub in ["example.com", "CA", "example.net"] {
             try FileManager.default.createDirectory(atPath: dir.path + "/" + sub, withIntermediateDirectories: true)
         }
-        let t = try ToolsHarness.run(["dhparam", "-k", "512,ffdhe2048", "-s", dir.path, dir.path + "/nope"],
-                                     in: dir.path, now: nil)
+        let t = try ToolsHarness.run(
+            ["dhparam", "-k", "512,ffdhe2048", "-s", dir.path, dir.path + "/nope"],
+            in: dir.path, now: nil)
         #expect(t.status == 0, "\(t.stderr)")
         #expect(t.stderr.contains("nope: no such directory"))
         for sub in ["example.com", "example.net"] {
@@ -50,8 +54,9 @@ struct ToolsDHParamTests {
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/CA/dh"))
         // Age: 200 days later the numeric file is regenerated, the named one kept.
         let later = ISO8601DateFormatter().string(from: Date().addingTimeInterval(200 * 86_400))
-        let aged = try ToolsHarness.run(["dhparam", "-k", "512,ffdhe2048", dir.path + "/example.com"],
-                                        in: dir.path, now: later)
+        let aged = try ToolsHarness.run(
+            ["dhparam", "-k", "512,ffdhe2048", dir.path + "/example.com"],
+            in: dir.path, now: later)
         #expect(aged.status == 0)
         #expect(aged.stdout.contains("regenerated: \(dir.path)/example.com/dh/dh512.pem"))
         #expect(aged.stdout.contains("kept: \(dir.path)/example.com/dh/dh-ffdhe2048.pem"))

@@ -47,8 +47,13 @@ struct ToolsGoldenTests {
         #expect(t.status == 1)
         let lines = t.stderr.split(separator: "\n")
         #expect(lines.count == 5)
-        for (line, file) in zip(lines, ["truncated.pem", "garbage.bin", "mismatch-bundle.pem", "wrongorder-bundle.pem",
-                                        "missing.pem"]) {
+        for (line, file) in zip(
+            lines,
+            [
+                "truncated.pem", "garbage.bin", "mismatch-bundle.pem", "wrongorder-bundle.pem",
+                "missing.pem",
+            ])
+        {
             #expect(line.contains(file))
         }
         #expect(t.stdout.contains("ok/cert.pem"))
@@ -70,12 +75,14 @@ struct ToolsGoldenTests {
         try ToolsHarness.expectGolden(t, "verify-selfsigned")
     }
 
-    @Test("verify fails with the reason", arguments: [
-        ("wrongchain", "2027-02-01T00:00:00Z", "wrong chain"),
-        ("tampered", "2027-02-01T00:00:00Z", "does not verify"),
-        ("ok", "2027-06-01T00:00:00Z", "expired on 2027-04-15 12:00:00 UTC"),
-        ("ok", "2027-01-01T00:00:00Z", "is not valid before"),
-    ])
+    @Test(
+        "verify fails with the reason",
+        arguments: [
+            ("wrongchain", "2027-02-01T00:00:00Z", "wrong chain"),
+            ("tampered", "2027-02-01T00:00:00Z", "does not verify"),
+            ("ok", "2027-06-01T00:00:00Z", "expired on 2027-04-15 12:00:00 UTC"),
+            ("ok", "2027-01-01T00:00:00Z", "is not valid before"),
+        ])
     func verifyFails(directory: String, now: String, reason: String) throws {
         let t = try ToolsHarness.run(["verify", directory], now: now)
         #expect(t.status == 1)

@@ -21,8 +21,10 @@ enum ToolsHarness {
     /// `<dir of /proc/self/exe>/sslm` (on Linux the test runner is `.build/<config>/sslmPackageTests.xctest`).
     static var binary: String { SSLMProcess.executable }
 
-    static func run(_ arguments: [String], in directory: String = fixtures, now: String? = "2027-02-01T00:00:00Z",
-                    stdin: [UInt8]? = nil) throws -> Transcript {
+    static func run(
+        _ arguments: [String], in directory: String = fixtures, now: String? = "2027-02-01T00:00:00Z",
+        stdin: [UInt8]? = nil
+    ) throws -> Transcript {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -43,19 +45,23 @@ enum ToolsHarness {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Transcript(stdout: String(decoding: outData, as: UTF8.self),
-                          stderr: String(decoding: errData, as: UTF8.self), status: process.terminationStatus)
+        return Transcript(
+            stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self), status: process.terminationStatus)
     }
 
     /// Compares with `Golden/<name>.txt`, or writes it when recording.
-    static func expectGolden(_ transcript: Transcript, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectGolden(
+        _ transcript: Transcript, _ name: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let url = goldenDirectory.appendingPathComponent(name + ".txt")
         if recording {
             try FileManager.default.createDirectory(at: goldenDirectory, withIntermediateDirectories: true)
             try transcript.text.write(to: url, atomically: true, encoding: .utf8)
         }
         let expected = try String(contentsOf: url, encoding: .utf8)
-        #expect(transcript.text == expected, "golden \(name).txt differs (re-record with SSLM_RECORD_GOLDEN=1)",
-                sourceLocation: sourceLocation)
+        #expect(
+            transcript.text == expected, "golden \(name).txt differs (re-record with SSLM_RECORD_GOLDEN=1)",
+            sourceLocation: sourceLocation)
     }
 }

@@ -28,7 +28,8 @@ struct FileSetTests {
         #expect(try mode(dir.file("privkey.pem")) == 0o600)
         #expect(try mode(dir.file("bundle.pem")) == 0o600)
         #expect(try mode(dir.file("cert.pem")) != 0o600)
-        #expect(try KeyCertificateMatch.matches(keyPath: dir.file("privkey.pem"), certificatePath: dir.file("cert.pem")))
+        #expect(
+            try KeyCertificateMatch.matches(keyPath: dir.file("privkey.pem"), certificatePath: dir.file("cert.pem")))
         // write_bundle rebuilds the same bundle from the directory.
         try FileManager.default.removeItem(atPath: dir.file("bundle.pem"))
         try CertificateFileSet.writeBundle(in: dir.path)
@@ -45,9 +46,11 @@ struct FileSetTests {
     @Test("self-signed: chain and fullchain are the certificate itself")
     func selfSigned() throws {
         let key = try KeyPair.generate(.ec(.secp256r1))
-        let csr = try CertificateRequestBuilder.make(subject: SubjectFields(commonName: "s.example"), key: key, role: .leaf)
-        let cert = try LocalSigner.selfSign(request: csr, key: key, role: .leaf, policy: SigningPolicy(validityDays: 30),
-                                            now: fixedNow)
+        let csr = try CertificateRequestBuilder.make(
+            subject: SubjectFields(commonName: "s.example"), key: key, role: .leaf)
+        let cert = try LocalSigner.selfSign(
+            request: csr, key: key, role: .leaf, policy: SigningPolicy(validityDays: 30),
+            now: fixedNow)
         let set = try CertificateFileSet.selfSigned(key: key, request: csr, certificate: cert)
         #expect(set.chainPEM == set.certificatePEM && set.fullchainPEM == set.certificatePEM)
         #expect(try CertificateFacts(cert).isSelfSigned)
@@ -56,8 +59,9 @@ struct FileSetTests {
     @Test("ACME: PEM texts are kept byte for byte")
     func acme() throws {
         let key = try KeyPair.generate(.ec(.secp384r1))
-        let set = try CertificateFileSet.issuedByACME(key: key, request: nil, certificatePEM: "C\n", chainPEM: "I\nR\n",
-                                                      fullchainPEM: "C\nI\nR\n")
+        let set = try CertificateFileSet.issuedByACME(
+            key: key, request: nil, certificatePEM: "C\n", chainPEM: "I\nR\n",
+            fullchainPEM: "C\nI\nR\n")
         #expect(set.bundlePEM == (try key.pkcs8PEM()) + "C\nI\nR\n")
         #expect(set.requestPEM == nil)
     }
@@ -81,13 +85,15 @@ struct FileSetTests {
 
 @Suite("Malformed input")
 struct MalformedInputTests {
-    @Test("errors name the file and never crash", arguments: [
-        ("truncated", "-----BEGIN CERTIFICATE-----\nMIIB\n", "no END line"),
-        ("badbase64", "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n", "base64"),
-        ("notder", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "cannot be decoded"),
-        ("empty", "", "no PEM block"),
-        ("mismatched", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END PRIVATE KEY-----\n", "closes"),
-    ])
+    @Test(
+        "errors name the file and never crash",
+        arguments: [
+            ("truncated", "-----BEGIN CERTIFICATE-----\nMIIB\n", "no END line"),
+            ("badbase64", "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n", "base64"),
+            ("notder", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "cannot be decoded"),
+            ("empty", "", "no PEM block"),
+            ("mismatched", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END PRIVATE KEY-----\n", "closes"),
+        ])
     func certificates(name: String, text: String, fragment: String) throws {
         let dir = try TempDir()
         let path = try dir.write(name + ".pem", text)
@@ -123,8 +129,9 @@ struct MalformedInputTests {
         let pki = try TinyPKI.make(root: .ec(.secp256r1))
         let key = try pki.leafKey.pkcs8PEM()
         let chain = try CertificatePEM.encode([pki.leaf, pki.intermediate, pki.root])
-        #expect(try PEMInfoReport.render(bytes: Array((key + chain).utf8), file: "b.pem", now: fixedNow, verbose: false)
-            .contains("Key algo : prvkey-secp256r1"))
+        #expect(
+            try PEMInfoReport.render(bytes: Array((key + chain).utf8), file: "b.pem", now: fixedNow, verbose: false)
+                .contains("Key algo : prvkey-secp256r1"))
         #expect(throws: SSLMError(.malformedInput, "")) {
             try PEMInfoReport.render(bytes: Array((chain + key).utf8), file: "b.pem", now: fixedNow, verbose: false)
         }
@@ -134,7 +141,8 @@ struct MalformedInputTests {
         }
         let otherKey = try pki.rootKey.pkcs8PEM()
         #expect(throws: SSLMError(.keyMismatch, "")) {
-            try PEMInfoReport.render(bytes: Array((otherKey + chain).utf8), file: "b.pem", now: fixedNow, verbose: false)
+            try PEMInfoReport.render(
+                bytes: Array((otherKey + chain).utf8), file: "b.pem", now: fixedNow, verbose: false)
         }
     }
 }
@@ -166,10 +174,11 @@ struct TLSAFileTests {
         let (records, _) = try TLSARecordSet.records(
             apex: "example.com", specs: specs, ttl: 0, certificate: pki.leaf, sans: ["smtp.example.com"],
             mxHosts: ["mx1.example.com.", "example.com.", "mx2.example.com."])
-        #expect(records.map(\.owner) == [
-            "_25._tcp.example.com.", "_25._tcp.mx1.example.com.", "_25._tcp.mx2.example.com.",
-            "_25._tcp.example.com.", "_25._tcp.smtp.example.com.",
-        ])
+        #expect(
+            records.map(\.owner) == [
+                "_25._tcp.example.com.", "_25._tcp.mx1.example.com.", "_25._tcp.mx2.example.com.",
+                "_25._tcp.example.com.", "_25._tcp.smtp.example.com.",
+            ])
         #expect(records[0].zoneText.hasPrefix("_25._tcp.example.com.  IN TLSA 3 1 1 "))
         // SHA-512 data is split into 72-character chunks.
         let long = records[3].zoneText
@@ -180,50 +189,66 @@ struct TLSAFileTests {
 
     @Test("tlsa.rr and tlsa.<apex> formats; repeated rows are commented out; no rows → no file")
     func files() throws {
-        let a = TLSARecord(owner: "_25._tcp.example.com.", ttl: 1800, usage: 3, selector: 1, matchingType: 1, dataHex: "aa")
-        let b = TLSARecord(owner: "_25._tcp.mx.example.com.", ttl: 1800, usage: 3, selector: 1, matchingType: 1, dataHex: "aa")
-        let curr = TLSAServiceFile.render(apex: "example.com", service: "mail", timestamp: "20270115-12:00:00", records: [a, b])
-        #expect(curr == """
-            ;;
-            ;; tlsa example.com mail 20270115-12:00:00
-            ;;
-            _25._tcp.example.com. 1800  IN TLSA 3 1 1 aa
-            _25._tcp.mx.example.com. 1800  IN TLSA 3 1 1 aa
+        let a = TLSARecord(
+            owner: "_25._tcp.example.com.", ttl: 1800, usage: 3, selector: 1, matchingType: 1, dataHex: "aa")
+        let b = TLSARecord(
+            owner: "_25._tcp.mx.example.com.", ttl: 1800, usage: 3, selector: 1, matchingType: 1, dataHex: "aa")
+        let curr = TLSAServiceFile.render(
+            apex: "example.com", service: "mail", timestamp: "20270115-12:00:00", records: [a, b])
+        #expect(
+            curr == """
+                ;;
+                ;; tlsa example.com mail 20270115-12:00:00
+                ;;
+                _25._tcp.example.com. 1800  IN TLSA 3 1 1 aa
+                _25._tcp.mx.example.com. 1800  IN TLSA 3 1 1 aa
 
-            """)
-        let next = TLSAServiceFile.render(apex: "example.com", service: "mail", timestamp: "20270201-00:00:00",
-                                          records: [a.with(hex: "bb"), b])
-        let domain = TLSADomainFile.render(apex: "example.com", rolling: false, sections: [
-            .init(service: "mail", slot: "curr", tlsaText: curr), .init(service: "mail", slot: "next", tlsaText: next),
-        ])
-        #expect(domain == """
-            ;;
-            ;; TLSA example.com : phase = normal
-            ;;
-            ;;
-            ;; mail curr
-            ;;
-            _25._tcp.example.com. 1800  IN TLSA 3 1 1 aa
-            _25._tcp.mx.example.com. 1800  IN TLSA 3 1 1 aa
-            ;;
-            ;; mail next
-            ;;
-            _25._tcp.example.com. 1800  IN TLSA 3 1 1 bb
-            ;; _25._tcp.mx.example.com. 1800  IN TLSA 3 1 1 aa
+                """)
+        let next = TLSAServiceFile.render(
+            apex: "example.com", service: "mail", timestamp: "20270201-00:00:00",
+            records: [a.with(hex: "bb"), b])
+        let domain = TLSADomainFile.render(
+            apex: "example.com", rolling: false,
+            sections: [
+                .init(service: "mail", slot: "curr", tlsaText: curr),
+                .init(service: "mail", slot: "next", tlsaText: next),
+            ])
+        #expect(
+            domain == """
+                ;;
+                ;; TLSA example.com : phase = normal
+                ;;
+                ;;
+                ;; mail curr
+                ;;
+                _25._tcp.example.com. 1800  IN TLSA 3 1 1 aa
+                _25._tcp.mx.example.com. 1800  IN TLSA 3 1 1 aa
+                ;;
+                ;; mail next
+                ;;
+                _25._tcp.example.com. 1800  IN TLSA 3 1 1 bb
+                ;; _25._tcp.mx.example.com. 1800  IN TLSA 3 1 1 aa
 
 
-            """)
+                """)
         let empty = TLSAServiceFile.render(apex: "example.com", service: "web", timestamp: "t", records: [])
-        #expect(TLSADomainFile.render(apex: "example.com", rolling: true, sections: [
-            .init(service: "web", slot: "curr", tlsaText: empty),
-        ]) == nil)
+        #expect(
+            TLSADomainFile.render(
+                apex: "example.com", rolling: true,
+                sections: [
+                    .init(service: "web", slot: "curr", tlsaText: empty)
+                ]) == nil)
     }
 
     @Test("selector and matching type outside 0…2 are refused")
     func badSpec() throws {
         let pki = try TinyPKI.make(root: .ec(.secp256r1))
-        #expect(throws: SSLMError(.invalidArgument, "")) { try TLSARecordData.data(for: pki.leaf, selector: 2, matchingType: 1) }
-        #expect(throws: SSLMError(.invalidArgument, "")) { try TLSARecordData.data(for: pki.leaf, selector: 1, matchingType: 3) }
+        #expect(throws: SSLMError(.invalidArgument, "")) {
+            try TLSARecordData.data(for: pki.leaf, selector: 2, matchingType: 1)
+        }
+        #expect(throws: SSLMError(.invalidArgument, "")) {
+            try TLSARecordData.data(for: pki.leaf, selector: 1, matchingType: 3)
+        }
     }
 }
 
@@ -239,12 +264,16 @@ extension TLSARecord {
 struct DHParamDirectoryTests {
     @Test("key list parsing and link target")
     func keys() throws {
-        #expect(try DHParamDirectory.parseKeys("ffdhe8192, 4096,FFDHE2048") == [.named(.ffdhe8192), .generated(bits: 4096),
-                                                                                 .named(.ffdhe2048)])
+        #expect(
+            try DHParamDirectory.parseKeys("ffdhe8192, 4096,FFDHE2048") == [
+                .named(.ffdhe8192), .generated(bits: 4096),
+                .named(.ffdhe2048),
+            ])
         #expect(throws: SSLMError(.invalidArgument, "")) { try DHParamDirectory.parseKeys("ffdhe1024") }
         #expect(throws: SSLMError(.invalidArgument, "")) { try DHParamDirectory.parseKeys("256") }
         #expect(DHParamDirectory().linkTarget == .named(.ffdhe8192))
-        #expect(DHParamDirectory(groups: [.named(.ffdhe2048), .generated(bits: 2048)]).linkTarget == .generated(bits: 2048))
+        #expect(
+            DHParamDirectory(groups: [.named(.ffdhe2048), .generated(bits: 2048)]).linkTarget == .generated(bits: 2048))
         #expect(DHGroup.generated(bits: 4096).fileName == "dh4096.pem")
         #expect(DHGroup.named(.ffdhe3072).fileName == "dh-ffdhe3072.pem")
     }

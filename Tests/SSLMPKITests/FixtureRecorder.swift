@@ -47,7 +47,8 @@ struct FixtureRecorder {
         // A self-signed leaf (signing_ca = self) with an Ed25519 key.
         let selfKey = try KeyPair.generate(.ed25519)
         let selfCSR = try CertificateRequestBuilder.make(
-            subject: SubjectFields(commonName: "self.example.net", country: "DE", subjectAlternativeNames: ["self.example.net"]),
+            subject: SubjectFields(
+                commonName: "self.example.net", country: "DE", subjectAlternativeNames: ["self.example.net"]),
             key: selfKey, role: .leaf)
         let selfCert = try LocalSigner.selfSign(
             request: selfCSR, key: selfKey, role: .leaf, policy: SigningPolicy(validityDays: 365), now: fixedNow)
@@ -63,20 +64,25 @@ struct FixtureRecorder {
         // The leaf with one bit of its signature flipped.
         var der = try CertificatePEM.der(pki.leaf)
         der[der.count - 5] ^= 0x01
-        try AtomicFile.write(text: PEMBlock(label: "CERTIFICATE", derBytes: der).pemText, to: base + "/tampered/cert.pem")
+        try AtomicFile.write(
+            text: PEMBlock(label: "CERTIFICATE", derBytes: der).pemText, to: base + "/tampered/cert.pem")
         try AtomicFile.write(text: caFullchain, to: base + "/tampered/chain.pem")
 
         // Malformed inputs.
         let certPEM = try CertificatePEM.encode(pki.leaf)
         let lines = certPEM.split(separator: "\n")
-        try AtomicFile.write(text: lines.prefix(lines.count / 2).joined(separator: "\n") + "\n",
-                             to: base + "/malformed/truncated.pem")
+        try AtomicFile.write(
+            text: lines.prefix(lines.count / 2).joined(separator: "\n") + "\n",
+            to: base + "/malformed/truncated.pem")
         var garbage = SystemRandomNumberGenerator()
-        try AtomicFile.write((0..<512).map { _ in UInt8.random(in: 0...255, using: &garbage) } + [0],
-                             to: base + "/malformed/garbage.bin")
-        try AtomicFile.write(text: try other.leafKey.pkcs8PEM() + files.fullchainPEM,
-                             to: base + "/malformed/mismatch-bundle.pem")
-        try AtomicFile.write(text: files.fullchainPEM + files.privateKeyPEM,
-                             to: base + "/malformed/wrongorder-bundle.pem")
+        try AtomicFile.write(
+            (0..<512).map { _ in UInt8.random(in: 0...255, using: &garbage) } + [0],
+            to: base + "/malformed/garbage.bin")
+        try AtomicFile.write(
+            text: try other.leafKey.pkcs8PEM() + files.fullchainPEM,
+            to: base + "/malformed/mismatch-bundle.pem")
+        try AtomicFile.write(
+            text: files.fullchainPEM + files.privateKeyPEM,
+            to: base + "/malformed/wrongorder-bundle.pem")
     }
 }

@@ -57,14 +57,18 @@ struct InteropTests {
         let key = try KeyPair.generate(spec)
         let subject = SubjectFields(
             commonName: "mail.example.com", organization: "Example Org", locality: "", stateOrProvince: "NY",
-            country: "US", email: "", subjectAlternativeNames: ["example.com", "*.example.com", "192.0.2.1", "2001:db8::2"])
+            country: "US", email: "",
+            subjectAlternativeNames: ["example.com", "*.example.com", "192.0.2.1", "2001:db8::2"])
         let csr = try CertificateRequestBuilder.make(subject: subject, key: key, role: .leaf)
         let path = try dir.write("csr.pem", try CertificateRequestBuilder.pem(csr))
         let verify = try OpenSSL.run(["req", "-in", path, "-verify", "-noout"])
         #expect(verify.status == 0, "\(verify.stderr)")
         let text = try OpenSSL.run(["req", "-in", path, "-noout", "-text", "-nameopt", "RFC2253"]).text
         #expect(text.contains("Subject: CN=mail.example.com,O=Example Org,ST=NY,C=US\n"), "\(text)")
-        #expect(text.contains("DNS:mail.example.com, DNS:example.com, DNS:*.example.com, IP Address:192.0.2.1, IP Address:2001:DB8:0:0:0:0:0:2"))
+        #expect(
+            text.contains(
+                "DNS:mail.example.com, DNS:example.com, DNS:*.example.com, IP Address:192.0.2.1, IP Address:2001:DB8:0:0:0:0:0:2"
+            ))
         #expect(!text.contains("L="))
         let expectedHash: String
         switch spec {
@@ -78,7 +82,9 @@ struct InteropTests {
         #expect(!text.contains("Authority Key Identifier"))
     }
 
-    @Test("openssl verify -x509_strict -purpose sslserver accepts root → intermediate → leaf", arguments: keySpecsUnderTest)
+    @Test(
+        "openssl verify -x509_strict -purpose sslserver accepts root → intermediate → leaf",
+        arguments: keySpecsUnderTest)
     func chainVerifies(spec: KeySpec) throws {
         let dir = try TempDir()
         let pki = try TinyPKI.make(root: spec)

@@ -81,7 +81,8 @@ struct SigningTests {
             try LocalSigner(certificate: pki.leaf, key: pki.leafKey, policy: policy)
         }
         #expect(throws: SSLMError(.keyMismatch, "")) {
-            try LocalSigner.selfSign(request: pki.leafRequest, key: pki.rootKey, role: .leaf, policy: policy, now: fixedNow)
+            try LocalSigner.selfSign(
+                request: pki.leafRequest, key: pki.rootKey, role: .leaf, policy: policy, now: fixedNow)
         }
     }
 
@@ -98,8 +99,10 @@ struct SigningTests {
         #expect(throws: SSLMError(.invalidArgument, "")) {
             try SubjectFields(commonName: "a.example", subjectAlternativeNames: ["10.0.0.0/8"]).alternativeNames()
         }
-        let names = try SubjectFields(commonName: "a.example", subjectAlternativeNames: ["b.example", "A.EXAMPLE", "::1"])
-            .alternativeNames()
+        let names = try SubjectFields(
+            commonName: "a.example", subjectAlternativeNames: ["b.example", "A.EXAMPLE", "::1"]
+        )
+        .alternativeNames()
         #expect(names == [.dnsName("a.example"), .dnsName("b.example"), .ipAddress("::1")])
         // A CA's descriptive CN is not put into the SANs.
         #expect(try SubjectFields(commonName: "My Root CA").alternativeNames().isEmpty)

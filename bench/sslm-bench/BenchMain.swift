@@ -29,7 +29,9 @@ enum BenchMain {
 
 struct PKIBenchmark {
     let secondsPerMeasurement: Double
-    let specs: [KeySpec] = [.ec(.secp256r1), .ec(.secp384r1), .ec(.secp521r1), .ed25519, .rsa(bits: 2048), .rsa(bits: 4096)]
+    let specs: [KeySpec] = [
+        .ec(.secp256r1), .ec(.secp384r1), .ec(.secp521r1), .ed25519, .rsa(bits: 2048), .rsa(bits: 4096),
+    ]
     let now = Date(timeIntervalSince1970: 1_800_014_400)
 
     /// Runs `body` repeatedly for at least `secondsPerMeasurement` and 3 iterations; returns operations/s.
@@ -48,8 +50,9 @@ struct PKIBenchmark {
     }
 
     func run() throws {
-        print("sslm-bench pki — \(ProcessInfo.processInfo.activeProcessorCount) cores, single thread, "
-            + "≥ \(secondsPerMeasurement) s per figure")
+        print(
+            "sslm-bench pki — \(ProcessInfo.processInfo.activeProcessorCount) cores, single thread, "
+                + "≥ \(secondsPerMeasurement) s per figure")
         print(pad("key type", 12) + pad("keys/s", 12) + pad("chains/s", 12) + pad("leaves/s", 12))
         for spec in specs {
             let keys = try rate { _ = try KeyPair.generate(spec) }
@@ -57,8 +60,9 @@ struct PKIBenchmark {
             let ca = try issueChain(spec)
             let leafKey = try KeyPair.generate(spec)
             let leaves = try rate { _ = try issueLeaf(key: leafKey, signer: ca.signer) }
-            print(pad(spec.description, 12) + pad(format(keys.perSecond), 12) + pad(format(chains.perSecond), 12)
-                + pad(format(leaves.perSecond), 12))
+            print(
+                pad(spec.description, 12) + pad(format(keys.perSecond), 12) + pad(format(chains.perSecond), 12)
+                    + pad(format(leaves.perSecond), 12))
         }
     }
 
@@ -66,8 +70,9 @@ struct PKIBenchmark {
         let rootKey = try KeyPair.generate(spec)
         let rootCSR = try CertificateRequestBuilder.make(
             subject: SubjectFields(commonName: "Bench Root", country: "US"), key: rootKey, role: .certificateAuthority)
-        let root = try LocalSigner.selfSign(request: rootCSR, key: rootKey, role: .certificateAuthority,
-                                            policy: SigningPolicy(validityDays: 3650), now: now)
+        let root = try LocalSigner.selfSign(
+            request: rootCSR, key: rootKey, role: .certificateAuthority,
+            policy: SigningPolicy(validityDays: 3650), now: now)
         let rootSigner = try LocalSigner(certificate: root, key: rootKey, policy: SigningPolicy(validityDays: 1825))
         let intKey = try KeyPair.generate(spec)
         let intCSR = try CertificateRequestBuilder.make(
@@ -88,5 +93,7 @@ struct PKIBenchmark {
 
     func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
 
-    func format(_ value: Double) -> String { value >= 100 ? String(format: "%.0f", value) : String(format: "%.2f", value) }
+    func format(_ value: Double) -> String {
+        value >= 100 ? String(format: "%.0f", value) : String(format: "%.2f", value)
+    }
 }

@@ -9,17 +9,17 @@ public struct TLSAHashCommand: AsyncParsableCommand {
         commandName: "tlsa-hash",
         abstract: "Print the TLSA 3 1 1 data (SHA-256 of the public key) of DIR/cert.pem.",
         discussion: """
-        Computes the SHA-256 of the DER SubjectPublicKeyInfo of DIR/cert.pem (default: the current \
-        directory) twice — from the SPKI bytes embedded in the certificate and from sslm's own encoding \
-        of the decoded key — and prints
+            Computes the SHA-256 of the DER SubjectPublicKeyInfo of DIR/cert.pem (default: the current \
+            directory) twice — from the SPKI bytes embedded in the certificate and from sslm's own encoding \
+            of the decoded key — and prints
 
-          Matched: DIR/cert.pem
-          tlsa hash: <hex>
+              Matched: DIR/cert.pem
+              tlsa hash: <hex>
 
-        or "** Warning: Mismatched:" with both values (exit status 1). With --all, the data for every \
-        selector (0 certificate, 1 SPKI) and matching type (0 exact, 1 SHA-256, 2 SHA-512) follows as \
-        "<usage> <selector> <matching> <hex>" lines with usage 3.
-        """)
+            or "** Warning: Mismatched:" with both values (exit status 1). With --all, the data for every \
+            selector (0 certificate, 1 SPKI) and matching type (0 exact, 1 SHA-256, 2 SHA-512) follows as \
+            "<usage> <selector> <matching> <hex>" lines with usage 3.
+            """)
 
     @Argument(help: ArgumentHelp("Directory with cert.pem (default: ./).", valueName: "dir"))
     public var directory: String = "."

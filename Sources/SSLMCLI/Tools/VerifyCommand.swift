@@ -10,18 +10,18 @@ public struct VerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Validate cert.pem against chain.pem in a certificate directory.",
         discussion: """
-        DIR is a directory with cert.pem and chain.pem (e.g. certs/example.com/web/curr), or a file in \
-        it. sslm checks, in order: privkey.pem (if present) matches cert.pem; bundle.pem (if present) is \
-        the key followed by the full chain; cert.pem is issued by the first certificate of chain.pem (name, \
-        key identifier, signature); chain.pem is in issuing order; every certificate is valid now; the \
-        names are usable; then a full RFC 5280 path validation with a server-name check. The trust \
-        anchor is the last certificate of chain.pem when it is self-signed (local CAs), else the system \
-        trust store (ACME chains). Revocation is not checked.
+            DIR is a directory with cert.pem and chain.pem (e.g. certs/example.com/web/curr), or a file in \
+            it. sslm checks, in order: privkey.pem (if present) matches cert.pem; bundle.pem (if present) is \
+            the key followed by the full chain; cert.pem is issued by the first certificate of chain.pem (name, \
+            key identifier, signature); chain.pem is in issuing order; every certificate is valid now; the \
+            names are usable; then a full RFC 5280 path validation with a server-name check. The trust \
+            anchor is the last certificate of chain.pem when it is self-signed (local CAs), else the system \
+            trust store (ACME chains). Revocation is not checked.
 
-        Prints "Certificate ** Verified **" or "Certificate ** Failed **" with the reason, then the \
-        Certificate Info and Chain Info blocks (as sslm info). Exit status 1 on failure. "Now" is \
-        SSLM_NOW (RFC 3339) when set.
-        """)
+            Prints "Certificate ** Verified **" or "Certificate ** Failed **" with the reason, then the \
+            Certificate Info and Chain Info blocks (as sslm info). Exit status 1 on failure. "Now" is \
+            SSLM_NOW (RFC 3339) when set.
+            """)
 
     @Argument(help: ArgumentHelp("The certificate directory, or a file in it.", valueName: "dir"))
     public var path: String

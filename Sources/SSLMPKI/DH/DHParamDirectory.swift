@@ -37,8 +37,10 @@ public struct DHParamDirectory: Sendable {
     public var force: Bool
     public var subdirectories: Bool
 
-    public init(groups: [DHGroup] = defaultKeys, maxAgeDays: Int = defaultMaxAgeDays, force: Bool = false,
-                subdirectories: Bool = false) {
+    public init(
+        groups: [DHGroup] = defaultKeys, maxAgeDays: Int = defaultMaxAgeDays, force: Bool = false,
+        subdirectories: Bool = false
+    ) {
         var unique: [DHGroup] = []
         for group in groups where !unique.contains(group) { unique.append(group) }
         self.groups = unique
@@ -56,7 +58,8 @@ public struct DHParamDirectory: Sendable {
                 throw SSLMError(
                     .invalidArgument,
                     "--keys: \"\(item)\" is neither an RFC 7919 group (ffdhe2048, ffdhe3072, ffdhe4096, ffdhe6144, "
-                        + "ffdhe8192) nor a size in bits (\(DHGroup.minimumGeneratedBits)–\(DHGroup.maximumGeneratedBits))")
+                        + "ffdhe8192) nor a size in bits (\(DHGroup.minimumGeneratedBits)–\(DHGroup.maximumGeneratedBits))"
+                )
             }
             return group
         }
@@ -102,8 +105,9 @@ public struct DHParamDirectory: Sendable {
         let fm = FileManager.default
         if !fm.fileExists(atPath: dhDirectory) {
             do {
-                try fm.createDirectory(atPath: dhDirectory, withIntermediateDirectories: false,
-                                       attributes: [.posixPermissions: 0o750])
+                try fm.createDirectory(
+                    atPath: dhDirectory, withIntermediateDirectories: false,
+                    attributes: [.posixPermissions: 0o750])
             } catch {
                 throw SSLMError(.ioFailure, "\(dhDirectory): cannot create directory", underlying: error)
             }

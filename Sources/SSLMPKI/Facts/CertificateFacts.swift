@@ -63,8 +63,13 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
         keySpec = KeySpec(publicKey: certificate.publicKey)
         publicKeyLabel = PublicKeyLabel.label(certificate.publicKey)
         signatureAlgorithm = SignatureAlgorithmName.name(certificate.signatureAlgorithm)
-        if case .isCertificateAuthority = try? certificate.extensions.basicConstraints { isCA = true } else { isCA = false }
-        isSelfSigned = certificate.issuer == certificate.subject
+        if case .isCertificateAuthority = try? certificate.extensions.basicConstraints {
+            isCA = true
+        } else {
+            isCA = false
+        }
+        isSelfSigned =
+            certificate.issuer == certificate.subject
             && certificate.publicKey.isValidSignature(certificate.signature, for: certificate)
         spkiSHA256 = Hex.encode(SHA256.hash(data: try certificate.publicKey.spkiDER()))
         certificateSHA256 = Hex.encode(SHA256.hash(data: try CertificatePEM.der(certificate)))

@@ -35,7 +35,8 @@ public enum CertificatePEM {
             return try Certificate(derEncoded: block.derBytes)
         } catch {
             throw SSLMError(
-                .malformedInput, "\(file): certificate \(index + 1) cannot be decoded (damaged or unsupported key type)",
+                .malformedInput,
+                "\(file): certificate \(index + 1) cannot be decoded (damaged or unsupported key type)",
                 underlying: error)
         }
     }

@@ -16,7 +16,8 @@ public enum KeyCertificateMatch {
     /// Throws `SSLMError(.keyMismatch)` naming both files when they do not match.
     public static func require(keyPath: String, certificatePath: String) throws {
         guard try matches(keyPath: keyPath, certificatePath: certificatePath) else {
-            throw SSLMError(.keyMismatch, "\(keyPath): the private key does not match the certificate in \(certificatePath)")
+            throw SSLMError(
+                .keyMismatch, "\(keyPath): the private key does not match the certificate in \(certificatePath)")
         }
     }
 }

@@ -2,11 +2,11 @@ import Foundation
 import SSLMCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Crash-safe file replacement: the bytes go to a temporary file in the same directory, which is
@@ -93,20 +93,20 @@ public enum AtomicFile {
 
 private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
     #if canImport(Glibc)
-    Glibc.write(fd, buffer, count)
+        Glibc.write(fd, buffer, count)
     #elseif canImport(Musl)
-    Musl.write(fd, buffer, count)
+        Musl.write(fd, buffer, count)
     #else
-    Darwin.write(fd, buffer, count)
+        Darwin.write(fd, buffer, count)
     #endif
 }
 
 private func posixSymlink(_ target: String, _ path: String) -> Int32 {
     #if canImport(Glibc)
-    Glibc.symlink(target, path)
+        Glibc.symlink(target, path)
     #elseif canImport(Musl)
-    Musl.symlink(target, path)
+        Musl.symlink(target, path)
     #else
-    Darwin.symlink(target, path)
+        Darwin.symlink(target, path)
     #endif
 }

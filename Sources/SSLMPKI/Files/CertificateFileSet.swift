@@ -31,8 +31,10 @@ public struct CertificateFileSet: Sendable, Hashable {
     /// `bundle.pem`: key then fullchain.
     public var bundlePEM: String { Self.bundle(privateKeyPEM: privateKeyPEM, fullchainPEM: fullchainPEM) }
 
-    public init(privateKeyPEM: String, requestPEM: String?, certificatePEM: String, chainPEM: String,
-                fullchainPEM: String) {
+    public init(
+        privateKeyPEM: String, requestPEM: String?, certificatePEM: String, chainPEM: String,
+        fullchainPEM: String
+    ) {
         self.privateKeyPEM = privateKeyPEM
         self.requestPEM = requestPEM
         self.certificatePEM = certificatePEM
@@ -83,8 +85,10 @@ public struct CertificateFileSet: Sendable, Hashable {
     }
 
     /// Writes `cert.pem`, `chain.pem` and `fullchain.pem` (the `sign_local` / `finalize_order` outputs).
-    public static func writeCertificates(certificatePEM: String, chainPEM: String, fullchainPEM: String,
-                                         to directory: String) throws {
+    public static func writeCertificates(
+        certificatePEM: String, chainPEM: String, fullchainPEM: String,
+        to directory: String
+    ) throws {
         try AtomicFile.write(text: certificatePEM, to: directory + "/" + Name.certificate)
         try AtomicFile.write(text: chainPEM, to: directory + "/" + Name.chain)
         try AtomicFile.write(text: fullchainPEM, to: directory + "/" + Name.fullchain)
@@ -102,7 +106,8 @@ public struct CertificateFileSet: Sendable, Hashable {
             throw SSLMError(.malformedInput, "\(fullchainPath): no certificate")
         }
         guard key.matches(leaf.publicKey) else {
-            throw SSLMError(.keyMismatch, "\(keyPath): the key does not belong to the first certificate of \(fullchainPath)")
+            throw SSLMError(
+                .keyMismatch, "\(keyPath): the key does not belong to the first certificate of \(fullchainPath)")
         }
         let text = bundle(privateKeyPEM: keyText, fullchainPEM: String(decoding: fullchainBytes, as: UTF8.self))
         try AtomicFile.write(text: text, to: directory + "/" + Name.bundle, mode: AtomicFile.privateMode)

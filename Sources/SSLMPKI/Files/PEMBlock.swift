@@ -51,7 +51,8 @@ public struct PEMBlock: Sendable, Hashable {
                 if let open = currentLabel {
                     throw SSLMError(
                         .malformedInput,
-                        "\(file): line \(number + 1): BEGIN \(label) inside an unterminated \(open) block (truncated PEM)")
+                        "\(file): line \(number + 1): BEGIN \(label) inside an unterminated \(open) block (truncated PEM)"
+                    )
                 }
                 currentLabel = label
                 body = ""

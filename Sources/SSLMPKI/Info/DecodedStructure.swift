@@ -26,8 +26,10 @@ enum DecodedStructure {
             try publicKeyInfo(certificate.publicKey, into: &out)
             extensions(Array(certificate.extensions), into: &out, title: "X509v3 Extensions:")
             let selfSigned = certificate.publicKey.isValidSignature(certificate.signature, for: certificate)
-            out.add(1, "Signature: \(SignatureAlgorithmName.name(certificate.signatureAlgorithm))"
-                + (selfSigned ? " (self-signed: verifies with its own key)" : ""))
+            out.add(
+                1,
+                "Signature: \(SignatureAlgorithmName.name(certificate.signatureAlgorithm))"
+                    + (selfSigned ? " (self-signed: verifies with its own key)" : ""))
             let der = try CertificatePEM.der(certificate)
             out.add(1, "Fingerprint SHA-256: \(colonHex(SHA256.hash(data: der)))")
         case .request(let request):

@@ -118,15 +118,20 @@ public enum PEMInfoReport {
         }
         guard let (keyIndex, key) = keys.first, !certificates.isEmpty else { return }
         guard keyIndex == 0, keys.count == 1 else {
-            throw SSLMError(.malformedInput, "\(file): bundle in the wrong order: the private key must come first, "
-                + "followed by the certificate and its chain")
+            throw SSLMError(
+                .malformedInput,
+                "\(file): bundle in the wrong order: the private key must come first, "
+                    + "followed by the certificate and its chain")
         }
         guard key.matches(certificates[0].publicKey) else {
             throw SSLMError(.keyMismatch, "\(file): the private key does not match the first certificate of the bundle")
         }
-        for index in certificates.indices.dropLast() where certificates[index].issuer != certificates[index + 1].subject {
-            throw SSLMError(.malformedInput, "\(file): bundle in the wrong order: certificate \(index + 1) is not issued "
-                + "by certificate \(index + 2)")
+        for index in certificates.indices.dropLast() where certificates[index].issuer != certificates[index + 1].subject
+        {
+            throw SSLMError(
+                .malformedInput,
+                "\(file): bundle in the wrong order: certificate \(index + 1) is not issued "
+                    + "by certificate \(index + 2)")
         }
     }
 }
@@ -158,8 +163,9 @@ enum DecodedBlock {
         } else if label == "DH PARAMETERS" {
             self = .dhParameters(bits: DHParameterProbe.primeBits(block.derBytes) ?? 0)
         } else {
-            self = .certificate(try CertificatePEM.decode(
-                PEMBlock(label: "CERTIFICATE", derBytes: block.derBytes), file: file, index: index))
+            self = .certificate(
+                try CertificatePEM.decode(
+                    PEMBlock(label: "CERTIFICATE", derBytes: block.derBytes), file: file, index: index))
         }
     }
 }

@@ -86,7 +86,8 @@ public struct KeyPair: Sendable, CustomStringConvertible {
             throw error
         } catch {
             throw SSLMError(
-                .malformedInput, "\(file): cannot decode the private key (unsupported algorithm, RSA below 2048 "
+                .malformedInput,
+                "\(file): cannot decode the private key (unsupported algorithm, RSA below 2048 "
                     + "bits, or damaged data)")
         }
         guard let spec = KeySpec(publicKey: key.publicKey) else {
@@ -112,8 +113,11 @@ public struct KeyPair: Sendable, CustomStringConvertible {
     /// mode 0600, never into logs or messages.
     public func pkcs8PEM() throws -> String {
         do {
-            if let rsaKey { return rsaKey.pkcs8PEMRepresentation.hasSuffix("\n") ? rsaKey.pkcs8PEMRepresentation
-                    : rsaKey.pkcs8PEMRepresentation + "\n" }
+            if let rsaKey {
+                return rsaKey.pkcs8PEMRepresentation.hasSuffix("\n")
+                    ? rsaKey.pkcs8PEMRepresentation
+                    : rsaKey.pkcs8PEMRepresentation + "\n"
+            }
             let document = try privateKey.serializeAsPEM()
             guard document.discriminator == "PRIVATE KEY" else {
                 throw SSLMError(.cryptoFailure, "unexpected private key encoding \(document.discriminator)")

@@ -3,9 +3,9 @@ import SSLMCore
 import X509
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One subject alternative name sslm writes or reads: a DNS name (possibly a `*.` wildcard) or an IP

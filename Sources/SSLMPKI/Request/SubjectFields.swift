@@ -51,7 +51,8 @@ public struct SubjectFields: Sendable, Hashable {
                     attribute = .init(type: type, utf8String: value)
                 }
             } catch {
-                throw SSLMError(.invalidArgument, "subject value \"\(SafeName.printable(value))\" has invalid characters")
+                throw SSLMError(
+                    .invalidArgument, "subject value \"\(SafeName.printable(value))\" has invalid characters")
             }
             rdns.append(RelativeDistinguishedName(attribute))
         }
@@ -60,7 +61,8 @@ public struct SubjectFields: Sendable, Hashable {
         }
         if !country.isEmpty {
             guard country.count == 2, country.allSatisfy({ $0.isASCII && $0.isLetter }) else {
-                throw SSLMError(.invalidArgument, "C \"\(SafeName.printable(country))\" must be a two-letter country code")
+                throw SSLMError(
+                    .invalidArgument, "C \"\(SafeName.printable(country))\" must be a two-letter country code")
             }
         }
         try add(.RDNAttributeType.countryName, country, printable: true)

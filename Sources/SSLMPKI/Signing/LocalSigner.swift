@@ -31,7 +31,8 @@ public struct LocalSigner: Sendable {
         let constraints = try? certificate.extensions.basicConstraints
         guard case .isCertificateAuthority = constraints else {
             throw SSLMError(
-                .invalidArgument, "\(Self.subjectText(certificate)) is not a CA certificate (BasicConstraints CA:TRUE missing)")
+                .invalidArgument,
+                "\(Self.subjectText(certificate)) is not a CA certificate (BasicConstraints CA:TRUE missing)")
         }
         self.certificate = certificate
         self.key = key
@@ -99,7 +100,8 @@ public struct LocalSigner: Sendable {
                 names = requested.compactMap(AlternativeName.init(generalName:))
             }
         } catch {
-            throw SSLMError(.malformedInput, "the certificate request's extensions cannot be decoded", underlying: error)
+            throw SSLMError(
+                .malformedInput, "the certificate request's extensions cannot be decoded", underlying: error)
         }
         let extensions = try ExtensionProfile.extensions(
             role: role, subjectKey: request.publicKey, authorityKeyIdentifier: issuerKeyID, names: names)

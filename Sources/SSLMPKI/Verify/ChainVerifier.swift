@@ -38,7 +38,8 @@ public enum ChainVerifier {
         let directory = isDirectory.boolValue ? path : URL(fileURLWithPath: path).deletingLastPathComponent().path
         let fm = FileManager.default
         let name = CertificateFileSet.Name.self
-        guard fm.fileExists(atPath: directory + "/" + name.certificate), fm.fileExists(atPath: directory + "/" + name.chain)
+        guard fm.fileExists(atPath: directory + "/" + name.certificate),
+            fm.fileExists(atPath: directory + "/" + name.chain)
         else {
             throw SSLMError(.fileUnreadable, "\(directory): cert.pem and chain.pem are required in the directory")
         }
@@ -59,14 +60,17 @@ public enum ChainVerifier {
         let keyPath = directory + "/" + name.privateKey
         if fm.fileExists(atPath: keyPath) {
             let key = try KeyPair.read(path: keyPath)
-            checks.append(ChainCheck(name: "privateKeyMatchesCertificate",
-                failure: key.matches(leaf.publicKey) ? nil : "privkey.pem does not match cert.pem"))
+            checks.append(
+                ChainCheck(
+                    name: "privateKeyMatchesCertificate",
+                    failure: key.matches(leaf.publicKey) ? nil : "privkey.pem does not match cert.pem"))
         }
         let bundlePath = directory + "/" + name.bundle
         if fm.fileExists(atPath: bundlePath) {
             var failure: String?
             do {
-                _ = try PEMInfoReport.render(bytes: FileBytes.read(bundlePath), file: "bundle.pem", now: now, verbose: false)
+                _ = try PEMInfoReport.render(
+                    bytes: FileBytes.read(bundlePath), file: "bundle.pem", now: now, verbose: false)
                 let bundleCerts = try PEMBlock.parseAll(FileBytes.read(bundlePath), file: bundlePath)
                     .filter { $0.label == "CERTIFICATE" }
                 if bundleCerts.first?.derBytes != (try CertificatePEM.der(leaf)) {
@@ -77,22 +81,28 @@ public enum ChainVerifier {
             }
             checks.append(ChainCheck(name: "bundleIsKeyThenFullchain", failure: failure))
         }
-        checks.append(issuedBy(leaf, chain.first, subjectName: "cert.pem", issuerName: "chain.pem certificate 1",
-                               check: "leafIssuedByFirstChainCertificate"))
+        checks.append(
+            issuedBy(
+                leaf, chain.first, subjectName: "cert.pem", issuerName: "chain.pem certificate 1",
+                check: "leafIssuedByFirstChainCertificate"))
         for index in chain.indices.dropLast() {
-            checks.append(issuedBy(chain[index], chain[index + 1], subjectName: "chain.pem certificate \(index + 1)",
-                                   issuerName: "chain.pem certificate \(index + 2)", check: "chainIsInIssuingOrder"))
+            checks.append(
+                issuedBy(
+                    chain[index], chain[index + 1], subjectName: "chain.pem certificate \(index + 1)",
+                    issuerName: "chain.pem certificate \(index + 2)", check: "chainIsInIssuingOrder"))
         }
         var validity: String?
         for (index, certificate) in ([leaf] + chain).enumerated() {
             let label = index == 0 ? "cert.pem" : "chain.pem certificate \(index)"
             if now > certificate.notValidAfter {
-                validity = "\(label) (\(DistinguishedNameText.rfc4514(certificate.subject))) expired on "
+                validity =
+                    "\(label) (\(DistinguishedNameText.rfc4514(certificate.subject))) expired on "
                     + RelativeTime.utc(certificate.notValidAfter)
                 break
             }
             if now < certificate.notValidBefore {
-                validity = "\(label) (\(DistinguishedNameText.rfc4514(certificate.subject))) is not valid before "
+                validity =
+                    "\(label) (\(DistinguishedNameText.rfc4514(certificate.subject))) is not valid before "
                     + RelativeTime.utc(certificate.notValidBefore)
                 break
             }
@@ -137,29 +147,38 @@ public enum ChainVerifier {
         case .validCertificate:
             checks.append(ChainCheck(name: "pathValidates"))
         case .couldNotValidate(let failures):
-            let reason = failures.first.map { "path validation: " + Self.concise(String(describing: $0.policyFailureReason)) }
+            let reason =
+                failures.first.map { "path validation: " + Self.concise(String(describing: $0.policyFailureReason)) }
                 ?? "no valid path from cert.pem to \(anchor)"
             checks.append(ChainCheck(name: "pathValidates", failure: reason))
         }
         return Report(checks: checks, certificates: certificates, chain: chain, anchor: anchor)
     }
 
-    static func issuedBy(_ subject: Certificate, _ issuer: Certificate?, subjectName: String, issuerName: String,
-                         check: String) -> ChainCheck {
+    static func issuedBy(
+        _ subject: Certificate, _ issuer: Certificate?, subjectName: String, issuerName: String,
+        check: String
+    ) -> ChainCheck {
         guard let issuer else { return ChainCheck(name: check, failure: "chain.pem holds no certificate") }
         if subject.issuer != issuer.subject {
-            return ChainCheck(name: check, failure: "\(subjectName) is issued by \(DistinguishedNameText.rfc4514(subject.issuer)), "
-                + "but \(issuerName) is \(DistinguishedNameText.rfc4514(issuer.subject)) (wrong chain)")
+            return ChainCheck(
+                name: check,
+                failure: "\(subjectName) is issued by \(DistinguishedNameText.rfc4514(subject.issuer)), "
+                    + "but \(issuerName) is \(DistinguishedNameText.rfc4514(issuer.subject)) (wrong chain)")
         }
         if let aki = (try? subject.extensions.authorityKeyIdentifier)?.flatMap({ $0.keyIdentifier }),
             let ski = (try? issuer.extensions.subjectKeyIdentifier)?.map({ $0.keyIdentifier }), aki != ski
         {
-            return ChainCheck(name: check, failure: "\(subjectName)'s authority key identifier does not match "
-                + "\(issuerName)'s subject key identifier (wrong chain)")
+            return ChainCheck(
+                name: check,
+                failure: "\(subjectName)'s authority key identifier does not match "
+                    + "\(issuerName)'s subject key identifier (wrong chain)")
         }
         guard issuer.publicKey.isValidSignature(subject.signature, for: subject) else {
-            return ChainCheck(name: check, failure: "the signature of \(subjectName) does not verify with the key of "
-                + "\(issuerName) (tampered certificate or wrong issuer key)")
+            return ChainCheck(
+                name: check,
+                failure: "the signature of \(subjectName) does not verify with the key of "
+                    + "\(issuerName) (tampered certificate or wrong issuer key)")
         }
         return ChainCheck(name: check)
     }
@@ -180,8 +199,9 @@ public enum ChainVerifier {
 
     /// swift-certificates' reasons embed whole certificate dumps; keep only their subjects.
     static func concise(_ reason: String) -> String {
-        guard let regex = try? NSRegularExpression(
-            pattern: #"Certificate\(version: .*?subject: "([^"]*)".*?\]\)"#, options: [])
+        guard
+            let regex = try? NSRegularExpression(
+                pattern: #"Certificate\(version: .*?subject: "([^"]*)".*?\]\)"#, options: [])
         else { return reason }
         let range = NSRange(reason.startIndex..., in: reason)
         return regex.stringByReplacingMatches(in: reason, options: [], range: range, withTemplate: "\"$1\"")

@@ -31,8 +31,9 @@ struct OpenSSL {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: Array(outData),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: Array(outData),
+            stderr: String(decoding: errData, as: UTF8.self))
     }
 }
 
