@@ -109,6 +109,7 @@ let package = Package(
         .testTarget(
             name: "SSLMCLITests",
             dependencies: ["SSLMCLI", "SSLMConfig", "SSLMCore"],
+            exclude: ["Fixtures", "Golden"],
             swiftSettings: swiftSettings),
     ]
 )

@@ -2,5 +2,7 @@ import ArgumentParser
 
 /// The ssl-mgr side tools (sslm-info, sslm-verify, sslm-tlsa-hash, sslm-dhparm) as subcommands.
 enum ToolCommands {
-    static let all: [any ParsableCommand.Type] = []
+    static let all: [any ParsableCommand.Type] = [
+        InfoCommand.self, VerifyCommand.self, TLSAHashCommand.self, DHParamCommand.self,
+    ]
 }
