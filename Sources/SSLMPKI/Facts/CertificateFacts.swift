@@ -4,51 +4,9 @@ import SSLMCore
 import SwiftASN1
 import X509
 
-/// What sslm needs to know about a certificate to observe, plan and report: validity, serial, names,
-/// key type, fingerprints. A plain value (Sendable, Codable), so observation can store it and the planner
-/// can compare it without touching X.509.
-///
-/// Guarantees: hex strings are lowercase; `spkiSHA256` is over the DER SubjectPublicKeyInfo (TLSA 3 1 1
-/// data); `sans` lists DNS names then IP addresses, in certificate order. Not a validation result: nothing
-/// here says the certificate is trusted.
-public struct CertificateFacts: Sendable, Hashable, Codable {
-    public var notBefore: Date
-    public var notAfter: Date
-    /// Serial number, lowercase hex without separators.
-    public var serialHex: String
-    /// RFC 4514 text of the issuer and subject.
-    public var issuer: String
-    public var subject: String
-    public var commonName: String?
-    public var dnsNames: [String]
-    public var ipAddresses: [String]
-    /// The key type; nil for a type sslm cannot generate.
-    public var keySpec: KeySpec?
-    /// `pubkey-secp384r1`, `pubkey-rsa-4096`, …
-    public var publicKeyLabel: String
-    /// e.g. `ecdsa-with-SHA384`.
-    public var signatureAlgorithm: String
-    public var isCA: Bool
-    /// Issuer name equals subject name and the certificate's own key verifies its signature.
-    public var isSelfSigned: Bool
-    /// SHA-256 of the DER SubjectPublicKeyInfo.
-    public var spkiSHA256: String
-    /// SHA-256 of the whole DER certificate (its fingerprint).
-    public var certificateSHA256: String
-
-    /// All SANs: DNS names then IP addresses.
-    public var sans: [String] { dnsNames + ipAddresses }
-
-    /// Lifetime in days, rounded (what ssl-mgr calls the "N day cert").
-    public var lifetimeDays: Int { Int(((notAfter.timeIntervalSince(notBefore)) / 86_400).rounded()) }
-
+extension CertificateFacts {
+    /// The facts of a parsed certificate.
     public init(_ certificate: Certificate) throws {
-        notBefore = certificate.notValidBefore
-        notAfter = certificate.notValidAfter
-        serialHex = certificate.serialNumber.bytes.map { String(format: "%02x", $0) }.joined()
-        issuer = DistinguishedNameText.rfc4514(certificate.issuer)
-        subject = DistinguishedNameText.rfc4514(certificate.subject)
-        commonName = DistinguishedNameText.first(.RDNAttributeType.commonName, in: certificate.subject)
         var dns: [String] = []
         var ips: [String] = []
         for name in (try? certificate.extensions.subjectAlternativeNames) ?? SubjectAlternativeNames() {
@@ -58,21 +16,25 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
             case nil: break
             }
         }
-        dnsNames = dns
-        ipAddresses = ips
-        keySpec = KeySpec(publicKey: certificate.publicKey)
-        publicKeyLabel = PublicKeyLabel.label(certificate.publicKey)
-        signatureAlgorithm = SignatureAlgorithmName.name(certificate.signatureAlgorithm)
-        if case .isCertificateAuthority = try? certificate.extensions.basicConstraints {
-            isCA = true
-        } else {
-            isCA = false
-        }
-        isSelfSigned =
-            certificate.issuer == certificate.subject
-            && certificate.publicKey.isValidSignature(certificate.signature, for: certificate)
-        spkiSHA256 = Hex.encode(SHA256.hash(data: try certificate.publicKey.spkiDER()))
-        certificateSHA256 = Hex.encode(SHA256.hash(data: try CertificatePEM.der(certificate)))
+        var isCA = false
+        if case .isCertificateAuthority = try? certificate.extensions.basicConstraints { isCA = true }
+        self.init(
+            notBefore: certificate.notValidBefore,
+            notAfter: certificate.notValidAfter,
+            serialHex: certificate.serialNumber.bytes.map { String(format: "%02x", $0) }.joined(),
+            issuer: DistinguishedNameText.rfc4514(certificate.issuer),
+            subject: DistinguishedNameText.rfc4514(certificate.subject),
+            commonName: DistinguishedNameText.first(.RDNAttributeType.commonName, in: certificate.subject),
+            dnsNames: dns,
+            ipAddresses: ips,
+            keySpec: KeySpec(publicKey: certificate.publicKey),
+            publicKeyLabel: PublicKeyLabel.label(certificate.publicKey),
+            signatureAlgorithm: SignatureAlgorithmName.name(certificate.signatureAlgorithm),
+            isCA: isCA,
+            isSelfSigned: certificate.issuer == certificate.subject
+                && certificate.publicKey.isValidSignature(certificate.signature, for: certificate),
+            spkiSHA256: Hex.encode(SHA256.hash(data: try certificate.publicKey.spkiDER())),
+            certificateSHA256: Hex.encode(SHA256.hash(data: try CertificatePEM.der(certificate))))
     }
 
     /// Facts of the first certificate of a PEM file (`cert.pem`, `fullchain.pem`).

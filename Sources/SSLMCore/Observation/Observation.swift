@@ -1,0 +1,223 @@
+import Foundation
+
+/// Everything sslm observed about a topdir before planning: the certificate trees of the configured
+/// services, the TLSA files and their published copies, the production tree, DNS facts and the local
+/// host names. A plain value: the planner reads it and never the disk.
+///
+/// Guarantees: collections are sorted (services by address, db dirs by name, files by name), so equal
+/// states encode to equal bytes; `fingerprint` is a digest of everything else, for stale-plan detection.
+/// It never contains private key material (key files are represented by their public key and a digest).
+public struct Observation: Sendable, Hashable, Codable {
+    /// Absolute topdir.
+    public var topdir: String
+    /// Identity of this topdir (`.sslm/lineage`); nil before the first apply created it.
+    public var lineage: String?
+    /// Names under which this machine is "local" for server tables (short and full host name).
+    public var localHostNames: [String]
+    public var services: [ServiceState]
+    public var groups: [GroupState]
+    public var production: ProductionState
+    public var dns: [DNSFacts]
+    /// `sha256:…` over all of the above.
+    public var fingerprint: String
+
+    public init(topdir: String, lineage: String?, localHostNames: [String], services: [ServiceState],
+                groups: [GroupState], production: ProductionState, dns: [DNSFacts]) {
+        self.topdir = topdir
+        self.lineage = lineage
+        self.localHostNames = localHostNames.sorted()
+        self.services = services.sorted { $0.address < $1.address }
+        self.groups = groups.sorted { $0.apex < $1.apex }
+        self.production = production
+        self.dns = dns.sorted { $0.apex < $1.apex }
+        self.fingerprint = ""
+        self.fingerprint = Self.computeFingerprint(self)
+    }
+
+    public func service(_ address: ServiceAddress) -> ServiceState? {
+        services.first { $0.address == address }
+    }
+
+    public func group(_ apex: String) -> GroupState? { groups.first { $0.apex == apex } }
+
+    public func dnsFacts(_ apex: String) -> DNSFacts? { dns.first { $0.apex == apex } }
+
+    /// Digest of the observation without its fingerprint field.
+    public static func computeFingerprint(_ observation: Observation) -> String {
+        var copy = observation
+        copy.fingerprint = ""
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .secondsSince1970
+        let data = (try? encoder.encode(copy)) ?? Data()
+        return ContentDigest.labelled(data)
+    }
+}
+
+/// The `certs/<group>/<service>` tree of one service.
+public struct ServiceState: Sendable, Hashable, Codable {
+    public var address: ServiceAddress
+    /// Whether `certs/<group>/<service>` exists at all.
+    public var exists: Bool
+    public var curr: LinkState
+    public var next: LinkState
+    public var prev: LinkState
+    /// Dated directories under `db/`, sorted by name (= creation time).
+    public var dbDirs: [DBDirState]
+    /// Entries of `db/` that are not dated directories (left alone, reported).
+    public var strayEntries: [String]
+
+    public init(address: ServiceAddress, exists: Bool, curr: LinkState, next: LinkState, prev: LinkState,
+                dbDirs: [DBDirState], strayEntries: [String]) {
+        self.address = address
+        self.exists = exists
+        self.curr = curr
+        self.next = next
+        self.prev = prev
+        self.dbDirs = dbDirs.sorted { $0.name < $1.name }
+        self.strayEntries = strayEntries.sorted()
+    }
+
+    /// The db directory a link points to, when the link is valid.
+    public func dbDir(_ link: LinkState) -> DBDirState? {
+        guard case .valid(let name) = link else { return nil }
+        return dbDirs.first { $0.name == name }
+    }
+}
+
+/// A `curr`/`next`/`prev` link.
+public enum LinkState: Sendable, Hashable, Codable {
+    case absent
+    /// A symlink to `db/<name>`, which exists.
+    case valid(String)
+    /// A symlink whose target does not exist (or is outside `db/`).
+    case dangling(String)
+    /// Something that is not a symlink (a directory or file named `curr`).
+    case notALink
+
+    public var dbName: String? { if case .valid(let name) = self { name } else { nil } }
+}
+
+/// One `db/<timestamp>` directory.
+public struct DBDirState: Sendable, Hashable, Codable {
+    public var name: String
+    /// Regular files and their `sha256:` digests.
+    public var files: [String: String]
+    public var key: KeyFacts?
+    public var request: RequestFacts?
+    public var certificate: CertificateFacts?
+    /// Facts of the first certificate of `chain.pem` (the issuer, for local CAs).
+    public var chainFirst: CertificateFacts?
+    /// Files present but unreadable or malformed: file name → problem.
+    public var problems: [String: String]
+
+    public init(name: String, files: [String: String], key: KeyFacts?, request: RequestFacts?,
+                certificate: CertificateFacts?, chainFirst: CertificateFacts?, problems: [String: String]) {
+        self.name = name
+        self.files = files
+        self.key = key
+        self.request = request
+        self.certificate = certificate
+        self.chainFirst = chainFirst
+        self.problems = problems
+    }
+
+    public func has(_ file: String) -> Bool { files[file] != nil }
+}
+
+/// The public side of a private key file.
+public struct KeyFacts: Sendable, Hashable, Codable {
+    public var spec: KeySpec?
+    /// SHA-256 of the DER SubjectPublicKeyInfo of the key's public half.
+    public var spkiSHA256: String
+
+    public init(spec: KeySpec?, spkiSHA256: String) {
+        self.spec = spec
+        self.spkiSHA256 = spkiSHA256
+    }
+}
+
+/// What a CSR asks for.
+public struct RequestFacts: Sendable, Hashable, Codable {
+    public var spkiSHA256: String
+    public var commonName: String?
+    public var sans: [String]
+
+    public init(spkiSHA256: String, commonName: String?, sans: [String]) {
+        self.spkiSHA256 = spkiSHA256
+        self.commonName = commonName
+        self.sans = sans
+    }
+}
+
+/// The TLSA state of an apex: `certs/<apex>/tlsa.<apex>`, what curr + next imply, and the published copies.
+public struct GroupState: Sendable, Hashable, Codable {
+    public var apex: String
+    /// Digest of the normalised record lines of `certs/<apex>/tlsa.<apex>` (comments and blank lines
+    /// ignored); nil when the file does not exist.
+    public var tlsaFile: String?
+    /// Digest of the normalised records the current curr and next certificates imply; nil when no DANE
+    /// service of the apex has a certificate.
+    public var tlsaExpected: String?
+    /// Why the owners could not be recomputed (DNS facts unavailable) and what was kept instead.
+    public var tlsaNote: String?
+    /// Each `[dns] tlsa_dirs` directory → digest of its `tlsa.<apex>` (nil when absent).
+    public var tlsaCopies: [String: String?]
+
+    public init(apex: String, tlsaFile: String?, tlsaExpected: String?, tlsaNote: String?,
+                tlsaCopies: [String: String?]) {
+        self.apex = apex
+        self.tlsaFile = tlsaFile
+        self.tlsaExpected = tlsaExpected
+        self.tlsaNote = tlsaNote
+        self.tlsaCopies = tlsaCopies
+    }
+}
+
+/// The production tree (`prod_cert_dir`).
+public struct ProductionState: Sendable, Hashable, Codable {
+    public var root: String
+    public var exists: Bool
+    public var services: [ProductionServiceState]
+    /// apex → digest of `<prod>/<apex>/tlsa.<apex>` (nil when absent).
+    public var tlsaFiles: [String: String?]
+
+    public init(root: String, exists: Bool, services: [ProductionServiceState], tlsaFiles: [String: String?]) {
+        self.root = root
+        self.exists = exists
+        self.services = services.sorted { $0.address < $1.address }
+        self.tlsaFiles = tlsaFiles
+    }
+
+    public func service(_ address: ServiceAddress) -> ProductionServiceState? {
+        services.first { $0.address == address }
+    }
+}
+
+/// `<prod>/<group>/<service>/{curr,next}`: file name → digest, nil when the directory is absent.
+public struct ProductionServiceState: Sendable, Hashable, Codable {
+    public var address: ServiceAddress
+    public var curr: [String: String]?
+    public var next: [String: String]?
+
+    public init(address: ServiceAddress, curr: [String: String]?, next: [String: String]?) {
+        self.address = address
+        self.curr = curr
+        self.next = next
+    }
+}
+
+/// DNS facts of an apex, gathered before planning.
+public struct DNSFacts: Sendable, Hashable, Codable {
+    public var apex: String
+    /// MX host names (lowercase, no trailing dot), sorted; nil when the lookup failed.
+    public var mxHosts: [String]?
+    /// Why the lookup failed.
+    public var failure: String?
+
+    public init(apex: String, mxHosts: [String]?, failure: String?) {
+        self.apex = apex
+        self.mxHosts = mxHosts?.sorted()
+        self.failure = failure
+    }
+}

@@ -1,0 +1,234 @@
+import Foundation
+import SSLMCore
+
+/// A plan: the typed action graph `sslm apply` executes, with a reason for every action.
+///
+/// Guarantees: encodes to the same bytes for the same inputs (`PlanCodec`); never holds private key
+/// material; records the state it was computed from (`base`), so a stale plan can be refused.
+/// Reasons explain — the executor switches on `Action.kind` only.
+public struct Plan: Sendable, Hashable, Codable {
+    public static let currentFormatVersion = "1.0"
+
+    /// `major.minor`: minor versions only add fields.
+    public var formatVersion: String
+    public var toolVersion: String
+    /// The time the plan was made for (RFC 3339, UTC).
+    public var now: String
+    public var configDigest: String
+    public var base: Base
+    public var options: Options
+    public var actions: [Action]
+    /// Per-service information that is not an action: waiting to roll, next renewal, skipped work.
+    public var notes: [Note]
+
+    enum CodingKeys: String, CodingKey {
+        case formatVersion = "format_version", toolVersion = "tool_version", now, configDigest = "config_digest"
+        case base, options, actions, notes
+    }
+
+    /// The state a plan was computed from.
+    public struct Base: Sendable, Hashable, Codable {
+        public var lineage: String?
+        public var fingerprint: String
+
+        public init(lineage: String?, fingerprint: String) {
+            self.lineage = lineage
+            self.fingerprint = fingerprint
+        }
+    }
+
+    /// The options that shaped the plan, recorded so `apply FILE` and reviewers see them.
+    public struct Options: Sendable, Hashable, Codable {
+        public var targets: [String]
+        public var phase: Phase
+        public var force: Bool
+        public var reuseKey: Bool
+        public var minRollMinutes: Int
+
+        enum CodingKeys: String, CodingKey {
+            case targets, phase, force, reuseKey = "reuse_key", minRollMinutes = "min_roll_mins"
+        }
+
+        public init(targets: [String], phase: Phase, force: Bool, reuseKey: Bool, minRollMinutes: Int) {
+            self.targets = targets
+            self.phase = phase
+            self.force = force
+            self.reuseKey = reuseKey
+            self.minRollMinutes = minRollMinutes
+        }
+    }
+
+    public init(toolVersion: String, now: String, configDigest: String, base: Base, options: Options,
+                actions: [Action], notes: [Note]) {
+        self.formatVersion = Self.currentFormatVersion
+        self.toolVersion = toolVersion
+        self.now = now
+        self.configDigest = configDigest
+        self.base = base
+        self.options = options
+        self.actions = actions
+        self.notes = notes
+    }
+
+    public var isEmpty: Bool { actions.isEmpty }
+
+    public func action(_ id: String) -> Action? { actions.first { $0.id == id } }
+}
+
+/// Which work a run plans.
+public enum Phase: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Build new `next` certificates that are due; no roll (ssl-mgr `-renew`).
+    case renew
+    /// Promote `next` to `curr` when it is old enough (ssl-mgr `-roll`).
+    case roll
+    /// Both, and everything that follows (production, servers, TLSA, DNS, clean).
+    case all
+}
+
+/// One step of a plan.
+public struct Action: Sendable, Hashable, Codable {
+    /// Stable id, e.g. `example.com/mail-ec/next/key`.
+    public var id: String
+    public var kind: ActionKind
+    /// `group/service` for service actions; nil for actions of an apex or of the whole run.
+    public var service: String?
+    public var params: [String: PlanValue]
+    public var reason: Reason
+    public var dependsOn: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, service, params, reason, dependsOn = "depends_on"
+    }
+
+    public init(id: String, kind: ActionKind, service: String? = nil, params: [String: PlanValue] = [:],
+                reason: Reason, dependsOn: [String] = []) {
+        self.id = id
+        self.kind = kind
+        self.service = service
+        self.params = params
+        self.reason = reason
+        self.dependsOn = dependsOn
+    }
+}
+
+/// The closed set of action kinds (DESIGN.md). Add a kind; never reuse a name with a new meaning.
+public enum ActionKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case createNext = "create_next"
+    case generateKey = "generate_key"
+    case reuseKey = "reuse_key"
+    case createCSR = "create_csr"
+    case signLocal = "sign_local"
+    case acmeOrder = "acme_order"
+    case publishChallenges = "publish_challenges"
+    case refreshDNS = "refresh_dns"
+    case awaitPropagation = "await_propagation"
+    case answerChallenges = "answer_challenges"
+    case finalizeOrder = "finalize_order"
+    case writeBundle = "write_bundle"
+    case writeTLSA = "write_tlsa"
+    case publishTLSA = "publish_tlsa"
+    case roll
+    case syncProduction = "sync_production"
+    case copyToServer = "copy_to_server"
+    case postCopy = "post_copy"
+    case restartServer = "restart_server"
+    case clean
+}
+
+/// Why an action (or a note) is there: a stable code and a sentence for people.
+public struct Reason: Sendable, Hashable, Codable {
+    public var code: String
+    public var message: String
+
+    public init(_ code: ReasonCode, _ message: String) {
+        self.code = code.rawValue
+        self.message = message
+    }
+}
+
+/// Reason codes: one per named check of the planner.
+public enum ReasonCode: String, Sendable, Hashable, CaseIterable {
+    case certificateMissing = "certificate_missing"
+    case currentIncomplete = "current_incomplete"
+    case keyMismatch = "key_mismatch"
+    case configChanged = "config_changed"
+    case issuerChanged = "issuer_changed"
+    case renewalDue = "renewal_due"
+    case forced
+    case nextIncomplete = "next_incomplete"
+    case nextBroken = "next_broken"
+    case nextStale = "next_stale"
+    case nextReady = "next_ready"
+    case firstCertificate = "first_certificate"
+    case tlsaChanged = "tlsa_changed"
+    case tlsaDrift = "tlsa_drift"
+    case tlsaCopyDrift = "tlsa_copy_drift"
+    case productionChanged = "production_changed"
+    case productionDrift = "production_drift"
+    case serversChanged = "servers_changed"
+    case dnsChanged = "dns_changed"
+    case oldDirectories = "old_directories"
+    case waitingToRoll = "waiting_to_roll"
+    case notDue = "not_due"
+    case blocked
+    case unconfigured
+    case dnsFactsUnavailable = "dns_facts_unavailable"
+    case phaseSkipped = "phase_skipped"
+}
+
+/// A note about a service or apex that is not an action.
+public struct Note: Sendable, Hashable, Codable {
+    /// `group/service`, or an apex, or `run`.
+    public var subject: String
+    public var reason: Reason
+
+    public init(subject: String, reason: Reason) {
+        self.subject = subject
+        self.reason = reason
+    }
+}
+
+/// A parameter value. `unknown` marks a value only known after apply (never invented).
+public enum PlanValue: Sendable, Hashable, Codable {
+    case string(String)
+    case int(Int)
+    case bool(Bool)
+    case strings([String])
+    /// Known after apply; the associated text says what it will be.
+    case unknown(String)
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(Bool.self) { self = .bool(value); return }
+        if let value = try? container.decode(Int.self) { self = .int(value); return }
+        if let value = try? container.decode(String.self) { self = .string(value); return }
+        if let value = try? container.decode([String].self) { self = .strings(value); return }
+        if let value = try? container.decode([String: String].self), let what = value["known_after_apply"] {
+            self = .unknown(what)
+            return
+        }
+        throw DecodingError.dataCorruptedError(in: container, debugDescription: "unsupported plan parameter value")
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        case .strings(let value): try container.encode(value)
+        case .unknown(let what): try container.encode(["known_after_apply": what])
+        }
+    }
+
+    /// Human form: the value, or `(known after apply: …)`.
+    public var text: String {
+        switch self {
+        case .string(let value): value
+        case .int(let value): String(value)
+        case .bool(let value): String(value)
+        case .strings(let value): value.joined(separator: ", ")
+        case .unknown(let what): "(known after apply: \(what))"
+        }
+    }
+}
