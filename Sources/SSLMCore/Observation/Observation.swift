@@ -18,11 +18,15 @@ public struct Observation: Sendable, Hashable, Codable {
     public var groups: [GroupState]
     public var production: ProductionState
     public var dns: [DNSFacts]
+    /// Service directories under `certs/<group>/` of configured groups that no config file describes
+    /// (a service removed from the config). Left alone; reported.
+    public var unconfigured: [ServiceAddress]
     /// `sha256:…` over all of the above.
     public var fingerprint: String
 
     public init(topdir: String, lineage: String?, localHostNames: [String], services: [ServiceState],
-                groups: [GroupState], production: ProductionState, dns: [DNSFacts]) {
+                groups: [GroupState], production: ProductionState, dns: [DNSFacts],
+                unconfigured: [ServiceAddress] = []) {
         self.topdir = topdir
         self.lineage = lineage
         self.localHostNames = localHostNames.sorted()
@@ -30,6 +34,7 @@ public struct Observation: Sendable, Hashable, Codable {
         self.groups = groups.sorted { $0.apex < $1.apex }
         self.production = production
         self.dns = dns.sorted { $0.apex < $1.apex }
+        self.unconfigured = unconfigured.sorted()
         self.fingerprint = ""
         self.fingerprint = Self.computeFingerprint(self)
     }
