@@ -87,3 +87,22 @@ public struct HostNameError: Error, Sendable, Hashable, CustomStringConvertible 
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+extension HostName {
+    /// A comparable form of a SAN: DNS names lowercased without a trailing dot, IP addresses in their
+    /// canonical text form (`2001:db8::1`, whatever zero-compression the source used).
+    public static func canonical(_ text: String) -> String {
+        if isIPv6(text) {
+            var address = in6_addr()
+            var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            _ = text.withCString { inet_pton(AF_INET6, $0, &address) }
+            if inet_ntop(AF_INET6, &address, &buffer, socklen_t(buffer.count)) != nil {
+                return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            }
+            return text.lowercased()
+        }
+        var lower = text.lowercased()
+        if lower.hasSuffix(".") { lower.removeLast() }
+        return lower
+    }
+}

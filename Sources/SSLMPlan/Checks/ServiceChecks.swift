@@ -1,0 +1,191 @@
+import Foundation
+import SSLMConfig
+import SSLMCore
+
+/// The named checks of the planner, in the style of cert-manager's policies: each looks at one
+/// condition and returns a reason (a code and a sentence) when the condition holds, nil otherwise.
+/// Pure functions of their arguments.
+enum ServiceChecks {
+    /// The files a complete db directory holds (spec §3.2); `tlsa.rr` too when the service has DANE.
+    static let requiredFiles = ["privkey.pem", "csr.pem", "cert.pem", "chain.pem", "fullchain.pem", "bundle.pem"]
+
+    // MARK: curr
+
+    /// `certificateIsMissing`: no usable `curr` link.
+    static func certificateIsMissing(_ state: ServiceState) -> Reason? {
+        switch state.curr {
+        case .absent: Reason(.certificateMissing, "no current certificate: the first one is made and becomes curr in this run")
+        case .dangling(let target):
+            Reason(.certificateMissing, "curr points to \(target), which does not exist: a new certificate becomes curr in this run")
+        case .notALink, .valid: nil
+        }
+    }
+
+    /// `currentSetIsIncomplete`: curr lacks a readable certificate or key, or they do not belong together.
+    static func currentSetIsBroken(_ directory: DBDirState) -> Reason? {
+        let where_ = "curr (db/\(directory.name))"
+        if directory.certificate == nil {
+            let problem = directory.problems["cert.pem"] ?? "cert.pem is missing"
+            return Reason(.currentIncomplete, "\(where_): \(problem); a new certificate replaces it in this run")
+        }
+        guard let key = directory.key else {
+            let problem = directory.problems["privkey.pem"] ?? "privkey.pem is missing"
+            return Reason(.currentIncomplete, "\(where_): \(problem); a new certificate replaces it in this run")
+        }
+        if let certificate = directory.certificate, key.spkiSHA256 != certificate.spkiSHA256 {
+            return Reason(.keyMismatch, "\(where_): privkey.pem does not belong to cert.pem; a new certificate replaces it in this run")
+        }
+        return nil
+    }
+
+    /// `certificateDiffersFromConfig`: SANs, CN, key type or size, or signer no longer as configured.
+    static func certificateDiffersFromConfig(_ certificate: CertificateFacts, service: ServiceConfig,
+                                             signerSubject: String?, slot: String) -> Reason? {
+        let wanted = Set(service.sans.map(HostName.canonical))
+        let have = Set(certificate.sans.map(HostName.canonical))
+        if wanted != have {
+            let missing = service.sans.filter { !have.contains(HostName.canonical($0)) }
+            let extra = certificate.sans.filter { !wanted.contains(HostName.canonical($0)) }
+            var parts: [String] = []
+            if !missing.isEmpty { parts.append("config adds \(PlanText.list(missing))") }
+            if !extra.isEmpty { parts.append("config drops \(PlanText.list(extra))") }
+            return Reason(.configChanged, "\(slot) certificate names differ from [X509] sans: " + parts.joined(separator: "; "))
+        }
+        if let cn = certificate.commonName, cn != service.subject.commonName {
+            return Reason(.configChanged, "\(slot) certificate CN is \"\(cn)\", config says \"\(service.subject.commonName)\"")
+        }
+        if certificate.keySpec != service.key {
+            let have = certificate.keySpec.map(\.description) ?? certificate.publicKeyLabel
+            return Reason(.configChanged, "\(slot) key is \(have), [KeyOpts] asks for \(service.key)")
+        }
+        switch service.signer {
+        case .selfSigned:
+            if !certificate.isSelfSigned {
+                return Reason(.configChanged, "\(slot) certificate is issued by \(certificate.issuer); config says self-signed")
+            }
+        case .authority(let name):
+            if let signerSubject, certificate.issuer != signerSubject {
+                return Reason(.configChanged,
+                              "\(slot) certificate is issued by \(certificate.issuer), not by CA \"\(name)\" (\(signerSubject))")
+            }
+            if signerSubject == nil && certificate.isSelfSigned {
+                return Reason(.configChanged, "\(slot) certificate is self-signed; config says it is signed by \"\(name)\"")
+            }
+        }
+        return nil
+    }
+
+    /// `issuerChanged`: the local CA that signed curr has a different current certificate now.
+    static func issuerChanged(_ directory: DBDirState, caName: String, caFullchainDigest: String?, caRollsNow: Bool) -> Reason? {
+        if caRollsNow {
+            return Reason(.issuerChanged, "signing CA \"\(caName)\" gets a new certificate in this run; re-signing")
+        }
+        guard let caFullchainDigest, let chain = directory.files["chain.pem"] else { return nil }
+        if chain != caFullchainDigest {
+            return Reason(.issuerChanged, "signing CA \"\(caName)\" has a new current certificate; curr/chain.pem is the old chain")
+        }
+        return nil
+    }
+
+    /// `renewalIsDue`: ssl-mgr 7.x `[renew_info]` on curr.
+    static func renewalIsDue(_ assessment: RenewalAssessment) -> Reason? {
+        assessment.isDue ? Reason(.renewalDue, "curr " + assessment.sentence) : nil
+    }
+
+    // MARK: next
+
+    /// What has to happen to a pending `next`.
+    enum NextCondition: Equatable {
+        case none
+        /// The link is broken or the directory belongs to an outdated config: build a new one.
+        case replace(Reason)
+        /// Some steps are missing: resume with these steps only.
+        case incomplete(missing: [Step], Reason)
+        case complete
+    }
+
+    /// Steps of building a db directory, in order.
+    enum Step: Int, Comparable {
+        case key, csr, cert, bundle, tlsa
+        static func < (lhs: Step, rhs: Step) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
+    static func nextCondition(_ state: ServiceState, service: ServiceConfig, signerSubject: String?,
+                              caFullchainDigest: String?, caRollsNow: Bool) -> NextCondition {
+        switch state.next {
+        case .absent: return .none
+        case .dangling(let target):
+            return .replace(Reason(.nextBroken, "next points to \(target), which does not exist; building a new next"))
+        case .notALink:
+            return .replace(Reason(.nextBroken, "next is not a link; building a new next"))
+        case .valid: break
+        }
+        guard let directory = state.dbDir(state.next) else { return .none }
+        let slot = "next (db/\(directory.name))"
+        if let key = directory.key, key.spec != service.key {
+            return .replace(Reason(.nextStale, "\(slot) has a \(key.spec.map(\.description) ?? "unknown") key, [KeyOpts] asks for \(service.key); building a new next"))
+        }
+        if directory.key == nil && directory.has("privkey.pem") {
+            return .replace(Reason(.nextStale, "\(slot): \(directory.problems["privkey.pem"] ?? "privkey.pem is unreadable"); building a new next"))
+        }
+        var missing: Set<Step> = []
+        if directory.key == nil { missing.formUnion([.key, .csr, .cert, .bundle, .tlsa]) }
+        if directory.request == nil || directory.request?.spkiSHA256 != directory.key?.spkiSHA256 {
+            missing.formUnion([.csr, .cert, .bundle, .tlsa])
+        } else if let request = directory.request,
+                  Set(request.sans.map(HostName.canonical)) != Set(service.sans.map(HostName.canonical)) {
+            missing.formUnion([.csr, .cert, .bundle, .tlsa])
+        }
+        if let certificate = directory.certificate {
+            if certificate.spkiSHA256 != directory.key?.spkiSHA256 {
+                missing.formUnion([.cert, .bundle, .tlsa])
+            } else if let reason = certificateDiffersFromConfig(certificate, service: service,
+                                                                signerSubject: signerSubject, slot: slot) {
+                _ = reason
+                missing.formUnion([.csr, .cert, .bundle, .tlsa])
+            } else if caRollsNow || (caFullchainDigest != nil && directory.files["chain.pem"] != caFullchainDigest) {
+                missing.formUnion([.cert, .bundle, .tlsa])
+            }
+        } else {
+            missing.formUnion([.cert, .bundle, .tlsa])
+        }
+        for file in ["chain.pem", "fullchain.pem"] where !directory.has(file) { missing.formUnion([.cert, .bundle, .tlsa]) }
+        if !directory.has("bundle.pem") { missing.formUnion([.bundle]) }
+        if !service.dane.isEmpty && !directory.has("tlsa.rr") { missing.insert(.tlsa) }
+        if service.dane.isEmpty { missing.remove(.tlsa) }
+        if missing.isEmpty { return .complete }
+        let steps = missing.sorted()
+        let names = steps.map { step -> String in
+            switch step {
+            case .key: "privkey.pem"
+            case .csr: "csr.pem"
+            case .cert: "cert.pem"
+            case .bundle: "bundle.pem"
+            case .tlsa: "tlsa.rr"
+            }
+        }
+        return .incomplete(missing: steps, Reason(.nextIncomplete, "\(slot) is incomplete; resuming it: \(PlanText.list(names))"))
+    }
+
+    // MARK: production
+
+    /// `productionDiffersFromCertificates`: the first difference between a db directory and its
+    /// production copy, as a sentence naming the file; nil when they are equal.
+    static func productionDifference(expected: [String: String]?, actual: [String: String]?,
+                                     certsPath: String, prodPath: String) -> String? {
+        switch (expected, actual) {
+        case (nil, nil): return nil
+        case (nil, _?): return "\(prodPath)/ exists but \(certsPath) does not"
+        case (_?, nil): return "\(prodPath)/ is missing"
+        case (let expected?, let actual?):
+            for name in expected.keys.sorted() {
+                guard let digest = actual[name] else { return "\(prodPath)/\(name) is missing" }
+                if digest != expected[name] { return "\(prodPath)/\(name) differs from \(certsPath)/\(name)" }
+            }
+            for name in actual.keys.sorted() where expected[name] == nil {
+                return "\(prodPath)/\(name) is not in \(certsPath)"
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,592 @@
+import Foundation
+import SSLMConfig
+import SSLMCore
+
+/// What to plan: the configuration, the observed state, the time and the options.
+public struct PlanningRequest: Sendable {
+    public var config: Config
+    public var observation: Observation
+    public var now: Date
+    /// The services to act on, in order; nil = every service of the active groups.
+    public var targets: [ServiceAddress]?
+    /// The targets as the user wrote them (recorded in the plan).
+    public var targetSpecs: [String]
+    public var phase: Phase
+    public var force: Bool
+    public var reuseKey: Bool
+    /// Overrides `[globals] min_roll_mins`.
+    public var minRollMinutes: Int?
+    public var toolVersion: String
+
+    public init(config: Config, observation: Observation, now: Date, targets: [ServiceAddress]? = nil,
+                targetSpecs: [String] = [], phase: Phase = .all, force: Bool = false, reuseKey: Bool = false,
+                minRollMinutes: Int? = nil, toolVersion: String = SSLMVersion.current) {
+        self.config = config
+        self.observation = observation
+        self.now = now
+        self.targets = targets
+        self.targetSpecs = targetSpecs
+        self.phase = phase
+        self.force = force
+        self.reuseKey = reuseKey
+        self.minRollMinutes = minRollMinutes
+        self.toolVersion = toolVersion
+    }
+}
+
+/// The pure planner: (config, observation, now, options) → plan. It never touches the file system, the
+/// network, the clock or the environment; the same request always gives the same plan.
+public enum Planner {
+    public static func plan(_ request: PlanningRequest) -> Plan {
+        var builder = PlanBuilder(request: request)
+        builder.run()
+        let options = Plan.Options(
+            targets: request.targetSpecs, phase: request.phase, force: request.force, reuseKey: request.reuseKey,
+            minRollMinutes: builder.minRollMinutes)
+        return Plan(
+            toolVersion: request.toolVersion, now: Timestamps.rfc3339(request.now),
+            configDigest: request.config.digest,
+            base: .init(lineage: request.observation.lineage, fingerprint: request.observation.fingerprint),
+            options: options, actions: builder.actions, notes: builder.notes)
+    }
+}
+
+/// The state of one planning run.
+struct PlanBuilder {
+    let request: PlanningRequest
+    var config: Config { request.config }
+    var observation: Observation { request.observation }
+    let minRollMinutes: Int
+
+    private(set) var actions: [Action] = []
+    private(set) var notes: [Note] = []
+
+    /// Per service, what this run does to it.
+    private var outcomes: [ServiceAddress: ServiceOutcome] = [:]
+    /// Local CA name → id of its `roll` action in this run.
+    private var caRolls: [String: String] = [:]
+
+    struct ServiceOutcome {
+        var buildIds: [String] = []
+        var lastBuildId: String?
+        var rollId: String?
+        var builtNext = false
+        var nextAfterRun = false
+        var currAfterRun = false
+        var currChanges: Bool { rollId != nil }
+        var prodSyncId: String?
+    }
+
+    init(request: PlanningRequest) {
+        self.request = request
+        self.minRollMinutes = request.minRollMinutes ?? request.config.globals.minRollMinutes
+    }
+
+    mutating func run() {
+        let services = orderedServices()
+        for address in services {
+            guard let service = config.service(address) else {
+                notes.append(Note(subject: address.description,
+                                  reason: Reason(.unconfigured, "\(address) has no service file; nothing planned")))
+                continue
+            }
+            planService(service)
+        }
+        for address in observation.unconfigured {
+            notes.append(Note(subject: address.description, reason: Reason(
+                .unconfigured,
+                "certs/\(address.group)/\(address.service) is not in the config: left alone (its production copy too)")))
+        }
+        let apexes = orderedUnique(services.map(\.group)).filter { $0.lowercased() != GroupConfig.caGroup }
+        var tlsaApexes: [String] = []
+        var publishIds: [String] = []
+        for apex in apexes {
+            if let ids = planTLSA(apex: apex, services: services.filter { $0.group == apex }) {
+                tlsaApexes.append(apex)
+                publishIds.append(contentsOf: ids)
+            }
+        }
+        planServersAndDNS(services: services, tlsaApexes: tlsaApexes, tlsaIds: publishIds)
+        for address in services where config.service(address) != nil { planClean(address) }
+    }
+
+    // MARK: order
+
+    /// Targets (or active services), local CAs before the services they sign.
+    private func orderedServices() -> [ServiceAddress] {
+        let base = orderedUnique(request.targets ?? config.activeServices)
+        func depth(_ address: ServiceAddress, _ seen: Set<ServiceAddress>) -> Int {
+            guard let service = config.service(address), case .authority(let name) = service.signer,
+                  let ca = config.certificateAuthorities[name], ca.isLocal, !seen.contains(ca.localAddress)
+            else { return 0 }
+            return 1 + depth(ca.localAddress, seen.union([address]))
+        }
+        return base.enumerated().sorted { a, b in
+            let (da, db) = (depth(a.element, []), depth(b.element, []))
+            return da != db ? da < db : a.offset < b.offset
+        }.map(\.element)
+    }
+
+    // MARK: one service
+
+    private mutating func planService(_ service: ServiceConfig) {
+        let address = service.address
+        let id = address.description
+        let state = observation.service(address) ?? ServiceState(
+            address: address, exists: false, curr: .absent, next: .absent, prev: .absent, dbDirs: [], strayEntries: [])
+        var outcome = ServiceOutcome()
+        if state.curr == .notALink || state.next == .notALink || state.prev == .notALink {
+            notes.append(Note(subject: id, reason: Reason(
+                .blocked, "certs/\(address.group)/\(address.service): curr, next or prev is not a symbolic link; fix it by hand (nothing planned)")))
+            outcomes[address] = outcome
+            return
+        }
+
+        // The signer, for local CAs: its current subject and chain, and whether it rolls in this run.
+        var signerSubject: String?
+        var caFullchain: String?
+        var caName: String?
+        var caRollId: String?
+        var signerBlocked: String?
+        var isACME = false
+        switch service.signer {
+        case .selfSigned: break
+        case .authority(let name):
+            caName = name
+            if let ca = config.certificateAuthorities[name] {
+                if ca.isLocal {
+                    let caState = observation.service(ca.localAddress)
+                    let caCurr = caState.flatMap { $0.dbDir($0.curr) }
+                    caRollId = caRolls[name]
+                    if caRollId == nil {
+                        signerSubject = caCurr?.certificate?.subject
+                        caFullchain = caCurr?.files["fullchain.pem"]
+                        if caCurr?.certificate == nil || caCurr?.key == nil {
+                            signerBlocked = "signing CA \"\(name)\" (ca/\(name)) has no usable current certificate"
+                                + (outcomes[ca.localAddress] == nil ? " and is not part of this run" : " yet")
+                        }
+                    }
+                } else {
+                    isACME = true
+                }
+            }
+        }
+        let currDir = state.dbDir(state.curr)
+
+        // 1. curr
+        var currProblem = ServiceChecks.certificateIsMissing(state)
+        if currProblem == nil, let currDir { currProblem = ServiceChecks.currentSetIsBroken(currDir) }
+        var renewReason: Reason?
+        var assessment: RenewalAssessment?
+        if currProblem == nil, let currDir, let certificate = currDir.certificate {
+            let current = RenewalAssessment(certificate: certificate, renewInfo: service.renewInfo, now: request.now)
+            assessment = current
+            renewReason = ServiceChecks.certificateDiffersFromConfig(
+                certificate, service: service, signerSubject: signerSubject ?? (caRollId == nil ? nil : certificate.issuer),
+                slot: "curr")
+            if renewReason == nil, let caName {
+                renewReason = ServiceChecks.issuerChanged(currDir, caName: caName, caFullchainDigest: caFullchain,
+                                                          caRollsNow: caRollId != nil)
+            }
+            if renewReason == nil { renewReason = ServiceChecks.renewalIsDue(current) }
+            if renewReason == nil, request.force, request.phase != .roll {
+                renewReason = Reason(.forced, "--force: renewing although curr " + current.sentence)
+            }
+        }
+
+        // 2. next
+        let condition = ServiceChecks.nextCondition(state, service: service, signerSubject: signerSubject,
+                                                    caFullchainDigest: caFullchain, caRollsNow: caRollId != nil)
+        var steps: [ServiceChecks.Step] = []
+        var buildReason: Reason?
+        var newDirectory = false
+        switch condition {
+        case .incomplete(let missing, let reason):
+            if request.force && request.phase != .roll {
+                steps = [.key, .csr, .cert, .bundle, .tlsa]
+                newDirectory = true
+                buildReason = Reason(.forced, "--force: replacing the incomplete next with a new one")
+            } else {
+                steps = missing
+                buildReason = reason
+            }
+        case .replace(let reason):
+            steps = [.key, .csr, .cert, .bundle, .tlsa]
+            newDirectory = true
+            buildReason = reason
+        case .complete:
+            if request.force && request.phase == .renew {
+                steps = [.key, .csr, .cert, .bundle, .tlsa]
+                newDirectory = true
+                buildReason = Reason(.forced, "--force: replacing the pending next with a new one")
+            }
+        case .none:
+            if let reason = currProblem ?? renewReason {
+                steps = [.key, .csr, .cert, .bundle, .tlsa]
+                newDirectory = true
+                buildReason = reason
+            }
+        }
+        if service.dane.isEmpty { steps.removeAll { $0 == .tlsa } }
+
+        var buildPlanned = false
+        if !steps.isEmpty, let reason = buildReason {
+            if request.phase == .roll {
+                notes.append(Note(subject: id, reason: Reason(.phaseSkipped, reason.message + " (not in --phase roll)")))
+            } else if isACME {
+                notes.append(Note(subject: id, reason: Reason(
+                    .blocked, reason.message + "; but issuing from an ACME CA (\(caName ?? "")) is not implemented yet")))
+            } else if let signerBlocked {
+                notes.append(Note(subject: id, reason: Reason(.blocked, reason.message + "; but " + signerBlocked)))
+            } else {
+                planBuild(service, state: state, steps: steps, newDirectory: newDirectory, reason: reason,
+                          caRollId: caRollId, outcome: &outcome)
+                buildPlanned = true
+            }
+        } else if let assessment, currProblem == nil {
+            if case .complete = condition {} else {
+                notes.append(Note(subject: id, reason: Reason(.notDue, "curr " + assessment.sentence
+                    + "; due \(Timestamps.rfc3339(assessment.renewAt))")))
+            }
+        }
+
+        // 3. roll
+        let nextReady: Bool = {
+            if buildPlanned { return true }
+            if case .complete = condition { return true }
+            return false
+        }()
+        outcome.nextAfterRun = nextReady || (state.next != .absent && !buildPlanned && condition != .none)
+        outcome.currAfterRun = currProblem == nil
+        if nextReady {
+            if let rollReason = rollDecision(state: state, service: service, currProblem: currProblem,
+                                             builtNow: buildPlanned) {
+                let rollId = "\(id)/roll"
+                let nextName: PlanValue = newDirectory
+                    ? .unknown("the new db directory") : .string(state.next.dbName ?? "")
+                actions.append(Action(id: rollId, kind: .roll, service: id, params: ["next": nextName],
+                                      reason: rollReason, dependsOn: outcome.lastBuildId.map { [$0] } ?? []))
+                outcome.rollId = rollId
+                outcome.nextAfterRun = false
+                outcome.currAfterRun = true
+                if address.group.lowercased() == GroupConfig.caGroup { caRolls[address.service] = rollId }
+            }
+        }
+
+        // 4. production
+        planProduction(service, state: state, outcome: &outcome)
+        outcomes[address] = outcome
+    }
+
+    /// Whether the pending (or just built) next becomes curr in this run, and why.
+    private mutating func rollDecision(state: ServiceState, service: ServiceConfig, currProblem: Reason?,
+                                       builtNow: Bool) -> Reason? {
+        let id = service.address.description
+        if request.phase == .renew {
+            notes.append(Note(subject: id, reason: Reason(.phaseSkipped, "next waits for the roll phase (--phase renew)")))
+            return nil
+        }
+        if let currProblem {
+            return Reason(.firstCertificate, "nothing to roll from (\(currProblem.message.split(separator: ";").first ?? "")): next becomes curr now")
+        }
+        if request.force && request.phase == .roll {
+            return Reason(.forced, "--force: rolling next to curr without waiting for min_roll_mins")
+        }
+        let minimum = Double(minRollMinutes) * 60
+        if builtNow {
+            if minRollMinutes == 0 { return Reason(.nextReady, "min_roll_mins is 0: the new next becomes curr now") }
+            notes.append(Note(subject: id, reason: Reason(
+                .waitingToRoll, "the new next rolls to curr when it is \(minRollMinutes) min old (min_roll_mins)")))
+            return nil
+        }
+        guard let next = state.dbDir(state.next), let certificate = next.certificate else { return nil }
+        let age = request.now.timeIntervalSince(certificate.notBefore)
+        if age >= minimum {
+            return Reason(.nextReady, "next (db/\(next.name)) is \(PlanText.minutes(max(0, age))) old (min_roll_mins \(minRollMinutes)): next becomes curr")
+        }
+        let at = certificate.notBefore.addingTimeInterval(minimum)
+        notes.append(Note(subject: id, reason: Reason(
+            .waitingToRoll, "next (db/\(next.name)) is \(PlanText.minutes(max(0, age))) old; rolls to curr at \(Timestamps.rfc3339(at)) (in \(PlanText.minutes(at.timeIntervalSince(request.now))))")))
+        return nil
+    }
+
+    /// The actions that build (or finish building) next.
+    private mutating func planBuild(_ service: ServiceConfig, state: ServiceState, steps: [ServiceChecks.Step],
+                                    newDirectory: Bool, reason: Reason, caRollId: String?,
+                                    outcome: inout ServiceOutcome) {
+        let id = service.address.description
+        var previous: String?
+        func add(_ suffix: String, _ kind: ActionKind, _ params: [String: PlanValue], extra: [String] = []) {
+            let actionId = "\(id)/next/\(suffix)"
+            let depends = (previous.map { [$0] } ?? []) + extra
+            actions.append(Action(id: actionId, kind: kind, service: id, params: params, reason: reason,
+                                  dependsOn: depends))
+            outcome.buildIds.append(actionId)
+            previous = actionId
+        }
+        if newDirectory {
+            add("dir", .createNext, ["directory": .unknown("db/<time of apply>")])
+        }
+        if steps.contains(.key) {
+            let currKey = state.dbDir(state.curr)?.key
+            if request.reuseKey, let currKey, currKey.spec == service.key {
+                add("key", .reuseKey, ["from": .string("curr"), "key": .string(service.key.description)])
+            } else {
+                add("key", .generateKey, ["key": .string(Self.keyText(service.key))])
+            }
+        }
+        if steps.contains(.csr) {
+            add("csr", .createCSR, ["sans": .strings(service.sans)])
+        }
+        if steps.contains(.cert) {
+            var params: [String: PlanValue] = ["signer": .string(service.signer.description)]
+            let signing: SigningSettings?
+            switch service.signer {
+            case .selfSigned: signing = service.signing
+            case .authority(let name):
+                signing = config.certificateAuthorities[name].flatMap { config.service($0.localAddress)?.signing }
+            }
+            if let signing {
+                params["validity_days"] = .int(signing.validityDays)
+                params["digest"] = .string(signing.digest.rawValue)
+            }
+            add("cert", .signLocal, params, extra: caRollId.map { [$0] } ?? [])
+        }
+        if steps.contains(.bundle) {
+            add("bundle", .writeBundle, [:])
+        }
+        if steps.contains(.tlsa) {
+            add("tlsa", .writeTLSA, ["dane": .strings(service.dane.map(\.description))])
+        }
+        outcome.lastBuildId = previous
+        outcome.builtNext = true
+    }
+
+    static func keyText(_ key: KeySpec) -> String {
+        switch key {
+        case .ec(let curve): "ec \(curve.rawValue)"
+        case .rsa(let bits): "rsa \(bits)"
+        case .ed25519: "ed25519"
+        }
+    }
+
+    // MARK: production
+
+    private mutating func planProduction(_ service: ServiceConfig, state: ServiceState, outcome: inout ServiceOutcome) {
+        let address = service.address
+        let id = address.description
+        let certsPath = "certs/\(address.group)/\(address.service)"
+        let prodRoot = config.globals.prodCertDir
+        let prodPath = prodRoot + "/\(address.group)/\(address.service)"
+        let prod = observation.production.service(address)
+        var reason: Reason?
+        var depends: [String] = []
+        if let rollId = outcome.rollId {
+            reason = Reason(.productionChanged, "curr changes in this run")
+            depends = [rollId]
+        } else if outcome.builtNext {
+            reason = Reason(.productionChanged, "next changes in this run")
+            depends = outcome.lastBuildId.map { [$0] } ?? []
+        } else {
+            let currFiles = state.dbDir(state.curr).map { ProductionFileRule.productionFiles($0.files, group: address.group) }
+            let nextFiles = state.dbDir(state.next).map { ProductionFileRule.productionFiles($0.files, group: address.group) }
+            let usableCurr = outcome.currAfterRun ? currFiles : nil
+            if let difference = ServiceChecks.productionDifference(
+                expected: usableCurr, actual: usableCurr == nil ? nil : prod?.curr,
+                certsPath: certsPath + "/curr", prodPath: prodPath + "/curr")
+                ?? ServiceChecks.productionDifference(expected: nextFiles, actual: prod?.next,
+                                                      certsPath: certsPath + "/next", prodPath: prodPath + "/next")
+            {
+                reason = Reason(.productionDrift, difference)
+            }
+        }
+        guard let reason else { return }
+        let syncId = "\(id)/prod"
+        actions.append(Action(
+            id: syncId, kind: .syncProduction, service: id,
+            params: ["curr": .bool(outcome.currAfterRun), "next": .bool(outcome.nextAfterRun)],
+            reason: reason, dependsOn: depends))
+        outcome.prodSyncId = syncId
+    }
+
+    // MARK: TLSA
+
+    /// Plans the apex TLSA file, its copies and its production copy; returns the ids DNS refresh must follow,
+    /// or nil when nothing about the apex's TLSA changes.
+    private mutating func planTLSA(apex: String, services: [ServiceAddress]) -> [String]? {
+        let daneServices = services.filter { config.service($0)?.dane.isEmpty == false }
+        guard !daneServices.isEmpty else { return nil }
+        let group = observation.group(apex)
+        if let note = group?.tlsaNote {
+            notes.append(Note(subject: apex, reason: Reason(.dnsFactsUnavailable, note)))
+        }
+        var writeReason: Reason?
+        var depends: [String] = []
+        var rolling = false
+        for address in daneServices {
+            guard let outcome = outcomes[address] else { continue }
+            if let rollId = outcome.rollId {
+                depends.append(rollId)
+                rolling = true
+            } else if outcome.builtNext, let last = outcome.lastBuildId {
+                depends.append(last)
+            }
+        }
+        if !depends.isEmpty {
+            writeReason = Reason(.tlsaChanged, rolling
+                ? "curr changes in this run: tlsa.\(apex) keeps the records of the new curr (and of next, if any)"
+                : "a new next in this run: tlsa.\(apex) publishes curr and next records")
+        } else if let group, group.tlsaExpected != nil, group.tlsaExpected != group.tlsaFile {
+            writeReason = Reason(.tlsaDrift, group.tlsaFile == nil
+                ? "certs/\(apex)/tlsa.\(apex) is missing"
+                : "certs/\(apex)/tlsa.\(apex) does not match the records of the curr and next certificates")
+        }
+        var ids: [String] = []
+        let writeId = "\(apex)/tlsa"
+        if let writeReason {
+            actions.append(Action(id: writeId, kind: .writeTLSA, params: ["rolling": .bool(rolling)],
+                                  reason: writeReason, dependsOn: depends))
+            ids.append(writeId)
+        }
+        let dirs = config.dns.tlsaDirs
+        if !dirs.isEmpty {
+            let stale = dirs.filter { (group?.tlsaCopies[$0] ?? nil) != group?.tlsaFile }
+            if writeReason != nil || (!stale.isEmpty && group?.tlsaFile != nil) {
+                let reason = writeReason ?? Reason(.tlsaCopyDrift, "\(stale[0])/tlsa.\(apex) differs from certs/\(apex)/tlsa.\(apex)")
+                actions.append(Action(id: "\(apex)/tlsa/publish", kind: .publishTLSA,
+                                      params: ["directories": .strings(dirs)], reason: reason,
+                                      dependsOn: writeReason == nil ? [] : [writeId]))
+                ids.append("\(apex)/tlsa/publish")
+            }
+        }
+        let prodDigest = observation.production.tlsaFiles[apex] ?? nil
+        if writeReason != nil || (group?.tlsaFile != nil && prodDigest != group?.tlsaFile) {
+            let reason = writeReason ?? Reason(.productionDrift, prodDigest == nil
+                ? "\(config.globals.prodCertDir)/\(apex)/tlsa.\(apex) is missing"
+                : "\(config.globals.prodCertDir)/\(apex)/tlsa.\(apex) differs from certs/\(apex)/tlsa.\(apex)")
+            actions.append(Action(id: "\(apex)/prod", kind: .syncProduction, params: ["tlsa": .bool(true)],
+                                  reason: reason, dependsOn: writeReason == nil ? [] : [writeId]))
+            prodTLSAIds.append("\(apex)/prod")
+        }
+        let published = ids.contains("\(apex)/tlsa/publish") || (dirs.isEmpty && writeReason != nil)
+        return published ? ids : nil
+    }
+
+    private var prodTLSAIds: [String] = []
+
+    // MARK: servers, DNS
+
+    private mutating func planServersAndDNS(services: [ServiceAddress], tlsaApexes: [String], tlsaIds: [String]) {
+        let prodIds = services.compactMap { outcomes[$0]?.prodSyncId } + prodTLSAIds
+        let changedCurr = services.filter { outcomes[$0]?.currChanges == true }
+        var tokens: Set<ChangeToken> = []
+        if !changedCurr.isEmpty { tokens.insert(.cert) }
+        if !tlsaApexes.isEmpty { tokens.formUnion([.tlsa, .dns]) }
+        var copyIds: [String: String] = [:]
+        var afterCopies: [String] = []
+        if !prodIds.isEmpty {
+            var done: Set<String> = []
+            for section in config.servers where !section.skipProdCopy {
+                for host in section.servers where !isLocal(host) && !done.contains(host) {
+                    done.insert(host)
+                    let sections = config.servers.filter { $0.servers.contains(host) && !$0.skipProdCopy }.map(\.name)
+                    let copyId = "server/\(host)/copy"
+                    actions.append(Action(id: copyId, kind: .copyToServer,
+                                          params: ["host": .string(host), "sections": .strings(sections)],
+                                          reason: Reason(.serversChanged, "production changed: copying it to \(host)"),
+                                          dependsOn: prodIds))
+                    copyIds[host] = copyId
+                    afterCopies.append(copyId)
+                }
+            }
+            for command in config.globals.postCopyCommands {
+                let postId = "post_copy/\(command.host)"
+                guard actions.first(where: { $0.id == postId }) == nil else { continue }
+                actions.append(Action(id: postId, kind: .postCopy,
+                                      params: ["host": .string(command.host), "command": .string(command.command)],
+                                      reason: Reason(.serversChanged, "production changed: post_copy_cmd for \(command.host)"),
+                                      dependsOn: copyIds[command.host].map { [$0] } ?? prodIds))
+                afterCopies.append(postId)
+            }
+        }
+        var restartIds: [String] = []
+        for section in config.servers where !section.restartCommands.isEmpty && !section.servers.isEmpty {
+            var why: String?
+            let matchedTokens = section.depends.intersection(tokens)
+            if !matchedTokens.isEmpty {
+                why = "depends on \(matchedTokens.map(\.rawValue).sorted().joined(separator: ", ")), which changed"
+            }
+            if why == nil {
+                for dependency in section.serviceDependencies {
+                    let hit = changedCurr.first { address in
+                        (dependency.matchesEveryGroup || dependency.domain.lowercased() == address.group.lowercased())
+                            && dependency.services.contains(address.service)
+                    }
+                    if let hit { why = "svc_depends: \(hit) has a new curr"; break }
+                }
+            }
+            guard let why else { continue }
+            for host in section.servers {
+                let restartId = "restart/\(section.name)/\(host)"
+                actions.append(Action(
+                    id: restartId, kind: .restartServer,
+                    params: ["section": .string(section.name), "host": .string(host),
+                             "commands": .strings(section.restartCommands.map { $0.joined(separator: " ") })],
+                    reason: Reason(.serversChanged, "[\(section.name)] \(why)"),
+                    dependsOn: afterCopies.isEmpty ? prodIds : afterCopies))
+                restartIds.append(restartId)
+            }
+        }
+        guard !tlsaApexes.isEmpty else { return }
+        if config.dns.restartCommands.isEmpty {
+            notes.append(Note(subject: "dns", reason: Reason(
+                .dnsChanged, "TLSA of \(tlsaApexes.joined(separator: ", ")) changed; [dns] restart_cmd is not set, so refresh the zone yourself")))
+            return
+        }
+        let matched = config.dns.depends.intersection(tokens)
+        guard !matched.isEmpty else {
+            notes.append(Note(subject: "dns", reason: Reason(
+                .dnsChanged, "TLSA of \(tlsaApexes.joined(separator: ", ")) changed, but [dns] depends lists neither 'tlsa' nor 'dns': the zone is not refreshed")))
+            return
+        }
+        actions.append(Action(
+            id: "dns/refresh", kind: .refreshDNS, params: ["domains": .strings(tlsaApexes)],
+            reason: Reason(.dnsChanged, "TLSA records of \(tlsaApexes.joined(separator: ", ")) changed"
+                + (restartIds.isEmpty ? "" : "; after the server restarts, so no server is left without a record")),
+            dependsOn: tlsaIds + restartIds))
+    }
+
+    private func isLocal(_ host: String) -> Bool {
+        let lower = host.lowercased()
+        return lower == "localhost" || observation.localHostNames.contains { $0.lowercased() == lower }
+    }
+
+    // MARK: clean
+
+    private mutating func planClean(_ address: ServiceAddress) {
+        guard let state = observation.service(address), let outcome = outcomes[address] else { return }
+        var keep: Set<String> = []
+        if outcome.rollId != nil {
+            if let next = state.next.dbName { keep.insert(next) }  // becomes curr
+            if let curr = state.curr.dbName { keep.insert(curr) }  // becomes prev
+            if state.curr.dbName == nil, let prev = state.prev.dbName { keep.insert(prev) }
+        } else {
+            for link in [state.curr, state.next, state.prev] { if let name = link.dbName { keep.insert(name) } }
+        }
+        let candidates = state.dbDirs.map(\.name).filter { !keep.contains($0) }.sorted()
+        let limit = config.globals.cleanKeep
+        guard candidates.count > limit else { return }
+        let remove = Array(candidates.prefix(candidates.count - limit))
+        let id = address.description
+        actions.append(Action(
+            id: "\(id)/clean", kind: .clean, service: id, params: ["remove": .strings(remove)],
+            reason: Reason(.oldDirectories, "\(candidates.count) old db directories, clean_keep is \(limit): removing \(PlanText.list(remove))"),
+            dependsOn: outcome.rollId.map { [$0] } ?? []))
+    }
+}
+
+/// Elements in first-seen order without repeats.
+func orderedUnique<T: Hashable>(_ items: [T]) -> [T] {
+    var seen: Set<T> = []
+    return items.filter { seen.insert($0).inserted }
+}
