@@ -40,7 +40,7 @@ let package = Package(
         // Disk (and DNS facts given by the caller) → Observation.
         .target(
             name: "SSLMObserve",
-            dependencies: ["SSLMCore", "SSLMConfig", "SSLMPKI"],
+            dependencies: ["SSLMCore", "SSLMConfig", "SSLMPKI", .product(name: "X509", package: "swift-certificates")],
             swiftSettings: swiftSettings),
         // PURE planner.
         .target(
@@ -64,7 +64,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "SSLMDNS",
-            dependencies: ["SSLMCore", "CLDNS", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SSLMCore", "SSLMConfig", "CLDNS", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
             name: "SSLMDeploy",
@@ -110,6 +110,13 @@ let package = Package(
             name: "SSLMCLITests",
             dependencies: ["SSLMCLI", "SSLMConfig", "SSLMCore"],
             exclude: ["Fixtures", "Golden"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SSLMObserveTests",
+            dependencies: [
+                "SSLMObserve", "SSLMPKI", "SSLMConfig", "SSLMCore", "SSLMDNS",
+                .product(name: "X509", package: "swift-certificates"),
+            ],
             swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,135 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Thin POSIX reads for the observer (`lstat`, `readlink`, `opendir`, `read`): the observer touches tens of
+/// thousands of paths per run, and these avoid `FileManager`'s per-call overhead. Read-only.
+enum PosixFiles {
+    /// What a path is, without following a final symlink.
+    enum Kind: Equatable {
+        case missing
+        case regular
+        case directory
+        case symlink
+        case other
+    }
+
+    /// One directory entry: its name and, when the file system reports it, its type.
+    struct Entry {
+        var name: String
+        /// nil when `d_type` is unknown (then call `kind(of:)`).
+        var kind: Kind?
+    }
+
+    /// The kind of `path` (`lstat`; a symlink is `.symlink`).
+    static func linkKind(_ path: String) -> Kind {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return .missing }
+        return kind(mode: info.st_mode)
+    }
+
+    /// The kind of `path`, following symlinks (`stat`; a dangling symlink is `.missing`).
+    static func kind(_ path: String) -> Kind {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .missing }
+        return kind(mode: info.st_mode)
+    }
+
+    static func isDirectory(_ path: String) -> Bool { kind(path) == .directory }
+
+    private static func kind(mode: mode_t) -> Kind {
+        switch mode & S_IFMT {
+        case S_IFREG: .regular
+        case S_IFDIR: .directory
+        case S_IFLNK: .symlink
+        default: .other
+        }
+    }
+
+    /// The target of a symlink, nil when `path` is not one.
+    static func readLink(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = buffer.withUnsafeMutableBufferPointer { pointer -> Int in
+            guard let base = pointer.baseAddress else { return -1 }
+            return readlink(path, base, pointer.count - 1)
+        }
+        guard count >= 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The canonical absolute path (`realpath`), nil when it does not resolve.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// The entries of a directory (without `.` and `..`), unsorted; nil when it cannot be opened.
+    static func entries(_ path: String) -> [Entry]? {
+        guard let directory = opendir(path) else { return nil }
+        defer { closedir(directory) }
+        var result: [Entry] = []
+        while let pointer = readdir(directory) {
+            let name = withUnsafePointer(to: &pointer.pointee.d_name) { tuple in
+                tuple.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            let kind: Kind?
+            switch Int32(pointer.pointee.d_type) {
+            case Int32(DT_REG): kind = .regular
+            case Int32(DT_DIR): kind = .directory
+            case Int32(DT_LNK): kind = .symlink
+            case Int32(DT_UNKNOWN): kind = nil
+            default: kind = .other
+            }
+            result.append(Entry(name: name, kind: kind))
+        }
+        return result
+    }
+
+    /// Why a read failed, as one line.
+    struct ReadError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The whole content of a regular file.
+    static func read(_ path: String) -> Result<[UInt8], ReadError> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(ReadError(description: "cannot open: " + errorText())) }
+        defer { close(fd) }
+        var info = stat()
+        var capacity = 4096
+        if fstat(fd, &info) == 0, info.st_size > 0 { capacity = Int(info.st_size) + 1 }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(capacity)
+        var chunk = [UInt8](repeating: 0, count: max(4096, min(capacity, 1 << 20)))
+        while true {
+            let count = chunk.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return .failure(ReadError(description: "cannot read: " + errorText()))
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        return .success(bytes)
+    }
+
+    private static func errorText() -> String { String(cString: strerror(errno)) }
+}
+
+private func posixRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    #if canImport(Glibc)
+        Glibc.read(fd, buffer, count)
+    #elseif canImport(Musl)
+        Musl.read(fd, buffer, count)
+    #else
+        Darwin.read(fd, buffer, count)
+    #endif
+}
