@@ -16,8 +16,8 @@ public struct ConfigLoadResult: Sendable {
 /// Reads files only; writes nothing.
 public enum ConfigLoader {
     /// Loads the configuration of `topdir` (the directory that contains `conf.d`).
-    /// - Parameter extraGroups: groups named on the command line that need not be in `[[groups]]`
-    ///   (ssl-mgr allows them); their listed services are loaded too.
+    /// - Parameter extraTargets: services named on the command line that need not be in `[[groups]]`
+    ///   (ssl-mgr allows them); service `*` means every service file of that group.
     public static func load(topdir: String, extraTargets: [ServiceAddress] = []) -> ConfigLoadResult {
         let sink = DiagnosticSink()
         let paths = PathResolver(topdir: topdir)
@@ -66,7 +66,8 @@ public enum ConfigLoader {
         }
         var entries = main.groups
         for target in extraTargets where !entries.contains(where: { $0.domain == target.group }) {
-            entries.append(.init(domain: target.group, services: [], active: false, table: "command line"))
+            entries.append(.init(domain: target.group, services: target.service == "*" ? nil : [],
+                                 active: false, table: "command line"))
         }
         for entry in entries {
             let directory = "conf.d/\(entry.domain)"
@@ -89,7 +90,8 @@ public enum ConfigLoader {
                                  "'*' found no service files in \(directory)")
                 }
             }
-            for target in extraTargets where target.group == entry.domain && !names.contains(target.service) {
+            for target in extraTargets
+            where target.group == entry.domain && target.service != "*" && !names.contains(target.service) {
                 names.append(target.service)
             }
             for name in names {

@@ -1,4 +1,0 @@
-import SSLMCore
-
-/// Executes plans: locked, journaled, idempotent. Implemented by the apply issue.
-public enum Executor {}
