@@ -376,8 +376,7 @@ struct PlanBuilder {
         let address = service.address
         let id = address.description
         let certsPath = "certs/\(address.group)/\(address.service)"
-        let prodRoot = config.globals.prodCertDir
-        let prodPath = prodRoot + "/\(address.group)/\(address.service)"
+        let prodPath = display(config.globals.prodCertDir) + "/\(address.group)/\(address.service)"
         let prod = observation.production.service(address)
         var reason: Reason?
         var depends: [String] = []
@@ -452,7 +451,8 @@ struct PlanBuilder {
         if !dirs.isEmpty {
             let stale = dirs.filter { (group?.tlsaCopies[$0] ?? nil) != group?.tlsaFile }
             if writeReason != nil || (!stale.isEmpty && group?.tlsaFile != nil) {
-                let reason = writeReason ?? Reason(.tlsaCopyDrift, "\(stale[0])/tlsa.\(apex) differs from certs/\(apex)/tlsa.\(apex)")
+                let reason = writeReason ?? Reason(
+                    .tlsaCopyDrift, "\(display(stale[0]))/tlsa.\(apex) differs from certs/\(apex)/tlsa.\(apex)")
                 actions.append(Action(id: "\(apex)/tlsa/publish", kind: .publishTLSA,
                                       params: ["directories": .strings(dirs)], reason: reason,
                                       dependsOn: writeReason == nil ? [] : [writeId]))
@@ -462,8 +462,8 @@ struct PlanBuilder {
         let prodDigest = observation.production.tlsaFiles[apex] ?? nil
         if writeReason != nil || (group?.tlsaFile != nil && prodDigest != group?.tlsaFile) {
             let reason = writeReason ?? Reason(.productionDrift, prodDigest == nil
-                ? "\(config.globals.prodCertDir)/\(apex)/tlsa.\(apex) is missing"
-                : "\(config.globals.prodCertDir)/\(apex)/tlsa.\(apex) differs from certs/\(apex)/tlsa.\(apex)")
+                ? "\(display(config.globals.prodCertDir))/\(apex)/tlsa.\(apex) is missing"
+                : "\(display(config.globals.prodCertDir))/\(apex)/tlsa.\(apex) differs from certs/\(apex)/tlsa.\(apex)")
             actions.append(Action(id: "\(apex)/prod", kind: .syncProduction, params: ["tlsa": .bool(true)],
                                   reason: reason, dependsOn: writeReason == nil ? [] : [writeId]))
             prodTLSAIds.append("\(apex)/prod")
@@ -554,6 +554,13 @@ struct PlanBuilder {
             reason: Reason(.dnsChanged, "TLSA records of \(tlsaApexes.joined(separator: ", ")) changed"
                 + (restartIds.isEmpty ? "" : "; after the server restarts, so no server is left without a record")),
             dependsOn: tlsaIds + restartIds))
+    }
+
+    /// A path as shown in reasons: relative to the topdir when inside it, so plans do not depend on
+    /// where the topdir is.
+    private func display(_ path: String) -> String {
+        let prefix = config.topdir.hasSuffix("/") ? config.topdir : config.topdir + "/"
+        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
     }
 
     private func isLocal(_ host: String) -> Bool {
