@@ -454,7 +454,7 @@ struct PlanBuilder {
                 let reason = writeReason ?? Reason(
                     .tlsaCopyDrift, "\(display(stale[0]))/tlsa.\(apex) differs from certs/\(apex)/tlsa.\(apex)")
                 actions.append(Action(id: "\(apex)/tlsa/publish", kind: .publishTLSA,
-                                      params: ["directories": .strings(dirs)], reason: reason,
+                                      params: ["directories": .strings(dirs.map(display))], reason: reason,
                                       dependsOn: writeReason == nil ? [] : [writeId]))
                 ids.append("\(apex)/tlsa/publish")
             }
