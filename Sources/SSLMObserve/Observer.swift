@@ -1,6 +1,197 @@
+import Foundation
 import SSLMConfig
 import SSLMCore
+import SSLMPKI
+import X509
 
-/// Reads the on-disk state of a topdir (certs/, production, TLSA files) into an observation for the
-/// planner. Reads only; never writes.
-public enum Observer {}
+/// Reads the state of a topdir — the `certs/` trees of the given services, the TLSA files and their
+/// published copies, the production tree — into an `Observation` for the planner.
+///
+/// Guarantees: reads only, never writes; never throws and never traps on what it finds — an unreadable or
+/// malformed file becomes an entry of `DBDirState.problems`; the result is deterministic (sorted), so
+/// observing an unchanged topdir twice gives equal values and fingerprints. Services are observed
+/// concurrently. What is parsed: the key, CSR, certificate and chain of the db directories `curr`, `next`
+/// and `prev` point to; other (old) db directories are recorded by name only. Not a validator: it does
+/// not check signatures or trust.
+public enum Observer {
+    /// Observes `services` (the planner passes every configured service plus the targets; duplicates are
+    /// ignored). `dns` are the DNS facts gathered before (see `DNSFactsGatherer` in SSLMDNS); they decide
+    /// the MX owners of the expected TLSA records. `localHostNames` is passed through.
+    public static func observe(
+        config: Config, services: [ServiceAddress], dns: [DNSFacts], localHostNames: [String]
+    ) -> Observation {
+        let topdir = config.topdir
+        let prodRoot = config.globals.prodCertDir
+        let addresses = Array(Set(services)).sorted()
+
+        // Per service: the certs tree and the production copies, concurrently.
+        let readings = ConcurrentMap.map(addresses) { address in
+            ServiceObservation(
+                tree: ServiceTreeReader.read(topdir: topdir, address: address),
+                production: ProductionReader.read(prodRoot: prodRoot, address: address))
+        }
+        let byAddress = Dictionary(
+            zip(addresses, readings.map(\.tree)), uniquingKeysWith: { first, _ in first })
+
+        // TLSA: every apex of the observed services with at least one DANE service.
+        let daneByApex = Dictionary(grouping: config.services.values.filter { !$0.dane.isEmpty }, by: \.address.group)
+        let observedGroups = Set(addresses.map(\.group))
+        let apexes = daneByApex.keys.filter { observedGroups.contains($0) }.sorted()
+        let dnsByApex = Dictionary(dns.map { ($0.apex, $0) }, uniquingKeysWith: { first, _ in first })
+        let tlsa = ConcurrentMap.map(apexes) { apex in
+            tlsaState(
+                apex: apex, services: (daneByApex[apex] ?? []).sorted { $0.address.service < $1.address.service },
+                config: config, dns: dnsByApex[apex], observed: byAddress)
+        }
+
+        let configured = Set(config.services.keys).union(addresses)
+        let unconfigured = observedGroups.sorted().flatMap { group in
+            unconfiguredServices(topdir: topdir, group: group, configured: configured)
+        }
+
+        let production = ProductionState(
+            root: prodRoot, exists: PosixFiles.isDirectory(prodRoot),
+            services: zip(addresses, readings).map { address, reading in
+                ProductionServiceState(
+                    address: address, curr: reading.production.curr, next: reading.production.next)
+            },
+            tlsaFiles: Dictionary(uniqueKeysWithValues: zip(apexes, tlsa.map(\.production))))
+
+        return Observation(
+            topdir: topdir, lineage: lineage(topdir: topdir), localHostNames: localHostNames,
+            services: readings.map(\.tree.state), groups: tlsa.map(\.group), production: production, dns: dns,
+            unconfigured: unconfigured)
+    }
+
+    /// `.sslm/lineage`, trimmed; nil when absent or empty.
+    static func lineage(topdir: String) -> String? {
+        guard case .success(let bytes) = PosixFiles.read(CertsLayout.lineageFile(topdir: topdir)) else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text
+    }
+
+    /// Directories under `certs/<group>/` that are not configured services (dot-entries and `tlsa.*`
+    /// ignored).
+    static func unconfiguredServices(topdir: String, group: String, configured: Set<ServiceAddress>)
+        -> [ServiceAddress]
+    {
+        let directory = CertsLayout.groupDirectory(topdir: topdir, group: group)
+        var result: [ServiceAddress] = []
+        for entry in PosixFiles.entries(directory) ?? [] {
+            if entry.name.hasPrefix(".") || entry.name.hasPrefix("tlsa.") { continue }
+            let address = ServiceAddress(group: group, service: entry.name)
+            guard !configured.contains(address), PosixFiles.isDirectory(directory + "/" + entry.name) else { continue }
+            result.append(address)
+        }
+        return result.sorted()
+    }
+
+    private struct ServiceObservation: Sendable {
+        var tree: ServiceTreeReader.Reading
+        var production: ProductionReader.Reading
+    }
+
+    private struct TLSAObservation: Sendable {
+        var group: GroupState
+        /// Normalised digest of `<prod>/<apex>/tlsa.<apex>`.
+        var production: String?
+    }
+
+    private static func tlsaState(
+        apex: String, services: [ServiceConfig], config: Config, dns: DNSFacts?,
+        observed: [ServiceAddress: ServiceTreeReader.Reading]
+    ) -> TLSAObservation {
+        let existing = readText(CertsLayout.tlsaFile(topdir: config.topdir, apex: apex))
+        let output = TLSAFileBuilder.build(
+            apex: apex, services: services, dns: dns, existingFile: existing, rolling: false
+        ) { address, slot in
+            if let reading = observed[address] { return reading.certificates[slot] }
+            return try TLSAFileBuilder.diskCertificate(topdir: config.topdir, address: address, slot: slot)
+        }
+        var copies: [String: String?] = [:]
+        for directory in config.dns.tlsaDirs {
+            copies[directory] = normalisedDigest(directory + "/" + CertsLayout.tlsaFileName(apex: apex))
+        }
+        let group = GroupState(
+            apex: apex, tlsaFile: existing.map(TLSAFileBuilder.normalisedDigest(of:)),
+            tlsaExpected: output.normalisedDigest, tlsaNote: output.note, tlsaCopies: copies)
+        let production = normalisedDigest(ProductionLayout.tlsaFile(prodRoot: config.globals.prodCertDir, apex: apex))
+        return TLSAObservation(group: group, production: production)
+    }
+
+    private static func readText(_ path: String) -> String? {
+        guard case .success(let bytes) = PosixFiles.read(path) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func normalisedDigest(_ path: String) -> String? {
+        readText(path).map(TLSAFileBuilder.normalisedDigest(of:))
+    }
+}
+
+/// Reads `<prod>/<group>/<service>/{curr,next}/`: regular files (following symlinks, dot-entries
+/// ignored — the executor builds new sets in hidden directories before swapping them in) → digest of the
+/// exact bytes. An unreadable file gets a value that is not a digest (`unreadable: …`), so it never
+/// compares equal.
+enum ProductionReader {
+    struct Reading: Sendable {
+        var curr: [String: String]?
+        var next: [String: String]?
+    }
+
+    static func read(prodRoot: String, address: ServiceAddress) -> Reading {
+        Reading(
+            curr: files(ProductionLayout.serviceDirectory(prodRoot: prodRoot, address: address, slot: .curr)),
+            next: files(ProductionLayout.serviceDirectory(prodRoot: prodRoot, address: address, slot: .next)))
+    }
+
+    static func files(_ directory: String) -> [String: String]? {
+        guard PosixFiles.isDirectory(directory), let entries = PosixFiles.entries(directory) else { return nil }
+        var result: [String: String] = [:]
+        for entry in entries where !entry.name.hasPrefix(".") {
+            let path = directory + "/" + entry.name
+            let kind = entry.kind == .regular ? .regular : PosixFiles.kind(path)
+            guard kind == .regular else { continue }
+            switch PosixFiles.read(path) {
+            case .success(let bytes): result[entry.name] = ContentDigest.labelled(bytes)
+            case .failure(let error): result[entry.name] = "unreadable: " + error.description
+            }
+        }
+        return result
+    }
+}
+
+/// `map` over an array on all cores (`DispatchQueue.concurrentPerform`), results in input order.
+enum ConcurrentMap {
+    static func map<Element: Sendable, Result: Sendable>(
+        _ elements: [Element], _ transform: @escaping @Sendable (Element) -> Result
+    ) -> [Result] {
+        if elements.count < 2 { return elements.map(transform) }
+        let slots = Slots<Result>(count: elements.count)
+        DispatchQueue.concurrentPerform(iterations: elements.count) { index in
+            slots.set(index, transform(elements[index]))
+        }
+        return slots.values()
+    }
+
+    /// One slot per index, each written by exactly one iteration before `values()` is read.
+    private final class Slots<Value>: @unchecked Sendable {
+        private let pointer: UnsafeMutablePointer<Value?>
+        private let count: Int
+
+        init(count: Int) {
+            self.count = count
+            pointer = .allocate(capacity: count)
+            pointer.initialize(repeating: nil, count: count)
+        }
+
+        func set(_ index: Int, _ value: Value) { pointer[index] = value }
+
+        func values() -> [Value] { (0..<count).compactMap { pointer[$0] } }
+
+        deinit {
+            pointer.deinitialize(count: count)
+            pointer.deallocate()
+        }
+    }
+}

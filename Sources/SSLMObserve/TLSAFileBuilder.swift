@@ -53,19 +53,34 @@ public enum TLSAFileBuilder {
         -> Output
     {
         build(apex: apex, config: config, dns: dns, existingFile: existingFile, rolling: rolling) { address, slot in
-            let path = CertsLayout.certificateFile(topdir: config.topdir, address: address, slot: slot)
-            guard PosixFiles.kind(path) != .missing else { return nil }
-            guard let first = try CertificatePEM.read(path: path).first else {
-                throw SSLMError(.malformedInput, "\(path): no certificate")
-            }
-            return first
+            try diskCertificate(topdir: config.topdir, address: address, slot: slot)
         }
+    }
+
+    /// The first certificate of `certs/<g>/<s>/<slot>/cert.pem`; nil when the file does not exist.
+    static func diskCertificate(topdir: String, address: ServiceAddress, slot: CertificateSlot) throws -> Certificate? {
+        let path = CertsLayout.certificateFile(topdir: topdir, address: address, slot: slot)
+        guard PosixFiles.kind(path) != .missing else { return nil }
+        guard let first = try CertificatePEM.read(path: path).first else {
+            throw SSLMError(.malformedInput, "\(path): no certificate")
+        }
+        return first
     }
 
     /// Builds the file from certificates the caller supplies: `certificate(address, slot)` returns nil
     /// when the slot has no certificate and throws when its certificate is unreadable (a warning).
     public static func build(
         apex: String, config: Config, dns: DNSFacts?, existingFile: String?, rolling: Bool,
+        certificate: (ServiceAddress, CertificateSlot) throws -> Certificate?
+    ) -> Output {
+        build(
+            apex: apex, services: daneServices(apex: apex, config: config), dns: dns, existingFile: existingFile,
+            rolling: rolling, certificate: certificate)
+    }
+
+    /// The core: `services` are the apex's DANE services, sorted by name.
+    static func build(
+        apex: String, services: [ServiceConfig], dns: DNSFacts?, existingFile: String?, rolling: Bool,
         certificate: (ServiceAddress, CertificateSlot) throws -> Certificate?
     ) -> Output {
         var sections: [TLSADomainFile.Section] = []
@@ -79,7 +94,7 @@ public enum TLSAFileBuilder {
         var keptOwners = Set<String>()
         var needsFallback = false
 
-        for service in daneServices(apex: apex, config: config) {
+        for service in services {
             for slot in CertificateSlot.allCases {
                 let cert: Certificate
                 do {

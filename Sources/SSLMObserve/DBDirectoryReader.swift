@@ -1,0 +1,143 @@
+import SSLMCore
+import SSLMPKI
+import X509
+
+/// Reads one `db/<timestamp>` directory into a `DBDirState`.
+///
+/// Two depths, chosen by the caller: a directory a link points to (`curr`, `next`, `prev`) is read fully —
+/// every regular file is read once, digested, and the key, CSR, certificate and first chain certificate
+/// are parsed from those same bytes; any other (old) directory is recorded by name only (`files` empty,
+/// no facts): the planner uses old directories only to clean them, and reading every file of every old
+/// directory would dominate the observation time. Dot-files (temporary files of an interrupted atomic
+/// write) and entries that are not regular files are not recorded. Never throws: a file that cannot be
+/// read or parsed becomes a one-line entry of `problems`.
+enum DBDirectoryReader {
+    /// The state and the parsed `cert.pem` leaf (kept for building TLSA records without parsing again).
+    struct Reading {
+        var state: DBDirState
+        var certificate: Certificate?
+    }
+
+    static func nameOnly(_ name: String) -> Reading {
+        Reading(
+            state: DBDirState(
+                name: name, files: [:], key: nil, request: nil, certificate: nil, chainFirst: nil, problems: [:]),
+            certificate: nil)
+    }
+
+    static func read(path: String, name: String) -> Reading {
+        var files: [String: String] = [:]
+        var problems: [String: String] = [:]
+        var contents: [String: [UInt8]] = [:]
+        guard let entries = PosixFiles.entries(path) else {
+            problems["."] = "cannot list the directory"
+            return Reading(
+                state: DBDirState(
+                    name: name, files: [:], key: nil, request: nil, certificate: nil, chainFirst: nil,
+                    problems: problems),
+                certificate: nil)
+        }
+        for entry in entries where !entry.name.hasPrefix(".") {
+            let kind = entry.kind ?? PosixFiles.linkKind(path + "/" + entry.name)
+            guard kind == .regular else { continue }
+            switch PosixFiles.read(path + "/" + entry.name) {
+            case .success(let bytes):
+                files[entry.name] = ContentDigest.labelled(bytes)
+                if parsedFiles.contains(entry.name) { contents[entry.name] = bytes }
+            case .failure(let error):
+                problems[entry.name] = error.description
+            }
+        }
+
+        var key: KeyFacts?
+        if let bytes = contents[Names.privateKey] {
+            do { key = try keyFacts(bytes) } catch { problems[Names.privateKey] = oneLine(error) }
+        }
+        var request: RequestFacts?
+        if let bytes = contents[Names.request] {
+            do { request = try requestFacts(bytes) } catch { problems[Names.request] = oneLine(error) }
+        }
+        var leaf: Certificate?
+        var leafDER: [UInt8]?
+        var certificate: CertificateFacts?
+        if let bytes = contents[Names.certificate] {
+            do {
+                let block = try firstBlock(bytes, file: Names.certificate)
+                let parsed = try CertificatePEM.decode(block, file: Names.certificate)
+                certificate = try CertificateFacts(parsed)
+                leaf = parsed
+                leafDER = block.derBytes
+            } catch {
+                problems[Names.certificate] = oneLine(error)
+            }
+        }
+        var chainFirst: CertificateFacts?
+        if let bytes = contents[Names.chain] {
+            do {
+                let block = try firstBlock(bytes, file: Names.chain)
+                if let leafDER, let certificate, block.derBytes == leafDER {
+                    chainFirst = certificate  // self-signed: chain.pem is the certificate itself
+                } else {
+                    chainFirst = try CertificateFacts(CertificatePEM.decode(block, file: Names.chain))
+                }
+            } catch {
+                problems[Names.chain] = oneLine(error)
+            }
+        }
+        return Reading(
+            state: DBDirState(
+                name: name, files: files, key: key, request: request, certificate: certificate,
+                chainFirst: chainFirst, problems: problems),
+            certificate: leaf)
+    }
+
+    private typealias Names = CertificateFileSet.Name
+    private static let parsedFiles: Set<String> = [Names.privateKey, Names.request, Names.certificate, Names.chain]
+
+    private static func firstBlock(_ bytes: [UInt8], file: String) throws -> PEMBlock {
+        guard let block = try PEMBlock.parseAll(bytes, file: file).first else {
+            throw SSLMError(.malformedInput, "\(file): no PEM block found")
+        }
+        return block
+    }
+
+    /// The public half of the key: its type and the SHA-256 of its DER SubjectPublicKeyInfo. The private
+    /// key is parsed in memory only; nothing of it is kept.
+    private static func keyFacts(_ bytes: [UInt8]) throws -> KeyFacts {
+        let blocks = try PEMBlock.parseAll(bytes, file: Names.privateKey)
+        guard let block = blocks.first(where: { $0.label.hasSuffix("PRIVATE KEY") }) else {
+            throw SSLMError(.malformedInput, "\(Names.privateKey): no private key block found")
+        }
+        let key = try KeyPair(block: block, file: Names.privateKey)
+        return KeyFacts(spec: key.spec, spkiSHA256: ContentDigest.sha256Hex(try key.publicKey.spkiDER()))
+    }
+
+    /// What the CSR asks for. The CSR's self-signature is not checked here (the observer reports, it does
+    /// not validate; signing checks it).
+    private static func requestFacts(_ bytes: [UInt8]) throws -> RequestFacts {
+        let blocks = try PEMBlock.parseAll(bytes, file: Names.request)
+        guard let block = blocks.first(where: { $0.label.contains("REQUEST") }) else {
+            throw SSLMError(.malformedInput, "\(Names.request): no CERTIFICATE REQUEST block found")
+        }
+        let request: CertificateSigningRequest
+        do {
+            request = try CertificateSigningRequest(derEncoded: block.derBytes)
+        } catch {
+            throw SSLMError(.malformedInput, "\(Names.request): cannot decode the certificate request")
+        }
+        var dns: [String] = []
+        var ips: [String] = []
+        let names = (try? request.attributes.extensionRequest?.extensions.subjectAlternativeNames) ?? nil
+        for name in names ?? SubjectAlternativeNames() {
+            switch AlternativeName(generalName: name) {
+            case .dnsName(let value): dns.append(value)
+            case .ipAddress(let value): ips.append(value)
+            case nil: break
+            }
+        }
+        return RequestFacts(
+            spkiSHA256: ContentDigest.sha256Hex(try request.publicKey.spkiDER()),
+            commonName: DistinguishedNameText.first(.RDNAttributeType.commonName, in: request.subject),
+            sans: dns + ips)
+    }
+}

@@ -1,0 +1,99 @@
+import SSLMCore
+import X509
+
+/// Reads `certs/<group>/<service>`: the `curr`/`next`/`prev` links, the dated `db/` directories and the
+/// stray entries of `db/`. Read-only; never throws.
+///
+/// A link is `.valid(name)` only when it is a symlink to `db/<name>` — relative, as ssl-mgr writes it
+/// (`db/<name>`, also `./db/<name>` or with a trailing slash), or absolute inside this service's `db/` —
+/// and `db/<name>` is a dated directory that exists. Any other symlink is `.dangling(target)`; a real file
+/// or directory named like a link is `.notALink`.
+enum ServiceTreeReader {
+    /// The service state and the parsed leaf certificates of `curr` and `next` (for TLSA records).
+    struct Reading: Sendable {
+        var state: ServiceState
+        var certificates: [CertificateSlot: Certificate]
+    }
+
+    static func read(topdir: String, address: ServiceAddress) -> Reading {
+        let serviceDirectory = CertsLayout.serviceDirectory(topdir: topdir, address: address)
+        guard PosixFiles.isDirectory(serviceDirectory) else {
+            return Reading(
+                state: ServiceState(
+                    address: address, exists: false, curr: .absent, next: .absent, prev: .absent, dbDirs: [],
+                    strayEntries: []),
+                certificates: [:])
+        }
+        let dbDirectory = serviceDirectory + "/db"
+        var datedNames = Set<String>()
+        var strays: [String] = []
+        for entry in PosixFiles.entries(dbDirectory) ?? [] {
+            let kind = entry.kind ?? PosixFiles.linkKind(dbDirectory + "/" + entry.name)
+            if kind == .directory, Timestamps.isDBDirectoryName(entry.name) {
+                datedNames.insert(entry.name)
+            } else {
+                strays.append(entry.name)
+            }
+        }
+        let curr = link(serviceDirectory, "curr", datedNames)
+        let next = link(serviceDirectory, "next", datedNames)
+        let prev = link(serviceDirectory, "prev", datedNames)
+        let linked = Set([curr, next, prev].compactMap(\.dbName))
+
+        var dbDirs: [DBDirState] = []
+        var leaves: [String: Certificate] = [:]
+        for name in datedNames.sorted() {
+            if linked.contains(name) {
+                let reading = DBDirectoryReader.read(path: dbDirectory + "/" + name, name: name)
+                dbDirs.append(reading.state)
+                leaves[name] = reading.certificate
+            } else {
+                dbDirs.append(DBDirectoryReader.nameOnly(name).state)
+            }
+        }
+        var certificates: [CertificateSlot: Certificate] = [:]
+        if let name = curr.dbName { certificates[.curr] = leaves[name] }
+        if let name = next.dbName { certificates[.next] = leaves[name] }
+        return Reading(
+            state: ServiceState(
+                address: address, exists: true, curr: curr, next: next, prev: prev, dbDirs: dbDirs,
+                strayEntries: strays),
+            certificates: certificates)
+    }
+
+    static func link(_ serviceDirectory: String, _ name: String, _ datedNames: Set<String>) -> LinkState {
+        let path = serviceDirectory + "/" + name
+        switch PosixFiles.linkKind(path) {
+        case .missing: return .absent
+        case .symlink: break
+        default: return .notALink
+        }
+        guard let target = PosixFiles.readLink(path) else { return .dangling("") }
+        guard let dbName = dbName(target: target, serviceDirectory: serviceDirectory),
+            datedNames.contains(dbName)
+        else { return .dangling(target) }
+        return .valid(dbName)
+    }
+
+    /// The `<name>` of a link target `db/<name>` of this service, nil for any other target.
+    static func dbName(target: String, serviceDirectory: String) -> String? {
+        var text = target
+        while text.count > 1, text.hasSuffix("/") { text.removeLast() }
+        if text.hasPrefix("/") {
+            guard let slash = text.lastIndex(of: "/") else { return nil }
+            let parent = String(text[..<slash])
+            let name = String(text[text.index(after: slash)...])
+            let db = serviceDirectory + "/db"
+            if parent == db { return name }
+            guard let resolvedParent = PosixFiles.realPath(parent), let resolvedDB = PosixFiles.realPath(db),
+                resolvedParent == resolvedDB
+            else { return nil }
+            return name
+        }
+        while text.hasPrefix("./") { text.removeFirst(2) }
+        guard text.hasPrefix("db/") else { return nil }
+        let name = String(text.dropFirst(3))
+        guard !name.isEmpty, !name.contains("/") else { return nil }
+        return name
+    }
+}
