@@ -103,6 +103,18 @@ let package = Package(
             dependencies: ["SSLMConfig", "SSLMCore"],
             swiftSettings: swiftSettings),
         .testTarget(
+            name: "SSLMPlanTests",
+            dependencies: ["SSLMPlan", "SSLMConfig", "SSLMCore"],
+            exclude: ["Golden"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SSLMApplyTests",
+            dependencies: [
+                "SSLMApply", "SSLMPlan", "SSLMObserve", "SSLMPKI", "SSLMConfig", "SSLMCore", "SSLMDeploy",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "SSLMPKITests",
             dependencies: ["SSLMPKI", "SSLMCore"],
             swiftSettings: swiftSettings),

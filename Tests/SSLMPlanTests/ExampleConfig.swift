@@ -1,0 +1,64 @@
+import Foundation
+import SSLMConfig
+import SSLMCore
+
+/// conf.d.example copied into a throw-away topdir, optionally edited, and loaded.
+enum ExampleConfig {
+    static var repositoryRoot: String {
+        var path = #filePath
+        for _ in 0..<3 { path = (path as NSString).deletingLastPathComponent }
+        return path
+    }
+
+    /// Edits: file (relative to conf.d) → [(old, new)] replacements; an empty old string appends.
+    static func load(_ edits: [String: [(String, String)]] = [:]) throws -> Config {
+        let topdir = "/tmp/sslm-plan-tests/" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: topdir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: topdir) }
+        try FileManager.default.copyItem(atPath: repositoryRoot + "/conf.d.example", toPath: topdir + "/conf.d")
+        for (file, replacements) in edits {
+            let path = topdir + "/conf.d/" + file
+            var text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            for (old, new) in replacements {
+                if old.isEmpty {
+                    text += "\n" + new + "\n"
+                } else {
+                    guard text.contains(old) else { throw ExampleConfigError("\(file): \"\(old)\" not found") }
+                    text = text.replacingOccurrences(of: old, with: new)
+                }
+            }
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let result = ConfigLoader.load(topdir: topdir)
+        guard var config = result.config else {
+            throw ExampleConfigError(result.diagnostics.map(\.description).joined(separator: "\n"))
+        }
+        // Plans show paths relative to the topdir; make the topdir itself fixed so plans are comparable.
+        config = config.relocated(from: topdir, to: "/srv/sslm")
+        return config
+    }
+}
+
+struct ExampleConfigError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Config {
+    /// The same config as if it had been loaded from `newTopdir` (paths inside the old topdir moved).
+    func relocated(from old: String, to new: String) -> Config {
+        func move(_ path: String) -> String { path.hasPrefix(old + "/") ? new + path.dropFirst(old.count) : path }
+        var copy = self
+        copy.topdir = new
+        copy.globals.prodCertDir = move(globals.prodCertDir)
+        copy.globals.logDir = move(globals.logDir)
+        copy.dns.tlsaDirs = dns.tlsaDirs.map(move)
+        copy.dns.acmeDirs = dns.acmeDirs.map(move)
+        copy.servers = servers.map { section in
+            var section = section
+            section.serverDir = section.serverDir.map(move)
+            return section
+        }
+        return copy
+    }
+}
