@@ -1,0 +1,96 @@
+import Foundation
+import SSLMCore
+import SSLMPKI
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The one-instance lock of a topdir: an exclusive `flock` on `<topdir>/.sslm/lock`, held from before the
+/// first action until `release()`.
+///
+/// `flock` locks belong to the open file, so the kernel drops the lock when the process dies — a crashed
+/// run never leaves a stale lock. Not reentrant: a second `acquire` in the same process waits like any
+/// other instance. Not for network file systems without `flock` support.
+public final class ApplyLock: @unchecked Sendable {
+    /// The lock file.
+    public let path: String
+    private var descriptor: Int32
+
+    private init(path: String, descriptor: Int32) {
+        self.path = path
+        self.descriptor = descriptor
+    }
+
+    /// Takes the lock, waiting up to `timeout` (polling) while another instance holds it. Creates
+    /// `<topdir>/.sslm/` (0700) when needed. Throws `SSLMError(.ioFailure)` on timeout, naming the file.
+    public static func acquire(topdir: String, timeout: Duration) async throws -> ApplyLock {
+        let directory = try StateDirectory.ensure(topdir: topdir)
+        let path = directory + "/lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw SSLMError(.ioFailure, "cannot open the lock file \(path): \(String(cString: strerror(errno)))")
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while true {
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return ApplyLock(path: path, descriptor: fd) }
+            let failure = errno
+            guard failure == EWOULDBLOCK || failure == EINTR else {
+                close(fd)
+                throw SSLMError(.ioFailure, "cannot lock \(path): \(String(cString: strerror(failure)))")
+            }
+            if clock.now >= deadline {
+                close(fd)
+                throw SSLMError(
+                    .ioFailure,
+                    "another sslm is running on this topdir (\(path) is locked); waited \(timeout): "
+                        + "let it finish and try again")
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Releases the lock (also released when the process exits).
+    public func release() {
+        guard descriptor >= 0 else { return }
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+        descriptor = -1
+    }
+
+    deinit { release() }
+}
+
+/// `<topdir>/.sslm/`: sslm's own state (lock, lineage, journal). Mode 0700.
+enum StateDirectory {
+    static func path(topdir: String) -> String { topdir + "/.sslm" }
+
+    /// Creates the directory (0700) when absent; returns its path.
+    static func ensure(topdir: String) throws -> String {
+        let directory = path(topdir: topdir)
+        if mkdir(directory, 0o700) != 0 {
+            guard errno == EEXIST else {
+                throw SSLMError(.ioFailure, "cannot create \(directory): \(String(cString: strerror(errno)))")
+            }
+        }
+        return directory
+    }
+
+    /// The lineage of the topdir (`.sslm/lineage`, a random UUID), created when absent.
+    static func ensureLineage(topdir: String) throws -> String {
+        let file = path(topdir: topdir) + "/lineage"
+        if let existing = readLineage(topdir: topdir) { return existing }
+        let lineage = UUID().uuidString.lowercased()
+        try AtomicFile.write(text: lineage + "\n", to: file, mode: 0o644)
+        return lineage
+    }
+
+    static func readLineage(topdir: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path(topdir: topdir) + "/lineage") else { return nil }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text
+    }
+}

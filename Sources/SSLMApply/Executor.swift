@@ -1,0 +1,141 @@
+import Foundation
+import Logging
+import SSLMConfig
+import SSLMCore
+import SSLMDeploy
+import SSLMPlan
+
+/// Executes a plan: locked, journaled, in plan order, one handler per action kind.
+///
+/// Guarantees:
+/// - One instance per topdir (`ApplyLock`); `<topdir>/.sslm/lineage` is created on first use, and a plan
+///   made for another topdir (different lineage) is refused before anything runs.
+/// - Actions run in plan order. When one fails, every action that depends on it, directly or not, is
+///   skipped; independent actions still run.
+/// - Each action's start and result are fsync'ed to the journal. Re-applying the same plan (same digest)
+///   does not repeat the actions the journal shows as done: it resumes an interrupted run, and a second
+///   run of a completed plan is a no-op (every action `alreadyApplied`).
+/// - Handlers are idempotent: they assume the inputs the plan promises exist, and tolerate their outputs
+///   existing already (after a crash). Every file is written atomically; keys are 0600, directories 0750.
+/// - External programs run as argv lists through `CommandRunner`, never a shell, with a timeout.
+///
+/// It does not check that the plan is fresh (the caller compares the plan's base fingerprint with a new
+/// observation) and does not decide anything: it switches on `Action.kind`, never on reasons.
+public struct Executor: Sendable {
+    public let config: Config
+    public let topdir: String
+    /// The injected time: db directory names, certificate validity, `curr/info`.
+    public let now: Date
+    public let logger: Logger
+    public let runner: any CommandRunner
+    public let options: ExecutorOptions
+
+    public init(config: Config, topdir: String, now: Date, logger: Logger,
+                runner: any CommandRunner = ProcessCommandRunner(), options: ExecutorOptions = ExecutorOptions()) {
+        self.config = config
+        self.topdir = topdir
+        self.now = now
+        self.logger = logger
+        self.runner = runner
+        self.options = options
+    }
+
+    /// Applies `plan`. Throws (before running any action) for a malformed plan, a lock held longer than
+    /// `options.lockTimeout`, a plan of another topdir, or when the journal cannot be written; every action
+    /// failure is a result in the report instead.
+    public func apply(_ plan: Plan) async throws -> ApplyReport {
+        try Self.validate(plan)
+        let lock = try await ApplyLock.acquire(topdir: topdir, timeout: options.lockTimeout)
+        defer { lock.release() }
+        let lineage = try StateDirectory.ensureLineage(topdir: topdir)
+        if let planned = plan.base.lineage, planned != lineage {
+            throw SSLMError(
+                .invalidArgument,
+                "the plan was made for another topdir (lineage \(planned); \(topdir) has \(lineage)): "
+                    + "make a new plan for this topdir")
+        }
+        let digest = ContentDigest.labelled(PlanCodec.encode(plan))
+        let earlier = Journal.records(topdir: topdir).filter { $0.plan == digest }
+        let journal = try Journal(topdir: topdir)
+        let run = ApplyRun(executor: self, earlier: earlier)
+        var logger = self.logger
+        logger[metadataKey: "plan.digest"] = "\(digest)"
+        if !earlier.isEmpty {
+            logger.notice("this plan was applied before: actions the journal shows as done are not repeated")
+        }
+        try journal.append(record(digest, nil, .begin, "base \(plan.base.fingerprint)"))
+
+        var outcomes: [String: ActionOutcome] = [:]
+        var results: [ActionResult] = []
+        for action in plan.actions {
+            var actionLogger = logger
+            actionLogger[metadataKey: "action.id"] = "\(action.id)"
+            actionLogger[metadataKey: "action.kind"] = "\(action.kind.rawValue)"
+            let outcome: ActionOutcome
+            if let blocker = action.dependsOn.first(where: { outcomes[$0]?.unblocksDependents != true }) {
+                outcome = .skipped(dependency: blocker)
+                actionLogger.warning("skipped: \(blocker) did not succeed")
+                try journal.append(record(digest, action.id, .skipped, "depends on \(blocker)"))
+            } else if run.alreadyDone.contains(action.id) {
+                outcome = .alreadyApplied
+                actionLogger.info("already applied (journal)")
+            } else {
+                try journal.append(record(digest, action.id, .start, nil))
+                actionLogger.info("\(action.kind.rawValue) \(action.id)")
+                do {
+                    let detail = try await run.perform(action, logger: actionLogger)
+                    outcome = .succeeded(detail: detail)
+                    if let detail { actionLogger.info("done: \(detail)") }
+                } catch let failure as NonFatalFailure {
+                    outcome = .failedNonFatal(reason: failure.reason)
+                    actionLogger.warning("failed (not fatal): \(failure.reason)")
+                } catch {
+                    outcome = .failed(reason: Self.describe(error))
+                    actionLogger.error("failed: \(Self.describe(error))")
+                }
+                switch outcome {
+                case .succeeded(let detail): try journal.append(record(digest, action.id, .ok, detail))
+                case .failed(let reason), .failedNonFatal(let reason):
+                    try journal.append(record(digest, action.id, .failed, reason))
+                case .alreadyApplied, .skipped: break
+                }
+            }
+            outcomes[action.id] = outcome
+            results.append(ActionResult(id: action.id, kind: action.kind, outcome: outcome))
+        }
+        let report = ApplyReport(planDigest: digest, results: results)
+        try journal.append(record(digest, nil, .end, report.succeeded ? "ok" : "\(report.failures.count) failed"))
+        return report
+    }
+
+    /// Ids are unique and every dependency names an earlier action.
+    static func validate(_ plan: Plan) throws {
+        var seen: Set<String> = []
+        for action in plan.actions {
+            for dependency in action.dependsOn where !seen.contains(dependency) {
+                throw SSLMError(
+                    .malformedInput,
+                    "plan action \(action.id) depends on \(dependency), which is not an earlier action of the plan")
+            }
+            guard seen.insert(action.id).inserted else {
+                throw SSLMError(.malformedInput, "plan action id \(action.id) appears twice")
+            }
+        }
+    }
+
+    private func record(_ plan: String, _ action: String?, _ event: JournalRecord.Event, _ detail: String?)
+        -> JournalRecord
+    {
+        JournalRecord(time: Timestamps.rfc3339(Date()), plan: plan, action: action, event: event, detail: detail)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? SSLMError { return error.description }
+        return String(describing: error)
+    }
+}
+
+/// Thrown by handlers whose failure must not stop anything (`post_copy`).
+struct NonFatalFailure: Error {
+    var reason: String
+}

@@ -1,0 +1,37 @@
+import SSLMCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Settings of an `Executor` that do not come from the config: waits, timeouts, program names and the
+/// facts the plan was made with.
+public struct ExecutorOptions: Sendable {
+    /// How long `apply` waits for another sslm holding `<topdir>/.sslm/lock` before failing.
+    public var lockTimeout: Duration = .seconds(60)
+    /// Timeout of `rsync` (copy_to_server), `post_copy_cmd` and `[dns] restart_cmd` commands. Restart
+    /// commands use their section's `restart_timeout`.
+    public var commandTimeout: Duration = .seconds(600)
+    /// `rsync` and `ssh` programs (names looked up in PATH, or paths).
+    public var rsyncProgram = "rsync"
+    public var sshProgram = "ssh"
+    /// Names under which this machine is "local" for server tables: restart commands for these hosts run
+    /// directly, not over ssh. `localhost` always counts.
+    public var localHostNames: [String] = ExecutorOptions.systemHostNames()
+    /// DNS facts (MX hosts) gathered for the plan; used for TLSA records with MX owners.
+    public var dnsFacts: [DNSFacts] = []
+
+    public init() {}
+
+    /// The short and the full host name of this machine.
+    public static func systemHostNames() -> [String] {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return [] }
+        let full = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard !full.isEmpty else { return [] }
+        let short = full.split(separator: ".").first.map(String.init) ?? full
+        return short == full ? [full] : [short, full]
+    }
+}

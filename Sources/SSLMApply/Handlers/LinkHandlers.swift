@@ -1,0 +1,109 @@
+import Foundation
+import Logging
+import SSLMCore
+import SSLMObserve
+import SSLMPKI
+import SSLMPlan
+
+/// Handlers that move links and remove old data: roll, clean.
+extension ApplyRun {
+    /// Files `next` must hold before it becomes curr (spec §3.2).
+    static let rollRequiredFiles = [
+        CertificateFileSet.Name.privateKey, CertificateFileSet.Name.certificate, CertificateFileSet.Name.request,
+        CertificateFileSet.Name.chain, CertificateFileSet.Name.fullchain, CertificateFileSet.Name.bundle,
+    ]
+
+    /// `prev` ← `curr` ← `next`, `next` removed, `curr/info` written. Each link switch is the rename of a
+    /// temporary link. Idempotent after a crash at any point: a `curr` already pointing at the rolled
+    /// directory is not moved to `prev` again.
+    func roll(_ action: Action) throws -> String? {
+        let (address, _) = try service(of: action)
+        let tree = ServiceTree(topdir: topdir, address: address)
+        let expected: String? = {
+            if let name = stringParam(action, "next"), !name.isEmpty { return name.hasPrefix("db/") ? String(name.dropFirst(3)) : name }
+            return createdNext[address]
+        }()
+        let next = try tree.target(of: "next")
+        let curr = try tree.target(of: "curr")
+        guard let next else {
+            // Already rolled (a crash after removing next, before the journal said so)?
+            if let expected, curr == expected {
+                try writeInfo(tree: tree, dbName: expected, service: address.service)
+                return "db/\(expected) is already curr"
+            }
+            throw SSLMError(.ioFailure, "\(tree.link("next")) does not exist: nothing to roll; make a new plan")
+        }
+        if let expected, expected != next {
+            throw SSLMError(
+                .ioFailure, "next points to db/\(next), but the plan rolls db/\(expected): make a new plan")
+        }
+        let missing = Self.rollRequiredFiles.filter { FileOps.kind(tree.dbPath(next) + "/" + $0) != .file }
+        guard missing.isEmpty else {
+            throw SSLMError(.ioFailure, "next (db/\(next)) lacks \(missing.joined(separator: ", ")): not rolled")
+        }
+        try KeyCertificateMatch.require(
+            keyPath: tree.dbPath(next) + "/" + CertificateFileSet.Name.privateKey,
+            certificatePath: tree.dbPath(next) + "/" + CertificateFileSet.Name.certificate)
+        if let curr, curr != next {
+            try AtomicFile.symlink(target: CertsLayout.linkTarget(dbName: curr), at: tree.link("prev"))
+        }
+        if curr != next {
+            try AtomicFile.symlink(target: CertsLayout.linkTarget(dbName: next), at: tree.link("curr"))
+        }
+        try FileOps.removeLink(tree.link("next"))
+        try writeInfo(tree: tree, dbName: next, service: address.service)
+        return curr.map { "db/\(next) is curr, db/\($0) is prev" } ?? "db/\(next) is curr"
+    }
+
+    private func writeInfo(tree: ServiceTree, dbName: String, service: String) throws {
+        let text = "# \(service) rolled to curr : \(Timestamps.dbDirectoryName(now))\n"
+        try AtomicFile.write(text: text, to: tree.dbPath(dbName) + "/info")
+    }
+
+    /// Removes the listed db directories — never one that `curr`, `next` or `prev` points to now, and never
+    /// anything that is not a dated directory. Already-removed ones are fine.
+    func clean(_ action: Action, logger: Logger) throws -> String? {
+        let (address, _) = try service(of: action)
+        let tree = ServiceTree(topdir: topdir, address: address)
+        var protected: Set<String> = []
+        for link in ["curr", "next", "prev"] {
+            // A broken link protects nothing, but must not stop the cleanup of other directories.
+            if let name = try? tree.target(of: link) { protected.insert(name) }
+            if FileOps.kind(tree.link(link)) == .symlink, let raw = FileOps.linkTarget(tree.link(link)) {
+                protected.insert((raw as NSString).lastPathComponent)
+            }
+        }
+        var removed: [String] = []
+        var kept: [String] = []
+        for name in stringsParam(action, "remove") ?? [] {
+            guard Timestamps.isDBDirectoryName(name) else {
+                kept.append(name)
+                logger.warning("not removing db/\(SafeName.printable(name)): not a dated db directory")
+                continue
+            }
+            if protected.contains(name) {
+                kept.append(name)
+                logger.warning("not removing db/\(name): curr, next or prev points to it")
+                continue
+            }
+            let path = tree.dbPath(name)
+            switch FileOps.kind(path) {
+            case .missing: continue
+            case .directory:
+                do {
+                    try FileManager.default.removeItem(atPath: path)
+                } catch {
+                    throw SSLMError(.ioFailure, "cannot remove \(path)", underlying: error)
+                }
+                removed.append(name)
+            default:
+                kept.append(name)
+                logger.warning("not removing db/\(name): not a directory")
+            }
+        }
+        try FileOps.syncDirectory(tree.dbDirectory)
+        var parts = ["removed \(removed.count)"]
+        if !kept.isEmpty { parts.append("kept \(kept.joined(separator: ", "))") }
+        return parts.joined(separator: "; ")
+    }
+}

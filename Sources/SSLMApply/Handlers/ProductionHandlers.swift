@@ -1,0 +1,62 @@
+import Foundation
+import SSLMCore
+import SSLMDeploy
+import SSLMObserve
+import SSLMPKI
+import SSLMPlan
+
+/// Handlers of the production tree: sync_production (service and apex).
+extension ApplyRun {
+    var productionRoot: String { config.globals.prodCertDir }
+
+    /// `<prod>/<g>/<s>/curr/` and `next/` replaced as whole directories by the files `ProductionLayout`
+    /// includes (never a CA's private key); `next/` removed when there is no next. A set whose key does
+    /// not match its certificate is refused, leaving production as it was.
+    func syncServiceProduction(_ action: Action) throws -> String? {
+        let (address, _) = try service(of: action)
+        let tree = ServiceTree(topdir: topdir, address: address)
+        var done: [String] = []
+        for slot in CertificateSlot.allCases {
+            let destination = ProductionLayout.serviceDirectory(prodRoot: productionRoot, address: address, slot: slot)
+            guard let name = try tree.target(of: slot.rawValue) else {
+                if slot == .curr, boolParam(action, "curr") == true {
+                    throw SSLMError(.ioFailure, "\(tree.link("curr")) does not exist: production left as it is")
+                }
+                if FileOps.kind(destination) != .missing {
+                    try ProductionSync.removeDirectory(at: destination)
+                    done.append("\(slot.rawValue) removed")
+                }
+                continue
+            }
+            let source = tree.dbPath(name)
+            let names: [String]
+            do {
+                names = try FileManager.default.contentsOfDirectory(atPath: source).filter { file in
+                    FileOps.kind(source + "/" + file) == .file
+                        && ProductionLayout.includes(fileName: file, group: address.group)
+                }.sorted()
+            } catch {
+                throw SSLMError(.ioFailure, "cannot list \(source)", underlying: error)
+            }
+            let key = source + "/" + CertificateFileSet.Name.privateKey
+            let certificate = source + "/" + CertificateFileSet.Name.certificate
+            if names.contains(CertificateFileSet.Name.privateKey), names.contains(CertificateFileSet.Name.certificate) {
+                try KeyCertificateMatch.require(keyPath: key, certificatePath: certificate)
+            }
+            try ProductionSync.makeDirectories(productionRoot)
+            try ProductionSync.replaceDirectory(at: destination, copying: names, from: source)
+            done.append("\(slot.rawValue) = db/\(name) (\(names.count) files)")
+        }
+        return done.isEmpty ? "nothing to do" : done.joined(separator: "; ")
+    }
+
+    /// `<prod>/<apex>/tlsa.<apex>`, a copy of `certs/<apex>/tlsa.<apex>` (nothing when that is absent).
+    func syncApexProduction(_ action: Action) throws -> String? {
+        let apex = try apex(of: action)
+        let source = CertsLayout.tlsaFile(topdir: topdir, apex: apex)
+        guard FileOps.kind(source) == .file else { return "no \(CertsLayout.tlsaFileName(apex: apex)) to copy" }
+        try ProductionSync.makeDirectories(ProductionLayout.groupDirectory(prodRoot: productionRoot, group: apex))
+        try ProductionSync.copyFile(from: source, to: ProductionLayout.tlsaFile(prodRoot: productionRoot, apex: apex))
+        return nil
+    }
+}

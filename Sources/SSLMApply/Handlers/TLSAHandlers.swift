@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+import SSLMCore
+import SSLMDeploy
+import SSLMObserve
+import SSLMPKI
+import SSLMPlan
+import X509
+
+/// Handlers of TLSA files: write_tlsa (service and apex), publish_tlsa.
+extension ApplyRun {
+    /// `next/tlsa.rr`: the records of next's certificate for the service's `dane_tls` (spec §3.10). The
+    /// records come from `TLSAFileBuilder`, the same code that builds `tlsa.<apex>`, so both agree — also
+    /// when DNS facts are missing and published MX owners are kept.
+    func writeServiceTLSA(_ action: Action, logger: Logger) throws -> String? {
+        let (address, service) = try service(of: action)
+        let tree = ServiceTree(topdir: topdir, address: address)
+        guard let nextName = try tree.target(of: "next") else {
+            throw SSLMError(.ioFailure, "\(tree.link("next")) does not exist")
+        }
+        let certificatePath = tree.dbPath(nextName) + "/" + CertificateFileSet.Name.certificate
+        guard let certificate = try CertificatePEM.read(path: certificatePath).first else {
+            throw SSLMError(.malformedInput, "\(certificatePath): no certificate")
+        }
+        let apex = address.group
+        let output = TLSAFileBuilder.build(
+            apex: apex, config: config, dns: dnsFacts(apex), existingFile: existingApexFile(apex), rolling: false
+        ) { candidate, slot in
+            candidate == address && slot == .next ? certificate : nil
+        }
+        output.warnings.forEach { logger.warning("\($0)") }
+        if let note = output.note { logger.warning("\(note)") }
+        let records = TLSAServiceFile.recordLines(of: output.content ?? "").flatMap { $0 }
+        guard !records.isEmpty else {
+            throw SSLMError(
+                .invalidArgument, "\(service.file): dane_tls gives no TLSA record for \(certificatePath)")
+        }
+        let text = ([";;", ";; tlsa \(apex) \(address.service) \(nextName)", ";;"] + records)
+            .joined(separator: "\n") + "\n"
+        try AtomicFile.write(text: text, to: tree.dbPath(nextName) + "/" + CertificateFileSet.Name.tlsa)
+        return "\(records.count) record lines"
+    }
+
+    /// `certs/<apex>/tlsa.<apex>` from the curr and next certificates of the apex's DANE services. When
+    /// there is no row at all the previous file (if any) is left as it is (spec §3.10).
+    func writeApexTLSA(_ action: Action, logger: Logger) throws -> String? {
+        let apex = try apex(of: action)
+        let output = TLSAFileBuilder.build(
+            apex: apex, config: config, dns: dnsFacts(apex), existingFile: existingApexFile(apex),
+            rolling: boolParam(action, "rolling") ?? false)
+        output.warnings.forEach { logger.warning("\($0)") }
+        if let note = output.note { logger.warning("\(note)") }
+        guard let content = output.content else {
+            return "no TLSA rows: \(CertsLayout.tlsaFileName(apex: apex)) left as it is"
+        }
+        try FileOps.makeDirectories(CertsLayout.groupDirectory(topdir: topdir, group: apex))
+        try AtomicFile.write(text: content, to: CertsLayout.tlsaFile(topdir: topdir, apex: apex))
+        return output.normalisedDigest
+    }
+
+    /// Copies `certs/<apex>/tlsa.<apex>` into each directory of the action (`[dns] tlsa_dirs`), creating
+    /// them (0750) when needed; each copy is atomic.
+    func publishTLSA(_ action: Action) throws -> String? {
+        let apex = try apex(of: action)
+        let source = CertsLayout.tlsaFile(topdir: topdir, apex: apex)
+        guard FileOps.kind(source) == .file else {
+            throw SSLMError(.ioFailure, "\(source) does not exist: nothing to publish")
+        }
+        let directories = stringsParam(action, "directories") ?? config.dns.tlsaDirs
+        guard !directories.isEmpty else {
+            throw SSLMError(.configInvalid, "[dns] tlsa_dirs is empty: nowhere to publish tlsa.\(apex)")
+        }
+        for directory in directories {
+            let absolute = directory.hasPrefix("/") ? directory : topdir + "/" + directory
+            try ProductionSync.makeDirectories(absolute)
+            try ProductionSync.copyFile(from: source, to: absolute + "/" + CertsLayout.tlsaFileName(apex: apex))
+        }
+        return "copied to \(directories.joined(separator: ", "))"
+    }
+
+    func existingApexFile(_ apex: String) -> String? {
+        let path = CertsLayout.tlsaFile(topdir: topdir, apex: apex)
+        return FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+    }
+}

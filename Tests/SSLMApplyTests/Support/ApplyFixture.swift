@@ -1,0 +1,326 @@
+import Foundation
+import Logging
+import SSLMApply
+import SSLMConfig
+import SSLMCore
+import SSLMDeploy
+import SSLMPlan
+
+/// A throw-away topdir: a root CA (self-signed), an intermediate (signed by root), example.com/mail (RSA,
+/// signed by the intermediate, DANE on port 25 with MX owners) and example.net/web (self-signed leaf,
+/// independent of the CAs), `[dns] tlsa_dirs`, an `[smtp]` section and stand-in programs that record
+/// their argv.
+final class ApplyFixture {
+    let path: String
+    let bin: String
+    let commandLog: String
+    let config: Config
+    /// 2027-01-15T12:00:00Z.
+    static let now = Date(timeIntervalSince1970: 1_799_928_000)
+
+    init(smtp: String? = nil) throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-apply-\(UUID().uuidString)").path
+        bin = path + "/bin"
+        commandLog = path + "/commands.log"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try Self.writeStandIns(bin: bin, log: commandLog)
+        let smtpSection =
+            smtp ?? """
+            [smtp]
+            servers = ['mx1.example.org', 'localhost']
+            restart_cmd = ['\(bin)/restart-smtp reload', '\(bin)/restart-smtp check']
+            depends = ['cert']
+            """
+        let files: [String: String] = [
+            "ssl-mgr.conf": """
+            [globals]
+            prod_cert_dir = 'prod'
+            logdir = 'logs'
+            dns_xtra_ns = []
+            clean_keep = 1
+            post_copy_cmd = [['mx1.example.org', '\(bin)/post-copy']]
+
+            [[groups]]
+            domain = 'ca'
+            services = ['root', 'int']
+            active = true
+
+            [[groups]]
+            domain = 'example.com'
+            services = ['mail']
+            active = true
+
+            [[groups]]
+            domain = 'example.net'
+            services = ['web']
+            active = true
+
+            [[dns_primary]]
+            domain = 'default'
+            server = '127.0.0.1'
+            port = 5053
+
+            [dns]
+            tlsa_dirs = ['dns/tlsa']
+            restart_cmd = '\(bin)/dns-refresh'
+            depends = ['tlsa']
+
+            \(smtpSection)
+            """,
+            "ca-info.conf": """
+            [root]
+            ca_type = 'self'
+            [int]
+            ca_type = 'local'
+            """,
+            "ca/root": """
+            name = 'Root'
+            group = 'ca'
+            service = 'root'
+            signing_ca = 'self'
+            [KeyOpts]
+            ktype = 'ec'
+            [X509]
+            CN = 'Test Root CA'
+            O = 'Test'
+            C = 'US'
+            [CA]
+            sign_end_days = 3650
+            digest = 'sha384'
+            """,
+            "ca/int": """
+            name = 'Intermediate'
+            group = 'ca'
+            service = 'int'
+            signing_ca = 'root'
+            [KeyOpts]
+            ktype = 'ec'
+            ec_algo = 'secp256r1'
+            [X509]
+            CN = 'Test Intermediate CA'
+            O = 'Test'
+            C = 'US'
+            [CA]
+            sign_end_days = 90
+            digest = 'sha256'
+            """,
+            "example.com/mail": """
+            name = 'Mail'
+            group = 'example.com'
+            service = 'mail'
+            signing_ca = 'int'
+            dane_tls = [[25, 'tcp', 3, 1, 1]]
+            [KeyOpts]
+            ktype = 'rsa'
+            rsa_bits = 2048
+            [X509]
+            CN = 'example.com'
+            O = 'Example'
+            C = 'US'
+            sans = ['mail.example.com', 'example.com']
+            """,
+            "example.net/web": """
+            name = 'Web'
+            group = 'example.net'
+            service = 'web'
+            signing_ca = 'self'
+            [KeyOpts]
+            ktype = 'ec'
+            [X509]
+            CN = 'www.example.net'
+            O = 'Example'
+            C = 'US'
+            [CA]
+            sign_end_days = 30
+            """,
+        ]
+        for (name, content) in files {
+            let file = path + "/conf.d/" + name
+            try FileManager.default.createDirectory(
+                atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data(content.utf8).write(to: URL(fileURLWithPath: file))
+        }
+        let loaded = ConfigLoader.load(topdir: path)
+        guard let config = loaded.config else {
+            throw SSLMError(.configInvalid, loaded.diagnostics.map(\.description).joined(separator: "\n"))
+        }
+        self.config = config
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func executor(
+        now: Date = ApplyFixture.now, runner: any CommandRunner = ProcessCommandRunner(),
+        configure: (inout ExecutorOptions) -> Void = { _ in }
+    ) -> Executor {
+        var options = ExecutorOptions()
+        options.localHostNames = ["sslm-test-host"]
+        options.dnsFacts = [DNSFacts(apex: "example.com", mxHosts: ["mx.example.com"], failure: nil)]
+        options.rsyncProgram = bin + "/rsync"
+        options.sshProgram = bin + "/ssh"
+        options.lockTimeout = .seconds(5)
+        configure(&options)
+        return Executor(config: config, topdir: path, now: now, logger: Self.logger, runner: runner, options: options)
+    }
+
+    static let logger = Logger(label: "sslm.apply.tests") { _ in SwiftLogNoOpLogHandler() }
+
+    // MARK: - Disk helpers
+
+    var prod: String { config.globals.prodCertDir }
+
+    func serviceDir(_ address: String) -> String { path + "/certs/" + address }
+
+    /// The db directory name a link points to, nil when absent.
+    func link(_ address: String, _ name: String) -> String? {
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: serviceDir(address) + "/" + name)
+        else { return nil }
+        return (target as NSString).lastPathComponent
+    }
+
+    /// `certs/<address>/<link>/<file>` through the link.
+    func file(_ address: String, _ link: String, _ file: String) -> String {
+        serviceDir(address) + "/" + link + "/" + file
+    }
+
+    func mode(_ path: String) -> Int? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let value = attributes[.posixPermissions] as? NSNumber
+        else { return nil }
+        return value.intValue & 0o777
+    }
+
+    func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+    func read(_ path: String) -> String? {
+        FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Every path under `certs/`, `prod/` and `dns/` with a digest of its content (links: their target).
+    func snapshot() -> [String: String] {
+        var result: [String: String] = [:]
+        for root in ["certs", "prod", "dns"] {
+            let base = path + "/" + root
+            guard let enumerator = FileManager.default.enumerator(atPath: base) else { continue }
+            for case let relative as String in enumerator {
+                let full = base + "/" + relative
+                if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: full) {
+                    result[root + "/" + relative] = "-> " + target
+                } else if let data = FileManager.default.contents(atPath: full) {
+                    result[root + "/" + relative] = ContentDigest.labelled(data)
+                } else {
+                    result[root + "/" + relative] = "dir"
+                }
+            }
+        }
+        return result
+    }
+
+    /// Lines the stand-in programs recorded: `<program> <args…>`.
+    var recordedCommands: [String] {
+        (read(commandLog) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    private static func writeStandIns(bin: String, log: String) throws {
+        let record = """
+            #!/bin/sh
+            # Stand-in for a real program: records its name and argv, one line per call.
+            line=$(basename "$0")
+            for arg in "$@"; do line="$line $arg"; done
+            echo "$line" >> '\(log)'
+            """
+        let scripts: [String: String] = [
+            "rsync": record + "\nexit 0\n",
+            "ssh": record + "\nexit 0\n",
+            "restart-smtp": record + "\nexit 0\n",
+            "dns-refresh": record + "\nexit 0\n",
+            "post-copy": record + "\nexit 0\n",
+            "fail-3": record + "\necho 'service failed to reload' >&2\nexit 3\n",
+            "sleeper": record + "\nsleep 30\nexit 0\n",
+        ]
+        for (name, text) in scripts {
+            let file = bin + "/" + name
+            try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+            chmod(file, 0o755)
+        }
+    }
+}
+
+/// Hand-built plans following Docs/plan-format.md.
+enum Plans {
+    static let reason = Reason(.certificateMissing, "test")
+
+    /// create_next → key → csr → cert → bundle → [tlsa] → roll for one service; `after` is added to the
+    /// sign action's dependencies (the CA's roll).
+    static func build(
+        _ service: String, signer: String, tlsa: Bool = false, roll: Bool = true, after: [String] = []
+    ) -> [Action] {
+        var actions: [Action] = []
+        var previous: String?
+        func add(_ id: String, _ kind: ActionKind, _ params: [String: PlanValue] = [:], extra: [String] = []) {
+            actions.append(
+                Action(
+                    id: id, kind: kind, service: service, params: params, reason: reason,
+                    dependsOn: (previous.map { [$0] } ?? []) + extra))
+            previous = id
+        }
+        add("\(service)/next/dir", .createNext, ["directory": .unknown("db/<time of apply>")])
+        add("\(service)/next/key", .generateKey)
+        add("\(service)/next/csr", .createCSR)
+        add("\(service)/next/cert", .signLocal, ["signer": .string(signer)], extra: after)
+        add("\(service)/next/bundle", .writeBundle)
+        if tlsa { add("\(service)/next/tlsa", .writeTLSA) }
+        if roll { add("\(service)/roll", .roll, ["next": .unknown("the new db directory")]) }
+        return actions
+    }
+
+    static func sync(_ service: String, after: [String], curr: Bool = true, next: Bool = false) -> Action {
+        Action(
+            id: "\(service)/prod", kind: .syncProduction, service: service,
+            params: ["curr": .bool(curr), "next": .bool(next)], reason: reason, dependsOn: after)
+    }
+
+    /// root → int → mail (DANE) fresh install with production, apex TLSA, publish and its prod copy.
+    static func freshInstall() -> [Action] {
+        build("ca/root", signer: "self")
+            + build("ca/int", signer: "root", after: ["ca/root/roll"])
+            + build("example.com/mail", signer: "int", tlsa: true, after: ["ca/int/roll"])
+            + [
+                sync("ca/root", after: ["ca/root/roll"]),
+                sync("ca/int", after: ["ca/int/roll"]),
+                sync("example.com/mail", after: ["example.com/mail/roll"]),
+                Action(
+                    id: "example.com/tlsa", kind: .writeTLSA, params: ["rolling": .bool(true)], reason: reason,
+                    dependsOn: ["example.com/mail/roll"]),
+                Action(
+                    id: "example.com/tlsa/publish", kind: .publishTLSA,
+                    params: ["directories": .strings(["dns/tlsa"])], reason: reason,
+                    dependsOn: ["example.com/tlsa"]),
+                Action(
+                    id: "example.com/prod", kind: .syncProduction, params: ["tlsa": .bool(true)], reason: reason,
+                    dependsOn: ["example.com/tlsa"]),
+            ]
+    }
+
+    static func plan(_ actions: [Action], lineage: String? = nil, fingerprint: String = "sha256:test") -> Plan {
+        Plan(
+            toolVersion: SSLMVersion.current, now: Timestamps.rfc3339(ApplyFixture.now), configDigest: "sha256:test",
+            base: .init(lineage: lineage, fingerprint: fingerprint),
+            options: .init(targets: [], phase: .all, force: false, reuseKey: false, minRollMinutes: 90),
+            actions: actions, notes: [])
+    }
+}
+
+/// Runs a program and returns its exit status and combined output (for openssl checks).
+func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
