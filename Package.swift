@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "SSLMCLI",
             dependencies: [
-                "SSLMCore", "SSLMConfig", "SSLMObserve", "SSLMPlan", "SSLMApply", "SSLMPKI",
+                "SSLMCore", "SSLMConfig", "SSLMObserve", "SSLMPlan", "SSLMApply", "SSLMPKI", "SSLMDNS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -33,20 +33,6 @@ private func notImplemented(_ command: String) -> CLIError {
     CLIError("sslm \(command): not implemented yet")
 }
 
-struct PlanCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "plan",
-        abstract: "Show what apply would change, with a reason for every action. Changes nothing.",
-        discussion: "Exit status with --detailed-exitcode: 0 nothing to do, 1 error, 2 changes present.")
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var planning: PlanningOptions
-    @Option(name: .shortAndLong, help: "Also write the plan (JSON) to this file, for `sslm apply FILE`.")
-    var output: String?
-    @Flag(help: "Print the plan as JSON.") var json = false
-    @Flag(name: .customLong("detailed-exitcode"), help: "Exit 2 when the plan has changes.") var detailedExitcode = false
-    func run() async throws { throw notImplemented("plan") }
-}
-
 struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
@@ -55,24 +41,6 @@ struct ApplyCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var planning: PlanningOptions
     func run() async throws { throw notImplemented("apply") }
-}
-
-struct ShowCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Render a saved plan.")
-    @Argument(help: "A plan file written by `sslm plan -o FILE`.") var file: String
-    @Flag(help: "Print the plan as JSON.") var json = false
-    func run() async throws { throw notImplemented("show") }
-}
-
-struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "status",
-        abstract: "Every managed certificate: curr and next, expiry, renewal time, key, issuer.")
-    @OptionGroup var global: GlobalOptions
-    @Argument(help: "Targets: group:svc1,svc2 or group:ALL.") var targets: [String] = []
-    @Flag(help: "Print JSON.") var json = false
-    @Option(help: "For tests and simulations: the time to report against (RFC 3339). Also SSLM_NOW.") var now: String?
-    func run() async throws { throw notImplemented("status") }
 }
 
 struct CheckCommand: AsyncParsableCommand {

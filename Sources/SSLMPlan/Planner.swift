@@ -287,7 +287,8 @@ struct PlanBuilder {
             return nil
         }
         if let currProblem {
-            return Reason(.firstCertificate, "nothing to roll from (\(currProblem.message.split(separator: ";").first ?? "")): next becomes curr now")
+            _ = currProblem
+            return Reason(.firstCertificate, "there is no usable curr to roll from: next becomes curr now")
         }
         if request.force && request.phase == .roll {
             return Reason(.forced, "--force: rolling next to curr without waiting for min_roll_mins")
@@ -418,6 +419,10 @@ struct PlanBuilder {
         let group = observation.group(apex)
         if let note = group?.tlsaNote {
             notes.append(Note(subject: apex, reason: Reason(.dnsFactsUnavailable, note)))
+        } else if let failure = observation.dnsFacts(apex)?.failure {
+            notes.append(Note(subject: apex, reason: Reason(
+                .dnsFactsUnavailable,
+                "MX lookup for \(apex) failed (\(failure)); TLSA records for MX hosts keep the owners already published (none yet: the apex only)")))
         }
         var writeReason: Reason?
         var depends: [String] = []
