@@ -33,16 +33,6 @@ private func notImplemented(_ command: String) -> CLIError {
     CLIError("sslm \(command): not implemented yet")
 }
 
-struct ApplyCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "apply",
-        abstract: "Plan and apply (the cron entry point), or apply a saved plan FILE.",
-        discussion: "A saved plan is refused with exit status 3 when the state changed since it was made.")
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var planning: PlanningOptions
-    func run() async throws { throw notImplemented("apply") }
-}
-
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",

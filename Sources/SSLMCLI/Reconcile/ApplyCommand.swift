@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SSLMApply
+import SSLMCore
+import SSLMPlan
+
+/// `sslm apply`: plan and apply (the cron entry point), or apply a saved plan.
+struct ApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Plan and apply (the cron entry point), or apply a saved plan FILE.",
+        discussion: """
+        Without FILE: observes, plans with the given options (the same as `sslm plan`) and executes the \
+        plan at once — no prompt; this is what cron or a systemd timer runs. With FILE (a plan written by \
+        `sslm plan -o FILE`): executes that plan if the state is still the one it was made from; \
+        otherwise refuses with exit status 3.
+
+        One apply runs at a time per topdir (a lock in <topdir>/.sslm/). Every step is journaled in \
+        <topdir>/.sslm/journal.jsonl; when a step fails, the steps that depend on it are skipped, the \
+        others still run, production keeps the failed service's old files, and the next run retries.
+
+        Exit status: 0 everything done (or nothing to do), 1 a step failed or an error, 3 stale plan.
+        """)
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var planning: PlanningOptions
+
+    func run() async throws {
+        if let file = savedPlanArgument() {
+            try await applySaved(file)
+            return
+        }
+        let session = try PlanSession.open(global: global, targetArguments: planning.targets, now: planning.now)
+        let plan = try session.plan(planning)
+        try await execute(plan, session: session)
+    }
+
+    /// The single positional argument when it names a plan file rather than a target.
+    private func savedPlanArgument() -> String? {
+        guard planning.targets.count == 1, let argument = planning.targets.first, !argument.contains(":") else {
+            return nil
+        }
+        return argument
+    }
+
+    private func applySaved(_ file: String) async throws {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw CLIError("\(file): cannot read the plan file")
+        }
+        let plan: Plan
+        do {
+            plan = try PlanCodec.decode(data, file: file)
+        } catch let error as SSLMError {
+            throw CLIError(error.message)
+        }
+        let session = try PlanSession.open(global: global, targetArguments: plan.options.targets, now: planning.now)
+        var changes: [String] = []
+        if session.config.digest != plan.configDigest { changes.append("the configuration in conf.d/ changed") }
+        if session.observation.lineage != nil, plan.base.lineage != nil,
+           session.observation.lineage != plan.base.lineage {
+            changes.append("the plan was made for another topdir")
+        }
+        if session.observation.fingerprint != plan.base.fingerprint {
+            changes.append("the certificates, production or TLSA files changed (state \(plan.base.fingerprint.prefix(19))… is now \(session.observation.fingerprint.prefix(19))…)")
+        }
+        if !changes.isEmpty {
+            Console.error("error: \(file) is stale: " + changes.joined(separator: "; ") + ". Run `sslm plan` again.")
+            throw ExitCode(3)
+        }
+        try await execute(plan, session: session)
+    }
+
+    private func execute(_ plan: Plan, session: PlanSession) async throws {
+        for note in plan.notes where note.reason.code != ReasonCode.notDue.rawValue || global.verbose {
+            print("note: \(note.subject): \(note.reason.message)")
+        }
+        if plan.isEmpty {
+            print("No changes.")
+            return
+        }
+        var logger = Logger(label: "sslm")
+        logger.logLevel = global.verbose ? .info : .warning
+        var options = ExecutorOptions()
+        options.localHostNames = LocalHost.names()
+        options.dnsFacts = session.observation.dns
+        let executor = Executor(config: session.config, topdir: session.topdir, now: session.now, logger: logger,
+                                options: options)
+        let report: ApplyReport
+        do {
+            report = try await executor.apply(plan)
+        } catch let error as SSLMError {
+            throw CLIError(error.message)
+        }
+        print(ApplyView.render(report, plan: plan), terminator: "")
+        if !report.succeeded { throw ExitCode(1) }
+    }
+}
+
+/// The human summary of an apply.
+enum ApplyView {
+    static func render(_ report: ApplyReport, plan: Plan) -> String {
+        var lines: [String] = []
+        var done = 0, repeated = 0, failed = 0, skipped = 0
+        for result in report.results {
+            switch result.outcome {
+            case .succeeded(let detail):
+                done += 1
+                lines.append("  done    \(result.id)" + (detail.map { "  (\($0))" } ?? ""))
+            case .alreadyApplied:
+                repeated += 1
+                lines.append("  earlier \(result.id)")
+            case .failed(let reason):
+                failed += 1
+                lines.append("  FAILED  \(result.id): \(reason)")
+            case .failedNonFatal(let reason):
+                failed += 1
+                lines.append("  FAILED  \(result.id): \(reason) (the run went on)")
+            case .skipped(let dependency):
+                skipped += 1
+                lines.append("  skipped \(result.id): \(dependency) did not succeed")
+            }
+        }
+        var summary = "\(report.results.count) action(s): \(done) done"
+        if repeated > 0 { summary += ", \(repeated) done earlier" }
+        if failed > 0 { summary += ", \(failed) failed" }
+        if skipped > 0 { summary += ", \(skipped) skipped" }
+        if failed > 0 || skipped > 0 { summary += " — the next run retries what did not succeed" }
+        return (lines + [summary]).joined(separator: "\n") + "\n"
+    }
+}
