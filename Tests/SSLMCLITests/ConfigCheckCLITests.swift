@@ -88,7 +88,7 @@ struct ConfigCheckCLITests {
         }
     }
 
-    @Test("commands whose work has not landed say so and exit 1", arguments: [["plan"], ["status"], ["apply"]])
+    @Test("commands whose work has not landed say so and exit 1", arguments: [["check"], ["revoke", "example.com:web-ec"]])
     func pending(arguments: [String]) throws {
         let topdir = try exampleTopdir()
         defer { try? FileManager.default.removeItem(atPath: topdir) }
