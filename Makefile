@@ -21,9 +21,13 @@ release:
 # in a scratch topdir, run/example/. Needs no network.
 example: build
 	@mkdir -p $(EXAMPLE_TOPDIR)
-	@rm -rf $(EXAMPLE_TOPDIR)/conf.d
+	@rm -rf $(EXAMPLE_TOPDIR)
+	@mkdir -p $(EXAMPLE_TOPDIR)
 	@cp -r conf.d.example $(EXAMPLE_TOPDIR)/conf.d
 	.build/debug/sslm config check --topdir $(EXAMPLE_TOPDIR)
+	.build/debug/sslm apply --topdir $(EXAMPLE_TOPDIR)
+	.build/debug/sslm status --topdir $(EXAMPLE_TOPDIR)
+	.build/debug/sslm plan --topdir $(EXAMPLE_TOPDIR)
 
 # The whole test suite (unit, CLI golden, interoperability with the openssl CLI).
 test:
