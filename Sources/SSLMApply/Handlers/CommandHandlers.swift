@@ -19,15 +19,19 @@ extension ApplyRun {
         return "copied \(productionRoot) to \(host)"
     }
 
-    /// `post_copy_cmd`: `[command, host]`, locally. A failure is reported but not fatal (as in ssl-mgr).
+    /// `post_copy_cmd`: `[command, host]`, locally, for every pair of the config naming the action's host.
+    /// A failure is reported but not fatal (as in ssl-mgr).
     func postCopy(_ action: Action, logger: Logger) async throws -> String? {
         let host = try hostParam(action)
-        guard let command = stringParam(action, "command"), !command.isEmpty else {
-            throw SSLMError(.malformedInput, "action \(action.id) has no command")
+        let commands = config.globals.postCopyCommands.filter { $0.host == host }
+        guard !commands.isEmpty else {
+            throw NonFatalFailure(reason: "post_copy_cmd has no entry for \(host) any more: make a new plan")
         }
         do {
-            try await run(DeployCommands.postCopy(command: command, host: host), timeout: options.commandTimeout,
-                          logger: logger)
+            for pair in commands {
+                try await run(DeployCommands.postCopy(command: pair.command, host: host),
+                              timeout: options.commandTimeout, logger: logger)
+            }
         } catch {
             throw NonFatalFailure(reason: Executor.describe(error))
         }

@@ -58,7 +58,7 @@ extension ApplyRun {
         return output.normalisedDigest
     }
 
-    /// Copies `certs/<apex>/tlsa.<apex>` into each directory of the action (`[dns] tlsa_dirs`), creating
+    /// Copies `certs/<apex>/tlsa.<apex>` into each `[dns] tlsa_dirs` directory (from the config), creating
     /// them (0750) when needed; each copy is atomic.
     func publishTLSA(_ action: Action) throws -> String? {
         let apex = try apex(of: action)
@@ -66,7 +66,8 @@ extension ApplyRun {
         guard FileOps.kind(source) == .file else {
             throw SSLMError(.ioFailure, "\(source) does not exist: nothing to publish")
         }
-        let directories = stringsParam(action, "directories") ?? config.dns.tlsaDirs
+        // Paths come from the config (the plan's `directories` only describe them).
+        let directories = config.dns.tlsaDirs
         guard !directories.isEmpty else {
             throw SSLMError(.configInvalid, "[dns] tlsa_dirs is empty: nowhere to publish tlsa.\(apex)")
         }

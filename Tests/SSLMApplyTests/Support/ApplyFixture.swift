@@ -24,8 +24,9 @@ final class ApplyFixture {
         commandLog = path + "/commands.log"
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
         try Self.writeStandIns(bin: bin, log: commandLog)
+        // `BIN` in a custom section stands for the fixture's stand-in program directory.
         let smtpSection =
-            smtp ?? """
+            smtp?.replacingOccurrences(of: "BIN/", with: bin + "/") ?? """
             [smtp]
             servers = ['mx1.example.org', 'localhost']
             restart_cmd = ['\(bin)/restart-smtp reload', '\(bin)/restart-smtp check']

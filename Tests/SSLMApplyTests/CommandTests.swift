@@ -1,0 +1,155 @@
+import Foundation
+import SSLMApply
+import SSLMCore
+import SSLMDeploy
+import SSLMPlan
+import Testing
+
+@Suite("External programs: copies, post_copy, restarts, DNS refresh")
+struct CommandTests {
+    static func serverActions() -> [Action] {
+        let reason = Reason(.serversChanged, "test")
+        return [
+            Action(id: "server/mx1.example.org/copy", kind: .copyToServer,
+                   params: ["host": .string("mx1.example.org"), "sections": .strings(["smtp"])], reason: reason),
+            Action(id: "post_copy/mx1.example.org", kind: .postCopy,
+                   params: ["host": .string("mx1.example.org"), "command": .string("post-copy")], reason: reason,
+                   dependsOn: ["server/mx1.example.org/copy"]),
+            Action(id: "restart/smtp/mx1.example.org", kind: .restartServer,
+                   params: ["section": .string("smtp"), "host": .string("mx1.example.org")], reason: reason,
+                   dependsOn: ["server/mx1.example.org/copy"]),
+            Action(id: "restart/smtp/localhost", kind: .restartServer,
+                   params: ["section": .string("smtp"), "host": .string("localhost")], reason: reason,
+                   dependsOn: ["server/mx1.example.org/copy"]),
+            Action(id: "dns/refresh", kind: .refreshDNS, params: ["domains": .strings(["example.com", "example.net"])],
+                   reason: Reason(.dnsChanged, "test"),
+                   dependsOn: ["restart/smtp/mx1.example.org", "restart/smtp/localhost"]),
+        ]
+    }
+
+    @Test("commands run in plan order as argv: rsync, post_copy, restarts (ssh or local), DNS refresh")
+    func commandsInOrder() async throws {
+        let fixture = try ApplyFixture()
+        let report = try await fixture.executor().apply(Plans.plan(Self.serverActions()))
+        #expect(report.succeeded, "\(report.failures)")
+        let prod = fixture.prod
+        let bin = fixture.bin
+        #expect(fixture.recordedCommands == [
+            "rsync -a --delete --mkpath -e \(bin)/ssh \(prod)/ mx1.example.org:\(prod)/",
+            "post-copy mx1.example.org",
+            "ssh mx1.example.org \(bin)/restart-smtp reload",
+            "ssh mx1.example.org \(bin)/restart-smtp check",
+            "restart-smtp reload",
+            "restart-smtp check",
+            "dns-refresh --serial_bump example.com example.net",
+        ])
+    }
+
+    @Test("this machine's own host name restarts locally, not over ssh")
+    func localHostName() async throws {
+        let fixture2 = try ApplyFixture()
+        let restart = Action(id: "restart/smtp/SSLM-TEST-HOST", kind: .restartServer,
+                             params: ["section": .string("smtp"), "host": .string("SSLM-TEST-HOST")],
+                             reason: Reason(.serversChanged, "test"))
+        let report = try await fixture2.executor().apply(Plans.plan([restart]))
+        #expect(report.succeeded, "\(report.failures)")
+        #expect(fixture2.recordedCommands == ["restart-smtp reload", "restart-smtp check"])
+    }
+
+    @Test("a restart command exiting non-zero fails with its status and output; DNS refresh is skipped")
+    func nonZeroExit() async throws {
+        let fixture = try ApplyFixture(smtp: """
+            [smtp]
+            servers = ['localhost']
+            restart_cmd = ['BIN/fail-3 reload', 'BIN/restart-smtp never']
+            depends = ['cert']
+            """)
+        let report = try await fixture.executor().apply(Plans.plan(Self.localRestartAndRefresh()))
+        guard case .failed(let reason)? = report.outcome("restart/smtp/localhost") else {
+            Issue.record("restart did not fail: \(report.results)")
+            return
+        }
+        #expect(reason.contains("exited with status 3"))
+        #expect(reason.contains("service failed to reload"))
+        #expect(report.outcome("dns/refresh") == .skipped(dependency: "restart/smtp/localhost"))
+        #expect(fixture.recordedCommands == ["fail-3 reload"], "stops at the first failing command")
+    }
+
+    @Test("a restart command running past restart_timeout is killed and fails")
+    func timeout() async throws {
+        let fixture = try ApplyFixture(smtp: """
+            [smtp]
+            servers = ['localhost']
+            restart_cmd = 'BIN/sleeper'
+            restart_timeout = 1
+            """)
+        let report = try await fixture.executor().apply(Plans.plan(Self.localRestartAndRefresh()))
+        guard case .failed(let reason)? = report.outcome("restart/smtp/localhost") else {
+            Issue.record("restart did not fail: \(report.results)")
+            return
+        }
+        #expect(reason.contains("timed out"))
+        #expect(report.outcome("dns/refresh") == .skipped(dependency: "restart/smtp/localhost"))
+    }
+
+    @Test("post_copy failures are reported but do not stop what follows")
+    func postCopyIsNotFatal() async throws {
+        let fixture = try ApplyFixture()
+        try FileManager.default.removeItem(atPath: fixture.bin + "/post-copy")
+        let report = try await fixture.executor().apply(Plans.plan(Self.serverActions()))
+        guard case .failedNonFatal(let reason)? = report.outcome("post_copy/mx1.example.org") else {
+            Issue.record("post_copy did not fail non-fatally: \(report.results)")
+            return
+        }
+        #expect(reason.contains("could not be started"))
+        #expect(!report.succeeded)
+        #expect(report.outcome("dns/refresh")?.isSuccess == true)
+    }
+
+    static func localRestartAndRefresh() -> [Action] {
+        [
+            Action(id: "restart/smtp/localhost", kind: .restartServer,
+                   params: ["section": .string("smtp"), "host": .string("localhost")],
+                   reason: Reason(.serversChanged, "test")),
+            Action(id: "dns/refresh", kind: .refreshDNS, params: ["domains": .strings(["example.com"])],
+                   reason: Reason(.dnsChanged, "test"), dependsOn: ["restart/smtp/localhost"]),
+        ]
+    }
+}
+
+@Suite("ProcessCommandRunner")
+struct ProcessCommandRunnerTests {
+    @Test("argv words reach the program as they are: no shell, no splitting, no expansion")
+    func argvIsNotInterpreted() async {
+        let result = await ProcessCommandRunner().run(
+            Command(["printf", "%s|", "a b", "$HOME", "*", "; echo no"], timeout: .seconds(10)))
+        #expect(result.succeeded)
+        #expect(result.output == "a b|$HOME|*|; echo no|")
+    }
+
+    @Test("a missing program is a failure that says so")
+    func missingProgram() async {
+        let result = await ProcessCommandRunner().run(Command(["sslm-no-such-program"], timeout: .seconds(5)))
+        #expect(!result.succeeded)
+        #expect(result.failureReason?.contains("no such executable") == true)
+    }
+
+    @Test("the timeout kills the whole process group; the result is timedOut")
+    func timeoutKillsGroup() async {
+        let result = await ProcessCommandRunner(killGrace: .milliseconds(200)).run(
+            Command(["/bin/sh", "-c", "echo started; sleep 30; echo never"], timeout: .milliseconds(300)))
+        #expect(result.termination == .timedOut)
+        #expect(result.output.contains("started"))
+        #expect(!result.output.contains("never"))
+    }
+
+    @Test("exit status and output are reported")
+    func exitStatus() async {
+        let result = await ProcessCommandRunner().run(
+            Command(["/bin/sh", "-c", "echo out; echo err >&2; exit 7"], timeout: .seconds(10)))
+        #expect(result.termination == .exited(7))
+        #expect(result.output.contains("out"))
+        #expect(result.output.contains("err"))
+        #expect(result.failureReason?.hasPrefix("exited with status 7") == true)
+    }
+}
