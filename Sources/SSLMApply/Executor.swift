@@ -67,7 +67,11 @@ public struct Executor: Sendable {
 
         var outcomes: [String: ActionOutcome] = [:]
         var results: [ActionResult] = []
+        var ran = 0
         for action in plan.actions {
+            if let halt = options.haltAfterActions, ran >= halt {
+                return ApplyReport(planDigest: digest, results: results)
+            }
             var actionLogger = logger
             actionLogger[metadataKey: "action.id"] = "\(action.id)"
             actionLogger[metadataKey: "action.kind"] = "\(action.kind.rawValue)"
@@ -80,6 +84,7 @@ public struct Executor: Sendable {
                 outcome = .alreadyApplied
                 actionLogger.info("already applied (journal)")
             } else {
+                ran += 1
                 try journal.append(record(digest, action.id, .start, nil))
                 actionLogger.info("\(action.kind.rawValue) \(action.id)")
                 do {

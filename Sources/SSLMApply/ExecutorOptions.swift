@@ -23,6 +23,10 @@ public struct ExecutorOptions: Sendable {
     /// DNS facts (MX hosts) gathered for the plan; used for TLSA records with MX owners.
     public var dnsFacts: [DNSFacts] = []
 
+    /// Crash simulation for tests: after this many actions have run, `apply` returns at once, writing no
+    /// `end` record — as if the process had died there.
+    var haltAfterActions: Int?
+
     public init() {}
 
     /// The short and the full host name of this machine.

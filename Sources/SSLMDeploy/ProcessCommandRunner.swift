@@ -78,26 +78,22 @@ public struct ProcessCommandRunner: CommandRunner {
             }
             state.finishOutput()
         }
+        // The watchdog runs on a Dispatch timer, not in the cooperative pool: it must fire even when every
+        // cooperative thread is busy (CPU-bound key generation elsewhere).
         let pid = process.processIdentifier
-        let grace = killGrace
-        let watchdog = Task {
-            do {
-                try await Task.sleep(for: command.timeout)
-            } catch {
-                return
-            }
+        let termAt = DispatchTime.now() + Self.dispatchInterval(command.timeout)
+        DispatchQueue.global().asyncAfter(deadline: termAt) {
             guard !exit.hasFired else { return }
             state.markTimedOut()
             kill(-pid, SIGTERM)
             kill(pid, SIGTERM)
-            try? await Task.sleep(for: grace)
-            if !exit.hasFired {
-                kill(-pid, SIGKILL)
-                kill(pid, SIGKILL)
-            }
+        }
+        DispatchQueue.global().asyncAfter(deadline: termAt + Self.dispatchInterval(killGrace)) {
+            guard !exit.hasFired else { return }
+            kill(-pid, SIGKILL)
+            kill(pid, SIGKILL)
         }
         await exit.wait()
-        watchdog.cancel()
         // Let the reader drain what is left (bounded: a daemonised grandchild may keep the pipe open).
         for _ in 0..<100 where !state.outputFinished {
             try? await Task.sleep(for: .milliseconds(10))
@@ -112,6 +108,12 @@ public struct ProcessCommandRunner: CommandRunner {
             termination = .exited(process.terminationStatus)
         }
         return CommandResult(termination: termination, output: output)
+    }
+
+    static func dispatchInterval(_ duration: Duration) -> DispatchTimeInterval {
+        let (seconds, attoseconds) = duration.components
+        guard seconds < 1_000_000_000 else { return .seconds(1_000_000_000) }  // ~31 years: "never"
+        return .nanoseconds(Int(max(0, seconds) * 1_000_000_000 + max(0, attoseconds) / 1_000_000_000))
     }
 }
 

@@ -15,7 +15,7 @@ final class ApplyFixture {
     let bin: String
     let commandLog: String
     let config: Config
-    /// 2027-01-15T12:00:00Z.
+    /// 2027-01-14T12:00:00Z.
     static let now = Date(timeIntervalSince1970: 1_799_928_000)
 
     init(smtp: String? = nil) throws {
