@@ -75,7 +75,8 @@ final class ApplyRun {
         let address = ServiceAddress(
             group: String(text[..<slash]), service: String(text[text.index(after: slash)...]))
         guard SafeName.isSafe(address.group), SafeName.isSafe(address.service) else {
-            throw SSLMError(.malformedInput, "action \(action.id): \"\(SafeName.printable(text))\" is not group/service")
+            throw SSLMError(
+                .malformedInput, "action \(action.id): \"\(SafeName.printable(text))\" is not group/service")
         }
         guard let config = config.service(address) else {
             throw SSLMError(

@@ -30,8 +30,10 @@ public struct Executor: Sendable {
     public let runner: any CommandRunner
     public let options: ExecutorOptions
 
-    public init(config: Config, topdir: String, now: Date, logger: Logger,
-                runner: any CommandRunner = ProcessCommandRunner(), options: ExecutorOptions = ExecutorOptions()) {
+    public init(
+        config: Config, topdir: String, now: Date, logger: Logger,
+        runner: any CommandRunner = ProcessCommandRunner(), options: ExecutorOptions = ExecutorOptions()
+    ) {
         self.config = config
         self.topdir = topdir
         self.now = now

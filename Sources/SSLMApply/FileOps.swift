@@ -99,7 +99,8 @@ struct ServiceTree {
         case .missing: return nil
         case .symlink: break
         default:
-            throw SSLMError(.ioFailure, "\(path) is not a symlink: move it away (sslm manages \(linkName) as a link to db/<time>)")
+            throw SSLMError(
+                .ioFailure, "\(path) is not a symlink: move it away (sslm manages \(linkName) as a link to db/<time>)")
         }
         guard let text = FileOps.linkTarget(path) else { throw FileOps.posixError("cannot read link \(path)") }
         var name = text

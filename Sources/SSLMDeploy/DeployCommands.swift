@@ -6,8 +6,10 @@
 /// and host names are validated by the config loader.
 public enum DeployCommands {
     /// `rsync -a --delete --mkpath -e ssh <prod>/ <host>:<prod>/` (spec §4.6).
-    public static func remoteCopy(productionDirectory: String, host: String, rsync: String = "rsync",
-                                  ssh: String = "ssh") -> [String] {
+    public static func remoteCopy(
+        productionDirectory: String, host: String, rsync: String = "rsync",
+        ssh: String = "ssh"
+    ) -> [String] {
         let root = productionDirectory.hasSuffix("/") ? productionDirectory : productionDirectory + "/"
         return [rsync, "-a", "--delete", "--mkpath", "-e", ssh, root, host + ":" + root]
     }

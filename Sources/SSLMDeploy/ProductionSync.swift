@@ -82,7 +82,9 @@ public enum ProductionSync {
                 if count == 0 { break }
                 var written = 0
                 while written < count {
-                    let n = buffer.withUnsafeBytes { write(output, $0.baseAddress.map { $0 + written }, count - written) }
+                    let n = buffer.withUnsafeBytes {
+                        write(output, $0.baseAddress.map { $0 + written }, count - written)
+                    }
                     if n < 0 {
                         if errno == EINTR { continue }
                         throw ioError("cannot write \(temporary)")
@@ -205,9 +207,10 @@ public enum ProductionSync {
 /// Atomic exchange of two directory entries (Linux `renameat2(…, RENAME_EXCHANGE)`, found at run time
 /// so that no C shim is needed and other systems fall back).
 enum DirectoryExchange {
-    private typealias RenameAt2 = @convention(c) (
-        Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, UInt32
-    ) -> Int32
+    private typealias RenameAt2 =
+        @convention(c) (
+            Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, UInt32
+        ) -> Int32
 
     private static let renameExchange: UInt32 = 1 << 1
 

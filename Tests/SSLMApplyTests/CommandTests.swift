@@ -10,20 +10,25 @@ struct CommandTests {
     static func serverActions() -> [Action] {
         let reason = Reason(.serversChanged, "test")
         return [
-            Action(id: "server/mx1.example.org/copy", kind: .copyToServer,
-                   params: ["host": .string("mx1.example.org"), "sections": .strings(["smtp"])], reason: reason),
-            Action(id: "post_copy/mx1.example.org", kind: .postCopy,
-                   params: ["host": .string("mx1.example.org"), "command": .string("post-copy")], reason: reason,
-                   dependsOn: ["server/mx1.example.org/copy"]),
-            Action(id: "restart/smtp/mx1.example.org", kind: .restartServer,
-                   params: ["section": .string("smtp"), "host": .string("mx1.example.org")], reason: reason,
-                   dependsOn: ["server/mx1.example.org/copy"]),
-            Action(id: "restart/smtp/localhost", kind: .restartServer,
-                   params: ["section": .string("smtp"), "host": .string("localhost")], reason: reason,
-                   dependsOn: ["server/mx1.example.org/copy"]),
-            Action(id: "dns/refresh", kind: .refreshDNS, params: ["domains": .strings(["example.com", "example.net"])],
-                   reason: Reason(.dnsChanged, "test"),
-                   dependsOn: ["restart/smtp/mx1.example.org", "restart/smtp/localhost"]),
+            Action(
+                id: "server/mx1.example.org/copy", kind: .copyToServer,
+                params: ["host": .string("mx1.example.org"), "sections": .strings(["smtp"])], reason: reason),
+            Action(
+                id: "post_copy/mx1.example.org", kind: .postCopy,
+                params: ["host": .string("mx1.example.org"), "command": .string("post-copy")], reason: reason,
+                dependsOn: ["server/mx1.example.org/copy"]),
+            Action(
+                id: "restart/smtp/mx1.example.org", kind: .restartServer,
+                params: ["section": .string("smtp"), "host": .string("mx1.example.org")], reason: reason,
+                dependsOn: ["server/mx1.example.org/copy"]),
+            Action(
+                id: "restart/smtp/localhost", kind: .restartServer,
+                params: ["section": .string("smtp"), "host": .string("localhost")], reason: reason,
+                dependsOn: ["server/mx1.example.org/copy"]),
+            Action(
+                id: "dns/refresh", kind: .refreshDNS, params: ["domains": .strings(["example.com", "example.net"])],
+                reason: Reason(.dnsChanged, "test"),
+                dependsOn: ["restart/smtp/mx1.example.org", "restart/smtp/localhost"]),
         ]
     }
 
@@ -34,23 +39,25 @@ struct CommandTests {
         #expect(report.succeeded, "\(report.failures)")
         let prod = fixture.prod
         let bin = fixture.bin
-        #expect(fixture.recordedCommands == [
-            "rsync -a --delete --mkpath -e \(bin)/ssh \(prod)/ mx1.example.org:\(prod)/",
-            "post-copy mx1.example.org",
-            "ssh mx1.example.org \(bin)/restart-smtp reload",
-            "ssh mx1.example.org \(bin)/restart-smtp check",
-            "restart-smtp reload",
-            "restart-smtp check",
-            "dns-refresh --serial_bump example.com example.net",
-        ])
+        #expect(
+            fixture.recordedCommands == [
+                "rsync -a --delete --mkpath -e \(bin)/ssh \(prod)/ mx1.example.org:\(prod)/",
+                "post-copy mx1.example.org",
+                "ssh mx1.example.org \(bin)/restart-smtp reload",
+                "ssh mx1.example.org \(bin)/restart-smtp check",
+                "restart-smtp reload",
+                "restart-smtp check",
+                "dns-refresh --serial_bump example.com example.net",
+            ])
     }
 
     @Test("this machine's own host name restarts locally, not over ssh")
     func localHostName() async throws {
         let fixture2 = try ApplyFixture()
-        let restart = Action(id: "restart/smtp/SSLM-TEST-HOST", kind: .restartServer,
-                             params: ["section": .string("smtp"), "host": .string("SSLM-TEST-HOST")],
-                             reason: Reason(.serversChanged, "test"))
+        let restart = Action(
+            id: "restart/smtp/SSLM-TEST-HOST", kind: .restartServer,
+            params: ["section": .string("smtp"), "host": .string("SSLM-TEST-HOST")],
+            reason: Reason(.serversChanged, "test"))
         let report = try await fixture2.executor().apply(Plans.plan([restart]))
         #expect(report.succeeded, "\(report.failures)")
         #expect(fixture2.recordedCommands == ["restart-smtp reload", "restart-smtp check"])
@@ -58,12 +65,13 @@ struct CommandTests {
 
     @Test("a restart command exiting non-zero fails with its status and output; DNS refresh is skipped")
     func nonZeroExit() async throws {
-        let fixture = try ApplyFixture(smtp: """
-            [smtp]
-            servers = ['localhost']
-            restart_cmd = ['BIN/fail-3 reload', 'BIN/restart-smtp never']
-            depends = ['cert']
-            """)
+        let fixture = try ApplyFixture(
+            smtp: """
+                [smtp]
+                servers = ['localhost']
+                restart_cmd = ['BIN/fail-3 reload', 'BIN/restart-smtp never']
+                depends = ['cert']
+                """)
         let report = try await fixture.executor().apply(Plans.plan(Self.localRestartAndRefresh()))
         guard case .failed(let reason)? = report.outcome("restart/smtp/localhost") else {
             Issue.record("restart did not fail: \(report.results)")
@@ -77,12 +85,13 @@ struct CommandTests {
 
     @Test("a restart command running past restart_timeout is killed and fails")
     func timeout() async throws {
-        let fixture = try ApplyFixture(smtp: """
-            [smtp]
-            servers = ['localhost']
-            restart_cmd = 'BIN/sleeper'
-            restart_timeout = 1
-            """)
+        let fixture = try ApplyFixture(
+            smtp: """
+                [smtp]
+                servers = ['localhost']
+                restart_cmd = 'BIN/sleeper'
+                restart_timeout = 1
+                """)
         let report = try await fixture.executor().apply(Plans.plan(Self.localRestartAndRefresh()))
         guard case .failed(let reason)? = report.outcome("restart/smtp/localhost") else {
             Issue.record("restart did not fail: \(report.results)")
@@ -108,11 +117,13 @@ struct CommandTests {
 
     static func localRestartAndRefresh() -> [Action] {
         [
-            Action(id: "restart/smtp/localhost", kind: .restartServer,
-                   params: ["section": .string("smtp"), "host": .string("localhost")],
-                   reason: Reason(.serversChanged, "test")),
-            Action(id: "dns/refresh", kind: .refreshDNS, params: ["domains": .strings(["example.com"])],
-                   reason: Reason(.dnsChanged, "test"), dependsOn: ["restart/smtp/localhost"]),
+            Action(
+                id: "restart/smtp/localhost", kind: .restartServer,
+                params: ["section": .string("smtp"), "host": .string("localhost")],
+                reason: Reason(.serversChanged, "test")),
+            Action(
+                id: "dns/refresh", kind: .refreshDNS, params: ["domains": .strings(["example.com"])],
+                reason: Reason(.dnsChanged, "test"), dependsOn: ["restart/smtp/localhost"]),
         ]
     }
 }

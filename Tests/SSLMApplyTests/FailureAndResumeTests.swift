@@ -88,8 +88,9 @@ struct FailureAndResumeTests {
         try FileManager.default.createSymbolicLink(atPath: dir + "/prev", withDestinationPath: "db/" + oldCurr)
         try FileManager.default.createSymbolicLink(atPath: dir + "/curr", withDestinationPath: "db/" + newNext)
 
-        let roll = Action(id: "example.net/web/roll", kind: .roll, service: "example.net/web",
-                          params: ["next": .string(newNext)], reason: Plans.reason)
+        let roll = Action(
+            id: "example.net/web/roll", kind: .roll, service: "example.net/web",
+            params: ["next": .string(newNext)], reason: Plans.reason)
         let report = try await fixture.executor(now: later).apply(Plans.plan([roll]))
         #expect(report.succeeded, "\(report.failures)")
         #expect(fixture.link("example.net/web", "curr") == newNext)
@@ -101,18 +102,24 @@ struct FailureAndResumeTests {
     @Test("a roll whose next lacks a required file fails and leaves the links alone")
     func rollRequiresAllFiles() async throws {
         let fixture = try ApplyFixture()
-        let report = try await fixture.executor().apply(Plans.plan(
-            Plans.build("example.net/web", signer: "self", roll: false)
-                + [Action(id: "example.net/web/roll", kind: .roll, service: "example.net/web",
-                          params: ["next": .unknown("new")], reason: Plans.reason)]))
+        let report = try await fixture.executor().apply(
+            Plans.plan(
+                Plans.build("example.net/web", signer: "self", roll: false)
+                    + [
+                        Action(
+                            id: "example.net/web/roll", kind: .roll, service: "example.net/web",
+                            params: ["next": .unknown("new")], reason: Plans.reason)
+                    ]))
         #expect(report.succeeded)
         let curr = try #require(fixture.link("example.net/web", "curr"))
         let later = ApplyFixture.now.addingTimeInterval(3600)
-        _ = try await fixture.executor(now: later).apply(Plans.plan(
-            Array(Plans.build("example.net/web", signer: "self", roll: false).prefix(4))))  // no bundle
+        _ = try await fixture.executor(now: later).apply(
+            Plans.plan(
+                Array(Plans.build("example.net/web", signer: "self", roll: false).prefix(4))))  // no bundle
         let next = try #require(fixture.link("example.net/web", "next"))
-        let roll = Action(id: "example.net/web/roll", kind: .roll, service: "example.net/web",
-                          params: ["next": .string(next)], reason: Plans.reason)
+        let roll = Action(
+            id: "example.net/web/roll", kind: .roll, service: "example.net/web",
+            params: ["next": .string(next)], reason: Plans.reason)
         let failed = try await fixture.executor(now: later).apply(Plans.plan([roll], fingerprint: "sha256:other"))
         guard case .failed(let reason)? = failed.outcome("example.net/web/roll") else {
             Issue.record("roll did not fail")
@@ -145,7 +152,8 @@ struct FailureAndResumeTests {
     @Test("a plan for another topdir (lineage) is refused before anything runs")
     func lineageMismatch() async throws {
         let fixture = try ApplyFixture()
-        let plan = Plans.plan(Plans.build("example.net/web", signer: "self"), lineage: "00000000-0000-0000-0000-000000000000")
+        let plan = Plans.plan(
+            Plans.build("example.net/web", signer: "self"), lineage: "00000000-0000-0000-0000-000000000000")
         await #expect(throws: SSLMError(.invalidArgument, "")) {
             _ = try await fixture.executor().apply(plan)
         }
@@ -165,8 +173,9 @@ struct FailureAndResumeTests {
     @Test("ACME kinds are reported as not implemented, not silently skipped")
     func acmeNotImplemented() async throws {
         let fixture = try ApplyFixture()
-        let order = Action(id: "example.com/mail/next/order", kind: .acmeOrder, service: "example.com/mail",
-                           reason: Plans.reason)
+        let order = Action(
+            id: "example.com/mail/next/order", kind: .acmeOrder, service: "example.com/mail",
+            reason: Plans.reason)
         let report = try await fixture.executor().apply(Plans.plan([order]))
         guard case .failed(let reason)? = report.outcome(order.id) else {
             Issue.record("acme_order did not fail")

@@ -22,7 +22,9 @@ struct FreshInstallTests {
             for file in ["privkey.pem", "csr.pem", "cert.pem", "chain.pem", "fullchain.pem", "bundle.pem", "info"] {
                 #expect(fixture.exists(fixture.file(service, "curr", file)), "\(service)/curr/\(file)")
             }
-            #expect(fixture.read(fixture.file(service, "curr", "info")) == "# \(service.split(separator: "/")[1]) rolled to curr : \(dbName)\n")
+            #expect(
+                fixture.read(fixture.file(service, "curr", "info"))
+                    == "# \(service.split(separator: "/")[1]) rolled to curr : \(dbName)\n")
         }
         #expect(fixture.exists(fixture.file("example.com/mail", "curr", "tlsa.rr")))
         #expect(!fixture.exists(fixture.file("ca/int", "curr", "tlsa.rr")))
@@ -36,7 +38,9 @@ struct FreshInstallTests {
         let root = fixture.file("ca/root", "curr", "cert.pem")
         let int = fixture.file("ca/int", "curr", "cert.pem")
         let leaf = fixture.file("example.com/mail", "curr", "cert.pem")
-        let verify = try runTool("/usr/bin/openssl", [
+        let verify = try runTool(
+            "/usr/bin/openssl",
+            [
                 "verify", "-attime", String(Int(ApplyFixture.now.timeIntervalSince1970) + 60), "-CAfile", root,
                 "-untrusted", int, leaf,
             ])
@@ -97,8 +101,11 @@ struct FreshInstallTests {
         // 3 1 1 data = SHA-256 of the DER SubjectPublicKeyInfo (checked with openssl).
         let spki = try runTool(
             "/bin/sh",
-            ["-c", "openssl x509 -in \"$0\" -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r",
-             fixture.file("example.com/mail", "curr", "cert.pem")])
+            [
+                "-c",
+                "openssl x509 -in \"$0\" -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r",
+                fixture.file("example.com/mail", "curr", "cert.pem"),
+            ])
         let hex = try #require(spki.output.split(separator: " ").first.map(String.init))
         #expect(serviceFile.contains(hex))
 
@@ -117,7 +124,9 @@ struct FreshInstallTests {
         #expect(report.succeeded, "\(report.failures)")
         let mail = fixture.prod + "/example.com/mail/curr"
         try KeyCertificateMatch.require(keyPath: mail + "/privkey.pem", certificatePath: mail + "/cert.pem")
-        #expect(fixture.read(mail + "/fullchain.pem") == fixture.read(fixture.file("example.com/mail", "curr", "fullchain.pem")))
+        #expect(
+            fixture.read(mail + "/fullchain.pem")
+                == fixture.read(fixture.file("example.com/mail", "curr", "fullchain.pem")))
         #expect(!fixture.exists(fixture.prod + "/example.com/mail/next"))
         for ca in ["root", "int"] {
             let curr = fixture.prod + "/ca/\(ca)/curr"

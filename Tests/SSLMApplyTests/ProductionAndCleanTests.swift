@@ -18,24 +18,28 @@ struct ProductionAndCleanTests {
         let firstCert = try #require(fixture.read(prodWeb + "/curr/cert.pem"))
 
         let day2 = ApplyFixture.now.addingTimeInterval(86_400)
-        let renew = try await fixture.executor(now: day2).apply(Plans.plan(
-            Plans.build(web, signer: "self", roll: false)
-                + [Plans.sync(web, after: ["\(web)/next/bundle"], curr: true, next: true)]))
+        let renew = try await fixture.executor(now: day2).apply(
+            Plans.plan(
+                Plans.build(web, signer: "self", roll: false)
+                    + [Plans.sync(web, after: ["\(web)/next/bundle"], curr: true, next: true)]))
         #expect(renew.succeeded, "\(renew.failures)")
         let nextCert = try #require(fixture.read(fixture.file(web, "next", "cert.pem")))
         #expect(fixture.read(prodWeb + "/next/cert.pem") == nextCert)
         #expect(fixture.read(prodWeb + "/curr/cert.pem") == firstCert)
-        try KeyCertificateMatch.require(keyPath: prodWeb + "/next/privkey.pem", certificatePath: prodWeb + "/next/cert.pem")
+        try KeyCertificateMatch.require(
+            keyPath: prodWeb + "/next/privkey.pem", certificatePath: prodWeb + "/next/cert.pem")
 
         let nextName = try #require(fixture.link(web, "next"))
         let day3 = ApplyFixture.now.addingTimeInterval(2 * 86_400)
-        let roll = Action(id: "\(web)/roll", kind: .roll, service: web, params: ["next": .string(nextName)],
-                          reason: Plans.reason)
+        let roll = Action(
+            id: "\(web)/roll", kind: .roll, service: web, params: ["next": .string(nextName)],
+            reason: Plans.reason)
         let rolled = try await fixture.executor(now: day3).apply(Plans.plan([roll, Plans.sync(web, after: [roll.id])]))
         #expect(rolled.succeeded, "\(rolled.failures)")
         #expect(fixture.read(prodWeb + "/curr/cert.pem") == nextCert)
         #expect(!fixture.exists(prodWeb + "/next"))
-        try KeyCertificateMatch.require(keyPath: prodWeb + "/curr/privkey.pem", certificatePath: prodWeb + "/curr/cert.pem")
+        try KeyCertificateMatch.require(
+            keyPath: prodWeb + "/curr/privkey.pem", certificatePath: prodWeb + "/curr/cert.pem")
         #expect(try FileManager.default.contentsOfDirectory(atPath: prodWeb) == ["curr"])
         // The production copy holds exactly the db directory's files (info included), not tlsa.rr of others.
         let files = try FileManager.default.contentsOfDirectory(atPath: prodWeb + "/curr").sorted()
@@ -54,7 +58,8 @@ struct ProductionAndCleanTests {
         let before = fixture.read(prodWeb + "/curr/privkey.pem")
         // Damage curr: another key.
         try KeyPair.generate(.ec(.secp384r1)).write(to: fixture.file(web, "curr", "privkey.pem"))
-        let report = try await fixture.executor().apply(Plans.plan([Plans.sync(web, after: [])], fingerprint: "sha256:2"))
+        let report = try await fixture.executor().apply(
+            Plans.plan([Plans.sync(web, after: [])], fingerprint: "sha256:2"))
         guard case .failed(let reason)? = report.outcome("\(web)/prod") else {
             Issue.record("sync did not fail")
             return
@@ -86,8 +91,12 @@ struct ProductionAndCleanTests {
         try FileManager.default.createDirectory(atPath: db + "/keep-me", withIntermediateDirectories: false)
         let clean = Action(
             id: "\(web)/clean", kind: .clean, service: web,
-            params: ["remove": .strings([prev, curr, next, "20200101-00:00:00", "20200102-00:00:00", "keep-me",
-                                         "20200103-00:00:00"])],
+            params: [
+                "remove": .strings([
+                    prev, curr, next, "20200101-00:00:00", "20200102-00:00:00", "keep-me",
+                    "20200103-00:00:00",
+                ])
+            ],
             reason: Reason(.oldDirectories, "test"))
         let report = try await fixture.executor(now: day3).apply(Plans.plan([clean]))
         #expect(report.succeeded, "\(report.failures)")
@@ -108,7 +117,8 @@ struct ProductionAndCleanTests {
         let expected = Timestamps.dbDirectoryName(ApplyFixture.now.addingTimeInterval(1))
         #expect(report.outcome("\(web)/next/dir") == .succeeded(detail: "db/" + expected))
         #expect(fixture.link(web, "next") == expected)
-        #expect(FileManager.default.destinationOfSymbolicLinkOrNil(fixture.serviceDir(web) + "/next") == "db/" + expected)
+        #expect(
+            FileManager.default.destinationOfSymbolicLinkOrNil(fixture.serviceDir(web) + "/next") == "db/" + expected)
     }
 }
 

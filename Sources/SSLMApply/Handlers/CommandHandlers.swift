@@ -11,7 +11,8 @@ extension ApplyRun {
     func copyToServer(_ action: Action, logger: Logger) async throws -> String? {
         let host = try hostParam(action)
         guard productionRoot.hasPrefix("/") else {
-            throw SSLMError(.configInvalid, "prod_cert_dir \(productionRoot) is not absolute: cannot copy it to \(host)")
+            throw SSLMError(
+                .configInvalid, "prod_cert_dir \(productionRoot) is not absolute: cannot copy it to \(host)")
         }
         let argv = DeployCommands.remoteCopy(
             productionDirectory: productionRoot, host: host, rsync: options.rsyncProgram, ssh: options.sshProgram)
@@ -29,8 +30,9 @@ extension ApplyRun {
         }
         do {
             for pair in commands {
-                try await run(DeployCommands.postCopy(command: pair.command, host: host),
-                              timeout: options.commandTimeout, logger: logger)
+                try await run(
+                    DeployCommands.postCopy(command: pair.command, host: host),
+                    timeout: options.commandTimeout, logger: logger)
             }
         } catch {
             throw NonFatalFailure(reason: Executor.describe(error))
@@ -44,7 +46,8 @@ extension ApplyRun {
         let host = try hostParam(action)
         guard let name = stringParam(action, "section"), let section = config.servers.first(where: { $0.name == name })
         else {
-            throw SSLMError(.configInvalid, "action \(action.id): no server section \(stringParam(action, "section") ?? "")")
+            throw SSLMError(
+                .configInvalid, "action \(action.id): no server section \(stringParam(action, "section") ?? "")")
         }
         let local = isLocal(host)
         for argv in section.restartCommands {
@@ -59,11 +62,13 @@ extension ApplyRun {
     func refreshDNS(_ action: Action, logger: Logger) async throws -> String? {
         let domains = stringsParam(action, "domains") ?? []
         guard !config.dns.restartCommands.isEmpty else {
-            throw SSLMError(.configInvalid, "[dns] restart_cmd is empty: cannot refresh \(domains.joined(separator: ", "))")
+            throw SSLMError(
+                .configInvalid, "[dns] restart_cmd is empty: cannot refresh \(domains.joined(separator: ", "))")
         }
         for argv in config.dns.restartCommands {
-            try await run(DeployCommands.dnsRefresh(argv, domains: domains), timeout: options.commandTimeout,
-                          logger: logger)
+            try await run(
+                DeployCommands.dnsRefresh(argv, domains: domains), timeout: options.commandTimeout,
+                logger: logger)
         }
         return "refreshed " + domains.joined(separator: ", ")
     }

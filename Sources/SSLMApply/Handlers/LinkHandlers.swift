@@ -20,7 +20,9 @@ extension ApplyRun {
         let (address, _) = try service(of: action)
         let tree = ServiceTree(topdir: topdir, address: address)
         let expected: String? = {
-            if let name = stringParam(action, "next"), !name.isEmpty { return name.hasPrefix("db/") ? String(name.dropFirst(3)) : name }
+            if let name = stringParam(action, "next"), !name.isEmpty {
+                return name.hasPrefix("db/") ? String(name.dropFirst(3)) : name
+            }
             return createdNext[address]
         }()
         let next = try tree.target(of: "next")

@@ -35,7 +35,8 @@ extension ApplyRun {
             throw SSLMError(
                 .invalidArgument, "\(service.file): dane_tls gives no TLSA record for \(certificatePath)")
         }
-        let text = ([";;", ";; tlsa \(apex) \(address.service) \(nextName)", ";;"] + records)
+        let text =
+            ([";;", ";; tlsa \(apex) \(address.service) \(nextName)", ";;"] + records)
             .joined(separator: "\n") + "\n"
         try AtomicFile.write(text: text, to: tree.dbPath(nextName) + "/" + CertificateFileSet.Name.tlsa)
         return "\(records.count) record lines"

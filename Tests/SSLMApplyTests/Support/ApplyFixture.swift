@@ -27,11 +27,11 @@ final class ApplyFixture {
         // `BIN` in a custom section stands for the fixture's stand-in program directory.
         let smtpSection =
             smtp?.replacingOccurrences(of: "BIN/", with: bin + "/") ?? """
-            [smtp]
-            servers = ['mx1.example.org', 'localhost']
-            restart_cmd = ['\(bin)/restart-smtp reload', '\(bin)/restart-smtp check']
-            depends = ['cert']
-            """
+                [smtp]
+                servers = ['mx1.example.org', 'localhost']
+                restart_cmd = ['\(bin)/restart-smtp reload', '\(bin)/restart-smtp check']
+                depends = ['cert']
+                """
         let files: [String: String] = [
             "ssl-mgr.conf": """
             [globals]
