@@ -40,7 +40,10 @@ let package = Package(
         // Disk (and DNS facts given by the caller) → Observation.
         .target(
             name: "SSLMObserve",
-            dependencies: ["SSLMCore", "SSLMConfig", "SSLMPKI", .product(name: "X509", package: "swift-certificates")],
+            dependencies: [
+                "SSLMCore", "SSLMConfig", "SSLMPKI", .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
             swiftSettings: swiftSettings),
         // PURE planner.
         .target(
@@ -93,7 +96,7 @@ let package = Package(
         // Benchmarks: figures printed, never asserted (bench/README.md).
         .executableTarget(
             name: "sslm-bench",
-            dependencies: ["SSLMPKI", "SSLMCore", "SSLMConfig"],
+            dependencies: ["SSLMPKI", "SSLMCore", "SSLMConfig", "SSLMObserve", "SSLMPlan"],
             path: "bench/sslm-bench",
             swiftSettings: swiftSettings),
 

@@ -1,3 +1,4 @@
+import Foundation
 import SSLMCore
 import SSLMPKI
 import X509
@@ -25,7 +26,22 @@ enum DBDirectoryReader {
             certificate: nil)
     }
 
-    static func read(path: String, name: String) -> Reading {
+    /// Facts of `chain.pem` first certificates by file digest, shared by the services of one observation:
+    /// thousands of services signed by the same CA have the same `chain.pem`, and its first certificate
+    /// (a self-signed root for a one-level CA) costs a signature verification to describe.
+    final class ChainCache: @unchecked Sendable {
+        private var facts: [String: CertificateFacts] = [:]
+        private let lock = NSLock()
+
+        func facts(digest: String, _ make: () throws -> CertificateFacts) throws -> CertificateFacts {
+            if let known = lock.withLock({ facts[digest] }) { return known }
+            let made = try make()
+            lock.withLock { facts[digest] = made }
+            return made
+        }
+    }
+
+    static func read(path: String, name: String, chainCache: ChainCache = ChainCache()) -> Reading {
         var files: [String: String] = [:]
         var problems: [String: String] = [:]
         var contents: [String: [UInt8]] = [:]
@@ -77,8 +93,10 @@ enum DBDirectoryReader {
                 let block = try firstBlock(bytes, file: Names.chain)
                 if let leafDER, let certificate, block.derBytes == leafDER {
                     chainFirst = certificate  // self-signed: chain.pem is the certificate itself
-                } else {
-                    chainFirst = try CertificateFacts(CertificatePEM.decode(block, file: Names.chain))
+                } else if let digest = files[Names.chain] {
+                    chainFirst = try chainCache.facts(digest: digest) {
+                        try CertificateFacts(CertificatePEM.decode(block, file: Names.chain))
+                    }
                 }
             } catch {
                 problems[Names.chain] = oneLine(error)
@@ -108,8 +126,20 @@ enum DBDirectoryReader {
         guard let block = blocks.first(where: { $0.label.hasSuffix("PRIVATE KEY") }) else {
             throw SSLMError(.malformedInput, "\(Names.privateKey): no private key block found")
         }
-        let key = try KeyPair(block: block, file: Names.privateKey)
-        return KeyFacts(spec: key.spec, spkiSHA256: ContentDigest.sha256Hex(try key.publicKey.spkiDER()))
+        if block.label == "ENCRYPTED PRIVATE KEY" {
+            throw SSLMError(.unsupported, "\(Names.privateKey): the private key is encrypted")
+        }
+        let embedded: Certificate.PublicKey?
+        do {
+            embedded = try EmbeddedPublicKey.publicKey(of: block)
+        } catch {
+            throw SSLMError(.malformedInput, "\(Names.privateKey): cannot decode the private key (damaged data)")
+        }
+        let publicKey = try embedded ?? KeyPair(block: block, file: Names.privateKey).publicKey
+        guard let spec = KeySpec(publicKey: publicKey) else {
+            throw SSLMError(.unsupported, "\(Names.privateKey): unsupported private key type")
+        }
+        return KeyFacts(spec: spec, spkiSHA256: ContentDigest.sha256Hex(try publicKey.spkiDER()))
     }
 
     /// What the CSR asks for. The CSR's self-signature is not checked here (the observer reports, it does

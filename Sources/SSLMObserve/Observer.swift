@@ -25,9 +25,10 @@ public enum Observer {
         let addresses = Array(Set(services)).sorted()
 
         // Per service: the certs tree and the production copies, concurrently.
+        let chainCache = DBDirectoryReader.ChainCache()
         let readings = ConcurrentMap.map(addresses) { address in
             ServiceObservation(
-                tree: ServiceTreeReader.read(topdir: topdir, address: address),
+                tree: ServiceTreeReader.read(topdir: topdir, address: address, chainCache: chainCache),
                 production: ProductionReader.read(prodRoot: prodRoot, address: address))
         }
         let byAddress = Dictionary(

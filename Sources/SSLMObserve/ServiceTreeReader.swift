@@ -15,7 +15,9 @@ enum ServiceTreeReader {
         var certificates: [CertificateSlot: Certificate]
     }
 
-    static func read(topdir: String, address: ServiceAddress) -> Reading {
+    static func read(
+        topdir: String, address: ServiceAddress, chainCache: DBDirectoryReader.ChainCache = .init()
+    ) -> Reading {
         let serviceDirectory = CertsLayout.serviceDirectory(topdir: topdir, address: address)
         guard PosixFiles.isDirectory(serviceDirectory) else {
             return Reading(
@@ -44,7 +46,8 @@ enum ServiceTreeReader {
         var leaves: [String: Certificate] = [:]
         for name in datedNames.sorted() {
             if linked.contains(name) {
-                let reading = DBDirectoryReader.read(path: dbDirectory + "/" + name, name: name)
+                let reading = DBDirectoryReader.read(
+                    path: dbDirectory + "/" + name, name: name, chainCache: chainCache)
                 dbDirs.append(reading.state)
                 leaves[name] = reading.certificate
             } else {
