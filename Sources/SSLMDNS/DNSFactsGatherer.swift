@@ -29,7 +29,8 @@ public enum DNSFactsGatherer {
         guard HostName.isIPv4(primary.server.host) || HostName.isIPv6(primary.server.host) else {
             return DNSFacts(
                 apex: apex, mxHosts: nil,
-                failure: "the [[dns_primary]] for \(apex) is given as a host name (\(primary.server.host)); use an address")
+                failure:
+                    "the [[dns_primary]] for \(apex) is given as a host name (\(primary.server.host)); use an address")
         }
         switch lookup.mxHosts(apex: apex, server: primary.server) {
         case .success(let hosts): return DNSFacts(apex: apex, mxHosts: hosts, failure: nil)
@@ -37,7 +38,8 @@ public enum DNSFactsGatherer {
         }
     }
 
-    private static func concurrentMap<T: Sendable>(_ items: [String], _ body: @escaping @Sendable (String) -> T) -> [T] {
+    private static func concurrentMap<T: Sendable>(_ items: [String], _ body: @escaping @Sendable (String) -> T) -> [T]
+    {
         if items.count < 2 { return items.map(body) }
         let results = Results<T>(count: items.count)
         DispatchQueue.concurrentPerform(iterations: items.count) { index in results.set(index, body(items[index])) }

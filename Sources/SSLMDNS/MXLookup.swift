@@ -90,7 +90,8 @@ public struct MXLookup: Sendable {
         case LDNS_RCODE_NXDOMAIN: return .success([])
         default:
             return .failure(
-                DNSLookupError(.serverError, "MX \(name) at \(serverText): the server answered \(Self.rcodeText(rcode))"))
+                DNSLookupError(
+                    .serverError, "MX \(name) at \(serverText): the server answered \(Self.rcodeText(rcode))"))
         }
         guard let list = ldns_pkt_rr_list_by_type(answer, LDNS_RR_TYPE_MX, LDNS_SECTION_ANSWER) else {
             return .success([])  // NODATA

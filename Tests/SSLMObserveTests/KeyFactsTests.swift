@@ -22,9 +22,11 @@ struct KeyFactsTests {
         return (curr.key, curr.problems["privkey.pem"], loaded)
     }
 
-    @Test("PKCS#8 as sslm writes it", arguments: [
-        KeySpec.ec(.secp256r1), .ec(.secp384r1), .ec(.secp521r1), .rsa(bits: 2048), .ed25519,
-    ])
+    @Test(
+        "PKCS#8 as sslm writes it",
+        arguments: [
+            KeySpec.ec(.secp256r1), .ec(.secp384r1), .ec(.secp521r1), .rsa(bits: 2048), .ed25519,
+        ])
     func pkcs8(spec: KeySpec) throws {
         let result = try observe(try KeyPair.generate(spec).pkcs8PEM())
         #expect(result.problem == nil)
@@ -32,13 +34,15 @@ struct KeyFactsTests {
         #expect(result.seen?.spec == spec)
     }
 
-    @Test("openssl formats: PKCS#8, SEC1 (EC PRIVATE KEY), PKCS#1 (RSA PRIVATE KEY), Ed25519", arguments: [
-        ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
-        ["ecparam", "-name", "secp384r1", "-genkey", "-noout"],
-        ["genrsa", "-traditional", "2048"],
-        ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
-        ["genpkey", "-algorithm", "ED25519"],
-    ])
+    @Test(
+        "openssl formats: PKCS#8, SEC1 (EC PRIVATE KEY), PKCS#1 (RSA PRIVATE KEY), Ed25519",
+        arguments: [
+            ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
+            ["ecparam", "-name", "secp384r1", "-genkey", "-noout"],
+            ["genrsa", "-traditional", "2048"],
+            ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+            ["genpkey", "-algorithm", "ED25519"],
+        ])
     func openssl(arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")

@@ -159,7 +159,8 @@ struct MXLookupTests {
     @Test("a closed port is a failure, not an empty list")
     func closed() {
         let lookup = MXLookup(timeoutSeconds: 0.3, retries: 1)
-        let result = lookup.mxHosts(apex: "example.com", server: NameserverAddress(host: "127.0.0.1", port: closedPort()))
+        let result = lookup.mxHosts(
+            apex: "example.com", server: NameserverAddress(host: "127.0.0.1", port: closedPort()))
         guard case .failure(let error) = result else {
             Issue.record("expected a failure, got \(result)")
             return
@@ -178,12 +179,14 @@ struct MXLookupTests {
         #expect(error.kind == .badServer)
     }
 
-    @Test("nsd: all MX hosts, equal preferences included; NODATA and NXDOMAIN are empty; REFUSED fails",
-          .enabled(if: LocalNSD.available, "nsd is not installed (scripts/install-deps test)"))
+    @Test(
+        "nsd: all MX hosts, equal preferences included; NODATA and NXDOMAIN are empty; REFUSED fails",
+        .enabled(if: LocalNSD.available, "nsd is not installed (scripts/install-deps test)"))
     func realServer() throws {
         let nsd = try LocalNSD()
         let lookup = MXLookup(timeoutSeconds: 1, retries: 1)
-        #expect(try lookup.mxHosts(apex: "example.com", server: nsd.server).get()
+        #expect(
+            try lookup.mxHosts(apex: "example.com", server: nsd.server).get()
                 == ["mx1.example.com", "mx2.example.com", "mx3.example.com"])
         #expect(try lookup.mxHosts(apex: "Example.COM.", server: nsd.server).get().count == 3)
         #expect(try lookup.mxHosts(apex: "nodata.example.com", server: nsd.server).get() == [])
@@ -196,8 +199,9 @@ struct MXLookupTests {
         #expect(error.message.contains("REFUSED"))
     }
 
-    @Test("gatherer + observer: MX hosts from nsd become TLSA owners",
-          .enabled(if: LocalNSD.available, "nsd is not installed (scripts/install-deps test)"))
+    @Test(
+        "gatherer + observer: MX hosts from nsd become TLSA owners",
+        .enabled(if: LocalNSD.available, "nsd is not installed (scripts/install-deps test)"))
     func gatherAndObserve() throws {
         let nsd = try LocalNSD()
         let f = try ObserveFixture(conf: conf(primary: "server = '127.0.0.1'\nport = \(nsd.port)"))
@@ -205,9 +209,12 @@ struct MXLookupTests {
         try f.link(ObserveFixture.mail, "curr", ts1)
         let config = try f.config()
         let facts = DNSFactsGatherer.gather(config: config, apexes: ["example.com", "ca", "example.net"])
-        #expect(facts == [
-            DNSFacts(apex: "example.com", mxHosts: ["mx1.example.com", "mx2.example.com", "mx3.example.com"], failure: nil)
-        ])
+        #expect(
+            facts == [
+                DNSFacts(
+                    apex: "example.com", mxHosts: ["mx1.example.com", "mx2.example.com", "mx3.example.com"],
+                    failure: nil)
+            ])
         let built = TLSAFileBuilder.build(
             apex: "example.com", config: config, dns: facts.first, existingFile: nil, rolling: false)
         for host in ["mx1", "mx2", "mx3"] { #expect(built.content?.contains("_25._tcp.\(host).example.com.") == true) }

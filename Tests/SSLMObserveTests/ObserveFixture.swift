@@ -21,80 +21,80 @@ final class ObserveFixture {
 
     static let confFiles: [String: String] = [
         "ssl-mgr.conf": """
-            [globals]
-            prod_cert_dir = 'prod'
-            logdir = 'logs'
-            dns_xtra_ns = []
+        [globals]
+        prod_cert_dir = 'prod'
+        logdir = 'logs'
+        dns_xtra_ns = []
 
-            [[groups]]
-            domain = 'ca'
-            services = ['root']
-            active = true
+        [[groups]]
+        domain = 'ca'
+        services = ['root']
+        active = true
 
-            [[groups]]
-            domain = 'example.com'
-            services = ['mail', 'web']
-            active = true
+        [[groups]]
+        domain = 'example.com'
+        services = ['mail', 'web']
+        active = true
 
-            [[dns_primary]]
-            domain = 'default'
-            server = '127.0.0.1'
-            port = 5053
+        [[dns_primary]]
+        domain = 'default'
+        server = '127.0.0.1'
+        port = 5053
 
-            [dns]
-            tlsa_dirs = ['dns/tlsa']
-            """,
+        [dns]
+        tlsa_dirs = ['dns/tlsa']
+        """,
         "ca-info.conf": """
-            [root]
-            ca_type = 'self'
-            """,
+        [root]
+        ca_type = 'self'
+        """,
         "ca/root": """
-            name = 'Root'
-            group = 'ca'
-            service = 'root'
-            signing_ca = 'self'
-            [KeyOpts]
-            ktype = 'ec'
-            ec_algo = 'secp256r1'
-            [X509]
-            CN = 'Test Root CA'
-            O = 'Test'
-            C = 'US'
-            [CA]
-            sign_end_days = 3650
-            digest = 'sha256'
-            """,
+        name = 'Root'
+        group = 'ca'
+        service = 'root'
+        signing_ca = 'self'
+        [KeyOpts]
+        ktype = 'ec'
+        ec_algo = 'secp256r1'
+        [X509]
+        CN = 'Test Root CA'
+        O = 'Test'
+        C = 'US'
+        [CA]
+        sign_end_days = 3650
+        digest = 'sha256'
+        """,
         "example.com/mail": """
-            name = 'Mail'
-            group = 'example.com'
-            service = 'mail'
-            signing_ca = 'root'
-            dane_tls = [[25, 'tcp', 3, 1, 1]]
-            [KeyOpts]
-            ktype = 'ec'
-            ec_algo = 'secp256r1'
-            [X509]
-            CN = 'example.com'
-            O = 'Example'
-            C = 'US'
-            sans = ['mail.example.com']
-            """,
+        name = 'Mail'
+        group = 'example.com'
+        service = 'mail'
+        signing_ca = 'root'
+        dane_tls = [[25, 'tcp', 3, 1, 1]]
+        [KeyOpts]
+        ktype = 'ec'
+        ec_algo = 'secp256r1'
+        [X509]
+        CN = 'example.com'
+        O = 'Example'
+        C = 'US'
+        sans = ['mail.example.com']
+        """,
         "example.com/web": """
-            name = 'Web'
-            group = 'example.com'
-            service = 'web'
-            signing_ca = 'root'
-            dane_tls = [[443, 'tcp', 3, 1, 1]]
-            dane_tls_ttl = 600
-            [KeyOpts]
-            ktype = 'ec'
-            ec_algo = 'secp256r1'
-            [X509]
-            CN = 'example.com'
-            O = 'Example'
-            C = 'US'
-            sans = ['www.example.com']
-            """,
+        name = 'Web'
+        group = 'example.com'
+        service = 'web'
+        signing_ca = 'root'
+        dane_tls = [[443, 'tcp', 3, 1, 1]]
+        dane_tls_ttl = 600
+        [KeyOpts]
+        ktype = 'ec'
+        ec_algo = 'secp256r1'
+        [X509]
+        CN = 'example.com'
+        O = 'Example'
+        C = 'US'
+        sans = ['www.example.com']
+        """,
     ]
 
     init(conf: [String: String] = ObserveFixture.confFiles) throws {

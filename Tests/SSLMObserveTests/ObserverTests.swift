@@ -102,10 +102,12 @@ struct ObserverTreeTests {
         #expect(try #require(curr.key).spkiSHA256 != (try #require(curr.certificate)).spkiSHA256)
     }
 
-    @Test("broken files become problems, never a crash", arguments: [
-        ("cert.pem", "truncated"), ("privkey.pem", "garbage"), ("csr.pem", "garbage"), ("chain.pem", "binary"),
-        ("cert.pem", "empty"), ("privkey.pem", "a certificate"),
-    ])
+    @Test(
+        "broken files become problems, never a crash",
+        arguments: [
+            ("cert.pem", "truncated"), ("privkey.pem", "garbage"), ("csr.pem", "garbage"), ("chain.pem", "binary"),
+            ("cert.pem", "empty"), ("privkey.pem", "a certificate"),
+        ])
     func problems(file: String, damage: String) throws {
         let f = try ObserveFixture()
         let mail = ObserveFixture.mail
@@ -171,7 +173,8 @@ struct ObserverProductionTests {
         var observation = try f.observe()
         #expect(observation.production.exists)
         let service = try #require(observation.service(mail))
-        let expected = ProductionLayout.productionFiles(of: try #require(service.dbDir(service.curr)), group: "example.com")
+        let expected = ProductionLayout.productionFiles(
+            of: try #require(service.dbDir(service.curr)), group: "example.com")
         var prod = try #require(observation.production.service(mail))
         #expect(prod.curr == expected)
         #expect(prod.next == nil)
@@ -196,7 +199,8 @@ struct ObserverProductionTests {
         let service = try #require(observation.service(mail))
         #expect(
             observation.production.service(mail)?.curr
-                == ProductionLayout.productionFiles(of: try #require(service.dbDir(service.curr)), group: "example.com"))
+                == ProductionLayout.productionFiles(of: try #require(service.dbDir(service.curr)), group: "example.com")
+        )
     }
 
     @Test("the ca group keeps private keys out of production")
@@ -233,7 +237,8 @@ struct ObserverFingerprintTests {
         try f.link(ObserveFixture.root, "curr", ts1)
         let config = try f.config()
         let built = TLSAFileBuilder.build(
-            apex: "example.com", config: config, dns: DNSFacts(apex: "example.com", mxHosts: ["mx.example.com"], failure: nil),
+            apex: "example.com", config: config,
+            dns: DNSFacts(apex: "example.com", mxHosts: ["mx.example.com"], failure: nil),
             existingFile: nil, rolling: false)
         try f.write("certs/example.com/tlsa.example.com", try #require(built.content))
         return f
@@ -256,11 +261,13 @@ struct ObserverFingerprintTests {
         #expect(reversed.fingerprint == a.fingerprint)
     }
 
-    @Test("one changed byte in any observed file changes the fingerprint", arguments: [
-        "certs/example.com/mail/db/\(ts2)/cert.pem", "certs/example.com/mail/db/\(ts2)/info",
-        "certs/example.com/web/db/\(ts1)/privkey.pem", "certs/ca/root/db/\(ts1)/chain.pem",
-        "prod/example.com/web/curr/fullchain.pem", "certs/example.com/tlsa.example.com",
-    ])
+    @Test(
+        "one changed byte in any observed file changes the fingerprint",
+        arguments: [
+            "certs/example.com/mail/db/\(ts2)/cert.pem", "certs/example.com/mail/db/\(ts2)/info",
+            "certs/example.com/web/db/\(ts1)/privkey.pem", "certs/ca/root/db/\(ts1)/chain.pem",
+            "prod/example.com/web/curr/fullchain.pem", "certs/example.com/tlsa.example.com",
+        ])
     func oneByte(file: String) throws {
         let f = try populated()
         let before = try f.observe(dns: Self.dns).fingerprint

@@ -28,7 +28,8 @@ struct TLSAObservationTests {
     func build(_ f: ObserveFixture, dns: DNSFacts?, existing: String? = nil, rolling: Bool = false) throws
         -> TLSAFileBuilder.Output
     {
-        TLSAFileBuilder.build(apex: Self.apex, config: try f.config(), dns: dns, existingFile: existing, rolling: rolling)
+        TLSAFileBuilder.build(
+            apex: Self.apex, config: try f.config(), dns: dns, existingFile: existing, rolling: rolling)
     }
 
     @Test("content: sections per service and slot, apex + MX owners, apex + SAN owners, TTLs")
@@ -175,7 +176,8 @@ struct TLSAObservationTests {
     @Test("normalised digest ignores comments, blank lines, spacing and order; not record content")
     func normalisedDigest() {
         let a = "; header\n_25._tcp.a. 300  IN TLSA 3 1 1 aa\n\n_25._tcp.b. 300 IN TLSA 3 1 1 bb\n"
-        let b = ";; other header\n  _25._tcp.b.\t300 IN  TLSA 3 1 1 bb  \n;; _25._tcp.c. 1 IN TLSA 3 1 1 cc\n_25._tcp.a. 300 IN TLSA 3 1 1 aa"
+        let b =
+            ";; other header\n  _25._tcp.b.\t300 IN  TLSA 3 1 1 bb  \n;; _25._tcp.c. 1 IN TLSA 3 1 1 cc\n_25._tcp.a. 300 IN TLSA 3 1 1 aa"
         #expect(TLSAFileBuilder.normalisedDigest(of: a) == TLSAFileBuilder.normalisedDigest(of: b))
         let c = a.replacingOccurrences(of: "bb", with: "bc")
         #expect(TLSAFileBuilder.normalisedDigest(of: a) != TLSAFileBuilder.normalisedDigest(of: c))
