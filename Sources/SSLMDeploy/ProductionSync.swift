@@ -11,11 +11,13 @@ import SSLMCore
 ///
 /// `replaceDirectory` builds the new set in a hidden sibling (`.curr.new-<random>`), fsyncs every file and
 /// the directory, then exchanges it with the live directory in one step — `renameat2(RENAME_EXCHANGE)` on
-/// Linux — so a reader opening files by path sees the old set or the new set, never a key from one and a
-/// certificate from the other. Where the exchange is unavailable (not Linux, or a file system without
-/// it) the old directory is renamed aside and the new one renamed in: readers may then briefly find no
-/// directory, but still never a mix. Leftover hidden siblings of an interrupted run are removed first.
-/// Not for directories other processes write into.
+/// Linux. At no instant does the directory hold a key of one set and a certificate of another (as a
+/// file-by-file copy such as `rsync` into the live directory does): a reader that opens the directory once
+/// and its files relative to it (`openat`), or reads `bundle.pem`, gets one whole set. (A reader that opens
+/// two files by full path can still straddle a swap; servers are restarted after the sync.) Where the
+/// exchange is unavailable (not Linux, or a file system without it) the old directory is renamed aside and
+/// the new one renamed in: readers may then briefly find no directory, but still never a mix. Leftover
+/// hidden siblings of an interrupted run are removed first. Not for directories other processes write into.
 public enum ProductionSync {
     /// Mode of directories created in production (spec §3.4).
     public static let directoryMode: mode_t = 0o750
