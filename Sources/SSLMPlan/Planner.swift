@@ -46,7 +46,8 @@ public enum Planner {
         return Plan(
             toolVersion: request.toolVersion, now: Timestamps.rfc3339(request.now),
             configDigest: request.config.digest,
-            base: .init(lineage: request.observation.lineage, fingerprint: request.observation.fingerprint),
+            base: .init(lineage: request.observation.lineage, fingerprint: request.observation.fingerprint,
+                        parts: request.observation.parts),
             options: options, actions: builder.actions, notes: builder.notes)
     }
 }

@@ -138,3 +138,28 @@ enum OpenSSL {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
+
+@Suite("a stale saved plan says what changed")
+struct StalePlanMessageTests {
+    @Test func namesTheChangedService() throws {
+        let topdir = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-stale-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: topdir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: topdir) }
+        try FileManager.default.copyItem(atPath: SSLMProcess.repositoryRoot + "/conf.d.example", toPath: topdir + "/conf.d")
+        for service in ["mail-ec", "mail-rsa"] {
+            let file = topdir + "/conf.d/example.com/\(service)"
+            try String(contentsOfFile: file, encoding: .utf8)
+                .replacingOccurrences(of: "dane_tls = [[25, 'tcp', 3, 1, 1]]", with: "dane_tls = [[465, 'tcp', 3, 1, 1]]")
+                .write(toFile: file, atomically: true, encoding: .utf8)
+        }
+        #expect(try SSLMProcess.run(["apply", "--topdir", topdir]).status == 0)
+        let planFile = topdir + "/plan.json"
+        let later = ISO8601DateFormatter().string(from: Date().addingTimeInterval(62 * 86_400))
+        #expect(try SSLMProcess.run(["plan", "-o", planFile, "--topdir", topdir], environment: ["SSLM_NOW": later]).status == 0)
+        let file = topdir + "/prod-certs/example.net/web-ec/curr/cert.pem"
+        try (String(contentsOfFile: file, encoding: .utf8) + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let stale = try SSLMProcess.run(["apply", planFile, "--topdir", topdir], environment: ["SSLM_NOW": later])
+        #expect(stale.status == 3)
+        #expect(stale.stderr.contains("changed since the plan was made: example.net/web-ec"), "\(stale.stderr)")
+    }
+}

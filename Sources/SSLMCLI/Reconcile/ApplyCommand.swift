@@ -61,7 +61,10 @@ struct ApplyCommand: AsyncParsableCommand {
             changes.append("the plan was made for another topdir")
         }
         if session.observation.fingerprint != plan.base.fingerprint {
-            changes.append("the certificates, production or TLSA files changed (state \(plan.base.fingerprint.prefix(19))… is now \(session.observation.fingerprint.prefix(19))…)")
+            let parts = plan.base.changedParts(comparedWith: session.observation.parts)
+            changes.append(parts.isEmpty
+                ? "the certificates, production or TLSA files changed"
+                : "changed since the plan was made: " + parts.joined(separator: ", "))
         }
         if !changes.isEmpty {
             Console.error("error: \(file) is stale: " + changes.joined(separator: "; ") + ". Run `sslm plan` again.")

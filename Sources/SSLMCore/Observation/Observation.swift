@@ -21,8 +21,12 @@ public struct Observation: Sendable, Hashable, Codable {
     /// Service directories under `certs/<group>/` of configured groups that no config file describes
     /// (a service removed from the config). Left alone; reported.
     public var unconfigured: [ServiceAddress]
-    /// `sha256:…` over all of the above.
+    /// `sha256:…` over all of the above (the digest of `parts`).
     public var fingerprint: String
+    /// Digests of the observation's parts: `service:<group>/<service>` (its certs tree and production
+    /// copy), `apex:<apex>` (TLSA file, copies, production copy, DNS facts) and `run` (everything else).
+    /// A saved plan keeps them, so a stale plan can say what changed.
+    public var parts: [String: String]
 
     public init(topdir: String, lineage: String?, localHostNames: [String], services: [ServiceState],
                 groups: [GroupState], production: ProductionState, dns: [DNSFacts],
@@ -36,7 +40,9 @@ public struct Observation: Sendable, Hashable, Codable {
         self.dns = dns.sorted { $0.apex < $1.apex }
         self.unconfigured = unconfigured.sorted()
         self.fingerprint = ""
-        self.fingerprint = Self.computeFingerprint(self)
+        self.parts = [:]
+        self.parts = Self.computeParts(self)
+        self.fingerprint = Self.fingerprint(of: self.parts)
     }
 
     public func service(_ address: ServiceAddress) -> ServiceState? {
@@ -47,15 +53,59 @@ public struct Observation: Sendable, Hashable, Codable {
 
     public func dnsFacts(_ apex: String) -> DNSFacts? { dns.first { $0.apex == apex } }
 
-    /// Digest of the observation without its fingerprint field.
+    /// The fingerprint an observation with this content has (recomputed; ignores the stored one).
     public static func computeFingerprint(_ observation: Observation) -> String {
-        var copy = observation
-        copy.fingerprint = ""
+        fingerprint(of: computeParts(observation))
+    }
+
+    static func fingerprint(of parts: [String: String]) -> String {
+        var text = ""
+        for key in parts.keys.sorted() { text += key + "=" + (parts[key] ?? "") + "\n" }
+        return ContentDigest.labelled(Array(text.utf8))
+    }
+
+    /// Per-part digests (see `parts`).
+    public static func computeParts(_ observation: Observation) -> [String: String] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .secondsSince1970
-        let data = (try? encoder.encode(copy)) ?? Data()
-        return ContentDigest.labelled(data)
+        func digest<T: Encodable>(_ value: T) -> String {
+            ContentDigest.labelled((try? encoder.encode(value)) ?? Data())
+        }
+        struct ServicePart: Encodable {
+            let state: ServiceState
+            let production: ProductionServiceState?
+        }
+        struct ApexPart: Encodable {
+            let group: GroupState
+            let productionTLSA: String?
+            let dns: DNSFacts?
+        }
+        struct RunPart: Encodable {
+            let topdir: String
+            let lineage: String?
+            let localHostNames: [String]
+            let productionRoot: String
+            let productionExists: Bool
+            let unconfigured: [ServiceAddress]
+            let dns: [DNSFacts]
+        }
+        var parts: [String: String] = [:]
+        let production = Dictionary(observation.production.services.map { ($0.address, $0) },
+                                    uniquingKeysWith: { first, _ in first })
+        for state in observation.services {
+            parts["service:\(state.address)"] = digest(ServicePart(state: state, production: production[state.address]))
+        }
+        for group in observation.groups {
+            parts["apex:\(group.apex)"] = digest(ApexPart(
+                group: group, productionTLSA: observation.production.tlsaFiles[group.apex] ?? nil,
+                dns: observation.dnsFacts(group.apex)))
+        }
+        parts["run"] = digest(RunPart(
+            topdir: observation.topdir, lineage: observation.lineage, localHostNames: observation.localHostNames,
+            productionRoot: observation.production.root, productionExists: observation.production.exists,
+            unconfigured: observation.unconfigured, dns: observation.dns))
+        return parts
     }
 }
 

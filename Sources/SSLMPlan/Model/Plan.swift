@@ -30,10 +30,26 @@ public struct Plan: Sendable, Hashable, Codable {
     public struct Base: Sendable, Hashable, Codable {
         public var lineage: String?
         public var fingerprint: String
+        /// Digests of the observed parts (`service:g/s`, `apex:…`, `run`), so `apply FILE` can say what
+        /// changed. Added in 1.0; optional when reading.
+        public var parts: [String: String]?
 
-        public init(lineage: String?, fingerprint: String) {
+        public init(lineage: String?, fingerprint: String, parts: [String: String]? = nil) {
             self.lineage = lineage
             self.fingerprint = fingerprint
+            self.parts = parts
+        }
+
+        /// What differs between this base and a newer observation's parts, as subjects
+        /// (`example.com/mail-ec`, `tlsa of example.com`, `other state`).
+        public func changedParts(comparedWith current: [String: String]) -> [String] {
+            guard let parts else { return [] }
+            let keys = Set(parts.keys).union(current.keys).sorted()
+            return keys.filter { parts[$0] != current[$0] }.map { key in
+                if key.hasPrefix("service:") { return String(key.dropFirst(8)) }
+                if key.hasPrefix("apex:") { return "TLSA of " + key.dropFirst(5) }
+                return "other state (production root, lineage, DNS facts)"
+            }
         }
     }
 
