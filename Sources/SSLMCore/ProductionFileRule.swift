@@ -7,7 +7,7 @@ public enum ProductionFileRule {
     public static let caPrivateFiles: Set<String> = ["privkey.pem", "bundle.pem"]
 
     public static func includes(fileName: String, group: String) -> Bool {
-        if fileName.hasPrefix(".") { return false }
+        if fileName.isEmpty || fileName.hasPrefix(".") || fileName.contains("/") { return false }
         if group.lowercased() == "ca" && caPrivateFiles.contains(fileName) { return false }
         return true
     }

@@ -59,18 +59,17 @@ public enum CertsLayout {
 /// Not for deciding what the observer reads: it reads every file.
 public enum ProductionLayout {
     /// Files never copied to production for the `ca` group.
-    public static let caPrivateFiles: Set<String> = ["privkey.pem", "bundle.pem"]
+    public static var caPrivateFiles: Set<String> { ProductionFileRule.caPrivateFiles }
 
-    /// True when a file of a db directory of `group` belongs in `<prod>/<group>/<service>/<slot>/`.
+    /// True when a file of a db directory of `group` belongs in `<prod>/<group>/<service>/<slot>/`
+    /// (delegates to `ProductionFileRule`, the one definition the planner uses too).
     public static func includes(fileName: String, group: String) -> Bool {
-        if fileName.isEmpty || fileName.hasPrefix(".") || fileName.contains("/") { return false }
-        if group.lowercased() == GroupConfig.caGroup && caPrivateFiles.contains(fileName) { return false }
-        return true
+        ProductionFileRule.includes(fileName: fileName, group: group)
     }
 
     /// The production file set of a db directory: file name → digest, as production should hold it.
     public static func productionFiles(of directory: DBDirState, group: String) -> [String: String] {
-        directory.files.filter { includes(fileName: $0.key, group: group) }
+        ProductionFileRule.productionFiles(directory.files, group: group)
     }
 
     /// `<prod>/<group>`.
