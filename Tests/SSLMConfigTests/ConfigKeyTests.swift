@@ -360,3 +360,21 @@ struct ConfigKeyTests {
         #expect(a != b)
     }
 }
+
+@Suite("ssh_config")
+struct SSHConfigKeyTests {
+    @Test("ssh_config is resolved against the topdir and must be readable")
+    func sshConfig() throws {
+        let topdir = try TestTopdir([
+            "ssl-mgr.conf": replacing("ssl-mgr.conf", "[globals]", with: "[globals]\nssh_config = 'ssh/config'"),
+            "../ssh/config": "Host *\n  Port 2222\n",
+        ])
+        let config = try #require(topdir.load().config)
+        #expect(config.globals.sshConfig == topdir.path + "/ssh/config")
+        let missing = try TestTopdir([
+            "ssl-mgr.conf": replacing("ssl-mgr.conf", "[globals]", with: "[globals]\nssh_config = '/nonexistent/ssh_config'")])
+        let errors = missing.load().diagnostics.errors
+        #expect(errors.contains { $0.table == "globals" && $0.key == "ssh_config" && $0.message.contains("cannot read /nonexistent/ssh_config") })
+        #expect(try TestTopdir().load().config?.globals.sshConfig == nil)
+    }
+}

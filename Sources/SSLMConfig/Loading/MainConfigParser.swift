@@ -1,3 +1,4 @@
+import Foundation
 import SSLMCore
 
 /// What `ssl-mgr.conf` holds, before the services are loaded.
@@ -28,6 +29,7 @@ struct MainConfigParser {
     private static let globalKeys: Set<String> = [
         "verb", "sslm_auth_hook", "prod_cert_dir", "logdir", "clean_keep", "min_roll_mins", "dns_check_delay",
         "dns_xtra_ns", "post_copy_cmd", "preferred_acme_profile", "renew_expire_days", "renew_expire_days_spread",
+        "ssh_config",
     ]
     private static let serverKeys: Set<String> = [
         "servers", "restart_cmd", "svc_depends", "depends", "server_dir", "skip_prod_copy", "restart_timeout",
@@ -159,6 +161,17 @@ struct MainConfigParser {
         }
         if let node = r.node("post_copy_cmd") {
             globals.postCopyCommands = parsePostCopy(node, r)
+        }
+        if let path = r.string("ssh_config") {
+            if path.isEmpty {
+                globals.sshConfig = nil
+            } else {
+                let resolved = paths.resolve(path)
+                if !FileManager.default.isReadableFile(atPath: resolved) {
+                    r.error("ssh_config", "cannot read \(resolved) (expected an ssh client config file for ssh -F)")
+                }
+                globals.sshConfig = resolved
+            }
         }
         if r.node("preferred_acme_profile") != nil {
             r.warning("preferred_acme_profile",

@@ -15,6 +15,9 @@ public struct Globals: Sendable, Hashable {
     public var dnsExtraNameservers: [NameserverAddress]
     /// `post_copy_cmd`: after a production copy, run `command host` locally for each pair.
     public var postCopyCommands: [PostCopyCommand] = []
+    /// `ssh_config` (sslm): an ssh client config file (`ssh -F`) for copies and restarts on other hosts,
+    /// e.g. to use a dedicated key and known_hosts file. nil = ssh's defaults (~/.ssh/config).
+    public var sshConfig: String?
 
     public static let defaultProdCertDir = "/etc/ssl-mgr/prod-certs"
     public static let defaultLogDir = "/var/log/ssl-mgr"
