@@ -8,22 +8,89 @@ import X509
 /// `sslm-bench pki [--seconds S]`: per key type, key generations per second, full local chains per second
 /// (root → intermediate → leaf, keys included) and leaf issuances per second (CSR + signature by an
 /// existing intermediate, leaf key generated beforehand).
+///
+/// `sslm-bench topdir --services N --out DIR [--in-sync] [--per-group K] [--dane-every K] [--now TIME]`:
+/// writes a synthetic topdir of N services signed by a local CA (`TopdirGenerator`), for
+/// `bench/plan-status.sh`.
+///
+/// `sslm-bench phases --topdir DIR [--runs R]`: the phases of `sslm plan` timed one by one (`PlanPhases`).
 @main
 enum BenchMain {
-    static func main() throws {
+    static let usage = """
+        usage: sslm-bench pki [--seconds S]
+               sslm-bench topdir --services N --out DIR [--in-sync] [--per-group K] [--dane-every K] [--now TIME]
+               sslm-bench phases --topdir DIR [--runs R]
+        """
+
+    static func main() {
+        do {
+            try run()
+        } catch {
+            FileHandle.standardError.write(Data("sslm-bench: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    static func run() throws {
         var arguments = Array(CommandLine.arguments.dropFirst())
-        guard arguments.first == "pki" else {
-            print("usage: sslm-bench pki [--seconds S]")
-            return
+        let command = arguments.first
+        if !arguments.isEmpty { arguments.removeFirst() }
+        switch command {
+        case "pki":
+            var seconds = 2.0
+            if let value = try option("--seconds", in: arguments) {
+                guard let parsed = Double(value), parsed > 0 else { throw usageError("--seconds: \(value)") }
+                seconds = parsed
+            }
+            try PKIBenchmark(secondsPerMeasurement: seconds).run()
+        case "phases":
+            guard let topdir = try option("--topdir", in: arguments) else {
+                throw usageError("--topdir DIR is required")
+            }
+            var runs = 3
+            if let value = try option("--runs", in: arguments) {
+                guard let parsed = Int(value), parsed > 0 else { throw usageError("--runs: \(value)") }
+                runs = parsed
+            }
+            let absolute = topdir.hasPrefix("/") ? topdir : FileManager.default.currentDirectoryPath + "/" + topdir
+            try PlanPhases(topdir: absolute, runs: runs).run()
+        case "topdir":
+            guard let servicesText = try option("--services", in: arguments), let services = Int(servicesText),
+                services >= 0
+            else { throw usageError("--services N is required (N >= 0)") }
+            guard let out = try option("--out", in: arguments) else { throw usageError("--out DIR is required") }
+            var generator = TopdirGenerator(
+                services: services, inSync: arguments.contains("--in-sync"), out: out, now: Date())
+            if let value = try option("--per-group", in: arguments) {
+                guard let parsed = Int(value), parsed > 0, parsed <= 9999 else {
+                    throw usageError("--per-group: \(value) (1...9999)")
+                }
+                generator.perGroup = parsed
+            }
+            if let value = try option("--dane-every", in: arguments) {
+                guard let parsed = Int(value), parsed > 0 else { throw usageError("--dane-every: \(value)") }
+                generator.daneEvery = parsed
+            }
+            if let value = try option("--now", in: arguments) {
+                guard let parsed = Timestamps.parseRFC3339(value) else { throw usageError("--now: \(value)") }
+                generator.now = parsed
+            }
+            try generator.run()
+        default:
+            print(usage)
+            if command != nil && command != "-h" && command != "--help" { exit(64) }
         }
-        arguments.removeFirst()
-        var seconds = 2.0
-        if let index = arguments.firstIndex(of: "--seconds"), index + 1 < arguments.count,
-            let value = Double(arguments[index + 1])
-        {
-            seconds = value
-        }
-        try PKIBenchmark(secondsPerMeasurement: seconds).run()
+    }
+
+    /// The value after `name`, nil when `name` is absent.
+    static func option(_ name: String, in arguments: [String]) throws -> String? {
+        guard let index = arguments.firstIndex(of: name) else { return nil }
+        guard index + 1 < arguments.count else { throw usageError("\(name) needs a value") }
+        return arguments[index + 1]
+    }
+
+    static func usageError(_ message: String) -> SSLMError {
+        SSLMError(.invalidArgument, message + "\n" + usage)
     }
 }
 
