@@ -81,8 +81,9 @@ struct ApplyCommand: AsyncParsableCommand {
             print("No changes.")
             return
         }
-        var logger = Logger(label: "sslm")
-        logger.logLevel = global.verbose ? .info : .warning
+        let logger = RunLogger.make(logDirectory: session.config.globals.logDir,
+                                    verbose: global.verbose || session.config.globals.verbose)
+        logger.info("apply: \(plan.actions.count) action(s), state \(plan.base.fingerprint)")
         var options = ExecutorOptions()
         options.localHostNames = LocalHost.names()
         options.dnsFacts = session.observation.dns
@@ -94,7 +95,9 @@ struct ApplyCommand: AsyncParsableCommand {
         } catch let error as SSLMError {
             throw CLIError(error.message)
         }
-        print(ApplyView.render(report, plan: plan), terminator: "")
+        let summary = ApplyView.render(report, plan: plan)
+        logger.info("apply finished: \(summary.split(separator: "\n").last ?? "")")
+        print(summary, terminator: "")
         if !report.succeeded { throw ExitCode(1) }
     }
 }
