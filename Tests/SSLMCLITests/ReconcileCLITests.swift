@@ -111,11 +111,11 @@ struct ReconcileCLITests {
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
 
-    @Test("SSLM_NOW moves the clock: 60 days later the leaves are due")
+    @Test("SSLM_NOW moves the clock: 65 days later the leaves are due")
     func injectedTime() throws {
         let dir = try topdir(applied: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let later = ISO8601DateFormatter().string(from: Date().addingTimeInterval(62 * 86_400))
+        let later = ISO8601DateFormatter().string(from: Date().addingTimeInterval(65 * 86_400))
         let plan = try SSLMProcess.run(["plan", "--detailed-exitcode", "--topdir", dir], environment: ["SSLM_NOW": later])
         #expect(plan.status == 2)
         #expect(plan.stdout.contains("renewal_due: curr expires"))
@@ -154,7 +154,7 @@ struct StalePlanMessageTests {
         }
         #expect(try SSLMProcess.run(["apply", "--topdir", topdir]).status == 0)
         let planFile = topdir + "/plan.json"
-        let later = ISO8601DateFormatter().string(from: Date().addingTimeInterval(62 * 86_400))
+        let later = ISO8601DateFormatter().string(from: Date().addingTimeInterval(65 * 86_400))
         #expect(try SSLMProcess.run(["plan", "-o", planFile, "--topdir", topdir], environment: ["SSLM_NOW": later]).status == 0)
         let file = topdir + "/prod-certs/example.net/web-ec/curr/cert.pem"
         try (String(contentsOfFile: file, encoding: .utf8) + "\n").write(toFile: file, atomically: true, encoding: .utf8)

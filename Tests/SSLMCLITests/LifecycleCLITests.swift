@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+
+/// The renew → wait → roll cycle through the real executable, with injected time (SSLM_NOW) and
+/// recording stand-in commands for the server restart and the DNS refresh.
+@Suite("Renew, wait, roll with injected time")
+struct LifecycleCLITests {
+    private static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        _ = gethostname(&buffer, buffer.count - 1)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    private static func records(_ path: String) -> [String] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    private static func tlsaRows(_ path: String) -> [String] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix(";") }
+    }
+
+    @Test func renewWaitRoll() throws {
+        let topdir = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-cycle-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: topdir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: topdir) }
+        try FileManager.default.copyItem(atPath: SSLMProcess.repositoryRoot + "/conf.d.example", toPath: topdir + "/conf.d")
+        // A recording stand-in: appends its name and arguments to a file (sslm runs it as argv).
+        let recordFile = topdir + "/commands.log"
+        let recorder = topdir + "/record"
+        try "#!/bin/sh\necho \"$*\" >> '\(recordFile)'\n".write(toFile: recorder, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: recorder)
+        for service in ["mail-ec", "mail-rsa"] {
+            let file = topdir + "/conf.d/example.com/\(service)"
+            try String(contentsOfFile: file, encoding: .utf8)
+                .replacingOccurrences(of: "dane_tls = [[25, 'tcp', 3, 1, 1]]", with: "dane_tls = [[465, 'tcp', 3, 1, 1]]")
+                .replacingOccurrences(of: "ktype = 'rsa'", with: "ktype = 'ec'")
+                .write(toFile: file, atomically: true, encoding: .utf8)
+        }
+        let main = topdir + "/conf.d/ssl-mgr.conf"
+        try String(contentsOfFile: main, encoding: .utf8)
+            .replacingOccurrences(of: "restart_cmd = ''", with: "restart_cmd = '\(recorder) dns-refresh'")
+            .replacingOccurrences(of: "[smtp]\n    servers = []", with: """
+                [smtp]
+                    servers = ['\(Self.hostName())']
+                    restart_cmd = '\(recorder) smtp-reload'
+                    svc_depends = [['example.com', ['mail-ec', 'mail-rsa']]]
+                """)
+            .write(toFile: main, atomically: true, encoding: .utf8)
+        let t0 = Date()
+        func at(_ seconds: TimeInterval) -> [String: String] {
+            ["SSLM_NOW": ISO8601DateFormatter().string(from: t0.addingTimeInterval(seconds))]
+        }
+        let tlsa = topdir + "/certs/example.com/tlsa.example.com"
+        let published = topdir + "/dns/include-tlsa/tlsa.example.com"
+
+        // 1. Fresh install: every curr made; smtp restarts, then DNS is refreshed.
+        let install = try SSLMProcess.run(["apply", "--topdir", topdir], environment: at(0))
+        #expect(install.status == 0, "\(install.stdout)\(install.stderr)")
+        #expect(Self.records(recordFile) == ["smtp-reload", "dns-refresh --serial_bump example.com"])
+        let currRows = Self.tlsaRows(tlsa)
+        #expect(!currRows.isEmpty)
+
+        // 2. 65 days later the leaves are due: next is built, TLSA holds curr + next, DNS refreshed;
+        //    servers are not restarted (curr did not change).
+        let day: TimeInterval = 86_400
+        let renew = try SSLMProcess.run(["apply", "--topdir", topdir], environment: at(65 * day))
+        #expect(renew.status == 0, "\(renew.stdout)\(renew.stderr)")
+        #expect(renew.stdout.contains("rolls to curr when it is 90 min old"))
+        #expect(Self.records(recordFile).dropFirst(2) == ["dns-refresh --serial_bump example.com"])
+        #expect(Self.tlsaRows(tlsa).count == 2 * currRows.count, "curr and next records are published")
+        #expect(Self.tlsaRows(published) == Self.tlsaRows(tlsa))
+        #expect(FileManager.default.fileExists(atPath: topdir + "/prod-certs/example.com/mail-ec/next/cert.pem"))
+
+        // 3. 30 minutes later: too soon to roll, nothing changes.
+        let wait = try SSLMProcess.run(["plan", "--detailed-exitcode", "--topdir", topdir], environment: at(65 * day + 1800))
+        #expect(wait.status == 0, "\(wait.stdout)")
+        #expect(wait.stdout.contains("waiting_to_roll"))
+
+        // 4. After min_roll_mins: roll; smtp restarts BEFORE the DNS refresh that withdraws the old records;
+        //    TLSA shrinks to curr, production's next/ goes away.
+        let roll = try SSLMProcess.run(["apply", "--topdir", topdir], environment: at(65 * day + 91 * 60))
+        #expect(roll.status == 0, "\(roll.stdout)\(roll.stderr)")
+        #expect(Self.records(recordFile).dropFirst(3) == ["smtp-reload", "dns-refresh --serial_bump example.com"])
+        #expect(Self.tlsaRows(tlsa).count == currRows.count)
+        #expect(Self.tlsaRows(tlsa) != currRows, "the records are those of the new certificates")
+        #expect(!FileManager.default.fileExists(atPath: topdir + "/prod-certs/example.com/mail-ec/next"))
+        let after = try SSLMProcess.run(["plan", "--detailed-exitcode", "--topdir", topdir], environment: at(65 * day + 92 * 60))
+        #expect(after.status == 0, "\(after.stdout)")
+    }
+}
