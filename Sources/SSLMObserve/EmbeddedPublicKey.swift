@@ -18,6 +18,12 @@ enum EmbeddedPublicKey {
     private static let ed25519: ASN1ObjectIdentifier = [1, 3, 101, 112]
 
     static func publicKey(of block: PEMBlock) throws -> Certificate.PublicKey? {
+        guard let spki = try spki(of: block) else { return nil }
+        return try Certificate.PublicKey(derEncoded: spki)
+    }
+
+    /// The DER SubjectPublicKeyInfo of the key in `block`, composed from the file; nil when not embedded.
+    static func spki(of block: PEMBlock) throws -> [UInt8]? {
         let root = try DER.parse(block.derBytes)
         let spki: [UInt8]?
         switch block.label {
@@ -26,8 +32,7 @@ enum EmbeddedPublicKey {
         case "RSA PRIVATE KEY": spki = try pkcs1(root)
         default: spki = nil
         }
-        guard let spki else { return nil }
-        return try Certificate.PublicKey(derEncoded: spki)
+        return spki
     }
 
     private static func children(_ node: ASN1Node) throws -> [ASN1Node] {
