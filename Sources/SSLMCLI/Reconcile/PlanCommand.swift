@@ -28,8 +28,8 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         let session = try PlanSession.open(global: global, targetArguments: planning.targets, now: planning.now)
         let plan = try session.plan(planning)
-        let data = PlanCodec.encode(plan)
         if let output {
+            let data = PlanCodec.encode(plan)
             do {
                 try data.write(to: URL(fileURLWithPath: output), options: .atomic)
             } catch {
@@ -37,7 +37,7 @@ struct PlanCommand: AsyncParsableCommand {
             }
         }
         if json {
-            FileHandle.standardOutput.write(data)
+            FileHandle.standardOutput.write(PlanCodec.encode(plan))
         } else {
             print(PlanView.render(plan, topdir: session.topdir, verbose: global.verbose), terminator: "")
         }

@@ -45,11 +45,12 @@ public struct Observation: Sendable, Hashable, Codable {
         self.fingerprint = Self.fingerprint(of: self.parts)
     }
 
+    /// Binary search: `services` is sorted by address (plans look services up several times each).
     public func service(_ address: ServiceAddress) -> ServiceState? {
-        services.first { $0.address == address }
+        SortedLookup.find(services, address, by: \.address)
     }
 
-    public func group(_ apex: String) -> GroupState? { groups.first { $0.apex == apex } }
+    public func group(_ apex: String) -> GroupState? { SortedLookup.find(groups, apex, by: \.apex) }
 
     public func dnsFacts(_ apex: String) -> DNSFacts? { dns.first { $0.apex == apex } }
 
@@ -91,11 +92,20 @@ public struct Observation: Sendable, Hashable, Codable {
             let dns: [DNSFacts]
         }
         var parts: [String: String] = [:]
-        let production = Dictionary(observation.production.services.map { ($0.address, $0) },
-                                    uniquingKeysWith: { first, _ in first })
-        for state in observation.services {
-            parts["service:\(state.address)"] = digest(ServicePart(state: state, production: production[state.address]))
+        // Services are encoded in parallel chunks (one encoder per chunk): at 10,000 services this is
+        // most of the cost of an observation's fingerprint.
+        let production = observation.production
+        let results = ParallelMap.map(observation.services, makeContext: { () -> JSONEncoder in
+            let local = JSONEncoder()
+            local.outputFormatting = [.sortedKeys]
+            local.dateEncodingStrategy = .secondsSince1970
+            return local
+        }) { (local: inout JSONEncoder, state: ServiceState) -> String in
+            let part = ServicePart(state: state, production: production.service(state.address))
+            return ContentDigest.labelled((try? local.encode(part)) ?? Data())
         }
+        let services = observation.services
+        for (index, state) in services.enumerated() { parts["service:\(state.address)"] = results[index] }
         for group in observation.groups {
             parts["apex:\(group.apex)"] = digest(ApexPart(
                 group: group, productionTLSA: observation.production.tlsaFiles[group.apex] ?? nil,
@@ -245,7 +255,7 @@ public struct ProductionState: Sendable, Hashable, Codable {
     }
 
     public func service(_ address: ServiceAddress) -> ProductionServiceState? {
-        services.first { $0.address == address }
+        SortedLookup.find(services, address, by: \.address)
     }
 }
 
@@ -274,5 +284,22 @@ public struct DNSFacts: Sendable, Hashable, Codable {
         self.apex = apex
         self.mxHosts = mxHosts?.sorted()
         self.failure = failure
+    }
+}
+
+/// Binary search in arrays sorted by a key.
+enum SortedLookup {
+    static func find<Element, Key: Comparable>(_ items: [Element], _ key: Key, by keyPath: KeyPath<Element, Key>)
+        -> Element?
+    {
+        var low = 0
+        var high = items.count - 1
+        while low <= high {
+            let middle = (low + high) / 2
+            let candidate = items[middle][keyPath: keyPath]
+            if candidate == key { return items[middle] }
+            if candidate < key { low = middle + 1 } else { high = middle - 1 }
+        }
+        return nil
     }
 }

@@ -21,7 +21,7 @@ extension CertificateFacts {
         self.init(
             notBefore: certificate.notValidBefore,
             notAfter: certificate.notValidAfter,
-            serialHex: certificate.serialNumber.bytes.map { String(format: "%02x", $0) }.joined(),
+            serialHex: Hex.encode(certificate.serialNumber.bytes),
             issuer: DistinguishedNameText.rfc4514(certificate.issuer),
             subject: DistinguishedNameText.rfc4514(certificate.subject),
             commonName: DistinguishedNameText.first(.RDNAttributeType.commonName, in: certificate.subject),

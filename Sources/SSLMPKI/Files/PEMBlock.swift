@@ -36,18 +36,35 @@ public struct PEMBlock: Sendable, Hashable {
     /// Throws `SSLMError(.malformedInput)` for binary data, a block without END, mismatched labels,
     /// bad base64, or input without any block.
     public static func parseAll(_ bytes: [UInt8], file: String) throws -> [PEMBlock] {
-        guard let text = String(validating: bytes, as: UTF8.self), !bytes.contains(0) else {
+        // Works on bytes, not Strings: observation parses tens of thousands of PEM files per plan.
+        guard !bytes.contains(0), String(validating: bytes, as: UTF8.self) != nil else {
             throw SSLMError(.malformedInput, "\(file): not a PEM file (binary data)")
         }
         var blocks: [PEMBlock] = []
         var currentLabel: String?
-        var body = ""
-        for (number, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
-            .enumerated()
-        {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
-            if line.hasPrefix("#") { continue }
-            if let label = Self.marker(line, kind: "BEGIN") {
+        var body: [UInt8] = []
+        var number = 0
+        var lineStart = 0
+        let count = bytes.count
+        while lineStart <= count {
+            var lineEnd = lineStart
+            while lineEnd < count && bytes[lineEnd] != 0x0A && bytes[lineEnd] != 0x0D { lineEnd += 1 }
+            defer {
+                number += 1
+                // \r\n counts as one line break, as in ssl-mgr's reading.
+                if lineEnd < count && bytes[lineEnd] == 0x0D && lineEnd + 1 < count && bytes[lineEnd + 1] == 0x0A {
+                    lineStart = lineEnd + 2
+                } else {
+                    lineStart = lineEnd + 1
+                }
+            }
+            var from = lineStart
+            var to = lineEnd
+            while from < to && (bytes[from] == 0x20 || bytes[from] == 0x09) { from += 1 }
+            while to > from && (bytes[to - 1] == 0x20 || bytes[to - 1] == 0x09) { to -= 1 }
+            let line = bytes[from..<to]
+            if line.first == UInt8(ascii: "#") { continue }
+            if let label = Self.marker(line, kind: Self.beginPrefix) {
                 if let open = currentLabel {
                     throw SSLMError(
                         .malformedInput,
@@ -55,8 +72,8 @@ public struct PEMBlock: Sendable, Hashable {
                     )
                 }
                 currentLabel = label
-                body = ""
-            } else if let label = Self.marker(line, kind: "END") {
+                body.removeAll(keepingCapacity: true)
+            } else if let label = Self.marker(line, kind: Self.endPrefix) {
                 guard let open = currentLabel else {
                     throw SSLMError(.malformedInput, "\(file): line \(number + 1): END \(label) without BEGIN")
                 }
@@ -64,14 +81,14 @@ public struct PEMBlock: Sendable, Hashable {
                     throw SSLMError(
                         .malformedInput, "\(file): line \(number + 1): END \(label) closes a \(open) block")
                 }
-                guard let der = Data(base64Encoded: body), !der.isEmpty else {
+                guard let der = Data(base64Encoded: Data(body)), !der.isEmpty else {
                     throw SSLMError(.malformedInput, "\(file): \(label) block: body is not valid base64")
                 }
                 blocks.append(PEMBlock(label: label, derBytes: Array(der)))
                 currentLabel = nil
             } else if currentLabel != nil {
-                if line.contains(":") { continue }  // RFC 1421 headers (Proc-Type, DEK-Info)
-                body += line
+                if line.contains(UInt8(ascii: ":")) { continue }  // RFC 1421 headers (Proc-Type, DEK-Info)
+                body.append(contentsOf: line)
             }
         }
         if let open = currentLabel {
@@ -83,12 +100,16 @@ public struct PEMBlock: Sendable, Hashable {
         return blocks
     }
 
-    private static func marker(_ line: String, kind: String) -> String? {
-        let prefix = "-----\(kind) "
-        guard line.hasPrefix(prefix), line.hasSuffix("-----"), line.count >= prefix.count + 5 else { return nil }
-        let start = line.index(line.startIndex, offsetBy: prefix.count)
-        let end = line.index(line.endIndex, offsetBy: -5)
-        guard start <= end else { return nil }
-        return String(line[start..<end])
+    private static let beginPrefix = Array("-----BEGIN ".utf8)
+    private static let endPrefix = Array("-----END ".utf8)
+    private static let dashes = Array("-----".utf8)
+
+    /// The label of a `-----BEGIN <label>-----` (or END) line, nil for any other line.
+    private static func marker(_ line: ArraySlice<UInt8>, kind prefix: [UInt8]) -> String? {
+        guard line.count >= prefix.count + dashes.count, line.starts(with: prefix),
+              line.suffix(dashes.count).elementsEqual(dashes)
+        else { return nil }
+        let label = line.dropFirst(prefix.count).dropLast(dashes.count)
+        return String(decoding: label, as: UTF8.self)
     }
 }
