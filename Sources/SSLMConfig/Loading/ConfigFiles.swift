@@ -30,22 +30,45 @@ struct ConfigFiles {
     /// Loads and parses `display` (a path relative to the topdir). Nil (with an error) when unreadable,
     /// not UTF-8, or not TOML.
     mutating func document(_ display: String) -> [String: TOMLNode]? {
+        accept(Self.load(absolute(display)), display: display)
+    }
+
+    /// A file read and parsed, before its outcome is recorded (so many can be read in parallel).
+    struct Loaded: Sendable {
+        var data: Data?
+        var result: Result<[String: TOMLNode], LoadProblem>
+    }
+
+    /// Why a file gave no document.
+    struct LoadProblem: Error, Sendable {
+        let message: String
+    }
+
+    /// Reads and parses one file; no side effects.
+    static func load(_ path: String) -> Loaded {
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: absolute(display)))
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            sink.error(display, nil, nil, "cannot read the file: \(Self.reason(error))")
-            return nil
+            return Loaded(data: nil, result: .failure(LoadProblem(message: "cannot read the file: \(reason(error))")))
         }
-        read.append((display, data))
         guard let text = String(data: data, encoding: .utf8) else {
-            sink.error(display, nil, nil, "the file is not valid UTF-8 text")
-            return nil
+            return Loaded(data: data, result: .failure(LoadProblem(message: "the file is not valid UTF-8 text")))
         }
         do {
-            return try TOMLNode.parse(text)
+            return Loaded(data: data, result: .success(try TOMLNode.parse(text)))
         } catch {
-            sink.error(display, nil, nil, error.description)
+            return Loaded(data: data, result: .failure(LoadProblem(message: error.description)))
+        }
+    }
+
+    /// Records a loaded file (for the digest) and its problem (as a diagnostic).
+    mutating func accept(_ loaded: Loaded, display: String) -> [String: TOMLNode]? {
+        if let data = loaded.data { read.append((display, data)) }
+        switch loaded.result {
+        case .success(let document): return document
+        case .failure(let problem):
+            sink.error(display, nil, nil, problem.message)
             return nil
         }
     }

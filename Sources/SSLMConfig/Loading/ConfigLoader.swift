@@ -46,23 +46,11 @@ public enum ConfigLoader {
         var groups: [GroupConfig] = []
         var services: [ServiceAddress: ParsedService] = [:]
         var missing: Set<ServiceAddress> = []
+        // Service files are read and parsed in parallel first (thousands of files on a big installation),
+        // then checked in config order, so diagnostics keep their order.
+        var requests: [(address: ServiceAddress, requiredBy: String, table: String?, key: String?)] = []
         func loadService(_ address: ServiceAddress, requiredBy: String, table: String?, key: String?) {
-            if services[address] != nil || missing.contains(address) { return }
-            let display = "conf.d/\(address.group)/\(address.service)"
-            guard files.exists(display) else {
-                missing.insert(address)
-                sink.error(requiredBy, table, key, "\(display) does not exist")
-                return
-            }
-            guard let document = files.document(display) else {
-                missing.insert(address)
-                return
-            }
-            if let parsed = serviceParser.parse(document, address: address) {
-                services[address] = parsed
-            } else {
-                missing.insert(address)
-            }
+            requests.append((address, requiredBy, table, key))
         }
         var entries = main.groups
         for target in extraTargets where !entries.contains(where: { $0.domain == target.group }) {
@@ -105,6 +93,31 @@ public enum ConfigLoader {
         for name in authorities.keys.sorted() {
             guard let ca = authorities[name], ca.isLocal else { continue }
             loadService(ca.localAddress, requiredBy: CAInfoParser.file, table: name, key: "ca_type")
+        }
+
+        var seen: Set<ServiceAddress> = []
+        let unique = requests.filter { seen.insert($0.address).inserted }
+        let confDir = files.absolute("conf.d")
+        let loaded = ParallelMap.map(unique.map(\.address), minimumChunk: 32, makeContext: { () }) { _, address in
+            ConfigFiles.load(confDir + "/\(address.group)/\(address.service)")
+        }
+        for (request, file) in zip(unique, loaded) {
+            let address = request.address
+            let display = "conf.d/\(address.group)/\(address.service)"
+            guard files.exists(display) else {
+                missing.insert(address)
+                sink.error(request.requiredBy, request.table, request.key, "\(display) does not exist")
+                continue
+            }
+            guard let document = files.accept(file, display: display) else {
+                missing.insert(address)
+                continue
+            }
+            if let parsed = serviceParser.parse(document, address: address) {
+                services[address] = parsed
+            } else {
+                missing.insert(address)
+            }
         }
 
         CrossChecks(sink: sink, main: main, authorities: authorities, services: services, missing: missing).run()
