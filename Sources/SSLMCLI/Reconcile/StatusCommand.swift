@@ -56,12 +56,25 @@ struct StatusReport: Encodable {
         var service: String
         var slots: [Slot]
         var problems: [String]
+        /// What the next `sslm apply` would do for this service and why (the plan's first reason), or
+        /// the note about it (not due, waiting to roll, blocked).
+        var plan: String?
     }
 
     var now: Date
     var services: [Service]
 
     static func make(session: PlanSession) -> StatusReport {
+        let plan = Planner.plan(PlanningRequest(
+            config: session.config, observation: session.observation, now: session.now, targets: session.targets))
+        var why: [String: String] = [:]
+        for action in plan.actions {
+            guard let service = action.service, why[service] == nil else { continue }
+            why[service] = "\(action.reason.code): \(action.reason.message) (apply: \(action.kind.rawValue))"
+        }
+        for note in plan.notes where why[note.subject] == nil {
+            why[note.subject] = "\(note.reason.code): \(note.reason.message)"
+        }
         var services: [Service] = []
         for address in session.targets ?? session.config.activeServices {
             let state = session.observation.service(address)
@@ -95,7 +108,8 @@ struct StatusReport: Encodable {
                 }
             }
             if slots.isEmpty && problems.isEmpty { problems.append("no certificate yet") }
-            services.append(Service(service: address.description, slots: slots, problems: problems))
+            services.append(Service(service: address.description, slots: slots, problems: problems,
+                                    plan: why[address.description]))
         }
         return StatusReport(now: session.now, services: services)
     }
@@ -131,6 +145,7 @@ struct StatusReport: Encodable {
                 }
             }
             for problem in service.problems { lines.append("         ! \(problem)") }
+            if let plan = service.plan { lines.append(Self.field("plan", plan)) }
         }
         return lines.joined(separator: "\n") + "\n"
     }
