@@ -7,16 +7,19 @@ import SSLMPlan
 
 /// Handlers that run programs: copy_to_server, post_copy, restart_server, refresh_dns.
 extension ApplyRun {
-    /// `rsync -a --delete --mkpath -e ssh <prod>/ <host>:<prod>/`.
+    /// `rsync -a --delete --mkpath -e '<ssh> [-F <ssh_config>]' <prod>/ <host>:<prod>/`.
     func copyToServer(_ action: Action, logger: Logger) async throws -> String? {
         let host = try hostParam(action)
         guard productionRoot.hasPrefix("/") else {
             throw SSLMError(
                 .configInvalid, "prod_cert_dir \(productionRoot) is not absolute: cannot copy it to \(host)")
         }
-        let argv = DeployCommands.remoteCopy(
-            productionDirectory: productionRoot, host: host, rsync: options.rsyncProgram, ssh: options.sshProgram)
-        try await run(argv, timeout: options.commandTimeout, logger: logger)
+        let argv = try DeployCommands.remoteCopy(
+            productionDirectory: productionRoot, host: host, rsync: options.rsyncProgram, ssh: options.sshProgram,
+            sshConfig: config.globals.sshConfig)
+        try await run(argv, timeout: options.commandTimeout, logger: logger) { result in
+            self.sshFailure(of: result, host: host, via: .rsync)
+        }
         return "copied \(productionRoot) to \(host)"
     }
 
@@ -52,8 +55,12 @@ extension ApplyRun {
         let local = isLocal(host)
         for argv in section.restartCommands {
             try await run(
-                DeployCommands.restart(argv, host: host, isLocal: local, ssh: options.sshProgram),
-                timeout: .seconds(section.restartTimeoutSeconds), logger: logger)
+                DeployCommands.restart(
+                    argv, host: host, isLocal: local, ssh: options.sshProgram, sshConfig: config.globals.sshConfig),
+                timeout: .seconds(section.restartTimeoutSeconds), logger: logger
+            ) { result in
+                local ? nil : self.sshFailure(of: result, host: host, via: .ssh)
+            }
         }
         return "\(section.restartCommands.count) commands on \(host)" + (local ? " (local)" : "")
     }
@@ -87,15 +94,46 @@ extension ApplyRun {
         return host
     }
 
-    /// Runs one argv; throws with the program's failure reason. Output is logged.
-    private func run(_ argv: [String], timeout: Duration, logger: Logger) async throws {
+    /// A reason that leads with ssh's message when a copy or remote restart failed because of ssh (not
+    /// reachable, key refused, unknown host key), instead of the program's last line. rsync reports such a
+    /// failure as status 255 or 12 depending on timing, and its own lines start with `rsync`: any other
+    /// line is ssh's (or the remote shell's, e.g. rsync missing there). ssh exits 255 for its own failures.
+    /// Nil when there is nothing better to say.
+    private func sshFailure(of result: CommandResult, host: String, via program: SSHClient) -> String? {
+        guard case .exited(let status) = result.termination, status != 0 else { return nil }
+        let lines = result.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        let check =
+            DeployCommands.ssh(options.sshProgram, config: config.globals.sshConfig).joined(separator: " ")
+            + " \(host) true"
+        if program == .rsync {
+            guard let message = lines.first(where: { !$0.hasPrefix("rsync") }) else { return nil }
+            return "could not copy to \(host): \(message.prefix(300)) (rsync exited with status \(status)); check "
+                + "that \(host) is reachable, accepts this machine's key and has rsync (`\(check)` must succeed "
+                + "without a prompt)"
+        }
+        guard status == 255 else { return nil }
+        return "could not reach \(host) over ssh: \((lines.last ?? "no output").prefix(300)) (ssh exited with status "
+            + "255); check that \(host) is reachable and accepts this machine's key (`\(check)` must succeed "
+            + "without a prompt)"
+    }
+
+    /// The program that talked to ssh: rsync (a copy) or ssh itself (a remote restart).
+    enum SSHClient { case rsync, ssh }
+
+    /// Runs one argv; throws with the program's failure reason (`explain`'s, when it has one). Output is
+    /// logged.
+    private func run(
+        _ argv: [String], timeout: Duration, logger: Logger,
+        explain: (CommandResult) -> String? = { _ in nil }
+    ) async throws {
         let command = Command(argv, timeout: timeout)
         logger.info("running \(command)")
         let result = await executor.runner.run(command)
         let output = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
         if !output.isEmpty { logger.info("output of \(argv.first ?? ""): \(output)") }
         if let reason = result.failureReason {
-            throw SSLMError(.ioFailure, "\(command): \(reason)")
+            throw SSLMError(.ioFailure, "\(command): \(explain(result) ?? reason)")
         }
     }
 }
