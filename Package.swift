@@ -123,7 +123,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SSLMCLITests",
-            dependencies: ["SSLMCLI", "SSLMConfig", "SSLMCore"],
+            dependencies: ["SSLMCLI", "SSLMConfig", "SSLMCore", "SSLMPKI"],
             exclude: ["Fixtures", "Golden"],
             swiftSettings: swiftSettings),
         .testTarget(

@@ -47,6 +47,7 @@ public struct Executor: Sendable {
     /// failure is a result in the report instead.
     public func apply(_ plan: Plan) async throws -> ApplyReport {
         try Self.validate(plan)
+        FaultInjection.activate()
         let lock = try await ApplyLock.acquire(topdir: topdir, timeout: options.lockTimeout)
         defer { lock.release() }
         let lineage = try StateDirectory.ensureLineage(topdir: topdir)
@@ -106,12 +107,14 @@ public struct Executor: Sendable {
                     try journal.append(record(digest, action.id, .failed, reason))
                 case .alreadyApplied, .skipped: break
                 }
+                FaultInjection.actionRecorded(ran)
             }
             outcomes[action.id] = outcome
             results.append(ActionResult(id: action.id, kind: action.kind, outcome: outcome))
         }
         let report = ApplyReport(planDigest: digest, results: results)
         try journal.append(record(digest, nil, .end, report.succeeded ? "ok" : "\(report.failures.count) failed"))
+        FaultInjection.runEnded()
         return report
     }
 

@@ -68,6 +68,16 @@ enum FileOps {
         try syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
+    /// Renames the link `source` over `destination` (same directory) in one step and fsyncs the directory:
+    /// `destination` now points where `source` did, and `source` is gone.
+    static func renameLink(_ source: String, over destination: String) throws {
+        guard kind(source) == .symlink else { throw SSLMError(.ioFailure, "\(source) is not a link") }
+        WriteCheckpoint.reach(.beforeRename, destination)
+        guard rename(source, destination) == 0 else { throw posixError("cannot rename \(source) to \(destination)") }
+        WriteCheckpoint.reach(.afterRename, destination)
+        try syncDirectory((destination as NSString).deletingLastPathComponent)
+    }
+
     static func syncDirectory(_ directory: String) throws {
         let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw posixError("cannot open directory \(directory)") }

@@ -17,7 +17,8 @@ import SSLMCore
 /// two files by full path can still straddle a swap; servers are restarted after the sync.) Where the
 /// exchange is unavailable (not Linux, or a file system without it) the old directory is renamed aside and
 /// the new one renamed in: readers may then briefly find no directory, but still never a mix. Leftover
-/// hidden siblings of an interrupted run are removed first. Not for directories other processes write into.
+/// hidden siblings of an interrupted run are removed first, and so are the temporary files of an interrupted
+/// `copyFile`. Not for directories other processes write into.
 public enum ProductionSync {
     /// Mode of directories created in production (spec §3.4).
     public static let directoryMode: mode_t = 0o750
@@ -45,13 +46,34 @@ public enum ProductionSync {
         }
     }
 
-    /// Removes `destination` (a production `next/` that no longer exists in `certs/`); absent is fine.
+    /// Removes `destination` (a production `next/` that no longer exists in `certs/`) as a whole; absent is
+    /// fine. Where the exchange is available an empty directory is exchanged with it first, so a crash before
+    /// the end leaves an empty `destination` (visible, and removed by the next sync) rather than only a
+    /// hidden copy of the old set. Leftover hidden siblings of an interrupted run are removed first.
     public static func removeDirectory(at destination: String) throws {
         let (parent, base) = split(destination)
         var info = stat()
         guard lstat(destination, &info) == 0 else { return }
+        try removeLeftovers(of: base, in: parent)
         let aside = parent + "/." + base + ".old-" + randomTag()
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            try makeDirectory(aside)
+            WriteCheckpoint.reach(.beforeRename, destination)
+            if DirectoryExchange.exchange(aside, destination) {
+                // `destination` is empty now; `aside` holds the old set.
+                WriteCheckpoint.reach(.afterRename, destination)
+                try syncDirectory(parent)
+                try removeTree(aside)
+                try removeTree(destination)
+                try syncDirectory(parent)
+                return
+            }
+            try removeTree(aside)
+        } else {
+            WriteCheckpoint.reach(.beforeRename, destination)
+        }
         guard rename(destination, aside) == 0 else { throw ioError("cannot move \(destination) aside") }
+        WriteCheckpoint.reach(.afterRename, destination)
         try syncDirectory(parent)
         try removeTree(aside)
     }
@@ -68,6 +90,7 @@ public enum ProductionSync {
         }
         let (parent, base) = split(destination)
         let temporary = parent + "/." + base + ".tmp-" + randomTag()
+        removeTemporaryLeftovers(of: base, in: parent)
         let output = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, info.st_mode & 0o777)
         guard output >= 0 else { throw ioError("cannot create \(temporary)") }
         var installed = false
@@ -100,10 +123,12 @@ public enum ProductionSync {
             guard futimens(output, &times) == 0 else { throw ioError("cannot set the time of \(temporary)") }
             guard fsync(output) == 0 else { throw ioError("cannot fsync \(temporary)") }
         }
+        WriteCheckpoint.reach(.beforeRename, destination)
         guard rename(temporary, destination) == 0 else {
             throw ioError("cannot rename \(temporary) to \(destination)")
         }
         installed = true
+        WriteCheckpoint.reach(.afterRename, destination)
         try syncDirectory(parent)
     }
 
@@ -143,13 +168,16 @@ public enum ProductionSync {
     private static func install(_ staging: String, at destination: String, parent: String, base: String) throws {
         var info = stat()
         let exists = lstat(destination, &info) == 0
+        WriteCheckpoint.reach(.beforeRename, destination)
         if !exists {
             guard rename(staging, destination) == 0 else { throw ioError("cannot rename \(staging) to \(destination)") }
+            WriteCheckpoint.reach(.afterRename, destination)
             try syncDirectory(parent)
             return
         }
         if (info.st_mode & S_IFMT) == S_IFDIR, DirectoryExchange.exchange(staging, destination) {
             // `staging` now holds the old set.
+            WriteCheckpoint.reach(.afterRename, destination)
             try syncDirectory(parent)
             try removeTree(staging)
             return
@@ -161,6 +189,7 @@ public enum ProductionSync {
             _ = rename(aside, destination)
             throw failure
         }
+        WriteCheckpoint.reach(.afterRename, destination)
         try syncDirectory(parent)
         try removeTree(aside)
     }
@@ -169,6 +198,17 @@ public enum ProductionSync {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
         for name in names where name.hasPrefix("." + base + ".new-") || name.hasPrefix("." + base + ".old-") {
             try removeTree(parent + "/" + name)
+        }
+    }
+
+    /// Removes the temporary files of interrupted copies of `base` (`.<base>.tmp-<hex>`); best effort.
+    private static func removeTemporaryLeftovers(of base: String, in parent: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
+        let prefix = "." + base + ".tmp-"
+        for name in names where name.hasPrefix(prefix) {
+            let tag = name.dropFirst(prefix.count)
+            guard (1...8).contains(tag.count), tag.allSatisfy(\.isHexDigit) else { continue }
+            unlink(parent + "/" + name)
         }
     }
 

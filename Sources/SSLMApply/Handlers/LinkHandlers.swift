@@ -13,9 +13,12 @@ extension ApplyRun {
         CertificateFileSet.Name.chain, CertificateFileSet.Name.fullchain, CertificateFileSet.Name.bundle,
     ]
 
-    /// `prev` ← `curr` ← `next`, `next` removed, `curr/info` written. Each link switch is the rename of a
-    /// temporary link. Idempotent after a crash at any point: a `curr` already pointing at the rolled
-    /// directory is not moved to `prev` again.
+    /// `prev` ← `curr` ← `next`, `next` removed, `curr/info` written. `info` is written into next's directory
+    /// first; then `prev` is switched (the rename of a temporary link), and `next` is renamed over `curr`:
+    /// one step that makes the new directory curr and removes next, so no crash leaves `curr` and `next`
+    /// pointing at the same directory or a curr without `info`. Idempotent after a crash at any point (and
+    /// for a `curr` that already points at the rolled directory, from older runs): it is not moved to
+    /// `prev` again.
     func roll(_ action: Action) throws -> String? {
         let (address, _) = try service(of: action)
         let tree = ServiceTree(topdir: topdir, address: address)
@@ -46,14 +49,19 @@ extension ApplyRun {
         try KeyCertificateMatch.require(
             keyPath: tree.dbPath(next) + "/" + CertificateFileSet.Name.privateKey,
             certificatePath: tree.dbPath(next) + "/" + CertificateFileSet.Name.certificate)
+        try writeInfo(tree: tree, dbName: next, service: address.service)
         if let curr, curr != next {
             try AtomicFile.symlink(target: CertsLayout.linkTarget(dbName: curr), at: tree.link("prev"))
         }
-        if curr != next {
-            try AtomicFile.symlink(target: CertsLayout.linkTarget(dbName: next), at: tree.link("curr"))
+        if curr == next {
+            try FileOps.removeLink(tree.link("next"))
+        } else {
+            let canonical = CertsLayout.linkTarget(dbName: next)
+            if FileOps.linkTarget(tree.link("next")) != canonical {
+                try AtomicFile.symlink(target: canonical, at: tree.link("next"))
+            }
+            try FileOps.renameLink(tree.link("next"), over: tree.link("curr"))
         }
-        try FileOps.removeLink(tree.link("next"))
-        try writeInfo(tree: tree, dbName: next, service: address.service)
         return curr.map { "db/\(next) is curr, db/\($0) is prev" } ?? "db/\(next) is curr"
     }
 

@@ -15,8 +15,9 @@ import SSLMCore
 /// A reader sees either the old content or the new content, never a mix, and after `write` returns the
 /// new content survives a power loss. The temporary file is created with the final mode from the start
 /// (`open(…, O_CREAT|O_EXCL, mode)`), so a private key is never readable by others, not even briefly.
-/// The process umask still applies and can only remove bits. Not for appending or for files that other
-/// processes modify concurrently: the last writer wins.
+/// The process umask still applies and can only remove bits. A temporary file left by a writer that was
+/// killed (`.<name>.tmp-<random>`, or `<name>.tmp-<random>` for a link) is removed by the next write of the
+/// same name. Not for appending or for files that other processes modify concurrently.
 public enum AtomicFile {
     /// Mode of private key files and `bundle.pem`.
     public static let privateMode: mode_t = 0o600
@@ -30,6 +31,7 @@ public enum AtomicFile {
         let base = url.lastPathComponent
         var randomTag = SystemRandomNumberGenerator()
         let tmpPath = directory + "/." + base + ".tmp-" + String(randomTag.next() & 0xFFFF_FFFF, radix: 16)
+        removeLeftovers(prefix: "." + base + ".tmp-", in: directory)
 
         let fd = open(tmpPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw ioError("cannot create \(tmpPath)") }
@@ -53,8 +55,10 @@ public enum AtomicFile {
             }
             guard fsync(fd) == 0 else { throw ioError("cannot fsync \(path)") }
         }
+        WriteCheckpoint.reach(.beforeRename, path)
         guard rename(tmpPath, path) == 0 else { throw ioError("cannot rename \(tmpPath) to \(path)") }
         ok = true
+        WriteCheckpoint.reach(.afterRename, path)
         try syncDirectory(directory)
     }
 
@@ -69,11 +73,14 @@ public enum AtomicFile {
         let directory = URL(fileURLWithPath: linkPath).deletingLastPathComponent().path
         var randomTag = SystemRandomNumberGenerator()
         let tmpPath = linkPath + ".tmp-" + String(randomTag.next() & 0xFFFF_FFFF, radix: 16)
+        removeLeftovers(prefix: URL(fileURLWithPath: linkPath).lastPathComponent + ".tmp-", in: directory)
         guard posixSymlink(target, tmpPath) == 0 else { throw ioError("cannot create link \(tmpPath)") }
+        WriteCheckpoint.reach(.beforeRename, linkPath)
         guard rename(tmpPath, linkPath) == 0 else {
             unlink(tmpPath)
             throw ioError("cannot rename link \(tmpPath) to \(linkPath)")
         }
+        WriteCheckpoint.reach(.afterRename, linkPath)
         try syncDirectory(directory)
     }
 
@@ -83,6 +90,18 @@ public enum AtomicFile {
         guard fd >= 0 else { throw ioError("cannot open directory \(directory)") }
         defer { close(fd) }
         guard fsync(fd) == 0 else { throw ioError("cannot fsync directory \(directory)") }
+    }
+
+    /// Removes the temporary files or links of interrupted writes: names `prefix` + 1–8 hex digits.
+    /// Best effort: what cannot be listed or removed stays.
+    static func removeLeftovers(prefix: String, in directory: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)
+        else { return }
+        for name in names where name.hasPrefix(prefix) {
+            let tag = name.dropFirst(prefix.count)
+            guard (1...8).contains(tag.count), tag.allSatisfy(\.isHexDigit) else { continue }
+            unlink((directory.isEmpty ? "." : directory) + "/" + name)
+        }
     }
 
     static func ioError(_ what: String) -> SSLMError {

@@ -1,0 +1,612 @@
+import Foundation
+import SSLMPKI
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// DESIGN.md "Apply", acceptance of `sslm apply`: the real `sslm` process is killed with SIGKILL after each
+/// action, inside file writes (before and after the rename) and at random instants, in three plans of the
+/// example configuration: the fresh install (47 actions), a renewal 70 days later (new `next` sets, TLSA
+/// updates, production `next/`) and the roll two hours after that (production `curr/` swapped, `next/`
+/// removed). After every kill the disk must hold no key/certificate mismatch and no dangling link; one more
+/// `sslm apply` must succeed, keep every key a certificate was issued for, and reach the same state as an
+/// uninterrupted run, with an empty plan afterwards.
+///
+/// The kill switches are the test-only `SSLM_FAULT_KILL_AFTER_ACTIONS` and `SSLM_FAULT_KILL_IN_WRITE`
+/// (Docs/apply.md "Testing"); the random kills are a real `kill -9` of a child process.
+@Suite("sslm apply killed with SIGKILL, then applied again")
+struct CrashKillTests {
+    @Test(
+        "killed right after the journal record of action N",
+        arguments: try await CrashReference.shared.actionKillPoints())
+    func killAfterAction(_ point: ActionKillPoint) async throws {
+        try await CrashScenario.run(point.phase, "after action \(point.count)") { topdir, environment in
+            try CrashChild.run(
+                topdir, environment: environment.merging(["SSLM_FAULT_KILL_AFTER_ACTIONS": "\(point.count)"]) { $1 })
+        }
+    }
+
+    @Test(
+        "killed inside write N, before or after its rename",
+        arguments: try await CrashReference.shared.writeKillPoints())
+    func killInWrite(_ point: WriteKillPoint) async throws {
+        try await CrashScenario.run(point.phase, "in write \(point.switchValue) (\(point.path))") {
+            topdir, environment in
+            try CrashChild.run(
+                topdir, environment: environment.merging(["SSLM_FAULT_KILL_IN_WRITE": point.switchValue]) { $1 })
+        }
+    }
+
+    @Test("kill -9 after a random delay (seeded)", arguments: 0..<15)
+    func killAtRandomInstant(_ iteration: Int) async throws {
+        let phase = CrashPhase.allCases[iteration % CrashPhase.allCases.count]
+        let reference = try await CrashReference.shared.value(phase)
+        var random = SplitMix64(seed: 0x5EED_C0DE &+ UInt64(iteration))
+        // Uniform over the duration of an uninterrupted apply (observe and plan included), plus a margin
+        // so that some runs finish before the kill.
+        let limit = max(reference.duration.milliseconds * 11 / 10, 50)
+        let delay = Int.random(in: 0...limit, using: &random)
+        try await CrashScenario.run(phase, "kill -9 after \(delay) ms", mustBeKilled: false) { topdir, environment in
+            try await CrashChild.run(topdir, environment: environment, killAfter: .milliseconds(delay))
+        }
+    }
+
+    @Test("killed right after production curr/ was exchanged, with no next/ to remove: the old set stays hidden")
+    func killAfterLoneCurrSwap() async throws {
+        // A hand-edited production file makes the plan replace web-ec's curr/ (and nothing else).
+        let topdir = try await CrashReference.shared.copyOfStart(.renew)
+        defer { try? FileManager.default.removeItem(atPath: topdir) }
+        let service = topdir + "/prod-certs/example.com/web-ec"
+        try Data("edited by hand\n".utf8).write(to: URL(fileURLWithPath: service + "/curr/chain.pem"))
+        let probe = try await CrashReference.shared.copy(of: topdir)
+        defer { try? FileManager.default.removeItem(atPath: probe) }
+        let writes = try CrashChild.run(probe, environment: ["SSLM_FAULT_KILL_IN_WRITE": "1000000000"]).output
+            .split(separator: "\n").filter { $0.hasPrefix("write ") }
+        let swap = try #require(writes.firstIndex { $0.hasSuffix("/prod-certs/example.com/web-ec/curr") })
+
+        let killed = try CrashChild.run(topdir, environment: ["SSLM_FAULT_KILL_IN_WRITE": "\(swap + 1):after"])
+        #expect(killed.killed, "\(killed.output)")
+        #expect(CrashInvariants.violations(topdir: topdir).isEmpty)
+        let resumed = try CrashChild.run(topdir)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(CrashInvariants.productionDrift(topdir: topdir).isEmpty)
+        let hidden = CrashInvariants.entries(service).filter { $0.hasPrefix(".") }
+        withKnownIssue(
+            """
+            The observer/planner ignores sslm's hidden leftovers in production (.curr.new-<hex>, here holding \
+            the replaced set with its private key): curr/ already matches, so nothing is planned that would \
+            remove them. Planner side (lead): treat them as production drift.
+            """
+        ) {
+            #expect(hidden.isEmpty, "left in production: \(hidden)")
+        }
+    }
+
+    @Test("the plans are long enough, and their writes are counted", arguments: CrashPhase.allCases)
+    func referenceFigures(_ phase: CrashPhase) async throws {
+        let reference = try await CrashReference.shared.value(phase)
+        #expect(reference.actionCount >= (phase == .install ? 40 : 10))
+        #expect(reference.writeCount >= reference.actionCount)
+        #expect(reference.violations.isEmpty, "\(reference.violations)")
+        if phase == .roll {
+            // The roll swaps production curr/ directories and removes next/: those writes are tested.
+            #expect(reference.writes.contains { $0.hasPrefix("prod-certs/") && $0.hasSuffix("/curr") })
+            #expect(reference.writes.contains { $0.hasPrefix("prod-certs/") && $0.hasSuffix("/next") })
+        }
+    }
+}
+
+/// The plans under test, each applied to the result of the one before.
+enum CrashPhase: String, CaseIterable, Sendable {
+    /// The fresh install of the example.
+    case install
+    /// 70 days later: every leaf is due (renewal 30 ± 3 days before the end of its 90 days), no CA is;
+    /// new `next` sets wait `min_roll_mins` before the roll.
+    case renew
+    /// Two hours after the renewal: the `next` sets become curr.
+    case roll
+
+    /// `SSLM_NOW` of every `sslm` run of the phase (none: the real time).
+    func environment(installedAt start: Date) -> [String: String] {
+        let offset: TimeInterval
+        switch self {
+        case .install: return [:]
+        case .renew: offset = 70 * 86_400
+        case .roll: offset = 70 * 86_400 + 2 * 3600
+        }
+        return ["SSLM_NOW": ISO8601DateFormatter().string(from: start.addingTimeInterval(offset))]
+    }
+}
+
+/// One crash case: a copy of the phase's starting topdir, an interrupted apply, the checks after the kill,
+/// one more apply, the checks after it.
+enum CrashScenario {
+    static func run(
+        _ phase: CrashPhase, _ label: String, mustBeKilled: Bool = true,
+        interrupt: (String, [String: String]) async throws -> CrashChild.Result
+    ) async throws {
+        let reference = try await CrashReference.shared.value(phase)
+        let label = "\(phase.rawValue), \(label)"
+        let topdir = try await CrashReference.shared.copyOfStart(phase)
+        defer { try? FileManager.default.removeItem(atPath: topdir) }
+
+        let interrupted = try await interrupt(topdir, reference.environment)
+        if mustBeKilled || interrupted.killed {
+            #expect(interrupted.killed, "\(label): apply was not killed: \(interrupted.output)")
+        } else {
+            #expect(interrupted.status == 0, "\(label): \(interrupted.output)")
+        }
+        let afterKill = CrashInvariants.violations(topdir: topdir)
+        #expect(afterKill.isEmpty, "\(label), right after the kill: \(afterKill)")
+        let issued = CrashInvariants.issuedKeys(topdir: topdir)
+
+        let resumed = try CrashChild.run(topdir, environment: reference.environment)
+        #expect(!resumed.killed && resumed.status == 0, "\(label), apply after the kill: \(resumed.output)")
+        let afterResume = CrashInvariants.violations(topdir: topdir)
+        #expect(afterResume.isEmpty, "\(label), after one more apply: \(afterResume)")
+        // A certificate of an unfinished next may be issued again (for the same key); the key must stay.
+        let kept = CrashInvariants.issuedKeys(topdir: topdir)
+        let lost = issued.filter { kept[$0.key] != $0.value }.keys.sorted()
+        #expect(lost.isEmpty, "\(label): keys with a certificate lost or changed by the apply after the kill: \(lost)")
+
+        let plan = try SSLMProcess.run(
+            ["plan", "--detailed-exitcode", "--topdir", topdir], environment: reference.environment)
+        #expect(plan.status == 0, "\(label): the plan after the second apply is not empty:\n\(plan.stdout)")
+        let shape = try CrashShape.of(topdir: topdir)
+        let missing = reference.shape.subtracting(shape).sorted()
+        let extra = shape.subtracting(reference.shape).sorted()
+        #expect(
+            missing.isEmpty && extra.isEmpty,
+            "\(label): differs from an uninterrupted run: missing \(missing), extra \(extra)")
+        let drift = CrashInvariants.productionDrift(topdir: topdir)
+        #expect(drift.isEmpty, "\(label): production differs from curr: \(drift)")
+    }
+}
+
+/// `SSLM_FAULT_KILL_AFTER_ACTIONS=<count>` in a phase.
+struct ActionKillPoint: Sendable, CustomTestStringConvertible {
+    var phase: CrashPhase
+    var count: Int
+
+    var testDescription: String { "\(phase.rawValue) \(count)" }
+}
+
+/// `SSLM_FAULT_KILL_IN_WRITE=<index>:<instant>` in a phase; `path` is what that write replaces.
+struct WriteKillPoint: Sendable, CustomTestStringConvertible {
+    var phase: CrashPhase
+    var index: Int
+    var afterRename: Bool
+    var path: String
+
+    var switchValue: String { "\(index):\(afterRename ? "after" : "before")" }
+    var testDescription: String { "\(phase.rawValue) \(switchValue) \(path)" }
+}
+
+/// The starting topdir of each phase and an uninterrupted apply of the phase's plan, made once: the figures
+/// and shape of the result. The starting topdirs stay in the temporary directory (a few hundred KB).
+actor CrashReference {
+    static let shared = CrashReference()
+
+    struct Value: Sendable {
+        var environment: [String: String]
+        var actionCount: Int
+        /// The path of each write, in order (`writes[0]` is write 1).
+        var writes: [String]
+        var duration: Duration
+        var shape: Set<String>
+        /// Invariants broken by the uninterrupted run itself.
+        var violations: [String]
+
+        var writeCount: Int { writes.count }
+    }
+
+    private let installedAt = Date()
+    private var starts: [CrashPhase: String] = [:]
+    private var values: [CrashPhase: Value] = [:]
+
+    /// Every action of every phase.
+    func actionKillPoints() throws -> [ActionKillPoint] {
+        try CrashPhase.allCases.flatMap { phase in
+            (1...max(try value(phase).actionCount, 1)).map { ActionKillPoint(phase: phase, count: $0) }
+        }
+    }
+
+    /// Both instants of every switch of a `curr`, `next` or `prev` link, of every production directory swap
+    /// or removal (the writes that move a whole set) and of the last write; every third other file write,
+    /// alternately before and after its rename. With `SSLM_CRASH_TEST_ALL_WRITES=1` in the environment of `swift test`: both instants of every
+    /// write.
+    func writeKillPoints() throws -> [WriteKillPoint] {
+        let all = ProcessInfo.processInfo.environment["SSLM_CRASH_TEST_ALL_WRITES"] == "1"
+        return try CrashPhase.allCases.flatMap { phase in
+            let writes = try value(phase).writes
+            var otherFiles = 0
+            return writes.enumerated().flatMap { offset, path -> [WriteKillPoint] in
+                let index = offset + 1
+                let movesASet = ["curr", "next", "prev"].contains((path as NSString).lastPathComponent)
+                if all || movesASet || index == writes.count {
+                    return [false, true].map { WriteKillPoint(phase: phase, index: index, afterRename: $0, path: path) }
+                }
+                otherFiles += 1
+                guard otherFiles % 3 == 1 else { return [] }
+                return [WriteKillPoint(phase: phase, index: index, afterRename: otherFiles % 2 == 0, path: path)]
+            }
+        }
+    }
+
+    /// A new copy of the topdir the phase starts from.
+    func copyOfStart(_ phase: CrashPhase) throws -> String {
+        try copy(of: try start(of: phase))
+    }
+
+    /// A new copy of a topdir.
+    func copy(of start: String) throws -> String {
+        let topdir = CrashTopdir.newPath()
+        let copy = Process()
+        copy.executableURL = URL(fileURLWithPath: "/bin/cp")
+        copy.arguments = ["-a", start, topdir]  // keeps links, modes and times
+        try copy.run()
+        copy.waitUntilExit()
+        guard copy.terminationStatus == 0 else { throw CrashTestError("cp -a \(start) \(topdir) failed") }
+        return topdir
+    }
+
+    func value(_ phase: CrashPhase) throws -> Value {
+        if let cached = values[phase] { return cached }
+        let topdir = try copyOfStart(phase)
+        defer { try? FileManager.default.removeItem(atPath: topdir) }
+        let environment = phase.environment(installedAt: installedAt)
+        let clock = ContinuousClock()
+        let begin = clock.now
+        // A write index the run never reaches: nothing is killed, and sslm lists the writes it made.
+        let run = try CrashChild.run(
+            topdir, environment: environment.merging(["SSLM_FAULT_KILL_IN_WRITE": "1000000000"]) { $1 })
+        let duration = clock.now - begin
+        guard run.status == 0, !run.killed else {
+            throw CrashTestError("\(phase.rawValue): the uninterrupted apply failed: \(run.output)")
+        }
+        let writes = run.output.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("write "), let colon = line.firstIndex(of: ":") else { return nil }
+            return String(line[line.index(colon, offsetBy: 2)...]).replacingOccurrences(of: topdir + "/", with: "")
+        }
+        guard let actions = Self.number(in: run.output, before: " action(s): "),
+            Self.number(in: run.output, before: " writes, none is number") == writes.count
+        else {
+            throw CrashTestError("\(phase.rawValue): cannot read the action and write counts from: \(run.output)")
+        }
+        let value = Value(
+            environment: environment, actionCount: actions, writes: writes, duration: duration,
+            shape: try CrashShape.of(topdir: topdir), violations: CrashInvariants.violations(topdir: topdir))
+        values[phase] = value
+        return value
+    }
+
+    /// The topdir a phase starts from: the example for `install`, else the result of the phase before.
+    private func start(of phase: CrashPhase) throws -> String {
+        if let made = starts[phase] { return made }
+        let made: String
+        if let index = CrashPhase.allCases.firstIndex(of: phase), index > 0 {
+            let before = CrashPhase.allCases[index - 1]
+            made = try copyOfStart(before)
+            let run = try CrashChild.run(made, environment: before.environment(installedAt: installedAt))
+            guard run.status == 0, !run.killed else {
+                throw CrashTestError(
+                    "\(before.rawValue): the apply that prepares \(phase.rawValue) failed: \(run.output)")
+            }
+        } else {
+            made = try CrashTopdir.make()
+        }
+        starts[phase] = made
+        return made
+    }
+
+    /// The integer right before `marker` in `text`.
+    private static func number(in text: String, before marker: String) -> Int? {
+        guard let range = text.range(of: marker) else { return nil }
+        let digits = text[..<range.lowerBound].reversed().prefix { $0.isNumber }
+        return Int(String(digits.reversed()))
+    }
+}
+
+/// A scratch topdir with the example configuration, made to run offline and fast.
+enum CrashTopdir {
+    static func newPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("sslm-crash-\(UUID().uuidString)").path
+    }
+
+    static func make() throws -> String {
+        let topdir = newPath()
+        try FileManager.default.createDirectory(atPath: topdir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: SSLMProcess.repositoryRoot + "/conf.d.example", toPath: topdir + "/conf.d")
+        for service in ["mail-ec", "mail-rsa"] {
+            let file = topdir + "/conf.d/example.com/\(service)"
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+                // DANE on port 465 names the SANs; port 25 would look up MX hosts (DNS).
+                .replacingOccurrences(
+                    of: "dane_tls = [[25, 'tcp', 3, 1, 1]]", with: "dane_tls = [[465, 'tcp', 3, 1, 1]]"
+                )
+                // An EC key instead of RSA-4096, whose generation would dominate the ~100 runs of this suite.
+                .replacingOccurrences(of: "ktype = 'rsa'", with: "ktype = 'ec'")
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+        }
+        return topdir
+    }
+}
+
+/// `sslm apply --topdir <topdir>` as a child process that may be killed.
+enum CrashChild {
+    struct Result {
+        var killed: Bool
+        var status: Int32
+        var output: String
+    }
+
+    /// Runs to the end (or to a fault-injection kill).
+    static func run(_ topdir: String, environment: [String: String] = [:]) throws -> Result {
+        let (process, log) = try start(topdir, environment: environment)
+        process.waitUntilExit()
+        return finish(process, log: log)
+    }
+
+    /// Sends SIGKILL after `delay` unless the run has ended by then.
+    static func run(_ topdir: String, environment: [String: String], killAfter delay: Duration) async throws -> Result {
+        let (process, log) = try start(topdir, environment: environment)
+        try await Task.sleep(for: delay)
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return finish(process, log: log)
+    }
+
+    private static func start(_ topdir: String, environment: [String: String]) throws -> (Process, String) {
+        let log = topdir + ".log"
+        guard FileManager.default.createFile(atPath: log, contents: nil), let output = FileHandle(forWritingAtPath: log)
+        else { throw CrashTestError("cannot create \(log)") }
+        defer { try? output.close() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: SSLMProcess.executable)
+        process.arguments = ["apply", "--topdir", topdir]
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "SSL_MGR_TOPDIR")
+        env.removeValue(forKey: "SSLM_FAULT_KILL_AFTER_ACTIONS")
+        env.removeValue(forKey: "SSLM_FAULT_KILL_IN_WRITE")
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        return (process, log)
+    }
+
+    private static func finish(_ process: Process, log: String) -> Result {
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(atPath: log)
+        let killed = process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
+        return Result(killed: killed, status: process.terminationStatus, output: output)
+    }
+}
+
+/// What must hold on disk at every instant, interrupted or not.
+enum CrashInvariants {
+    /// Broken promises, each a sentence naming the path:
+    /// - every `cert.pem` in `certs/<g>/<s>/db/*` has a `privkey.pem` beside it that belongs to it (and a
+    ///   `bundle.pem` there holds that pair);
+    /// - every production `curr/` and `next/` holding a key and a certificate holds a matching pair (so does
+    ///   its `bundle.pem`), and one with a leaf certificate also holds its key;
+    /// - `curr`, `next` and `prev` are links to existing directories, and `curr` and `next` never to the same
+    ///   one (a roll half done).
+    static func violations(topdir: String) -> [String] {
+        var found: [String] = []
+        for service in serviceDirectories(topdir + "/certs") {
+            if kind(service + "/next") == .symlink,
+                let curr = try? FileManager.default.destinationOfSymbolicLink(atPath: service + "/curr"),
+                let next = try? FileManager.default.destinationOfSymbolicLink(atPath: service + "/next"),
+                (curr as NSString).lastPathComponent == (next as NSString).lastPathComponent
+            {
+                found.append("\(relative(service, topdir)): curr and next point to the same directory")
+            }
+            for link in ["curr", "next", "prev"] {
+                let path = service + "/" + link
+                switch kind(path) {
+                case .missing: continue
+                case .symlink:
+                    var info = stat()
+                    if stat(path, &info) != 0 || (info.st_mode & S_IFMT) != S_IFDIR {
+                        found.append("\(relative(path, topdir)) is a dangling link")
+                    }
+                default: found.append("\(relative(path, topdir)) is not a link")
+                }
+            }
+            for name in entries(service + "/db") where kind(service + "/db/" + name) == .directory {
+                found += pairProblems(in: service + "/db/" + name, topdir: topdir, keyRequired: true)
+            }
+        }
+        for service in serviceDirectories(topdir + "/prod-certs") {
+            let isCA = (service as NSString).deletingLastPathComponent.hasSuffix("/ca")
+            for slot in ["curr", "next"] where kind(service + "/" + slot) == .directory {
+                found += pairProblems(in: service + "/" + slot, topdir: topdir, keyRequired: !isCA)
+            }
+        }
+        return found
+    }
+
+    /// `db` directory → its `privkey.pem` bytes, for every db directory that holds a certificate.
+    static func issuedKeys(topdir: String) -> [String: Data] {
+        var keys: [String: Data] = [:]
+        for service in serviceDirectories(topdir + "/certs") {
+            for name in entries(service + "/db") where kind(service + "/db/" + name + "/cert.pem") == .file {
+                let directory = service + "/db/" + name
+                keys[relative(directory, topdir)] = FileManager.default.contents(atPath: directory + "/privkey.pem")
+            }
+        }
+        return keys
+    }
+
+    /// Production files that differ from the file of the same name in the `certs/` directory of that slot.
+    static func productionDrift(topdir: String) -> [String] {
+        var drift: [String] = []
+        for service in serviceDirectories(topdir + "/prod-certs") {
+            let certs = topdir + "/certs/" + relative(service, topdir + "/prod-certs")
+            for slot in ["curr", "next"] where kind(service + "/" + slot) == .directory {
+                for name in entries(service + "/" + slot) {
+                    let file = service + "/" + slot + "/" + name
+                    if FileManager.default.contents(atPath: file)
+                        != FileManager.default.contents(atPath: certs + "/" + slot + "/" + name)
+                    {
+                        drift.append(relative(file, topdir))
+                    }
+                }
+            }
+        }
+        return drift
+    }
+
+    private static func pairProblems(in directory: String, topdir: String, keyRequired: Bool) -> [String] {
+        let certificatePath = directory + "/cert.pem"
+        let keyPath = directory + "/privkey.pem"
+        let bundlePath = directory + "/bundle.pem"
+        let place = relative(directory, topdir)
+        guard kind(certificatePath) == .file else {
+            return kind(bundlePath) == .file ? ["\(place) has bundle.pem but no cert.pem"] : []
+        }
+        guard kind(keyPath) == .file else { return keyRequired ? ["\(place) has cert.pem but no privkey.pem"] : [] }
+        var problems: [String] = []
+        do {
+            let key = try KeyPair.read(path: keyPath)
+            guard let certificate = try CertificatePEM.read(path: certificatePath).first else {
+                return ["\(place)/cert.pem holds no certificate"]
+            }
+            if !key.matches(certificate.publicKey) {
+                problems.append("\(place): privkey.pem does not belong to cert.pem")
+            }
+            if kind(bundlePath) == .file {
+                let bytes = [UInt8](FileManager.default.contents(atPath: bundlePath) ?? Data())
+                let blocks = try PEMBlock.parseAll(bytes, file: bundlePath)
+                let bundleKey = try KeyPair(pem: String(decoding: bytes, as: UTF8.self), file: bundlePath)
+                guard let first = blocks.first(where: { $0.label == "CERTIFICATE" }) else {
+                    return problems + ["\(place)/bundle.pem holds no certificate"]
+                }
+                let bundleCertificate = try CertificatePEM.decode(first, file: bundlePath)
+                if !bundleKey.matches(bundleCertificate.publicKey) || bundleCertificate != certificate
+                    || !bundleKey.matches(key.publicKey)
+                {
+                    problems.append("\(place): bundle.pem is not the pair of privkey.pem and cert.pem")
+                }
+            }
+        } catch {
+            problems.append("\(place): unreadable key or certificate: \(error)")
+        }
+        return problems
+    }
+
+    /// `<root>/<group>/<service>` directories (hidden names skipped).
+    static func serviceDirectories(_ root: String) -> [String] {
+        entries(root).filter { !$0.hasPrefix(".") && kind(root + "/" + $0) == .directory }.flatMap { group in
+            entries(root + "/" + group).filter {
+                !$0.hasPrefix(".") && kind(root + "/" + group + "/" + $0) == .directory
+            }
+            .map { root + "/" + group + "/" + $0 }
+        }
+    }
+
+    static func entries(_ directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+    }
+
+    enum Kind { case missing, file, directory, symlink, other }
+
+    static func kind(_ path: String) -> Kind {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return .missing }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return .file
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .symlink
+        default: return .other
+        }
+    }
+
+    static func relative(_ path: String, _ root: String) -> String {
+        path.hasPrefix(root + "/") ? String(path.dropFirst(root.count + 1)) : path
+    }
+}
+
+/// The shape of a topdir's output, comparable between runs made at different times with different keys:
+/// every path under `certs/`, `prod-certs/` and `dns/` (hidden leftovers included) with dated directory
+/// names replaced by `<db>`; link targets; the files of the directory each `curr`/`next`/`prev` points to;
+/// and per service the file lists of its non-empty db directories. (An empty db directory is the documented
+/// trace of a crash inside `create_next`, removed by `clean`.)
+enum CrashShape {
+    static func of(topdir: String) throws -> Set<String> {
+        var shape: Set<String> = []
+        for root in ["certs", "prod-certs", "dns"] {
+            walk(topdir + "/" + root, topdir: topdir, into: &shape)
+        }
+        for service in CrashInvariants.serviceDirectories(topdir + "/certs") {
+            let name = CrashInvariants.relative(service, topdir)
+            for link in ["curr", "next", "prev"] where CrashInvariants.kind(service + "/" + link) == .symlink {
+                let files = CrashInvariants.entries(service + "/" + link + "/")
+                shape.insert("\(name)/\(link)/ = \(files.joined(separator: " "))")
+            }
+            let lists = CrashInvariants.entries(service + "/db").map {
+                CrashInvariants.entries(service + "/db/" + $0).joined(separator: " ")
+            }.filter { !$0.isEmpty }.sorted()
+            shape.insert("\(name)/db = [\(lists.joined(separator: "] ["))]")
+        }
+        return shape
+    }
+
+    private static func walk(_ path: String, topdir: String, into shape: inout Set<String>) {
+        let name = CrashInvariants.relative(path, topdir)
+        if name.contains("/db/") { return }  // db directories: summarised by `of(topdir:)`
+        switch CrashInvariants.kind(path) {
+        case .missing: return
+        case .symlink:
+            shape.insert(undated(name + " -> " + (FileManager.default.destinationOfSymbolicLinkSafe(path) ?? "?")))
+        case .directory:
+            shape.insert(undated(name + "/"))
+            for entry in CrashInvariants.entries(path) { walk(path + "/" + entry, topdir: topdir, into: &shape) }
+        default: shape.insert(undated(name))
+        }
+    }
+
+    private static func undated(_ text: String) -> String {
+        text.replacing(/[0-9]{8}-[0-9]{2}:[0-9]{2}:[0-9]{2}/, with: "<db>")
+    }
+}
+
+extension FileManager {
+    fileprivate func destinationOfSymbolicLinkSafe(_ path: String) -> String? {
+        try? destinationOfSymbolicLink(atPath: path)
+    }
+}
+
+/// A seeded generator (SplitMix64), so that the random kill instants are the same in every run.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+struct CrashTestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Duration {
+    fileprivate var milliseconds: Int {
+        Int(components.seconds) * 1000 + Int(components.attoseconds / 1_000_000_000_000_000)
+    }
+}
