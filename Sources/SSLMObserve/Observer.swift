@@ -26,7 +26,7 @@ public enum Observer {
 
         // Per service: the certs tree and the production copies, concurrently.
         let chainCache = DBDirectoryReader.ChainCache()
-        let readings = ConcurrentMap.map(addresses) { address in
+        let readings = ParallelMap.map(addresses, minimumChunk: 16, makeContext: { () }) { _, address in
             ServiceObservation(
                 tree: ServiceTreeReader.read(topdir: topdir, address: address, chainCache: chainCache),
                 production: ProductionReader.read(prodRoot: prodRoot, address: address))
@@ -39,7 +39,7 @@ public enum Observer {
         let observedGroups = Set(addresses.map(\.group))
         let apexes = daneByApex.keys.filter { observedGroups.contains($0) }.sorted()
         let dnsByApex = Dictionary(dns.map { ($0.apex, $0) }, uniquingKeysWith: { first, _ in first })
-        let tlsa = ConcurrentMap.map(apexes) { apex in
+        let tlsa = ParallelMap.map(apexes, minimumChunk: 1, makeContext: { () }) { _, apex in
             tlsaState(
                 apex: apex, services: (daneByApex[apex] ?? []).sorted { $0.address.service < $1.address.service },
                 config: config, dns: dnsByApex[apex], observed: byAddress)
@@ -61,7 +61,7 @@ public enum Observer {
         return Observation(
             topdir: topdir, lineage: lineage(topdir: topdir), localHostNames: localHostNames,
             services: readings.map(\.tree.state), groups: tlsa.map(\.group), production: production, dns: dns,
-            unconfigured: unconfigured)
+            unconfigured: unconfigured, pendingDeployment: PendingDeployment.read(topdir: topdir))
     }
 
     /// `.sslm/lineage`, trimmed; nil when absent or empty.
@@ -159,40 +159,5 @@ enum ProductionReader {
             }
         }
         return result
-    }
-}
-
-/// `map` over an array on all cores (`DispatchQueue.concurrentPerform`), results in input order.
-enum ConcurrentMap {
-    static func map<Element: Sendable, Result: Sendable>(
-        _ elements: [Element], _ transform: @escaping @Sendable (Element) -> Result
-    ) -> [Result] {
-        if elements.count < 2 { return elements.map(transform) }
-        let slots = Slots<Result>(count: elements.count)
-        DispatchQueue.concurrentPerform(iterations: elements.count) { index in
-            slots.set(index, transform(elements[index]))
-        }
-        return slots.values()
-    }
-
-    /// One slot per index, each written by exactly one iteration before `values()` is read.
-    private final class Slots<Value>: @unchecked Sendable {
-        private let pointer: UnsafeMutablePointer<Value?>
-        private let count: Int
-
-        init(count: Int) {
-            self.count = count
-            pointer = .allocate(capacity: count)
-            pointer.initialize(repeating: nil, count: count)
-        }
-
-        func set(_ index: Int, _ value: Value) { pointer[index] = value }
-
-        func values() -> [Value] { (0..<count).compactMap { pointer[$0] } }
-
-        deinit {
-            pointer.deinitialize(count: count)
-            pointer.deallocate()
-        }
     }
 }

@@ -485,36 +485,55 @@ struct PlanBuilder {
     private mutating func planServersAndDNS(services: [ServiceAddress], tlsaApexes: [String], tlsaIds: [String]) {
         let prodIds = services.compactMap { outcomes[$0]?.prodSyncId } + prodTLSAIds
         let changedCurr = services.filter { outcomes[$0]?.currChanges == true }
+        let pending = Set(observation.pendingDeployment)
         var tokens: Set<ChangeToken> = []
         if !changedCurr.isEmpty { tokens.insert(.cert) }
         if !tlsaApexes.isEmpty { tokens.formUnion([.tlsa, .dns]) }
+        func retry(_ id: String, _ what: String) -> Reason {
+            Reason(.retry, "the last \(what) did not succeed (see .sslm/journal.jsonl): retrying")
+        }
+        // Copies: when production changes, or to retry a copy that did not succeed.
         var copyIds: [String: String] = [:]
-        var afterCopies: [String] = []
-        if !prodIds.isEmpty {
-            var done: Set<String> = []
-            for section in config.servers where !section.skipProdCopy {
-                for host in section.servers where !isLocal(host) && !done.contains(host) {
-                    done.insert(host)
-                    let sections = config.servers.filter { $0.servers.contains(host) && !$0.skipProdCopy }.map(\.name)
-                    let copyId = "server/\(host)/copy"
-                    actions.append(Action(id: copyId, kind: .copyToServer,
-                                          params: ["host": .string(host), "sections": .strings(sections)],
-                                          reason: Reason(.serversChanged, "production changed: copying it to \(host)"),
-                                          dependsOn: prodIds))
-                    copyIds[host] = copyId
-                    afterCopies.append(copyId)
+        var done: Set<String> = []
+        for section in config.servers where !section.skipProdCopy {
+            for host in section.servers where !isLocal(host) && !done.contains(host) {
+                done.insert(host)
+                let copyId = "server/\(host)/copy"
+                let reason: Reason
+                if !prodIds.isEmpty {
+                    reason = Reason(.serversChanged, "production changed: copying it to \(host)")
+                } else if pending.contains(copyId) {
+                    reason = retry(copyId, "copy to \(host)")
+                } else {
+                    continue
                 }
-            }
-            for command in config.globals.postCopyCommands {
-                let postId = "post_copy/\(command.host)"
-                guard actions.first(where: { $0.id == postId }) == nil else { continue }
-                actions.append(Action(id: postId, kind: .postCopy,
-                                      params: ["host": .string(command.host), "command": .string(command.command)],
-                                      reason: Reason(.serversChanged, "production changed: post_copy_cmd for \(command.host)"),
-                                      dependsOn: copyIds[command.host].map { [$0] } ?? prodIds))
-                afterCopies.append(postId)
+                let sections = config.servers.filter { $0.servers.contains(host) && !$0.skipProdCopy }.map(\.name)
+                actions.append(Action(id: copyId, kind: .copyToServer,
+                                      params: ["host": .string(host), "sections": .strings(sections)],
+                                      reason: reason, dependsOn: prodIds))
+                copyIds[host] = copyId
             }
         }
+        // post_copy_cmd: after the copy to its host (or after production, for a host not copied to).
+        var postIds: [String: String] = [:]
+        for command in config.globals.postCopyCommands {
+            let postId = "post_copy/\(command.host)"
+            guard postIds[command.host] == nil else { continue }
+            let reason: Reason
+            if !prodIds.isEmpty || copyIds[command.host] != nil {
+                reason = Reason(.serversChanged, "production changed: post_copy_cmd for \(command.host)")
+            } else if pending.contains(postId) {
+                reason = retry(postId, "post_copy_cmd for \(command.host)")
+            } else {
+                continue
+            }
+            actions.append(Action(id: postId, kind: .postCopy,
+                                  params: ["host": .string(command.host), "command": .string(command.command)],
+                                  reason: reason, dependsOn: copyIds[command.host].map { [$0] } ?? prodIds))
+            postIds[command.host] = postId
+        }
+        // Restarts: each host after its own copy and post_copy, so one unreachable host does not hold
+        // back the others.
         var restartIds: [String] = []
         for section in config.servers where !section.restartCommands.isEmpty && !section.servers.isEmpty {
             var why: String?
@@ -531,35 +550,53 @@ struct PlanBuilder {
                     if let hit { why = "svc_depends: \(hit) has a new curr"; break }
                 }
             }
-            guard let why else { continue }
             for host in section.servers {
                 let restartId = "restart/\(section.name)/\(host)"
+                let reason: Reason
+                if let why {
+                    reason = Reason(.serversChanged, "[\(section.name)] \(why)")
+                } else if pending.contains(restartId) {
+                    reason = retry(restartId, "restart of [\(section.name)] on \(host)")
+                } else {
+                    continue
+                }
+                var depends = [copyIds[host], postIds[host]].compactMap { $0 }
+                if depends.isEmpty { depends = prodIds }
                 actions.append(Action(
                     id: restartId, kind: .restartServer,
                     params: ["section": .string(section.name), "host": .string(host),
                              "commands": .strings(section.restartCommands.map { $0.joined(separator: " ") })],
-                    reason: Reason(.serversChanged, "[\(section.name)] \(why)"),
-                    dependsOn: afterCopies.isEmpty ? prodIds : afterCopies))
+                    reason: reason, dependsOn: depends))
                 restartIds.append(restartId)
             }
         }
-        guard !tlsaApexes.isEmpty else { return }
+        // DNS refresh: last, after the restarts (mail servers load the new key before old records go).
+        var domains = tlsaApexes
+        var refreshReason: Reason?
+        if !tlsaApexes.isEmpty {
+            refreshReason = Reason(.dnsChanged, "TLSA records of \(tlsaApexes.joined(separator: ", ")) changed"
+                + (restartIds.isEmpty ? "" : "; after the server restarts, so no server is left without a record"))
+        } else if pending.contains("dns/refresh") {
+            domains = orderedUnique(services.map(\.group)).filter {
+                $0.lowercased() != GroupConfig.caGroup && observation.group($0) != nil
+            }
+            refreshReason = retry("dns/refresh", "DNS refresh")
+        }
+        guard let refreshReason, !domains.isEmpty else { return }
         if config.dns.restartCommands.isEmpty {
             notes.append(Note(subject: "dns", reason: Reason(
-                .dnsChanged, "TLSA of \(tlsaApexes.joined(separator: ", ")) changed; [dns] restart_cmd is not set, so refresh the zone yourself")))
+                .dnsChanged, "TLSA of \(domains.joined(separator: ", ")) changed; [dns] restart_cmd is not set, so refresh the zone yourself")))
             return
         }
         let matched = config.dns.depends.intersection(tokens)
-        guard !matched.isEmpty else {
+        guard !matched.isEmpty || refreshReason.code == ReasonCode.retry.rawValue else {
             notes.append(Note(subject: "dns", reason: Reason(
-                .dnsChanged, "TLSA of \(tlsaApexes.joined(separator: ", ")) changed, but [dns] depends lists neither 'tlsa' nor 'dns': the zone is not refreshed")))
+                .dnsChanged, "TLSA of \(domains.joined(separator: ", ")) changed, but [dns] depends lists neither 'tlsa' nor 'dns': the zone is not refreshed")))
             return
         }
         actions.append(Action(
-            id: "dns/refresh", kind: .refreshDNS, params: ["domains": .strings(tlsaApexes)],
-            reason: Reason(.dnsChanged, "TLSA records of \(tlsaApexes.joined(separator: ", ")) changed"
-                + (restartIds.isEmpty ? "" : "; after the server restarts, so no server is left without a record")),
-            dependsOn: tlsaIds + restartIds))
+            id: "dns/refresh", kind: .refreshDNS, params: ["domains": .strings(domains)],
+            reason: refreshReason, dependsOn: tlsaIds + restartIds))
     }
 
     /// A path as shown in reasons: relative to the topdir when inside it, so plans do not depend on

@@ -376,5 +376,10 @@ struct SSHConfigKeyTests {
         let errors = missing.load().diagnostics.errors
         #expect(errors.contains { $0.table == "globals" && $0.key == "ssh_config" && $0.message.contains("cannot read /nonexistent/ssh_config") })
         #expect(try TestTopdir().load().config?.globals.sshConfig == nil)
+        let spaced = try TestTopdir([
+            "ssl-mgr.conf": replacing("ssl-mgr.conf", "[globals]", with: "[globals]\nssh_config = 'my ssh/config'"),
+            "../my ssh/config": "Host *\n",
+        ])
+        #expect(spaced.load().diagnostics.errors.contains { $0.key == "ssh_config" && $0.message.contains("white space") })
     }
 }

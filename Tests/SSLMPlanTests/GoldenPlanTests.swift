@@ -102,3 +102,17 @@ struct GoldenPlanTests {
         #expect(throws: SSLMError.self) { try PlanCodec.decode(Data(text.utf8), file: "plan.json") }
     }
 }
+
+@Suite("Restarts wait only for their own host's copy")
+struct RestartDependencyTests {
+    @Test func perHostDependencies() throws {
+        let testCase = try #require(planCases.first { $0.name == "roll-restarts-servers-before-dns" })
+        let (plan, _) = try GoldenPlanTests.makePlan(testCase)
+        let remote = try #require(plan.action("restart/smtp/mx1.example.com"))
+        #expect(remote.dependsOn == ["server/mx1.example.com/copy"])
+        let local = try #require(plan.action("restart/smtp/sslm-host"))
+        #expect(!local.dependsOn.contains("server/mx1.example.com/copy"), "the local host does not wait for another host's copy")
+        let refresh = try #require(plan.action("dns/refresh"))
+        #expect(refresh.dependsOn.contains("restart/smtp/mx1.example.com") && refresh.dependsOn.contains("restart/smtp/sslm-host"))
+    }
+}

@@ -256,4 +256,11 @@ let planCases: [PlanCase] = [
              absent: ["example.com/mail-rsa/next/dir", "example.net/web-ec/next/dir"]),
     PlanCase(name: "leaf-blocked-without-ca", targets: ["example.com:web-ec"], state: { _ in },
              absent: ["example.com/web-ec/next/dir"], notes: ["example.com/web-ec: blocked"], empty: true),
+    PlanCase(name: "retry-failed-copy-and-restart", edits: serversConfig, state: { b in
+        inSync(&b)
+        b.pendingDeployment = ["server/mx1.example.com/copy", "restart/smtp/mx1.example.com", "dns/refresh"]
+    }, present: ["server/mx1.example.com/copy": "retry", "restart/smtp/mx1.example.com": "retry",
+                 "dns/refresh": "retry"],
+    absent: ["restart/smtp/sslm-host", "restart/imap/mx1.example.com", "example.com/mail-ec/prod"]),
+    PlanCase(name: "nothing-pending-nothing-retried", edits: serversConfig, state: { inSync(&$0) }, empty: true),
 ]

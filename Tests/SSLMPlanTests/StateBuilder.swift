@@ -16,6 +16,7 @@ struct StateBuilder {
     var tlsaNote: [String: String] = [:]
     var dns: [DNSFacts] = []
     var unconfigured: [ServiceAddress] = []
+    var pendingDeployment: [String] = []
     var lineage: String? = "00000000-0000-4000-8000-000000000001"
 
     init(config: Config) { self.config = config }
@@ -194,6 +195,6 @@ struct StateBuilder {
             services: Array(services.values), groups: groups,
             production: ProductionState(root: config.globals.prodCertDir, exists: !production.isEmpty,
                                         services: Array(production.values), tlsaFiles: prodTLSA),
-            dns: dns, unconfigured: unconfigured)
+            dns: dns, unconfigured: unconfigured, pendingDeployment: pendingDeployment)
     }
 }

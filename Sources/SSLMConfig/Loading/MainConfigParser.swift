@@ -167,7 +167,9 @@ struct MainConfigParser {
                 globals.sshConfig = nil
             } else {
                 let resolved = paths.resolve(path)
-                if !FileManager.default.isReadableFile(atPath: resolved) {
+                if resolved.contains(where: { $0.isWhitespace || $0 == "'" || $0 == "\"" }) {
+                    r.error("ssh_config", "\(resolved) contains white space or a quote; rsync's -e option cannot pass such a path to ssh — move the file")
+                } else if !FileManager.default.isReadableFile(atPath: resolved) {
                     r.error("ssh_config", "cannot read \(resolved) (expected an ssh client config file for ssh -F)")
                 }
                 globals.sshConfig = resolved

@@ -21,6 +21,10 @@ public struct Observation: Sendable, Hashable, Codable {
     /// Service directories under `certs/<group>/` of configured groups that no config file describes
     /// (a service removed from the config). Left alone; reported.
     public var unconfigured: [ServiceAddress]
+    /// Deployment actions (`server/<host>/copy`, `restart/<section>/<host>`, `post_copy/<host>`,
+    /// `dns/refresh`) whose last attempt in the journal failed, was skipped or was interrupted: work the
+    /// files on disk cannot show, to be retried.
+    public var pendingDeployment: [String]
     /// `sha256:…` over all of the above (the digest of `parts`).
     public var fingerprint: String
     /// Digests of the observation's parts: `service:<group>/<service>` (its certs tree and production
@@ -30,7 +34,7 @@ public struct Observation: Sendable, Hashable, Codable {
 
     public init(topdir: String, lineage: String?, localHostNames: [String], services: [ServiceState],
                 groups: [GroupState], production: ProductionState, dns: [DNSFacts],
-                unconfigured: [ServiceAddress] = []) {
+                unconfigured: [ServiceAddress] = [], pendingDeployment: [String] = []) {
         self.topdir = topdir
         self.lineage = lineage
         self.localHostNames = localHostNames.sorted()
@@ -39,6 +43,7 @@ public struct Observation: Sendable, Hashable, Codable {
         self.production = production
         self.dns = dns.sorted { $0.apex < $1.apex }
         self.unconfigured = unconfigured.sorted()
+        self.pendingDeployment = pendingDeployment.sorted()
         self.fingerprint = ""
         self.parts = [:]
         self.parts = Self.computeParts(self)
@@ -90,6 +95,7 @@ public struct Observation: Sendable, Hashable, Codable {
             let productionExists: Bool
             let unconfigured: [ServiceAddress]
             let dns: [DNSFacts]
+            let pendingDeployment: [String]
         }
         var parts: [String: String] = [:]
         // Services are encoded in parallel chunks (one encoder per chunk): at 10,000 services this is
@@ -114,7 +120,8 @@ public struct Observation: Sendable, Hashable, Codable {
         parts["run"] = digest(RunPart(
             topdir: observation.topdir, lineage: observation.lineage, localHostNames: observation.localHostNames,
             productionRoot: observation.production.root, productionExists: observation.production.exists,
-            unconfigured: observation.unconfigured, dns: observation.dns))
+            unconfigured: observation.unconfigured, dns: observation.dns,
+            pendingDeployment: observation.pendingDeployment))
         return parts
     }
 }

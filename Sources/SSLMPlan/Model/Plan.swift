@@ -190,6 +190,8 @@ public enum ReasonCode: String, Sendable, Hashable, CaseIterable {
     case unconfigured
     case dnsFactsUnavailable = "dns_facts_unavailable"
     case phaseSkipped = "phase_skipped"
+    /// A deployment step (copy, restart, DNS refresh) whose last attempt did not succeed.
+    case retry
 }
 
 /// A note about a service or apex that is not an action.
