@@ -187,7 +187,7 @@ struct WriteKillPoint: Sendable, CustomTestStringConvertible {
 }
 
 /// The starting topdir of each phase and an uninterrupted apply of the phase's plan, made once: the figures
-/// and shape of the result. The starting topdirs stay in the temporary directory (a few hundred KB).
+/// and shape of the result.
 actor CrashReference {
     static let shared = CrashReference()
 
@@ -243,8 +243,8 @@ actor CrashReference {
     }
 
     /// A new copy of a topdir.
-    func copy(of start: String) throws -> String {
-        let topdir = CrashTopdir.newPath()
+    func copy(of start: String, into root: String = FileManager.default.temporaryDirectory.path) throws -> String {
+        let topdir = CrashTopdir.newPath(in: root)
         let copy = Process()
         copy.executableURL = URL(fileURLWithPath: "/bin/cp")
         copy.arguments = ["-a", start, topdir]  // keeps links, modes and times
@@ -290,14 +290,14 @@ actor CrashReference {
         let made: String
         if let index = CrashPhase.allCases.firstIndex(of: phase), index > 0 {
             let before = CrashPhase.allCases[index - 1]
-            made = try copyOfStart(before)
+            made = try copy(of: try start(of: before), into: CrashTopdir.templateRoot)
             let run = try CrashChild.run(made, environment: before.environment(installedAt: installedAt))
             guard run.status == 0, !run.killed else {
                 throw CrashTestError(
                     "\(before.rawValue): the apply that prepares \(phase.rawValue) failed: \(run.output)")
             }
         } else {
-            made = try CrashTopdir.make()
+            made = try CrashTopdir.make(in: CrashTopdir.templateRoot)
         }
         starts[phase] = made
         return made
@@ -313,12 +313,19 @@ actor CrashReference {
 
 /// A scratch topdir with the example configuration, made to run offline and fast.
 enum CrashTopdir {
-    static func newPath() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("sslm-crash-\(UUID().uuidString)").path
+    /// The starting topdirs of the phases, for the whole test process; removed when it exits.
+    static let templateRoot: String = {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-crash-starts-\(getpid())").path
+        atexit { try? FileManager.default.removeItem(atPath: CrashTopdir.templateRoot) }
+        return root
+    }()
+
+    static func newPath(in root: String = FileManager.default.temporaryDirectory.path) -> String {
+        root + "/sslm-crash-\(UUID().uuidString)"
     }
 
-    static func make() throws -> String {
-        let topdir = newPath()
+    static func make(in root: String = FileManager.default.temporaryDirectory.path) throws -> String {
+        let topdir = newPath(in: root)
         try FileManager.default.createDirectory(atPath: topdir, withIntermediateDirectories: true)
         try FileManager.default.copyItem(
             atPath: SSLMProcess.repositoryRoot + "/conf.d.example", toPath: topdir + "/conf.d")
@@ -329,7 +336,7 @@ enum CrashTopdir {
                 .replacingOccurrences(
                     of: "dane_tls = [[25, 'tcp', 3, 1, 1]]", with: "dane_tls = [[465, 'tcp', 3, 1, 1]]"
                 )
-                // An EC key instead of RSA-4096, whose generation would dominate the ~100 runs of this suite.
+                // An EC key instead of RSA-4096, whose generation would dominate the ~600 runs of this suite.
                 .replacingOccurrences(of: "ktype = 'rsa'", with: "ktype = 'ec'")
             try text.write(toFile: file, atomically: true, encoding: .utf8)
         }
