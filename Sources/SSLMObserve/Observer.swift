@@ -54,7 +54,8 @@ public enum Observer {
             root: prodRoot, exists: PosixFiles.isDirectory(prodRoot),
             services: zip(addresses, readings).map { address, reading in
                 ProductionServiceState(
-                    address: address, curr: reading.production.curr, next: reading.production.next)
+                    address: address, curr: reading.production.curr, next: reading.production.next,
+                    leftovers: reading.production.leftovers.isEmpty ? nil : reading.production.leftovers)
             },
             tlsaFiles: Dictionary(uniqueKeysWithValues: zip(apexes, tlsa.map(\.production))))
 
@@ -138,17 +139,29 @@ enum ProductionReader {
     struct Reading: Sendable {
         var curr: [String: String]?
         var next: [String: String]?
+        /// Hidden entries an interrupted run left (staging directories, temporary files), relative to
+        /// `<prod>/<group>/<service>`.
+        var leftovers: [String]
     }
 
     static func read(prodRoot: String, address: ServiceAddress) -> Reading {
-        Reading(
-            curr: files(ProductionLayout.serviceDirectory(prodRoot: prodRoot, address: address, slot: .curr)),
-            next: files(ProductionLayout.serviceDirectory(prodRoot: prodRoot, address: address, slot: .next)))
+        let serviceDirectory = ProductionLayout.serviceDirectory(prodRoot: prodRoot, address: address)
+        var leftovers = (PosixFiles.entries(serviceDirectory) ?? []).map(\.name).filter { $0.hasPrefix(".") }
+        var slots: [CertificateSlot: [String: String]] = [:]
+        for slot in [CertificateSlot.curr, .next] {
+            let directory = ProductionLayout.serviceDirectory(prodRoot: prodRoot, address: address, slot: slot)
+            guard let (found, hidden) = files(directory) else { continue }
+            slots[slot] = found
+            leftovers += hidden.map { slot.rawValue + "/" + $0 }
+        }
+        return Reading(curr: slots[.curr], next: slots[.next], leftovers: leftovers.sorted())
     }
 
-    static func files(_ directory: String) -> [String: String]? {
+    /// Regular files (name → digest) and hidden entries of a production directory.
+    static func files(_ directory: String) -> (files: [String: String], hidden: [String])? {
         guard PosixFiles.isDirectory(directory), let entries = PosixFiles.entries(directory) else { return nil }
         var result: [String: String] = [:]
+        let hidden = entries.map(\.name).filter { $0.hasPrefix(".") }
         for entry in entries where !entry.name.hasPrefix(".") {
             let path = directory + "/" + entry.name
             let kind = entry.kind == .regular ? .regular : PosixFiles.kind(path)
@@ -158,6 +171,6 @@ enum ProductionReader {
             case .failure(let error): result[entry.name] = "unreadable: " + error.description
             }
         }
-        return result
+        return (result, hidden)
     }
 }

@@ -399,6 +399,9 @@ struct PlanBuilder {
                                                       certsPath: certsPath + "/next", prodPath: prodPath + "/next")
             {
                 reason = Reason(.productionDrift, difference)
+            } else if let leftover = prod?.leftovers?.first {
+                reason = Reason(.productionDrift,
+                                "\(prodPath)/\(leftover) was left by an interrupted run (it may hold an old key): removing it")
             }
         }
         guard let reason else { return }

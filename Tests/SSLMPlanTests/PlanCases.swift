@@ -263,4 +263,8 @@ let planCases: [PlanCase] = [
                  "dns/refresh": "retry"],
     absent: ["restart/smtp/sslm-host", "restart/imap/mx1.example.com", "example.com/mail-ec/prod"]),
     PlanCase(name: "nothing-pending-nothing-retried", edits: serversConfig, state: { inSync(&$0) }, empty: true),
+    PlanCase(name: "production-leftover-of-interrupted-run", state: { b in
+        inSync(&b)
+        b.production[StateBuilder.address("example.com/web-ec")]?.leftovers = [".curr.new-1a2b3c"]
+    }, present: ["example.com/web-ec/prod": "production_drift"]),
 ]

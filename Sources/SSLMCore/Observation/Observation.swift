@@ -271,11 +271,16 @@ public struct ProductionServiceState: Sendable, Hashable, Codable {
     public var address: ServiceAddress
     public var curr: [String: String]?
     public var next: [String: String]?
+    /// Hidden entries an interrupted apply left in `<prod>/<group>/<service>` (staging directories,
+    /// temporary files; they may hold an old private key). nil when there are none.
+    public var leftovers: [String]?
 
-    public init(address: ServiceAddress, curr: [String: String]?, next: [String: String]?) {
+    public init(address: ServiceAddress, curr: [String: String]?, next: [String: String]?,
+                leftovers: [String]? = nil) {
         self.address = address
         self.curr = curr
         self.next = next
+        self.leftovers = leftovers
     }
 }
 
