@@ -57,6 +57,6 @@ public struct TLSAHashCommand: AsyncParsableCommand {
     }
 
     private func sha256(_ bytes: [UInt8]) throws -> [UInt8] {
-        try TLSARecordData.sha256(bytes)
+        TLSARecordData.sha256(bytes)
     }
 }

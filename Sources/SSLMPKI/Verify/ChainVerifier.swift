@@ -1,7 +1,7 @@
 import Foundation
 import SSLMCore
 import SwiftASN1
-import X509
+@_spi(FixedExpiryValidationTime) import X509
 
 /// `sslm verify`: a real path validation of a db directory's `cert.pem` against its `chain.pem` at a given
 /// time (ssl-mgr only compared one issuer name and one signature).
@@ -138,7 +138,7 @@ public enum ChainVerifier {
             result = await verifier.validate(leaf: leaf, intermediates: intermediates)
         } else {
             var verifier = Verifier(rootCertificates: roots) {
-                RFC5280Policy(validationTime: now)
+                RFC5280Policy(fixedExpiryValidationTime: now)
                 ServerIdentityPolicy(serverHostname: serverName, serverIP: serverIP)
             }
             result = await verifier.validate(leaf: leaf, intermediates: intermediates)
