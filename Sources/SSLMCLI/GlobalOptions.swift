@@ -47,7 +47,16 @@ enum Console {
 enum ConfigSession {
     /// The loaded config, or throws after printing every diagnostic.
     static func load(_ options: GlobalOptions, extraTargets: [ServiceAddress] = []) throws -> Config {
-        let topdir = try options.resolveTopdir()
+        try load(topdirOption: options.topdir, extraTargets: extraTargets)
+    }
+
+    static func load(topdirOption: String?, extraTargets: [ServiceAddress] = []) throws -> Config {
+        let topdir: String
+        do {
+            topdir = try TopdirResolver(explicit: topdirOption).resolve()
+        } catch {
+            throw CLIError(error.message)
+        }
         let result = ConfigLoader.load(topdir: topdir, extraTargets: extraTargets)
         for diagnostic in result.diagnostics { Console.error(diagnostic.description) }
         guard let config = result.config else {

@@ -16,6 +16,16 @@ public struct PlanningRequest: Sendable {
     public var reuseKey: Bool
     /// Overrides `[globals] min_roll_mins`.
     public var minRollMinutes: Int?
+    /// Overrides `[globals] clean_keep` (ssl-mgr `-clean-keep N`; at least 1).
+    public var cleanKeep: Int?
+    /// Clean every observed configured service, not only the targets (ssl-mgr `-clean-all`).
+    public var cleanAll = false
+    /// Copy every target to production (and on to the servers) even when nothing differs (ssl-mgr `dev -certs-prod`).
+    public var forceProductionSync = false
+    /// Restart every server section with a restart command, and refresh DNS (ssl-mgr `dev -fsr`).
+    public var forceRestarts = false
+    /// Refresh DNS for the targets' apexes even when no TLSA changed (ssl-mgr `-dns`).
+    public var forceDNSRefresh = false
     public var toolVersion: String
 
     public init(config: Config, observation: Observation, now: Date, targets: [ServiceAddress]? = nil,
@@ -40,9 +50,16 @@ public enum Planner {
     public static func plan(_ request: PlanningRequest) -> Plan {
         var builder = PlanBuilder(request: request)
         builder.run()
-        let options = Plan.Options(
+        var options = Plan.Options(
             targets: request.targetSpecs, phase: request.phase, force: request.force, reuseKey: request.reuseKey,
             minRollMinutes: builder.minRollMinutes)
+        var extras: [String] = []
+        if let keep = request.cleanKeep { extras.append("clean-keep=\(max(1, keep))") }
+        if request.cleanAll { extras.append("clean-all") }
+        if request.forceProductionSync { extras.append("certs-to-prod") }
+        if request.forceRestarts { extras.append("force-server-restarts") }
+        if request.forceDNSRefresh { extras.append("dns-refresh") }
+        options.extras = extras.isEmpty ? nil : extras
         return Plan(
             toolVersion: request.toolVersion, now: Timestamps.rfc3339(request.now),
             configDigest: request.config.digest,
@@ -108,7 +125,10 @@ struct PlanBuilder {
             }
         }
         planServersAndDNS(services: services, tlsaApexes: tlsaApexes, tlsaIds: publishIds)
-        for address in services where config.service(address) != nil { planClean(address) }
+        let cleanScope = request.cleanAll
+            ? observation.services.map(\.address).filter { config.service($0) != nil }
+            : services.filter { config.service($0) != nil }
+        for address in cleanScope { planClean(address) }
     }
 
     // MARK: order
@@ -402,6 +422,8 @@ struct PlanBuilder {
             } else if let leftover = prod?.leftovers?.first {
                 reason = Reason(.productionDrift,
                                 "\(prodPath)/\(leftover) was left by an interrupted run (it may hold an old key): removing it")
+            } else if request.forceProductionSync && outcome.currAfterRun {
+                reason = Reason(.forced, "certs-to-prod: copying \(certsPath) to production although nothing differs")
             }
         }
         guard let reason else { return }
@@ -539,9 +561,9 @@ struct PlanBuilder {
         // back the others.
         var restartIds: [String] = []
         for section in config.servers where !section.restartCommands.isEmpty && !section.servers.isEmpty {
-            var why: String?
+            var why: String? = request.forceRestarts ? "restart forced (force-server-restarts)" : nil
             let matchedTokens = section.depends.intersection(tokens)
-            if !matchedTokens.isEmpty {
+            if why == nil, !matchedTokens.isEmpty {
                 why = "depends on \(matchedTokens.map(\.rawValue).sorted().joined(separator: ", ")), which changed"
             }
             if why == nil {
@@ -579,6 +601,9 @@ struct PlanBuilder {
         if !tlsaApexes.isEmpty {
             refreshReason = Reason(.dnsChanged, "TLSA records of \(tlsaApexes.joined(separator: ", ")) changed"
                 + (restartIds.isEmpty ? "" : "; after the server restarts, so no server is left without a record"))
+        } else if request.forceRestarts || request.forceDNSRefresh {
+            domains = orderedUnique(services.map(\.group)).filter { $0.lowercased() != GroupConfig.caGroup }
+            refreshReason = Reason(.forced, "DNS refresh forced (\(request.forceRestarts ? "force-server-restarts" : "dns-refresh"))")
         } else if pending.contains("dns/refresh") {
             domains = orderedUnique(services.map(\.group)).filter {
                 $0.lowercased() != GroupConfig.caGroup && observation.group($0) != nil
@@ -592,7 +617,9 @@ struct PlanBuilder {
             return
         }
         let matched = config.dns.depends.intersection(tokens)
-        guard !matched.isEmpty || refreshReason.code == ReasonCode.retry.rawValue else {
+        guard !matched.isEmpty || refreshReason.code == ReasonCode.retry.rawValue
+            || refreshReason.code == ReasonCode.forced.rawValue
+        else {
             notes.append(Note(subject: "dns", reason: Reason(
                 .dnsChanged, "TLSA of \(domains.joined(separator: ", ")) changed, but [dns] depends lists neither 'tlsa' nor 'dns': the zone is not refreshed")))
             return
@@ -617,7 +644,8 @@ struct PlanBuilder {
     // MARK: clean
 
     private mutating func planClean(_ address: ServiceAddress) {
-        guard let state = observation.service(address), let outcome = outcomes[address] else { return }
+        guard let state = observation.service(address) else { return }
+        let outcome = outcomes[address] ?? ServiceOutcome()
         var keep: Set<String> = []
         if outcome.rollId != nil {
             if let next = state.next.dbName { keep.insert(next) }  // becomes curr
@@ -627,7 +655,7 @@ struct PlanBuilder {
             for link in [state.curr, state.next, state.prev] { if let name = link.dbName { keep.insert(name) } }
         }
         let candidates = state.dbDirs.map(\.name).filter { !keep.contains($0) }.sorted()
-        let limit = config.globals.cleanKeep
+        let limit = max(1, request.cleanKeep ?? config.globals.cleanKeep)
         guard candidates.count > limit else { return }
         let remove = Array(candidates.prefix(candidates.count - limit))
         let id = address.description

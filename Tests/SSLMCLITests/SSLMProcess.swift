@@ -21,9 +21,9 @@ struct SSLMProcess {
     }
 
     static func run(_ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil,
-                    workingDirectory: String? = nil) throws -> Output {
+                    workingDirectory: String? = nil, executable: String? = nil) throws -> Output {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
+        process.executableURL = URL(fileURLWithPath: executable ?? Self.executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "SSL_MGR_TOPDIR")

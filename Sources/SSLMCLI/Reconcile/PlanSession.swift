@@ -18,7 +18,14 @@ struct PlanSession {
 
     /// Loads and observes. Throws `CLIError` after printing diagnostics.
     static func open(global: GlobalOptions, targetArguments: [String], now nowOption: String?,
-                     gatherDNS: Bool = true) throws -> PlanSession {
+                     gatherDNS: Bool = true, observeAll: Bool = false) throws -> PlanSession {
+        try open(topdirOption: global.topdir, targetArguments: targetArguments, now: nowOption, gatherDNS: gatherDNS,
+                 observeAll: observeAll)
+    }
+
+    /// As above, with the topdir option given directly (the ssl-mgr front end has no `GlobalOptions`).
+    static func open(topdirOption: String?, targetArguments: [String], now nowOption: String?,
+                     gatherDNS: Bool = true, observeAll: Bool = false) throws -> PlanSession {
         var specs: [TargetSpec] = []
         for argument in targetArguments {
             switch TargetSpec.parse(argument) {
@@ -30,7 +37,7 @@ struct PlanSession {
         let extra = specs.flatMap { spec in
             (spec.services ?? ["*"]).map { ServiceAddress(group: spec.group, service: $0) }
         }
-        let config = try ConfigSession.load(global, extraTargets: extra)
+        let config = try ConfigSession.load(topdirOption: topdirOption, extraTargets: extra)
         var targets: [ServiceAddress]?
         if !specs.isEmpty {
             var list: [ServiceAddress] = []
@@ -43,7 +50,17 @@ struct PlanSession {
             }
             targets = list
         }
-        let services = targets ?? config.activeServices
+        var services = targets ?? config.activeServices
+        if observeAll { services += config.services.keys.sorted().filter { !services.contains($0) } }
+        // The local CAs that sign the chosen services are observed too: the planner needs their curr.
+        var index = 0
+        while index < services.count {
+            if case .authority(let name) = config.service(services[index])?.signer,
+               let ca = config.certificateAuthorities[name], ca.isLocal, !services.contains(ca.localAddress) {
+                services.append(ca.localAddress)
+            }
+            index += 1
+        }
         let apexes = Array(Set(services.map(\.group))).sorted()
         let dns = gatherDNS ? DNSFactsGatherer.gather(config: config, apexes: apexes) : []
         let observation = Observer.observe(config: config, services: services, dns: dns,
@@ -59,9 +76,15 @@ struct PlanSession {
         if let minutes = options.minRollMinutes, minutes < 0 {
             throw CLIError("--min-roll-mins: expected 0 or more minutes, found \(minutes)")
         }
-        return Planner.plan(PlanningRequest(
+        return Planner.plan(request(phase: phase, force: options.force, reuseKey: options.reuseKey,
+                                    minRollMinutes: options.minRollMinutes))
+    }
+
+    /// A planning request over this session's config, observation, time and targets.
+    func request(phase: Phase, force: Bool, reuseKey: Bool, minRollMinutes: Int?) -> PlanningRequest {
+        PlanningRequest(
             config: config, observation: observation, now: now, targets: targets, targetSpecs: targetSpecs,
-            phase: phase, force: options.force, reuseKey: options.reuseKey, minRollMinutes: options.minRollMinutes))
+            phase: phase, force: force, reuseKey: reuseKey, minRollMinutes: minRollMinutes)
     }
 }
 

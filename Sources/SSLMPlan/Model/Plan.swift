@@ -60,9 +60,12 @@ public struct Plan: Sendable, Hashable, Codable {
         public var force: Bool
         public var reuseKey: Bool
         public var minRollMinutes: Int
+        /// Further options, mostly from the ssl-mgr command line (`clean-keep=N`, `clean-all`,
+        /// `certs-to-prod`, `force-server-restarts`, `dns-refresh`); omitted when none.
+        public var extras: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case targets, phase, force, reuseKey = "reuse_key", minRollMinutes = "min_roll_mins"
+            case targets, phase, force, reuseKey = "reuse_key", minRollMinutes = "min_roll_mins", extras
         }
 
         public init(targets: [String], phase: Phase, force: Bool, reuseKey: Bool, minRollMinutes: Int) {
