@@ -1,11 +1,19 @@
-# sslm — make example | make test | make build | make release
+# sslm — make example | make test | make build | make release | make install | make uninstall
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
 EXAMPLE_TOPDIR := run/example
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all build release example test bench clean
+.PHONY: all build release example test bench clean dist install uninstall
+
+# make install: PREFIX (default /usr/local) and DESTDIR (staging root, for packagers).
+PREFIX ?= /usr/local
+DESTDIR ?=
+# Generated files for install (completions, man page) are built here from the release binary.
+DIST_DIR := .build/dist
+# The man page's date: the last commit's, so that the page does not change with every build.
+MAN_DATE := $(shell git log -1 --format=%cs 2>/dev/null)
 
 all: build
 
@@ -33,6 +41,7 @@ example: build
 test:
 	scripts/install-deps test
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	swift build --product generate-manual $(SWIFT_BUILD_FLAGS)  # for InstallTests (the man page)
 	swift test --skip-build $(SWIFT_BUILD_FLAGS)
 
 bench:
@@ -41,3 +50,42 @@ bench:
 
 clean:
 	rm -rf .build run
+
+# The release binary, and what is generated from it: shell completions (`sslm
+# --generate-completion-script`) and the man page (swift-argument-parser's generate-manual, the tool
+# behind its GenerateManual plugin, run on the built binary by scripts/make-manpage: the page comes from
+# the command definitions).
+dist:
+	scripts/install-deps build
+	swift build -c release --product sslm $(SWIFT_BUILD_FLAGS)
+	swift build -c release --product generate-manual $(SWIFT_BUILD_FLAGS)
+	set -euo pipefail; \
+	bin="$$(swift build -c release --show-bin-path $(SWIFT_BUILD_FLAGS))"; \
+	rm -rf "$(DIST_DIR)"; mkdir -p "$(DIST_DIR)/man"; \
+	for shell in bash zsh fish; do \
+	  "$$bin/sslm" --generate-completion-script "$$shell" > "$(DIST_DIR)/sslm.$$shell"; \
+	done; \
+	scripts/make-manpage "$$bin/sslm" "$$bin/generate-manual" "$(DIST_DIR)/man" "$(MAN_DATE)"; \
+	cp "$$bin/sslm" "$(DIST_DIR)/sslm"
+
+# Installs $(PREFIX)/bin/sslm, the ssl-mgr front end $(PREFIX)/bin/sslm-mgr (a symlink: sslm selects it
+# by argv[0]), completions for bash, zsh and fish, and the man page sslm(1).
+install: dist
+	install -d -m 0755 "$(DESTDIR)$(PREFIX)/bin" \
+	  "$(DESTDIR)$(PREFIX)/share/bash-completion/completions" \
+	  "$(DESTDIR)$(PREFIX)/share/zsh/site-functions" \
+	  "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d" \
+	  "$(DESTDIR)$(PREFIX)/share/man/man1"
+	install -m 0755 "$(DIST_DIR)/sslm" "$(DESTDIR)$(PREFIX)/bin/sslm"
+	ln -sfn sslm "$(DESTDIR)$(PREFIX)/bin/sslm-mgr"
+	install -m 0644 "$(DIST_DIR)/sslm.bash" "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sslm"
+	install -m 0644 "$(DIST_DIR)/sslm.zsh" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_sslm"
+	install -m 0644 "$(DIST_DIR)/sslm.fish" "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sslm.fish"
+	install -m 0644 "$(DIST_DIR)/man/sslm.1" "$(DESTDIR)$(PREFIX)/share/man/man1/sslm.1"
+
+uninstall:
+	rm -f "$(DESTDIR)$(PREFIX)/bin/sslm" "$(DESTDIR)$(PREFIX)/bin/sslm-mgr" \
+	  "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sslm" \
+	  "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_sslm" \
+	  "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sslm.fish" \
+	  "$(DESTDIR)$(PREFIX)/share/man/man1/sslm.1"
