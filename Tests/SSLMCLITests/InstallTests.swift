@@ -46,13 +46,13 @@ struct InstallTests {
         }
     }
 
-    @Test("the bash completion script is valid bash", .enabled(if: which("bash") != nil))
+    @Test("the bash completion script is valid bash")
     func bashSyntax() throws {
         let dir = try Scratch()
         let out = try SSLMProcess.run(["--generate-completion-script", "bash"])
         let file = dir.path + "/sslm.bash"
         try out.stdout.write(toFile: file, atomically: true, encoding: .utf8)
-        let check = try SSLMProcess.run(["-n", file], executable: Self.which("bash")!)
+        let check = try SSLMProcess.run(["-n", file], executable: try #require(Self.which("bash")))
         #expect(check.status == 0, "\(check.stderr)")
     }
 
@@ -67,12 +67,15 @@ struct InstallTests {
         for name in Self.subcommands { #expect(names.contains(name), "dump lacks \(name)") }
     }
 
-    @Test("scripts/make-manpage writes a man page that groff renders without warnings",
-          .enabled(if: generateManual != nil && which("groff") != nil))
+    /// Not conditional: `make test` builds generate-manual and scripts/install-deps installs groff-base,
+    /// so a missing tool is a failure here, not a skipped check.
+    @Test("scripts/make-manpage writes a man page that groff renders without warnings")
     func manPage() throws {
+        let generateManual = try #require(Self.generateManual, "build it: swift build --product generate-manual")
+        let groffPath = try #require(Self.which("groff"), "install groff-base (scripts/install-deps test)")
         let dir = try Scratch()
         let script = SSLMProcess.repositoryRoot + "/scripts/make-manpage"
-        let made = try SSLMProcess.run([SSLMProcess.executable, Self.generateManual!, dir.path, "2026-01-02"],
+        let made = try SSLMProcess.run([SSLMProcess.executable, generateManual, dir.path, "2026-01-02"],
                                        executable: script)
         #expect(made.status == 0, "\(made.stderr)")
         let page = dir.path + "/sslm.1"
@@ -85,11 +88,11 @@ struct InstallTests {
         #expect(!source.split(separator: "\n", omittingEmptySubsequences: false).dropLast().contains(""),
                 "empty input lines left")
         // -ww: all warnings; -z: no output. mdoc prints its warnings on stderr. -P-bou: plain text, no overstrike.
-        let groff = try SSLMProcess.run(["-mandoc", "-Tutf8", "-ww", "-z", page], executable: Self.which("groff")!)
+        let groff = try SSLMProcess.run(["-mandoc", "-Tutf8", "-ww", "-z", page], executable: groffPath)
         #expect(groff.status == 0)
         #expect(groff.stderr.isEmpty, "\(groff.stderr)")
         let text = try SSLMProcess.run(["-mandoc", "-Tutf8", "-P-bou", page], environment: ["LC_ALL": "C.UTF-8"],
-                                       executable: Self.which("groff")!)
+                                       executable: groffPath)
         #expect(text.stdout.contains("NAME"))
         for name in Self.subcommands { #expect(text.stdout.contains(name), "man page lacks \(name)") }
     }
