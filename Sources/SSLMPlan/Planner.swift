@@ -307,8 +307,7 @@ struct PlanBuilder {
             notes.append(Note(subject: id, reason: Reason(.phaseSkipped, "next waits for the roll phase (--phase renew)")))
             return nil
         }
-        if let currProblem {
-            _ = currProblem
+        if currProblem != nil {
             return Reason(.firstCertificate, "there is no usable curr to roll from: next becomes curr now")
         }
         if request.force && request.phase == .roll {

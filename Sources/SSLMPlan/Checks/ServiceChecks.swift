@@ -139,9 +139,8 @@ enum ServiceChecks {
         if let certificate = directory.certificate {
             if certificate.spkiSHA256 != directory.key?.spkiSHA256 {
                 missing.formUnion([.cert, .bundle, .tlsa])
-            } else if let reason = certificateDiffersFromConfig(certificate, service: service,
-                                                                signerSubject: signerSubject, slot: slot) {
-                _ = reason
+            } else if certificateDiffersFromConfig(certificate, service: service, signerSubject: signerSubject,
+                                                   slot: slot) != nil {
                 missing.formUnion([.csr, .cert, .bundle, .tlsa])
             } else if caRollsNow || (caFullchainDigest != nil && directory.files["chain.pem"] != caFullchainDigest) {
                 missing.formUnion([.cert, .bundle, .tlsa])
