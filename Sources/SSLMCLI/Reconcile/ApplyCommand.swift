@@ -24,6 +24,10 @@ struct ApplyCommand: AsyncParsableCommand {
         """)
     @OptionGroup var global: GlobalOptions
     @OptionGroup var planning: PlanningOptions
+    @Option(name: .customLong("metrics-file"), help: ArgumentHelp(
+        "After the run, write certificate expiry, renewal times, the last successful apply and this run's failures as a Prometheus textfile (for node_exporter's textfile collector).",
+        valueName: "file"))
+    var metricsFile: String?
 
     func run() async throws {
         if let file = savedPlanArgument() {
@@ -79,6 +83,8 @@ struct ApplyCommand: AsyncParsableCommand {
         }
         if plan.isEmpty {
             print("No changes.")
+            MetricsFile.writeLastSuccess(topdir: session.topdir, date: session.now)
+            try writeMetrics(topdir: session.topdir, failures: [:])
             return
         }
         let logger = RunLogger.make(logDirectory: session.config.globals.logDir,
@@ -98,7 +104,19 @@ struct ApplyCommand: AsyncParsableCommand {
         let summary = ApplyView.render(report, plan: plan)
         logger.info("apply finished: \(summary.split(separator: "\n").last ?? "")")
         print(summary, terminator: "")
+        if report.succeeded { MetricsFile.writeLastSuccess(topdir: session.topdir, date: session.now) }
+        try writeMetrics(topdir: session.topdir, failures: MetricsFile.failures(report, plan: plan))
         if !report.succeeded { throw ExitCode(1) }
+    }
+
+    /// The metrics file, from a fresh observation of the state the run left.
+    private func writeMetrics(topdir: String, failures: [String: Int]) throws {
+        guard let metricsFile else { return }
+        let after = try PlanSession.open(topdirOption: topdir, targetArguments: planning.targets, now: planning.now,
+                                         gatherDNS: false)
+        let text = MetricsFile.render(status: StatusReport.make(session: after),
+                                      lastSuccess: MetricsFile.readLastSuccess(topdir: topdir), failures: failures)
+        try MetricsFile.write(text, to: metricsFile)
     }
 }
 

@@ -16,10 +16,19 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("For tests and simulations: report as if it were this time (RFC 3339). Also SSLM_NOW.",
                                valueName: "time"))
     var now: String?
+    @Option(name: .customLong("metrics-file"), help: ArgumentHelp(
+        "Also write the status as a Prometheus textfile (for node_exporter's textfile collector).", valueName: "file"))
+    var metricsFile: String?
 
     func run() async throws {
         let session = try PlanSession.open(global: global, targetArguments: targets, now: now, gatherDNS: false)
         let report = StatusReport.make(session: session)
+        if let metricsFile {
+            try MetricsFile.write(
+                MetricsFile.render(status: report, lastSuccess: MetricsFile.readLastSuccess(topdir: session.topdir),
+                                   failures: nil),
+                to: metricsFile)
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+/// `--metrics-file`: a Prometheus textfile for node_exporter.
+@Suite("Prometheus textfile")
+struct MetricsFileTests {
+    @Test("apply --metrics-file writes expiry, renewal, last success and failures; status --metrics-file too")
+    func metrics() throws {
+        let topdir = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-metrics-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: topdir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: topdir) }
+        try FileManager.default.copyItem(atPath: SSLMProcess.repositoryRoot + "/conf.d.example", toPath: topdir + "/conf.d")
+        for service in ["mail-ec", "mail-rsa"] {
+            let file = topdir + "/conf.d/example.com/\(service)"
+            try String(contentsOfFile: file, encoding: .utf8)
+                .replacingOccurrences(of: "dane_tls = [[25, 'tcp', 3, 1, 1]]", with: "dane_tls = [[465, 'tcp', 3, 1, 1]]")
+                .replacingOccurrences(of: "ktype = 'rsa'", with: "ktype = 'ec'")
+                .write(toFile: file, atomically: true, encoding: .utf8)
+        }
+        let metrics = topdir + "/sslm.prom"
+        let apply = try SSLMProcess.run(["apply", "--metrics-file", metrics, "--topdir", topdir])
+        #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
+        let text = try String(contentsOfFile: metrics, encoding: .utf8)
+        let samples = text.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        let expiry = samples.filter { $0.hasPrefix("sslm_certificate_expiry_timestamp_seconds{") }
+        #expect(expiry.count == 6, "\(text)")
+        #expect(expiry.contains { $0.hasPrefix("sslm_certificate_expiry_timestamp_seconds{service=\"example.com/web-ec\",slot=\"curr\"} ") })
+        // Values are Unix times: a 90-day leaf expires about 90 days from now.
+        let web = expiry.first { $0.contains("example.com/web-ec") }
+        let value = web.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+        #expect(abs(value - Date().addingTimeInterval(90 * 86_400).timeIntervalSince1970) < 3_600)
+        #expect(samples.filter { $0.hasPrefix("sslm_certificate_renewal_timestamp_seconds{") }.count == 6)
+        #expect(samples.contains { $0.hasPrefix("sslm_last_apply_success_timestamp_seconds ") })
+        #expect(samples.contains { $0 == "sslm_apply_failed_actions{service=\"example.com/web-ec\"} 0" })
+        #expect(samples.allSatisfy { $0.hasPrefix("sslm_certificate_missing") ? $0.hasSuffix(" 0") : true })
+        #expect(!text.contains("PRIVATE KEY"))
+
+        let statusMetrics = topdir + "/status.prom"
+        let status = try SSLMProcess.run(["status", "--metrics-file", statusMetrics, "--topdir", topdir])
+        #expect(status.status == 0)
+        let statusText = try String(contentsOfFile: statusMetrics, encoding: .utf8)
+        #expect(statusText.contains("sslm_last_apply_success_timestamp_seconds "))
+        #expect(!statusText.contains("sslm_apply_failed_actions"))
+    }
+}
