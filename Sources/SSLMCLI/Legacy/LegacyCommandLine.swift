@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import SSLMApply
 import SSLMCore
 import SSLMPlan
@@ -171,19 +170,7 @@ struct LegacyCommandLine {
             return 0
         }
         guard !plan.isEmpty else { return 0 }
-        let logger = RunLogger.make(logDirectory: session.config.globals.logDir,
-                                    verbose: options.verbose || session.config.globals.verbose)
-        var executorOptions = ExecutorOptions()
-        executorOptions.localHostNames = LocalHost.names()
-        executorOptions.dnsFacts = session.observation.dns
-        let executor = Executor(config: session.config, topdir: session.topdir, now: session.now, logger: logger,
-                                options: executorOptions)
-        let report: ApplyReport
-        do {
-            report = try await executor.apply(plan)
-        } catch let error as SSLMError {
-            throw CLIError(error.message)
-        }
+        let (report, _) = try await session.execute(plan, verbose: options.verbose)
         print(ApplyView.render(report, plan: plan), terminator: "")
         return report.succeeded ? 0 : 1
     }

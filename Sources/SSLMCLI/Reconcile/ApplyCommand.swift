@@ -87,20 +87,7 @@ struct ApplyCommand: AsyncParsableCommand {
             try writeMetrics(topdir: session.topdir, failures: [:])
             return
         }
-        let logger = RunLogger.make(logDirectory: session.config.globals.logDir,
-                                    verbose: global.verbose || session.config.globals.verbose)
-        logger.info("apply: \(plan.actions.count) action(s), state \(plan.base.fingerprint)")
-        var options = ExecutorOptions()
-        options.localHostNames = LocalHost.names()
-        options.dnsFacts = session.observation.dns
-        let executor = Executor(config: session.config, topdir: session.topdir, now: session.now, logger: logger,
-                                options: options)
-        let report: ApplyReport
-        do {
-            report = try await executor.apply(plan)
-        } catch let error as SSLMError {
-            throw CLIError(error.message)
-        }
+        let (report, logger) = try await session.execute(plan, verbose: global.verbose)
         let summary = ApplyView.render(report, plan: plan)
         logger.info("apply finished: \(summary.split(separator: "\n").last ?? "")")
         print(summary, terminator: "")

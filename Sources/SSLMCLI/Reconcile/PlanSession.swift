@@ -1,6 +1,8 @@
 import Foundation
 import SSLMConfig
 import SSLMCore
+import Logging
+import SSLMApply
 import SSLMDNS
 import SSLMObserve
 import SSLMPlan
@@ -64,7 +66,7 @@ struct PlanSession {
         let apexes = Array(Set(services.map(\.group))).sorted()
         let dns = gatherDNS ? DNSFactsGatherer.gather(config: config, apexes: apexes) : []
         let observation = Observer.observe(config: config, services: services, dns: dns,
-                                           localHostNames: LocalHost.names())
+                                           localHostNames: ExecutorOptions.systemHostNames())
         return PlanSession(topdir: config.topdir, config: config, targets: targets,
                            targetSpecs: specs.map(\.description), observation: observation, now: now)
     }
@@ -88,13 +90,20 @@ struct PlanSession {
     }
 }
 
-/// The names under which this machine is local for server tables.
-enum LocalHost {
-    static func names() -> [String] {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count) == 0 else { return [] }
-        let full = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let short = full.split(separator: ".").first.map(String.init) ?? full
-        return Array(Set([full, short].filter { !$0.isEmpty })).sorted()
+extension PlanSession {
+    /// Applies `plan` to this session's topdir with the run's logger (log file + stderr), the DNS facts
+    /// the plan was made with and this machine's host names. The one place the CLI runs the executor.
+    func execute(_ plan: Plan, verbose: Bool) async throws -> (report: ApplyReport, logger: Logger) {
+        let logger = RunLogger.make(logDirectory: config.globals.logDir, verbose: verbose || config.globals.verbose)
+        logger.info("apply: \(plan.actions.count) action(s), state \(plan.base.fingerprint)")
+        var options = ExecutorOptions()
+        options.localHostNames = ExecutorOptions.systemHostNames()
+        options.dnsFacts = observation.dns
+        let executor = Executor(config: config, topdir: topdir, now: now, logger: logger, options: options)
+        do {
+            return (try await executor.apply(plan), logger)
+        } catch let error as SSLMError {
+            throw CLIError(error.message)
+        }
     }
 }
