@@ -20,17 +20,8 @@ struct FailureIsolationCLITests {
     }
 
     @Test func signingFailureIsContained() throws {
-        let topdir = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-isolation-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: topdir, withIntermediateDirectories: true)
+        let topdir = try ExampleTopdir.make("sslm-isolation")
         defer { try? FileManager.default.removeItem(atPath: topdir) }
-        try FileManager.default.copyItem(atPath: SSLMProcess.repositoryRoot + "/conf.d.example", toPath: topdir + "/conf.d")
-        for service in ["mail-ec", "mail-rsa"] {
-            let file = topdir + "/conf.d/example.com/\(service)"
-            try String(contentsOfFile: file, encoding: .utf8)
-                .replacingOccurrences(of: "dane_tls = [[25, 'tcp', 3, 1, 1]]", with: "dane_tls = [[465, 'tcp', 3, 1, 1]]")
-                .replacingOccurrences(of: "ktype = 'rsa'", with: "ktype = 'ec'")
-                .write(toFile: file, atomically: true, encoding: .utf8)
-        }
         let install = try SSLMProcess.run(["apply", "--topdir", topdir])
         #expect(install.status == 0, "\(install.stdout)\(install.stderr)")
         let prodBefore = Self.snapshot(topdir + "/prod-certs/example.net/web-ec")

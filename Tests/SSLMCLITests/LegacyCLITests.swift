@@ -6,16 +6,8 @@ import Testing
 struct LegacyCLITests {
     /// A topdir with the example (DANE on 465, EC keys: no DNS lookup, fast), and an `sslm-mgr` symlink.
     private func setUp() throws -> (topdir: String, mgr: String) {
-        let topdir = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-legacy-\(UUID().uuidString)").path
+        let topdir = try ExampleTopdir.make("sslm-legacy")
         try FileManager.default.createDirectory(atPath: topdir + "/bin", withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: SSLMProcess.repositoryRoot + "/conf.d.example", toPath: topdir + "/conf.d")
-        for service in ["mail-ec", "mail-rsa"] {
-            let file = topdir + "/conf.d/example.com/\(service)"
-            try String(contentsOfFile: file, encoding: .utf8)
-                .replacingOccurrences(of: "dane_tls = [[25, 'tcp', 3, 1, 1]]", with: "dane_tls = [[465, 'tcp', 3, 1, 1]]")
-                .replacingOccurrences(of: "ktype = 'rsa'", with: "ktype = 'ec'")
-                .write(toFile: file, atomically: true, encoding: .utf8)
-        }
         let mgr = topdir + "/bin/sslm-mgr"
         try FileManager.default.createSymbolicLink(atPath: mgr, withDestinationPath: SSLMProcess.executable)
         return (topdir, mgr)

@@ -21,22 +21,13 @@ struct LifecycleCLITests {
     }
 
     @Test func renewWaitRoll() throws {
-        let topdir = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-cycle-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: topdir, withIntermediateDirectories: true)
+        let topdir = try ExampleTopdir.make("sslm-cycle")
         defer { try? FileManager.default.removeItem(atPath: topdir) }
-        try FileManager.default.copyItem(atPath: SSLMProcess.repositoryRoot + "/conf.d.example", toPath: topdir + "/conf.d")
         // A recording stand-in: appends its name and arguments to a file (sslm runs it as argv).
         let recordFile = topdir + "/commands.log"
         let recorder = topdir + "/record"
         try "#!/bin/sh\necho \"$*\" >> '\(recordFile)'\n".write(toFile: recorder, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: recorder)
-        for service in ["mail-ec", "mail-rsa"] {
-            let file = topdir + "/conf.d/example.com/\(service)"
-            try String(contentsOfFile: file, encoding: .utf8)
-                .replacingOccurrences(of: "dane_tls = [[25, 'tcp', 3, 1, 1]]", with: "dane_tls = [[465, 'tcp', 3, 1, 1]]")
-                .replacingOccurrences(of: "ktype = 'rsa'", with: "ktype = 'ec'")
-                .write(toFile: file, atomically: true, encoding: .utf8)
-        }
         let main = topdir + "/conf.d/ssl-mgr.conf"
         try String(contentsOfFile: main, encoding: .utf8)
             .replacingOccurrences(of: "restart_cmd = ''", with: "restart_cmd = '\(recorder) dns-refresh'")

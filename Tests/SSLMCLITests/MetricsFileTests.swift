@@ -6,17 +6,8 @@ import Testing
 struct MetricsFileTests {
     @Test("apply --metrics-file writes expiry, renewal, last success and failures; status --metrics-file too")
     func metrics() throws {
-        let topdir = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-metrics-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: topdir, withIntermediateDirectories: true)
+        let topdir = try ExampleTopdir.make("sslm-metrics")
         defer { try? FileManager.default.removeItem(atPath: topdir) }
-        try FileManager.default.copyItem(atPath: SSLMProcess.repositoryRoot + "/conf.d.example", toPath: topdir + "/conf.d")
-        for service in ["mail-ec", "mail-rsa"] {
-            let file = topdir + "/conf.d/example.com/\(service)"
-            try String(contentsOfFile: file, encoding: .utf8)
-                .replacingOccurrences(of: "dane_tls = [[25, 'tcp', 3, 1, 1]]", with: "dane_tls = [[465, 'tcp', 3, 1, 1]]")
-                .replacingOccurrences(of: "ktype = 'rsa'", with: "ktype = 'ec'")
-                .write(toFile: file, atomically: true, encoding: .utf8)
-        }
         let metrics = topdir + "/sslm.prom"
         let apply = try SSLMProcess.run(["apply", "--metrics-file", metrics, "--topdir", topdir])
         #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")

@@ -8,15 +8,7 @@ import Testing
 struct ReconcileCLITests {
     /// A scratch topdir with the example, applied once when `applied`.
     private func topdir(applied: Bool) throws -> String {
-        let topdir = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-reconcile-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: topdir, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: SSLMProcess.repositoryRoot + "/conf.d.example", toPath: topdir + "/conf.d")
-        for service in ["mail-ec", "mail-rsa"] {
-            let file = topdir + "/conf.d/example.com/\(service)"
-            let text = try String(contentsOfFile: file, encoding: .utf8)
-                .replacingOccurrences(of: "dane_tls = [[25, 'tcp', 3, 1, 1]]", with: "dane_tls = [[465, 'tcp', 3, 1, 1]]")
-            try text.write(toFile: file, atomically: true, encoding: .utf8)
-        }
+        let topdir = try ExampleTopdir.make("sslm-reconcile", ecKeys: false)
         if applied {
             let apply = try SSLMProcess.run(["apply", "--topdir", topdir])
             #expect(apply.status == 0, "apply failed: \(apply.stdout)\(apply.stderr)")
@@ -142,16 +134,8 @@ enum OpenSSL {
 @Suite("a stale saved plan says what changed")
 struct StalePlanMessageTests {
     @Test func namesTheChangedService() throws {
-        let topdir = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-stale-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: topdir, withIntermediateDirectories: true)
+        let topdir = try ExampleTopdir.make("sslm-stale", ecKeys: false)
         defer { try? FileManager.default.removeItem(atPath: topdir) }
-        try FileManager.default.copyItem(atPath: SSLMProcess.repositoryRoot + "/conf.d.example", toPath: topdir + "/conf.d")
-        for service in ["mail-ec", "mail-rsa"] {
-            let file = topdir + "/conf.d/example.com/\(service)"
-            try String(contentsOfFile: file, encoding: .utf8)
-                .replacingOccurrences(of: "dane_tls = [[25, 'tcp', 3, 1, 1]]", with: "dane_tls = [[465, 'tcp', 3, 1, 1]]")
-                .write(toFile: file, atomically: true, encoding: .utf8)
-        }
         #expect(try SSLMProcess.run(["apply", "--topdir", topdir]).status == 0)
         let planFile = topdir + "/plan.json"
         let later = ISO8601DateFormatter().string(from: Date().addingTimeInterval(65 * 86_400))
