@@ -58,7 +58,7 @@ enum DBDirectoryReader {
             guard kind == .regular else { continue }
             switch PosixFiles.read(path + "/" + entry.name) {
             case .success(let bytes):
-                files[entry.name] = FastFacts.labelledDigest(bytes)
+                files[entry.name] = ContentDigest.labelled(bytes)
                 if parsedFiles.contains(entry.name) { contents[entry.name] = bytes }
             case .failure(let error):
                 problems[entry.name] = error.description
@@ -80,7 +80,7 @@ enum DBDirectoryReader {
             do {
                 let block = try firstBlock(bytes, file: Names.certificate)
                 let parsed = try CertificatePEM.decode(block, file: Names.certificate)
-                certificate = try FastFacts.certificateFacts(parsed, der: block.derBytes)
+                certificate = try CertificateFacts(parsed, der: block.derBytes)
                 leaf = parsed
                 leafDER = block.derBytes
             } catch {
@@ -95,7 +95,7 @@ enum DBDirectoryReader {
                     chainFirst = certificate  // self-signed: chain.pem is the certificate itself
                 } else if let digest = files[Names.chain] {
                     chainFirst = try chainCache.facts(digest: digest) {
-                        try FastFacts.certificateFacts(
+                        try CertificateFacts(
                             CertificatePEM.decode(block, file: Names.chain), der: block.derBytes)
                     }
                 }
@@ -114,7 +114,7 @@ enum DBDirectoryReader {
     private static let parsedFiles: Set<String> = [Names.privateKey, Names.request, Names.certificate, Names.chain]
 
     private static func firstBlock(_ bytes: [UInt8], file: String) throws -> PEMBlock {
-        guard let block = try FastFacts.pemBlocks(bytes, file: file).first else {
+        guard let block = try PEMBlock.parseAll(bytes, file: file).first else {
             throw SSLMError(.malformedInput, "\(file): no PEM block found")
         }
         return block
@@ -123,7 +123,7 @@ enum DBDirectoryReader {
     /// The public half of the key: its type and the SHA-256 of its DER SubjectPublicKeyInfo. The private
     /// key is parsed in memory only; nothing of it is kept.
     private static func keyFacts(_ bytes: [UInt8]) throws -> KeyFacts {
-        let blocks = try FastFacts.pemBlocks(bytes, file: Names.privateKey)
+        let blocks = try PEMBlock.parseAll(bytes, file: Names.privateKey)
         guard let block = blocks.first(where: { $0.label.hasSuffix("PRIVATE KEY") }) else {
             throw SSLMError(.malformedInput, "\(Names.privateKey): no private key block found")
         }
@@ -140,13 +140,13 @@ enum DBDirectoryReader {
         guard let spec = KeySpec(publicKey: publicKey) else {
             throw SSLMError(.unsupported, "\(Names.privateKey): unsupported private key type")
         }
-        return KeyFacts(spec: spec, spkiSHA256: FastFacts.sha256Hex(try embedded?.spki ?? publicKey.spkiDER()))
+        return KeyFacts(spec: spec, spkiSHA256: ContentDigest.sha256Hex(try embedded?.spki ?? publicKey.spkiDER()))
     }
 
     /// What the CSR asks for. The CSR's self-signature is not checked here (the observer reports, it does
     /// not validate; signing checks it).
     private static func requestFacts(_ bytes: [UInt8]) throws -> RequestFacts {
-        let blocks = try FastFacts.pemBlocks(bytes, file: Names.request)
+        let blocks = try PEMBlock.parseAll(bytes, file: Names.request)
         guard let block = blocks.first(where: { $0.label.contains("REQUEST") }) else {
             throw SSLMError(.malformedInput, "\(Names.request): no CERTIFICATE REQUEST block found")
         }
@@ -167,7 +167,7 @@ enum DBDirectoryReader {
             }
         }
         return RequestFacts(
-            spkiSHA256: FastFacts.sha256Hex(try FastFacts.requestSPKI(der: block.derBytes)),
+            spkiSHA256: ContentDigest.sha256Hex(try FastFacts.requestSPKI(der: block.derBytes)),
             commonName: DistinguishedNameText.first(.RDNAttributeType.commonName, in: request.subject),
             sans: dns + ips)
     }

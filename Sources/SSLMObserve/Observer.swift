@@ -167,7 +167,7 @@ enum ProductionReader {
             let kind = entry.kind == .regular ? .regular : PosixFiles.kind(path)
             guard kind == .regular else { continue }
             switch PosixFiles.read(path) {
-            case .success(let bytes): result[entry.name] = FastFacts.labelledDigest(bytes)
+            case .success(let bytes): result[entry.name] = ContentDigest.labelled(bytes)
             case .failure(let error): result[entry.name] = "unreadable: " + error.description
             }
         }

@@ -6,7 +6,11 @@ import X509
 
 extension CertificateFacts {
     /// The facts of a parsed certificate.
-    public init(_ certificate: Certificate) throws {
+    /// - Parameter der: the bytes `certificate` was decoded from, when the caller has them: the SPKI and
+    ///   fingerprint digests are then taken from them instead of re-encoding the certificate (re-encoding
+    ///   an EC key converts its point to affine coordinates, a modular inversion per call — observation
+    ///   does this for thousands of certificates).
+    public init(_ certificate: Certificate, der: [UInt8]? = nil) throws {
         var dns: [String] = []
         var ips: [String] = []
         for name in (try? certificate.extensions.subjectAlternativeNames) ?? SubjectAlternativeNames() {
@@ -33,8 +37,9 @@ extension CertificateFacts {
             isCA: isCA,
             isSelfSigned: certificate.issuer == certificate.subject
                 && certificate.publicKey.isValidSignature(certificate.signature, for: certificate),
-            spkiSHA256: Hex.encode(SHA256.hash(data: try certificate.publicKey.spkiDER())),
-            certificateSHA256: Hex.encode(SHA256.hash(data: try CertificatePEM.der(certificate))))
+            spkiSHA256: Hex.encode(SHA256.hash(data: try der.map(EmbeddedSPKI.bytes(certificateDER:))
+                ?? certificate.publicKey.spkiDER())),
+            certificateSHA256: Hex.encode(SHA256.hash(data: try der ?? CertificatePEM.der(certificate))))
     }
 
     /// Facts of the first certificate of a PEM file (`cert.pem`, `fullchain.pem`).
