@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // System libraries.
@@ -63,7 +66,18 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "SSLMACME",
-            dependencies: ["SSLMCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SSLMCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
             swiftSettings: swiftSettings),
         .target(
             name: "SSLMDNS",
@@ -125,6 +139,19 @@ let package = Package(
             name: "SSLMCLITests",
             dependencies: ["SSLMCLI", "SSLMConfig", "SSLMCore", "SSLMPKI"],
             exclude: ["Fixtures", "Golden"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SSLMACMETests",
+            dependencies: [
+                "SSLMACME", "SSLMCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SSLMDNSTests",
+            dependencies: ["SSLMDNS", "SSLMConfig", "SSLMCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SSLMObserveTests",

@@ -1,0 +1,6 @@
+import SSLMACME
+import Testing
+
+@Test func acmeModuleLinks() {
+    #expect(String(describing: ACMEClient.self) == "ACMEClient")
+}

@@ -1,0 +1,6 @@
+import SSLMDNS
+import Testing
+
+@Test func ldnsLinks() {
+    #expect(!DNSResolver.libraryVersion.isEmpty)
+}
