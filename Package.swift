@@ -116,7 +116,12 @@ let package = Package(
             path: "bench/sslm-bench",
             swiftSettings: swiftSettings),
 
-        // Tests (swift-testing).
+        // Tests (swift-testing), and what several test targets share.
+        .target(
+            name: "SSLMTestSupport",
+            dependencies: ["SSLMCore"],
+            path: "Tests/SSLMTestSupport",
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "SSLMConfigTests",
             dependencies: ["SSLMConfig", "SSLMCore"],
@@ -139,7 +144,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SSLMCLITests",
-            dependencies: ["SSLMCLI", "SSLMConfig", "SSLMCore", "SSLMPKI"],
+            dependencies: ["SSLMCLI", "SSLMConfig", "SSLMCore", "SSLMPKI", "SSLMTestSupport"],
             exclude: ["Fixtures", "Golden"],
             swiftSettings: swiftSettings),
         .testTarget(
@@ -153,7 +158,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SSLMDNSTests",
-            dependencies: ["SSLMDNS", "SSLMConfig", "SSLMCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SSLMDNS", "SSLMConfig", "SSLMCore", "SSLMTestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SSLMObserveTests",

@@ -1,3 +1,4 @@
+import SSLMTestSupport
 import Foundation
 import Logging
 import SSLMCore

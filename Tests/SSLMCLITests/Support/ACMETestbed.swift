@@ -1,4 +1,5 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 /// The project's ACME integration test bed, started by the scripts in `scripts/testbed/`: a real nsd
@@ -129,7 +130,7 @@ final class ACMETestbed: @unchecked Sendable {
                 servers = ['\(primary)', '\(secondary)']
 
             [dns]
-                restart_cmd = ['\(dns["DNS_REFRESH"] ?? "")', '--testbed', '\(directory)/dns']
+                restart_cmd = ['\(dns["DNS_REFRESH"] ?? "") --testbed \(directory)/dns']
                 acme_dir = '\(dns["DNS_ACME_DIR"] ?? "")'
                 tlsa_dirs = ['\(dns["DNS_TLSA_DIR"] ?? "")']
                 depends = ['dns']
@@ -189,8 +190,10 @@ final class ACMETestbed: @unchecked Sendable {
 
     // MARK: scripts
 
+    /// Runs a test bed script (posix_spawn, output in files: the daemons it starts inherit them).
     static func script(_ name: String, _ arguments: [String]) throws -> SSLMProcess.Output {
-        try SSLMProcess.run(arguments, executable: scripts + "/" + name)
+        let outcome = try ScriptRunner.run([scripts + "/" + name] + arguments)
+        return SSLMProcess.Output(status: outcome.status, stdout: outcome.stdout, stderr: outcome.stderr)
     }
 
     private static func start(_ name: String, _ arguments: [String], envFile: String) throws -> [String: String] {

@@ -5,19 +5,21 @@ import SSLMCore
     import Glibc
 #endif
 
-/// Runs a program as an argv (no shell) and waits for it, with stdout and stderr captured.
+/// Test support shared by the test targets (SSLMTestSupport): runs a program as an argv (no shell) and
+/// waits for it, with stdout and stderr captured in files (daemons a script starts inherit them; pipes would
+/// stay open).
 ///
 /// posix_spawn with an empty signal mask and default handlers: the test runner's threads block SIGTERM, and
 /// daemons started by a script would inherit that mask and never stop on SIGTERM.
-enum ScriptRunner {
-    struct Outcome {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var succeeded: Bool { status == 0 }
+public enum ScriptRunner {
+    public struct Outcome: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        public var succeeded: Bool { status == 0 }
     }
 
-    static func run(_ arguments: [String]) throws -> Outcome {
+    public static func run(_ arguments: [String]) throws -> Outcome {
         guard let program = arguments.first else { throw SSLMError(.invalidArgument, "empty argv") }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
             "sslm-run-\(UUID().uuidString)")
@@ -64,13 +66,13 @@ enum ScriptRunner {
     }
 
     /// Whether `tool` is an executable in PATH (or an absolute path).
-    static func hasTool(_ tool: String) -> Bool {
+    public static func hasTool(_ tool: String) -> Bool {
         if tool.hasPrefix("/") { return FileManager.default.isExecutableFile(atPath: tool) }
         return searchPath.contains { access("\($0)/\(tool)", X_OK) == 0 }
     }
 
     /// PATH plus the standard system directories (a test runner may start with a reduced PATH).
-    static var searchPath: [String] {
+    public static var searchPath: [String] {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         var directories = path.split(separator: ":").map(String.init)
         for standard in ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
