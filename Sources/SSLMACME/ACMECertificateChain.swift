@@ -6,6 +6,8 @@ import X509
 public struct ACMECertificateChain: Sendable {
     public var pem: String
     public var certificates: [Certificate]
+    /// The DER of each certificate, in chain order (e.g. for `ACMEClient.revoke`).
+    public var certificateDERs: [[UInt8]]
     /// The common name of the issuer of the last certificate (the chain's root), if it has one.
     public var rootIssuerCommonName: String?
     /// How many alternate chains the server offered (`Link: rel="alternate"`).
@@ -21,6 +23,7 @@ public struct ACMECertificateChain: Sendable {
         }
         guard !documents.isEmpty else { throw ACMEError(.badResponse, "the certificate chain holds no certificate") }
         var certificates: [Certificate] = []
+        var ders: [[UInt8]] = []
         for (index, document) in documents.enumerated() {
             guard document.discriminator == "CERTIFICATE" else {
                 throw ACMEError(.badResponse,
@@ -28,12 +31,14 @@ public struct ACMECertificateChain: Sendable {
             }
             do {
                 certificates.append(try Certificate(derEncoded: document.derBytes))
+                ders.append(document.derBytes)
             } catch {
                 throw ACMEError(.badResponse, "certificate \(index + 1) of the chain does not parse (\(error))")
             }
         }
         self.pem = pem
         self.certificates = certificates
+        self.certificateDERs = ders
         self.rootIssuerCommonName = certificates.last.flatMap { Self.commonName($0.issuer) }
         self.alternateCount = alternateCount
     }

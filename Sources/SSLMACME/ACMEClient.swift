@@ -267,7 +267,10 @@ public actor ACMEClient {
             throw ACMEError(.invalidInput,
                             "the certificate has no Authority Key Identifier with a keyIdentifier; ARI needs one")
         }
-        return Base64URL.encode(keyID) + "." + Base64URL.encode(certificate.serialNumber.bytes)
+        // The serial's DER INTEGER content octets: minimal, with a 0x00 first when the high bit is set.
+        var serial = Array(certificate.serialNumber.bytes.drop { $0 == 0 })
+        if serial.isEmpty || serial[0] & 0x80 != 0 { serial.insert(0, at: 0) }
+        return Base64URL.encode(keyID) + "." + Base64URL.encode(serial)
     }
 
     // MARK: Challenge values

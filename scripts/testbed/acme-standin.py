@@ -24,6 +24,7 @@ import base64
 import json
 import os
 import secrets
+import signal
 import ssl
 import subprocess
 import sys
@@ -175,6 +176,9 @@ def main():
     p.add_argument("--dir", required=True)
     p.add_argument("--port-file", required=True)
     a = p.parse_args()
+    # A parent may have started us with signals blocked (Foundation's Process does): take SIGTERM again.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, set(signal.Signals))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     os.makedirs(a.dir, exist_ok=True)
     make_ca(a.dir, "ca", "stand-in TLS CA")
     make_leaf(a.dir, "server", "ca", "localhost", "DNS:localhost,IP:127.0.0.1")
