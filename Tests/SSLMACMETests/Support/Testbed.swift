@@ -14,14 +14,25 @@ enum Program {
         process.executableURL = URL(fileURLWithPath: argv[0].hasPrefix("/") ? argv[0] : "/usr/bin/env")
         process.arguments = argv[0].hasPrefix("/") ? Array(argv.dropFirst()) : argv
         if let environment { process.environment = environment }
-        let out = Pipe()
-        let err = Pipe()
+        // Files, not pipes: daemons the program leaves running must not hold our pipe open.
+        let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-acmetests-\(UUID()).out").path
+        let errPath = outPath.replacingOccurrences(of: ".out", with: ".err")
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: outPath)
+            try? FileManager.default.removeItem(atPath: errPath)
+        }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        try? out.close()
+        try? err.close()
+        let outData = FileManager.default.contents(atPath: outPath) ?? Data()
+        let errData = FileManager.default.contents(atPath: errPath) ?? Data()
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self))
     }
@@ -55,7 +66,7 @@ enum Repo {
 struct TempDir {
     let path: String
     init() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-acme-\(UUID().uuidString)").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-acmetests-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         self.path = path
     }
