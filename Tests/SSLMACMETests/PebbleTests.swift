@@ -7,13 +7,15 @@ import X509
 /// (pebble-challtestsrv) answering DNS and http-01. Each test starts its own pebble.
 @Suite(.serialized)
 struct PebbleTests {
-    func withPebble(_ options: [String] = [], limits: ACMELimits = .init(),
-                    _ body: (ACMEClient, PebbleTestbed) async throws -> Void) async throws
-    {
+    func withPebble(
+        _ options: [String] = [], limits: ACMELimits = .init(),
+        _ body: (ACMEClient, PebbleTestbed) async throws -> Void
+    ) async throws {
         let testbed = try PebbleTestbed(options)
         defer { testbed.stop() }
-        let client = try ACMEClient(directoryURL: testbed.directoryURL, trustFile: testbed.trustFile,
-                                    logger: testLogger(), limits: limits)
+        let client = try ACMEClient(
+            directoryURL: testbed.directoryURL, trustFile: testbed.trustFile,
+            logger: testLogger(), limits: limits)
         do {
             try await body(client, testbed)
         } catch {
@@ -51,8 +53,9 @@ struct PebbleTests {
             #expect(try opensslVerify(chain, testbed: testbed).hasSuffix(": OK\n"))
             // Another key than ours: the check must refuse it.
             #expect(throws: ACMEError(.chainInvalid, "")) {
-                try ACMEChainCheck.verify(chain, expectedPublicKeyDER: TestCSR(names: names).publicKeyDER,
-                                          identifiers: names)
+                try ACMEChainCheck.verify(
+                    chain, expectedPublicKeyDER: TestCSR(names: names).publicKeyDER,
+                    identifiers: names)
             }
             #expect(throws: ACMEError(.chainInvalid, "")) {
                 try ACMEChainCheck.verify(chain, expectedPublicKeyDER: nil, identifiers: ["other.example.com"])
@@ -84,8 +87,9 @@ struct PebbleTests {
     @Test func revocationSucceedsOnceThenSaysAlreadyRevoked() async throws {
         try await withPebble { client, testbed in
             _ = try await client.account(key: .generate(), contact: [], eab: nil)
-            let (chain, _) = try await issue(client, testbed: testbed, names: ["revoke.example.com"],
-                                             challenge: "http-01")
+            let (chain, _) = try await issue(
+                client, testbed: testbed, names: ["revoke.example.com"],
+                challenge: "http-01")
             try await client.revoke(certificateDER: chain.certificateDERs[0], reason: 4)
             let error = await #expect(throws: ACMEError.self) {
                 try await client.revoke(certificateDER: chain.certificateDERs[0], reason: nil)
@@ -105,8 +109,9 @@ struct PebbleTests {
             #expect(missing?.code == .invalidInput)
             #expect(missing?.description.contains("externalAccountRequired") == true)
             let wrong = await #expect(throws: ACMEError.self) {
-                try await client.account(key: .generate(), contact: [],
-                                         eab: .init(keyID: "kid-1", hmacKey: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
+                try await client.account(
+                    key: .generate(), contact: [],
+                    eab: .init(keyID: "kid-1", hmacKey: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
             }
             #expect(wrong?.code == .problem)
             let url = try await client.account(
@@ -123,16 +128,18 @@ struct PebbleTests {
             let root = try Certificate(pemEncoded: rootPEM)
             let wanted = try #require(ACMECertificateChain.commonName(root.subject))
             let names = ["chain.example.com"]
-            let (chain, csr) = try await issue(client, testbed: testbed, names: names, challenge: "http-01",
-                                               preferredChain: wanted)
+            let (chain, csr) = try await issue(
+                client, testbed: testbed, names: names, challenge: "http-01",
+                preferredChain: wanted)
             #expect(chain.alternateCount == 2)
             #expect(chain.rootIssuerCommonName == wanted)
             try ACMEChainCheck.verify(chain, expectedPublicKeyDER: csr.publicKeyDER, identifiers: names)
             #expect(try opensslVerify(chain, testbed: testbed, index: 1).hasSuffix(": OK\n"))
             // No match: the default chain.
             let defaultRoot = try Certificate(pemEncoded: try testbed.managementPEM("/roots/0"))
-            let (fallback, _) = try await issue(client, testbed: testbed, names: names, challenge: "http-01",
-                                                preferredChain: "No Such Root")
+            let (fallback, _) = try await issue(
+                client, testbed: testbed, names: names, challenge: "http-01",
+                preferredChain: "No Such Root")
             #expect(fallback.rootIssuerCommonName == ACMECertificateChain.commonName(defaultRoot.subject))
         }
     }
@@ -145,8 +152,9 @@ struct PebbleTests {
                 for index in 0..<10 {
                     group.addTask {
                         let names = ["n\(index).example.com", "m\(index).example.com"]
-                        let (chain, csr) = try await issue(client, testbed: testbed, names: names,
-                                                           challenge: "http-01")
+                        let (chain, csr) = try await issue(
+                            client, testbed: testbed, names: names,
+                            challenge: "http-01")
                         try ACMEChainCheck.verify(chain, expectedPublicKeyDER: csr.publicKeyDER, identifiers: names)
                         return 1
                     }
@@ -155,6 +163,7 @@ struct PebbleTests {
             }
             print("10 concurrent orders with 20 % nonce rejection: \(ContinuousClock.now - started)")
             #expect(issued == 10)
+            #expect(await client.badNonceRetryCount > 0)
         }
     }
 

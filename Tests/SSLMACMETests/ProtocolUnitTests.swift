@@ -7,7 +7,8 @@ import X509
 /// Pure checks of the protocol pieces: JWK thumbprints, JWS signatures, token validation, ARI ids.
 struct ProtocolUnitTests {
     @Test func thumbprintOfTheRFC7638ExampleKey() {
-        let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZC"
+        let n =
+            "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZC"
             + "iFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnY"
             + "b9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0L"
             + "s1jF44-csFCur-kEgU8awapJzKnqDKgw"
@@ -17,8 +18,9 @@ struct ProtocolUnitTests {
 
     @Test func es256JWSVerifiesWithTheKeyInItsHeader() throws {
         let key = ACMEAccountKey.generate()
-        let body = try JWS.sign(payload: Array("{\"a\":1}".utf8), url: "https://ca.example/new-account",
-                                nonce: "abc_-1", key: key, signer: .jwk)
+        let body = try JWS.sign(
+            payload: Array("{\"a\":1}".utf8), url: "https://ca.example/new-account",
+            nonce: "abc_-1", key: key, signer: .jwk)
         let object = try jsonStrings(body)
         let protected = try #require(object["protected"])
         let payload = try #require(object["payload"])
@@ -40,8 +42,9 @@ struct ProtocolUnitTests {
     }
 
     @Test func postAsGetHasAnEmptyPayloadAndAKid() throws {
-        let body = try JWS.sign(payload: nil, url: "https://ca.example/order/1", nonce: "n",
-                                key: .generate(), signer: .kid("https://ca.example/acct/7"))
+        let body = try JWS.sign(
+            payload: nil, url: "https://ca.example/order/1", nonce: "n",
+            key: .generate(), signer: .kid("https://ca.example/acct/7"))
         let object = try jsonStrings(body)
         #expect(object["payload"] == "")
         let header = try jsonObject(try decoded(object["protected"]))
@@ -104,11 +107,14 @@ struct ProtocolUnitTests {
     }
 
     @Test func problemDocumentsBecomeErrorsQuotingTypeAndDetail() throws {
-        let problem = ACMEProblem(type: "urn:ietf:params:acme:error:rejectedIdentifier", detail: "no .invalid",
-                                  status: 400, subproblems: [
-                                      ACMEProblem(type: "urn:ietf:params:acme:error:malformed", detail: "bad name",
-                                                  identifier: .dns("x.invalid")),
-                                  ])
+        let problem = ACMEProblem(
+            type: "urn:ietf:params:acme:error:rejectedIdentifier", detail: "no .invalid",
+            status: 400,
+            subproblems: [
+                ACMEProblem(
+                    type: "urn:ietf:params:acme:error:malformed", detail: "bad name",
+                    identifier: .dns("x.invalid"))
+            ])
         let error = ACMEError(problem: problem, method: "POST", url: "https://ca.example/new-order", status: 400)
         #expect(error.code == .problem)
         #expect(error.acmeErrorName == "rejectedIdentifier")
@@ -123,8 +129,9 @@ struct ProtocolUnitTests {
         let store = ACMEAccountStore(root: dir.file("accounts"))
         let (key, url) = try store.key(directoryURL: "https://ca.example/dir", email: "a@example.com")
         #expect(url == nil)
-        try store.record(directoryURL: "https://ca.example/dir", email: "a@example.com",
-                         accountURL: "https://ca.example/acct/1")
+        try store.record(
+            directoryURL: "https://ca.example/dir", email: "a@example.com",
+            accountURL: "https://ca.example/acct/1")
         let (again, recorded) = try store.key(directoryURL: "https://ca.example/dir", email: "a@example.com")
         #expect(again.thumbprint == key.thumbprint)
         #expect(recorded == "https://ca.example/acct/1")
@@ -142,8 +149,10 @@ struct ProtocolUnitTests {
 func ariExampleCertificate() throws -> Certificate {
     let key = P256.Signing.PrivateKey()
     let name = try DistinguishedName { CommonName("ari.example.com") }
-    let aki: [UInt8] = [0x69, 0x88, 0x5B, 0x6B, 0x87, 0x46, 0x40, 0x41, 0xE1, 0xB3, 0x7B, 0x84, 0x7B, 0xA0, 0xAE, 0x2C,
-                        0xDE, 0x01, 0xC8, 0xD4]
+    let aki: [UInt8] = [
+        0x69, 0x88, 0x5B, 0x6B, 0x87, 0x46, 0x40, 0x41, 0xE1, 0xB3, 0x7B, 0x84, 0x7B, 0xA0, 0xAE, 0x2C,
+        0xDE, 0x01, 0xC8, 0xD4,
+    ]
     let now = Date(timeIntervalSince1970: 1_800_000_000)
     return try Certificate(
         version: .v3, serialNumber: Certificate.SerialNumber(bytes: [0x00, 0x87, 0x65, 0x43, 0x21]),

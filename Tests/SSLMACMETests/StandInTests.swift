@@ -6,11 +6,14 @@ import X509
 /// Against a stand-in ACME server (scripts/testbed/acme-standin.py): what pebble 2.4 cannot do (ARI,
 /// profiles) and hostile behaviour.
 struct StandInTests {
-    func withStandIn(_ mode: String, _ body: (ACMEClient, StandInServer) async throws -> Void) async throws {
+    func withStandIn(
+        _ mode: String, limits: ACMELimits = .init(), _ body: (ACMEClient, StandInServer) async throws -> Void
+    ) async throws {
         let server = try StandInServer(mode: mode)
         defer { server.stop() }
-        let client = try ACMEClient(directoryURL: server.directoryURL, trustFile: server.trustFile,
-                                    logger: testLogger())
+        let client = try ACMEClient(
+            directoryURL: server.directoryURL, trustFile: server.trustFile,
+            logger: testLogger(), limits: limits)
         do {
             try await body(client, server)
         } catch {
@@ -26,8 +29,9 @@ struct StandInTests {
             #expect(directory.profiles.keys.sorted() == ["shortlived", "tlsserver"])
             #expect(directory.renewalInfo != nil)
             _ = try await client.account(key: .generate(), contact: ["a@example.com"], eab: nil)
-            let order = try await client.newOrder([.dns("a.example.com")], profile: "shortlived",
-                                                  replaces: "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE")
+            let order = try await client.newOrder(
+                [.dns("a.example.com")], profile: "shortlived",
+                replaces: "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE")
             #expect(order.profile == "shortlived")
             let unknown = await #expect(throws: ACMEError.self) {
                 try await client.newOrder([.dns("a.example.com")], profile: "classic", replaces: nil)
@@ -42,6 +46,20 @@ struct StandInTests {
             let account = try #require(server.requests().first { $0.path == "/new-account" }?.payload as? [String: Any])
             #expect(account["termsOfServiceAgreed"] as? Bool == true)
             #expect(account["contact"] as? [String] == ["mailto:a@example.com"])
+        }
+    }
+
+    @Test func pollingHonoursRetryAfter() async throws {
+        try await withStandIn("ari-profiles", limits: ACMELimits(pollTimeout: 1.5)) { client, server in
+            _ = try await client.account(key: .generate(), contact: [], eab: nil)
+            let order = try await client.newOrder([.dns("a.example.com")], profile: nil, replaces: nil)
+            let error = await #expect(throws: ACMEError.self) {
+                try await client.pollOrder(url: order.url, until: ["ready"])
+            }
+            #expect(error?.code == .timeout)
+            // Retry-After: 1 within 1.5 s allows polls at 0, 1 and 1.5 s; 50 ms doubling would make six.
+            let polls = try server.requests().filter { $0.path == "/order/1" }.count
+            #expect(polls >= 2 && polls <= 3)
         }
     }
 

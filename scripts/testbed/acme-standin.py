@@ -10,7 +10,8 @@ appended to DIR/requests.jsonl as {"path": ..., "payload": <decoded JSON or "">}
 
 Modes:
   ari-profiles    directory with renewalInfo and meta.profiles {tlsserver, shortlived}; GET renewalInfo/<id>
-                  answers a suggestedWindow with Retry-After: 21600 and records the id.
+                  answers a suggestedWindow with Retry-After: 21600 and records the id; the order stays
+                  pending with Retry-After: 1.
   hostile-token   the authorization's http-01 challenge has token "../../etc/x".
   oversized       newOrder answers a 4 MiB JSON body.
   non-json-error  newAccount answers HTTP 500 text/html.
@@ -154,7 +155,8 @@ class StandIn(BaseHTTPRequestHandler):
             extra = {k: payload[k] for k in ("profile", "replaces") if isinstance(payload, dict) and k in payload}
             return self.send(201, self.order(ids, extra), headers={"Location": b + "/order/1"})
         if self.path == "/order/1":
-            return self.send(200, self.order([{"type": "dns", "value": "a.example.com"}]))
+            headers = {"Retry-After": "1"} if self.mode == "ari-profiles" else None
+            return self.send(200, self.order([{"type": "dns", "value": "a.example.com"}]), headers=headers)
         if self.path == "/authz/1":
             token = "../../etc/x" if self.mode == "hostile-token" else "tokenAAAA_-"
             return self.send(200, {"status": "pending", "identifier": {"type": "dns", "value": "a.example.com"},

@@ -20,8 +20,9 @@ struct TestCSR {
         let subject = try DistinguishedName { CommonName(names[0]) }
         let extensions = try Certificate.Extensions { SubjectAlternativeNames(names.map { .dnsName($0) }) }
         let attributes = try CertificateSigningRequest.Attributes([.init(ExtensionRequest(extensions: extensions))])
-        let csr = try CertificateSigningRequest(version: .v1, subject: subject, privateKey: .init(key),
-                                                attributes: attributes, signatureAlgorithm: .ecdsaWithSHA256)
+        let csr = try CertificateSigningRequest(
+            version: .v1, subject: subject, privateKey: .init(key),
+            attributes: attributes, signatureAlgorithm: .ecdsaWithSHA256)
         der = try csr.serializeAsPEM().derBytes
     }
 
@@ -30,9 +31,10 @@ struct TestCSR {
 
 /// One whole issuance through pebble: order, challenges answered by pebble's test responder, finalize,
 /// download.
-func issue(_ client: ACMEClient, testbed: PebbleTestbed, names: [String], challenge: String,
-           preferredChain: String? = nil) async throws -> (chain: ACMECertificateChain, csr: TestCSR)
-{
+func issue(
+    _ client: ACMEClient, testbed: PebbleTestbed, names: [String], challenge: String,
+    preferredChain: String? = nil
+) async throws -> (chain: ACMECertificateChain, csr: TestCSR) {
     let order = try await client.newOrder(names.map { .dns($0) }, profile: nil, replaces: nil)
     for url in order.authorizations {
         let authorization = try await client.authorization(url: url)
@@ -41,10 +43,12 @@ func issue(_ client: ACMEClient, testbed: PebbleTestbed, names: [String], challe
             throw TestbedError("no \(challenge) challenge for \(authorization.identifier)")
         }
         if challenge == "http-01" {
-            try testbed.addHTTP01(token: offered.token, content: try await client.keyAuthorization(token: offered.token))
+            try testbed.addHTTP01(
+                token: offered.token, content: try await client.keyAuthorization(token: offered.token))
         } else {
-            try testbed.addTXT(host: "_acme-challenge.\(authorization.identifier.value).",
-                               value: try await client.dns01Value(token: offered.token))
+            try testbed.addTXT(
+                host: "_acme-challenge.\(authorization.identifier.value).",
+                value: try await client.dns01Value(token: offered.token))
         }
         _ = try await client.respond(to: offered)
     }
@@ -63,10 +67,13 @@ func opensslVerify(_ chain: ACMECertificateChain, testbed: PebbleTestbed, index:
     let dir = try TempDir()
     defer { dir.remove() }
     try testbed.managementPEM("/roots/\(index)").write(toFile: dir.file("root.pem"), atomically: true, encoding: .utf8)
-    try testbed.managementPEM("/intermediates/\(index)").write(toFile: dir.file("intermediate.pem"), atomically: true,
-                                                                encoding: .utf8)
+    try testbed.managementPEM("/intermediates/\(index)").write(
+        toFile: dir.file("intermediate.pem"), atomically: true,
+        encoding: .utf8)
     let leaf = try chain.certificates[0].serializeAsPEM().pemString
     try leaf.write(toFile: dir.file("leaf.pem"), atomically: true, encoding: .utf8)
-    return try Program.run(["openssl", "verify", "-CAfile", dir.file("root.pem"), "-untrusted",
-                            dir.file("intermediate.pem"), dir.file("leaf.pem")]).stdout
+    return try Program.run([
+        "openssl", "verify", "-CAfile", dir.file("root.pem"), "-untrusted",
+        dir.file("intermediate.pem"), dir.file("leaf.pem"),
+    ]).stdout
 }

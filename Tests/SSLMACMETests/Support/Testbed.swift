@@ -17,8 +17,8 @@ enum Program {
         // Files, not pipes: daemons the program leaves running must not hold our pipe open.
         let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-acmetests-\(UUID()).out").path
         let errPath = outPath.replacingOccurrences(of: ".out", with: ".err")
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         defer {
             try? FileManager.default.removeItem(atPath: outPath)
             try? FileManager.default.removeItem(atPath: errPath)
@@ -33,8 +33,9 @@ enum Program {
         try? err.close()
         let outData = FileManager.default.contents(atPath: outPath) ?? Data()
         let errData = FileManager.default.contents(atPath: errPath) ?? Data()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
     }
 
     /// Runs and requires exit status 0.
@@ -42,7 +43,8 @@ enum Program {
     static func check(_ argv: [String]) throws -> String {
         let result = try run(argv)
         guard result.status == 0 else {
-            throw TestbedError("\(argv.joined(separator: " ")) exited \(result.status): \(result.stderr)\(result.stdout)")
+            throw TestbedError(
+                "\(argv.joined(separator: " ")) exited \(result.status): \(result.stderr)\(result.stdout)")
         }
         return result.stdout
     }
@@ -66,7 +68,8 @@ enum Repo {
 struct TempDir {
     let path: String
     init() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-acmetests-\(UUID().uuidString)").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-acmetests-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         self.path = path
     }
@@ -88,10 +91,11 @@ final class PebbleTestbed: @unchecked Sendable {
     /// Starts pebble; fails (never skips) when pebble is not installed.
     init(_ options: [String] = []) throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/pebble"),
-              FileManager.default.isExecutableFile(atPath: "/usr/bin/pebble-challtestsrv")
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/pebble-challtestsrv")
         else {
-            throw TestbedError("pebble is not installed (/usr/bin/pebble, /usr/bin/pebble-challtestsrv): "
-                               + "run scripts/install-deps test")
+            throw TestbedError(
+                "pebble is not installed (/usr/bin/pebble, /usr/bin/pebble-challtestsrv): "
+                    + "run scripts/install-deps test")
         }
         dir = try TempDir()
         do {
@@ -149,15 +153,18 @@ final class StandInServer: @unchecked Sendable {
         dir = try TempDir()
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Repo.acmeStandIn, "--mode", mode, "--dir", dir.path,
-                             "--port-file", dir.file("port")]
+        process.arguments = [
+            "python3", Repo.acmeStandIn, "--mode", mode, "--dir", dir.path,
+            "--port-file", dir.file("port"),
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
         var port: Int?
         for _ in 0..<200 {
             if let text = try? String(contentsOfFile: dir.file("port"), encoding: .utf8),
-               let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            {
                 port = value
                 break
             }
