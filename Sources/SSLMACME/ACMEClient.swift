@@ -19,7 +19,7 @@ public actor ACMEClient {
     public nonisolated let limits: ACMELimits
     private let transport: ACMETransport
     private let logger: Logger
-    private var cachedDirectory: ACMEDirectory?
+    private var directoryFetch: Task<ACMEDirectory, any Error>?
     private var nonces: [String] = []
     private var accountKey: ACMEAccountKey?
     private var accountURL: String?
@@ -42,11 +42,22 @@ public actor ACMEClient {
 
     /// The directory, fetched once and cached.
     public func directory() async throws -> ACMEDirectory {
-        if let cachedDirectory { return cachedDirectory }
+        // One fetch shared by concurrent first callers; a failed fetch is not cached.
+        if let directoryFetch { return try await directoryFetch.value }
+        let fetch = Task { try await self.fetchDirectory() }
+        directoryFetch = fetch
+        do {
+            return try await fetch.value
+        } catch {
+            directoryFetch = nil
+            throw error
+        }
+    }
+
+    private func fetchDirectory() async throws -> ACMEDirectory {
         let response = try await send(.GET, directoryURL, maxBytes: limits.maxResponseBytes)
-        let directory = try ACMEDirectory.decodeServer(response.body, url: directoryURL)
-        cachedDirectory = directory
-        return directory
+        guard (200..<300).contains(response.status) else { throw response.error() }
+        return try ACMEDirectory.decodeServer(response.body, url: directoryURL)
     }
 
     /// Registers (or finds) the account of `key` and makes it the account of this client; returns its URL.

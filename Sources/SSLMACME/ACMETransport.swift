@@ -121,13 +121,15 @@ final class ACMETransport: Sendable {
         let status = Int(response.status.code)
         let limit = (200..<300).contains(status) ? maxBytes : limits.maxErrorBytes
         if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > limit {
-            throw Self.oversized(method: method.rawValue, url: url, limit: limit, status: status)
+            throw Self.oversized(method: method.rawValue, url: url, limit: limit, status: status,
+                                 how: "announces \(length) bytes")
         }
         var bytes: [UInt8] = []
         do {
             for try await chunk in response.body {
                 if bytes.count + chunk.readableBytes > limit {
-                    throw Self.oversized(method: method.rawValue, url: url, limit: limit, status: status)
+                    throw Self.oversized(method: method.rawValue, url: url, limit: limit, status: status,
+                                         how: "went on past the limit (stopped reading)")
                 }
                 bytes.append(contentsOf: chunk.readableBytesView)
             }
@@ -151,10 +153,10 @@ final class ACMETransport: Sendable {
         duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
-    private static func oversized(method: String, url: String, limit: Int, status: Int) -> ACMEError {
+    private static func oversized(method: String, url: String, limit: Int, status: Int, how: String) -> ACMEError {
         ACMEError(
             .badResponse,
-            "the response to \(method) \(url) (HTTP \(status)) is larger than the limit of \(limit) bytes: "
+            "the response to \(method) \(url) (HTTP \(status)) \(how): larger than the limit of \(limit) bytes, "
                 + "refused (raise ACMELimits if the server is trusted)", url: url, status: status)
     }
 

@@ -104,8 +104,14 @@ struct StandInTests {
                 try await client.newOrder([.dns("a.example.com")], profile: nil, replaces: nil)
             }
             #expect(error?.code == .badResponse)
-            #expect(error?.description.contains("1048576 bytes") == true)
+            #expect(error?.description.contains("limit of 1048576 bytes") == true)
+            #expect(error?.description.contains("stopped reading") == true)
             #expect(error?.description.contains("https://127.0.0.1:\(server.port)/new-order") == true)
+            let announced = await #expect(throws: ACMEError.self) {
+                try await client.order(url: "https://127.0.0.1:\(server.port)/order/1")
+            }
+            #expect(announced?.description.contains("announces 41943") == true)
+            #expect(announced?.description.contains("limit of 1048576 bytes") == true)
         }
     }
 
