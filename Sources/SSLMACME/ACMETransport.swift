@@ -121,15 +121,17 @@ final class ACMETransport: Sendable {
         let status = Int(response.status.code)
         let limit = (200..<300).contains(status) ? maxBytes : limits.maxErrorBytes
         if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > limit {
-            throw Self.oversized(method: method.rawValue, url: url, limit: limit, status: status,
-                                 how: "announces \(length) bytes")
+            throw Self.oversized(
+                method: method.rawValue, url: url, limit: limit, status: status,
+                how: "announces \(length) bytes")
         }
         var bytes: [UInt8] = []
         do {
             for try await chunk in response.body {
                 if bytes.count + chunk.readableBytes > limit {
-                    throw Self.oversized(method: method.rawValue, url: url, limit: limit, status: status,
-                                         how: "went on past the limit (stopped reading)")
+                    throw Self.oversized(
+                        method: method.rawValue, url: url, limit: limit, status: status,
+                        how: "went on past the limit (stopped reading)")
                 }
                 bytes.append(contentsOf: chunk.readableBytesView)
             }
