@@ -26,9 +26,10 @@ public struct ACMEAccountKey: Sendable, CustomStringConvertible {
         } else if let key = try? _RSA.Signing.PrivateKey(pemRepresentation: pem) {
             backing = .rsa(key)
         } else {
-            throw ACMEError(.invalidInput,
-                            "the account key is neither a P-256 EC key nor an RSA key of 2048 bits or more in PEM "
-                            + "(PKCS#8, SEC1 or PKCS#1): replace it or remove it to create a new account")
+            throw ACMEError(
+                .invalidInput,
+                "the account key is neither a P-256 EC key nor an RSA key of 2048 bits or more in PEM "
+                    + "(PKCS#8, SEC1 or PKCS#1): replace it or remove it to create a new account")
         }
     }
 
@@ -53,12 +54,16 @@ public struct ACMEAccountKey: Sendable, CustomStringConvertible {
         switch backing {
         case .p256(let key):
             let point = Array(key.publicKey.x963Representation)  // 0x04 || x || y
-            return JWK(members: [("crv", "P-256"), ("kty", "EC"),
-                                 ("x", Base64URL.encode(point[1..<33])), ("y", Base64URL.encode(point[33..<65]))])
+            return JWK(members: [
+                ("crv", "P-256"), ("kty", "EC"),
+                ("x", Base64URL.encode(point[1..<33])), ("y", Base64URL.encode(point[33..<65])),
+            ])
         case .rsa(let key):
             let primitives = try? key.publicKey.getKeyPrimitives()
-            return JWK(members: [("e", Base64URL.encode(primitives?.publicExponent ?? Data())), ("kty", "RSA"),
-                                 ("n", Base64URL.encode(primitives?.modulus ?? Data()))])
+            return JWK(members: [
+                ("e", Base64URL.encode(primitives?.publicExponent ?? Data())), ("kty", "RSA"),
+                ("n", Base64URL.encode(primitives?.modulus ?? Data())),
+            ])
         }
     }
 
@@ -71,8 +76,9 @@ public struct ACMEAccountKey: Sendable, CustomStringConvertible {
         case .p256(let key):
             return Array(try key.signature(for: signingInput).rawRepresentation)
         case .rsa(let key):
-            return Array(try key.signature(for: SHA256.hash(data: signingInput), padding: .insecurePKCS1v1_5)
-                .rawRepresentation)
+            return Array(
+                try key.signature(for: SHA256.hash(data: signingInput), padding: .insecurePKCS1v1_5)
+                    .rawRepresentation)
         }
     }
 

@@ -58,16 +58,18 @@ public struct ACMEAccountStore: Sendable {
         let dir = accountDirectory(directoryURL: directoryURL, email: email)
         try makeDirectory(dir)
         let created = ISO8601DateFormatter().string(from: Date())
-        let record = Record(url: accountURL, directory: directoryURL, contact: email,
-                            created: (try? readRecord(dir: dir))??.created ?? created)
+        let record = Record(
+            url: accountURL, directory: directoryURL, contact: email,
+            created: (try? readRecord(dir: dir))??.created ?? created)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data: Data
         do { data = try encoder.encode(record) } catch {
             throw ACMEError(.invalidInput, "cannot encode the account record: \(error)")
         }
-        try Self.atomicWrite(Array(data) + [0x0A], to: (dir as NSString).appendingPathComponent("account.json"),
-                             mode: 0o600)
+        try Self.atomicWrite(
+            Array(data) + [0x0A], to: (dir as NSString).appendingPathComponent("account.json"),
+            mode: 0o600)
     }
 
     private func readRecord(dir: String) throws -> Record? {
@@ -76,14 +78,16 @@ public struct ACMEAccountStore: Sendable {
         do {
             return try JSONDecoder().decode(Record.self, from: data)
         } catch {
-            throw ACMEError(.invalidInput, "\(path) is not a valid account record (\(error)): remove it to register again")
+            throw ACMEError(
+                .invalidInput, "\(path) is not a valid account record (\(error)): remove it to register again")
         }
     }
 
     private func makeDirectory(_ dir: String) throws {
         do {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: dir, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
             try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: dir)
         } catch {
             throw ACMEError(.invalidInput, "cannot create the account directory \(dir): \(error)")
@@ -95,7 +99,9 @@ public struct ACMEAccountStore: Sendable {
         let dir = (path as NSString).deletingLastPathComponent
         let temp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).tmp-\(getpid())")
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw ACMEError(.invalidInput, "cannot create \(temp): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw ACMEError(.invalidInput, "cannot create \(temp): \(String(cString: strerror(errno)))")
+        }
         var ok = fchmod(fd, mode) == 0
         var written = 0
         while ok && written < bytes.count {

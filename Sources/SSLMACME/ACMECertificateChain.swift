@@ -6,6 +6,8 @@ import X509
 public struct ACMECertificateChain: Sendable {
     public var pem: String
     public var certificates: [Certificate]
+    /// The DER of each certificate, in chain order (e.g. for `ACMEClient.revoke`).
+    public var certificateDERs: [[UInt8]]
     /// The common name of the issuer of the last certificate (the chain's root), if it has one.
     public var rootIssuerCommonName: String?
     /// How many alternate chains the server offered (`Link: rel="alternate"`).
@@ -21,19 +23,23 @@ public struct ACMECertificateChain: Sendable {
         }
         guard !documents.isEmpty else { throw ACMEError(.badResponse, "the certificate chain holds no certificate") }
         var certificates: [Certificate] = []
+        var ders: [[UInt8]] = []
         for (index, document) in documents.enumerated() {
             guard document.discriminator == "CERTIFICATE" else {
-                throw ACMEError(.badResponse,
-                                "block \(index + 1) of the certificate chain is a \(document.discriminator), not a CERTIFICATE")
+                throw ACMEError(
+                    .badResponse,
+                    "block \(index + 1) of the certificate chain is a \(document.discriminator), not a CERTIFICATE")
             }
             do {
                 certificates.append(try Certificate(derEncoded: document.derBytes))
+                ders.append(document.derBytes)
             } catch {
                 throw ACMEError(.badResponse, "certificate \(index + 1) of the chain does not parse (\(error))")
             }
         }
         self.pem = pem
         self.certificates = certificates
+        self.certificateDERs = ders
         self.rootIssuerCommonName = certificates.last.flatMap { Self.commonName($0.issuer) }
         self.alternateCount = alternateCount
     }
@@ -83,14 +89,16 @@ public enum ACMEChainCheck {
             let child = chain.certificates[index]
             let parent = chain.certificates[index + 1]
             guard child.issuer == parent.subject else {
-                throw ACMEError(.chainInvalid,
-                                "certificate \(index + 1) (\(child.subject)) names issuer \(child.issuer) but the next "
-                                + "certificate is \(parent.subject)")
+                throw ACMEError(
+                    .chainInvalid,
+                    "certificate \(index + 1) (\(child.subject)) names issuer \(child.issuer) but the next "
+                        + "certificate is \(parent.subject)")
             }
             guard parent.publicKey.isValidSignature(child.signature, for: child) else {
-                throw ACMEError(.chainInvalid,
-                                "certificate \(index + 1) (\(child.subject)) is not signed by the next certificate "
-                                + "(\(parent.subject)): the server sent a broken chain")
+                throw ACMEError(
+                    .chainInvalid,
+                    "certificate \(index + 1) (\(child.subject)) is not signed by the next certificate "
+                        + "(\(parent.subject)): the server sent a broken chain")
             }
         }
         if let expectedPublicKeyDER {
@@ -103,9 +111,10 @@ public enum ACMEChainCheck {
                 throw ACMEError(.chainInvalid, "the leaf's public key cannot be serialised (\(error))")
             }
             guard leafSPKI == expectedPublicKeyDER else {
-                throw ACMEError(.chainInvalid,
-                                "the leaf certificate (\(leaf.subject)) does not carry our public key: "
-                                + "the CA issued for another key")
+                throw ACMEError(
+                    .chainInvalid,
+                    "the leaf certificate (\(leaf.subject)) does not carry our public key: "
+                        + "the CA issued for another key")
             }
         }
         let sans: [String]
@@ -123,17 +132,20 @@ public enum ACMEChainCheck {
         }
         let missing = identifiers.filter { !sans.contains($0.lowercased()) }
         guard missing.isEmpty else {
-            throw ACMEError(.chainInvalid,
-                            "the leaf certificate does not cover \(missing.joined(separator: ", ")) "
-                            + "(its names: \(sans.joined(separator: ", ")))")
+            throw ACMEError(
+                .chainInvalid,
+                "the leaf certificate does not cover \(missing.joined(separator: ", ")) "
+                    + "(its names: \(sans.joined(separator: ", ")))")
         }
     }
 
     private static func ipText(_ bytes: [UInt8]) -> String? {
         if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
         if bytes.count == 16 {
-            return stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
-                .joined(separator: ":")
+            return stride(from: 0, to: 16, by: 2).map {
+                String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16)
+            }
+            .joined(separator: ":")
         }
         return nil
     }

@@ -19,12 +19,14 @@ public actor ACMEClient {
     public nonisolated let limits: ACMELimits
     private let transport: ACMETransport
     private let logger: Logger
-    private var cachedDirectory: ACMEDirectory?
+    private var directoryFetch: Task<ACMEDirectory, any Error>?
     private var nonces: [String] = []
     private var accountKey: ACMEAccountKey?
     private var accountURL: String?
     private var inFlight = 0
     private var waiters: [CheckedContinuation<Void, Never>] = []
+    /// How many requests were re-sent after `badNonce` (for tests and metrics).
+    public private(set) var badNonceRetryCount = 0
 
     public init(directoryURL: String, trustFile: String?, logger: Logger, limits: ACMELimits = .init()) throws {
         self.directoryURL = try ServerURL.check(directoryURL, field: "directory URL", from: "the configuration")
@@ -40,11 +42,22 @@ public actor ACMEClient {
 
     /// The directory, fetched once and cached.
     public func directory() async throws -> ACMEDirectory {
-        if let cachedDirectory { return cachedDirectory }
+        // One fetch shared by concurrent first callers; a failed fetch is not cached.
+        if let directoryFetch { return try await directoryFetch.value }
+        let fetch = Task { try await self.fetchDirectory() }
+        directoryFetch = fetch
+        do {
+            return try await fetch.value
+        } catch {
+            directoryFetch = nil
+            throw error
+        }
+    }
+
+    private func fetchDirectory() async throws -> ACMEDirectory {
         let response = try await send(.GET, directoryURL, maxBytes: limits.maxResponseBytes)
-        let directory = try ACMEDirectory.decodeServer(response.body, url: directoryURL)
-        cachedDirectory = directory
-        return directory
+        guard (200..<300).contains(response.status) else { throw response.error() }
+        return try ACMEDirectory.decodeServer(response.body, url: directoryURL)
     }
 
     /// Registers (or finds) the account of `key` and makes it the account of this client; returns its URL.
@@ -56,10 +69,11 @@ public actor ACMEClient {
     {
         let directory = try await directory()
         if directory.externalAccountRequired && eab == nil {
-            throw ACMEError(.invalidInput,
-                            "the ACME server \(directoryURL) requires an external account binding "
-                            + "(meta.externalAccountRequired): configure the EAB key id and HMAC key the CA gave you",
-                            url: directory.newAccount)
+            throw ACMEError(
+                .invalidInput,
+                "the ACME server \(directoryURL) requires an external account binding "
+                    + "(meta.externalAccountRequired): configure the EAB key id and HMAC key the CA gave you",
+                url: directory.newAccount)
         }
         var payload: [String: Any] = [
             "termsOfServiceAgreed": true,
@@ -69,18 +83,22 @@ public actor ACMEClient {
             let binding = try JWS.externalAccountBinding(eab, accountKey: key, url: directory.newAccount)
             payload["externalAccountBinding"] = try JSONSerialization.jsonObject(with: Data(binding.utf8))
         }
-        let response = try await signedPost(directory.newAccount, payload: try Self.json(payload), key: key,
-                                            signer: .jwk, maxBytes: limits.maxResponseBytes)
+        let response = try await signedPost(
+            directory.newAccount, payload: try Self.json(payload), key: key,
+            signer: .jwk, maxBytes: limits.maxResponseBytes)
         guard let location = response.location else {
-            throw ACMEError(.badResponse, "newAccount at \(directory.newAccount) answered without a Location header",
-                            url: directory.newAccount, status: response.status)
+            throw ACMEError(
+                .badResponse, "newAccount at \(directory.newAccount) answered without a Location header",
+                url: directory.newAccount, status: response.status)
         }
         let url = try ServerURL.check(location, field: "account Location", from: directory.newAccount)
         accountKey = key
         accountURL = url
-        logger.info("acme account ready", metadata: [
-            "acme.url": "\(url)", "acme.created": "\(response.status == 201)",
-        ])
+        logger.info(
+            "acme account ready",
+            metadata: [
+                "acme.url": "\(url)", "acme.created": "\(response.status == 201)",
+            ])
         return url
     }
 
@@ -94,27 +112,33 @@ public actor ACMEClient {
         let directory = try await directory()
         guard !identifiers.isEmpty else { throw ACMEError(.invalidInput, "an order needs at least one identifier") }
         var payload: [String: Any] = [
-            "identifiers": identifiers.map { ["type": $0.type, "value": $0.value] },
+            "identifiers": identifiers.map { ["type": $0.type, "value": $0.value] }
         ]
         if let profile, !directory.profiles.isEmpty {
             guard directory.profiles[profile] != nil else {
-                throw ACMEError(.invalidInput,
-                                "the ACME server \(directoryURL) has no profile \"\(profile)\"; it lists: "
-                                + directory.profiles.keys.sorted().joined(separator: ", "), url: directory.newOrder)
+                throw ACMEError(
+                    .invalidInput,
+                    "the ACME server \(directoryURL) has no profile \"\(profile)\"; it lists: "
+                        + directory.profiles.keys.sorted().joined(separator: ", "), url: directory.newOrder)
             }
             payload["profile"] = profile
         }
         if let replaces, directory.renewalInfo != nil { payload["replaces"] = replaces }
-        let response = try await signedPost(directory.newOrder, payload: try Self.json(payload),
-                                            maxBytes: limits.maxResponseBytes)
+        let response = try await signedPost(
+            directory.newOrder, payload: try Self.json(payload),
+            maxBytes: limits.maxResponseBytes)
         guard let location = response.location else {
-            throw ACMEError(.badResponse, "newOrder at \(directory.newOrder) answered without a Location header",
-                            url: directory.newOrder, status: response.status)
+            throw ACMEError(
+                .badResponse, "newOrder at \(directory.newOrder) answered without a Location header",
+                url: directory.newOrder, status: response.status)
         }
         let order = try ACMEOrder.decodeServer(response.body, url: location, from: directory.newOrder)
-        logger.debug("acme order created", metadata: [
-            "acme.url": "\(order.url)", "acme.status": "\(order.status)", "acme.identifiers": "\(identifiers.count)",
-        ])
+        logger.debug(
+            "acme order created",
+            metadata: [
+                "acme.url": "\(order.url)", "acme.status": "\(order.status)",
+                "acme.identifiers": "\(identifiers.count)",
+            ])
         return order
     }
 
@@ -149,16 +173,20 @@ public actor ACMEClient {
                 break
             default:
                 let failed = authorization.challenges.first { $0.error != nil }
-                let problem = failed?.error ?? ACMEProblem(
-                    type: "urn:ietf:params:acme:error:unauthorized",
-                    detail: "authorization for \(authorization.identifier) is \(authorization.status)")
+                let problem =
+                    failed?.error
+                    ?? ACMEProblem(
+                        type: "urn:ietf:params:acme:error:unauthorized",
+                        detail: "authorization for \(authorization.identifier) is \(authorization.status)")
                 var error = ACMEError(problem: problem, method: "POST", url: url, status: nil)
-                error.message = "authorization for \(authorization.identifier) is \(authorization.status)"
+                error.message =
+                    "authorization for \(authorization.identifier) is \(authorization.status)"
                     + (failed.map { " (\($0.type) challenge)" } ?? "") + ": " + error.message
                 throw error
             }
-            try await pause(retryAfter: retryAfter, interval: &interval, deadline: deadline, url: url,
-                            status: authorization.status)
+            try await pause(
+                retryAfter: retryAfter, interval: &interval, deadline: deadline, url: url,
+                status: authorization.status)
         }
     }
 
@@ -180,14 +208,18 @@ public actor ACMEClient {
             let (order, retryAfter) = try await fetchOrder(url: url)
             if until.contains(order.status) { return order }
             if order.status == "invalid" {
-                let problem = order.error ?? ACMEProblem(type: "urn:ietf:params:acme:error:serverInternal",
-                                                         detail: "the order became invalid without an error")
+                let problem =
+                    order.error
+                    ?? ACMEProblem(
+                        type: "urn:ietf:params:acme:error:serverInternal",
+                        detail: "the order became invalid without an error")
                 var error = ACMEError(problem: problem, method: "POST", url: url, status: nil)
                 error.message = "order is invalid: " + error.message
                 throw error
             }
-            try await pause(retryAfter: retryAfter, interval: &interval, deadline: deadline, url: url,
-                            status: order.status)
+            try await pause(
+                retryAfter: retryAfter, interval: &interval, deadline: deadline, url: url,
+                status: order.status)
         }
     }
 
@@ -197,26 +229,30 @@ public actor ACMEClient {
     /// and the default chain does not match, the `Link: rel="alternate"` chains are tried in order; the
     /// default is returned when none matches.
     public func downloadCertificate(url: String, preferredChain: String?) async throws -> ACMECertificateChain {
-        let response = try await signedPost(url, payload: nil, accept: "application/pem-certificate-chain",
-                                            maxBytes: limits.maxCertificateBytes)
+        let response = try await signedPost(
+            url, payload: nil, accept: "application/pem-certificate-chain",
+            maxBytes: limits.maxCertificateBytes)
         let alternates = try response.links(rel: "alternate").map {
             try ServerURL.check($0, field: "alternate chain link", from: url)
         }
         let chain = try ACMECertificateChain(pem: response.body, url: url, alternateCount: alternates.count)
         guard let preferredChain, !chain.matches(preferredChain) else { return chain }
         for alternate in alternates {
-            let other = try await signedPost(alternate, payload: nil, accept: "application/pem-certificate-chain",
-                                             maxBytes: limits.maxCertificateBytes)
+            let other = try await signedPost(
+                alternate, payload: nil, accept: "application/pem-certificate-chain",
+                maxBytes: limits.maxCertificateBytes)
             let candidate = try ACMECertificateChain(pem: other.body, url: alternate, alternateCount: alternates.count)
             if candidate.matches(preferredChain) {
                 logger.debug("acme preferred chain found", metadata: ["acme.url": "\(alternate)"])
                 return candidate
             }
         }
-        logger.notice("acme preferred chain not offered; using the default chain", metadata: [
-            "acme.url": "\(url)", "acme.preferred_chain": "\(preferredChain)",
-            "acme.default_chain": "\(chain.rootIssuerCommonName ?? "?")",
-        ])
+        logger.notice(
+            "acme preferred chain not offered; using the default chain",
+            metadata: [
+                "acme.url": "\(url)", "acme.preferred_chain": "\(preferredChain)",
+                "acme.default_chain": "\(chain.rootIssuerCommonName ?? "?")",
+            ])
         return chain
     }
 
@@ -246,28 +282,35 @@ public actor ACMEClient {
             var explanationURL: String?
         }
         let wire = try ServerJSON.decode(Wire.self, response.body, url: url, what: "renewalInfo")
-        guard let start = Self.parseDate(wire.suggestedWindow.start), let end = Self.parseDate(wire.suggestedWindow.end),
-              start <= end
+        guard let start = Self.parseDate(wire.suggestedWindow.start),
+            let end = Self.parseDate(wire.suggestedWindow.end),
+            start <= end
         else {
-            throw ACMEError(.badResponse,
-                            "the renewalInfo from \(url) has an unusable suggestedWindow "
-                            + "(\(SafeText.printable(wire.suggestedWindow.start)) … "
-                            + "\(SafeText.printable(wire.suggestedWindow.end)))", url: url)
+            throw ACMEError(
+                .badResponse,
+                "the renewalInfo from \(url) has an unusable suggestedWindow "
+                    + "(\(SafeText.printable(wire.suggestedWindow.start)) … "
+                    + "\(SafeText.printable(wire.suggestedWindow.end)))", url: url)
         }
-        return ACMERenewalInfo(windowStart: start, windowEnd: end,
-                               explanationURL: try wire.explanationURL.map {
-                                   try ServerURL.check($0, field: "explanationURL", from: url)
-                               },
-                               retryAfter: response.retryAfter.map { Int($0.rounded(.up)) })
+        return ACMERenewalInfo(
+            windowStart: start, windowEnd: end,
+            explanationURL: try wire.explanationURL.map {
+                try ServerURL.check($0, field: "explanationURL", from: url)
+            },
+            retryAfter: response.retryAfter.map { Int($0.rounded(.up)) })
     }
 
     /// The ARI certificate identifier (RFC 9773 §4.1): base64url(AKI keyIdentifier) "." base64url(serial).
     public static func ariCertID(_ certificate: X509.Certificate) throws -> String {
         guard let aki = try certificate.extensions.authorityKeyIdentifier, let keyID = aki.keyIdentifier else {
-            throw ACMEError(.invalidInput,
-                            "the certificate has no Authority Key Identifier with a keyIdentifier; ARI needs one")
+            throw ACMEError(
+                .invalidInput,
+                "the certificate has no Authority Key Identifier with a keyIdentifier; ARI needs one")
         }
-        return Base64URL.encode(keyID) + "." + Base64URL.encode(certificate.serialNumber.bytes)
+        // The serial's DER INTEGER content octets: minimal, with a 0x00 first when the high bit is set.
+        var serial = Array(certificate.serialNumber.bytes.drop { $0 == 0 })
+        if serial.isEmpty || serial[0] & 0x80 != 0 { serial.insert(0, at: 0) }
+        return Base64URL.encode(keyID) + "." + Base64URL.encode(serial)
     }
 
     // MARK: Challenge values
@@ -305,14 +348,16 @@ public actor ACMEClient {
     }
 
     /// Sleeps (outside isolation, so other calls run) before the next poll.
-    private func pause(retryAfter: Double?, interval: inout Double, deadline: ContinuousClock.Instant, url: String,
-                       status: String) async throws
-    {
+    private func pause(
+        retryAfter: Double?, interval: inout Double, deadline: ContinuousClock.Instant, url: String,
+        status: String
+    ) async throws {
         let remaining = deadline - ContinuousClock.now
         guard remaining > .zero else {
-            throw ACMEError(.timeout,
-                            "\(url) was still \"\(status)\" after \(limits.pollTimeout) s of polling: the server is slow "
-                            + "or the challenge cannot be validated; try again later", url: url)
+            throw ACMEError(
+                .timeout,
+                "\(url) was still \"\(status)\" after \(limits.pollTimeout) s of polling: the server is slow "
+                    + "or the challenge cannot be validated; try again later", url: url)
         }
         let wait: Double
         if let retryAfter {
@@ -327,11 +372,13 @@ public actor ACMEClient {
 
     /// A JWS-signed POST (payload nil: POST-as-GET) with the account's `kid` unless `signer` says otherwise;
     /// retried with a fresh nonce on `badNonce`. Throws the server's problem on non-2xx.
-    private func signedPost(_ url: String, payload: [UInt8]?, key: ACMEAccountKey? = nil, signer: JWS.Signer? = nil,
-                            accept: String? = nil, maxBytes: Int) async throws -> ACMEResponse
-    {
+    private func signedPost(
+        _ url: String, payload: [UInt8]?, key: ACMEAccountKey? = nil, signer: JWS.Signer? = nil,
+        accept: String? = nil, maxBytes: Int
+    ) async throws -> ACMEResponse {
         guard let key = key ?? accountKey else {
-            throw ACMEError(.invalidInput, "no ACME account yet: call account(key:contact:eab:) before \(url)", url: url)
+            throw ACMEError(
+                .invalidInput, "no ACME account yet: call account(key:contact:eab:) before \(url)", url: url)
         }
         let resolvedSigner: JWS.Signer
         if let signer {
@@ -339,7 +386,8 @@ public actor ACMEClient {
         } else if let accountURL {
             resolvedSigner = .kid(accountURL)
         } else {
-            throw ACMEError(.invalidInput, "no ACME account yet: call account(key:contact:eab:) before \(url)", url: url)
+            throw ACMEError(
+                .invalidInput, "no ACME account yet: call account(key:contact:eab:) before \(url)", url: url)
         }
         var attempt = 0
         while true {
@@ -352,6 +400,7 @@ public actor ACMEClient {
             let error = response.error()
             if error.acmeErrorName == "badNonce" && attempt < limits.badNonceRetries {
                 attempt += 1
+                badNonceRetryCount += 1
                 logger.debug("acme badNonce, retrying", metadata: ["acme.url": "\(url)", "acme.attempt": "\(attempt)"])
                 continue
             }
@@ -366,18 +415,21 @@ public actor ACMEClient {
         // `send` pooled the nonce; another call may have taken it meanwhile, so take any.
         if let nonce = nonces.popLast() { return nonce }
         guard (200..<300).contains(response.status) else { throw response.error() }
-        throw ACMEError(.badResponse, "newNonce at \(newNonce) gave no Replay-Nonce header", url: newNonce,
-                        status: response.status)
+        throw ACMEError(
+            .badResponse, "newNonce at \(newNonce) gave no Replay-Nonce header", url: newNonce,
+            status: response.status)
     }
 
     /// One HTTP exchange within the concurrency limit; pools the response's Replay-Nonce.
-    private func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
-                      maxBytes: Int) async throws -> ACMEResponse
-    {
+    private func send(
+        _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
+        maxBytes: Int
+    ) async throws -> ACMEResponse {
         await acquire()
         defer { release() }
-        let response = try await transport.send(method: method, url: url, headers: headers, body: body,
-                                                maxBytes: maxBytes, logger: logger)
+        let response = try await transport.send(
+            method: method, url: url, headers: headers, body: body,
+            maxBytes: maxBytes, logger: logger)
         if let nonce = response.replayNonce, !nonce.isEmpty, nonce.allSatisfy(Base64URL.isAlphabet) {
             nonces.append(nonce)
             if nonces.count > 64 { nonces.removeFirst(nonces.count - 64) }

@@ -39,8 +39,10 @@ public struct ACMEError: Error, CustomStringConvertible, Sendable, Equatable {
     public var file: String
     public var line: UInt
 
-    public init(_ code: Code, _ message: String, url: String? = nil, status: Int? = nil,
-                file: String = #fileID, line: UInt = #line) {
+    public init(
+        _ code: Code, _ message: String, url: String? = nil, status: Int? = nil,
+        file: String = #fileID, line: UInt = #line
+    ) {
         self.code = code
         self.message = message
         self.url = url
@@ -51,8 +53,10 @@ public struct ACMEError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     /// An error for a server problem document; the message quotes its type and detail.
-    public init(problem: ACMEProblem, method: String? = nil, url: String?, status: Int?,
-                file: String = #fileID, line: UInt = #line) {
+    public init(
+        problem: ACMEProblem, method: String? = nil, url: String?, status: Int?,
+        file: String = #fileID, line: UInt = #line
+    ) {
         var text = "\(problem.type): \(problem.detail ?? "(no detail)")"
         for sub in problem.subproblems ?? [] {
             let who = sub.identifier.map { " [\($0.type) \($0.value)]" } ?? ""
@@ -85,8 +89,10 @@ public struct ACMEProblem: Sendable, Codable, Hashable {
     public var identifier: ACMEIdentifier?
     public var subproblems: [ACMEProblem]?
 
-    public init(type: String, detail: String? = nil, status: Int? = nil, identifier: ACMEIdentifier? = nil,
-                subproblems: [ACMEProblem]? = nil) {
+    public init(
+        type: String, detail: String? = nil, status: Int? = nil, identifier: ACMEIdentifier? = nil,
+        subproblems: [ACMEProblem]? = nil
+    ) {
         self.type = type
         self.detail = detail
         self.status = status

@@ -15,9 +15,11 @@ public struct ACMEDirectory: Sendable, Codable, Hashable {
     /// Profile name → human description; empty when the server lists none.
     public var profiles: [String: String]
 
-    public init(newNonce: String, newAccount: String, newOrder: String, revokeCert: String? = nil,
-                keyChange: String? = nil, renewalInfo: String? = nil, termsOfService: String? = nil,
-                externalAccountRequired: Bool = false, profiles: [String: String] = [:]) {
+    public init(
+        newNonce: String, newAccount: String, newOrder: String, revokeCert: String? = nil,
+        keyChange: String? = nil, renewalInfo: String? = nil, termsOfService: String? = nil,
+        externalAccountRequired: Bool = false, profiles: [String: String] = [:]
+    ) {
         self.newNonce = newNonce
         self.newAccount = newAccount
         self.newOrder = newOrder
@@ -49,8 +51,9 @@ public struct ACMEDirectory: Sendable, Codable, Hashable {
         let wire = try ServerJSON.decode(Wire.self, body, url: url, what: "directory")
         func required(_ value: String?, _ name: String) throws -> String {
             guard let value else {
-                throw ACMEError(.badResponse, "the ACME directory at \(url) has no \"\(name)\": is this an ACME server?",
-                                url: url)
+                throw ACMEError(
+                    .badResponse, "the ACME directory at \(url) has no \"\(name)\": is this an ACME server?",
+                    url: url)
             }
             return try ServerURL.check(value, field: name, from: url)
         }
@@ -149,7 +152,8 @@ public struct ACMEChallenge: Sendable, Codable, Hashable {
         if token.isEmpty { return "is empty" }
         if token.count > 256 { return "is longer than 256 characters" }
         if !token.allSatisfy(Base64URL.isAlphabet) {
-            return "\"\(String(SafeText.printable(token).prefix(80)))\" contains characters outside base64url [A-Za-z0-9_-]"
+            let shown = String(SafeText.printable(token).prefix(80))
+            return "\"\(shown)\" contains characters outside base64url [A-Za-z0-9_-]"
         }
         return nil
     }
@@ -157,12 +161,14 @@ public struct ACMEChallenge: Sendable, Codable, Hashable {
     fileprivate static func decode(_ wire: Wire, from requestURL: String) throws -> ACMEChallenge {
         let token = wire.token ?? ""
         if let problem = tokenProblem(token) {
-            throw ACMEError(.invalidInput,
-                            "the server sent a \(wire.type) challenge whose token \(problem) (from \(requestURL)): "
-                            + "refusing it; the ACME server is broken or hostile", url: requestURL)
+            throw ACMEError(
+                .invalidInput,
+                "the server sent a \(wire.type) challenge whose token \(problem) (from \(requestURL)): "
+                    + "refusing it; the ACME server is broken or hostile", url: requestURL)
         }
-        return ACMEChallenge(type: wire.type, url: try ServerURL.check(wire.url, field: "challenge url", from: requestURL),
-                             status: wire.status, token: token, error: wire.error)
+        return ACMEChallenge(
+            type: wire.type, url: try ServerURL.check(wire.url, field: "challenge url", from: requestURL),
+            status: wire.status, token: token, error: wire.error)
     }
 
     static func decodeServer(_ body: [UInt8], from requestURL: String) throws -> ACMEChallenge {
@@ -198,9 +204,10 @@ public struct ACMEAuthorization: Sendable, Codable, Hashable {
 
     static func decodeServer(_ body: [UInt8], url: String) throws -> ACMEAuthorization {
         let wire = try ServerJSON.decode(Wire.self, body, url: url, what: "authorization")
-        return ACMEAuthorization(url: url, identifier: wire.identifier, status: wire.status, wildcard: wire.wildcard ?? false,
-                                 challenges: try (wire.challenges?.list ?? []).map { try ACMEChallenge.decode($0, from: url) },
-                                 expires: wire.expires)
+        return ACMEAuthorization(
+            url: url, identifier: wire.identifier, status: wire.status, wildcard: wire.wildcard ?? false,
+            challenges: try (wire.challenges?.list ?? []).map { try ACMEChallenge.decode($0, from: url) },
+            expires: wire.expires)
     }
 }
 
@@ -240,9 +247,11 @@ public struct ACMELimits: Sendable, Hashable {
     /// How often a request rejected with `badNonce` is retried with a fresh nonce.
     public var badNonceRetries: Int
 
-    public init(requestTimeout: Double = 30, maxResponseBytes: Int = 1 << 20, maxErrorBytes: Int = 64 << 10,
-                maxCertificateBytes: Int = 256 << 10, pollTimeout: Double = 120, initialPollInterval: Double = 0.05,
-                maxPollInterval: Double = 2, maxConcurrentRequests: Int = 16, badNonceRetries: Int = 8) {
+    public init(
+        requestTimeout: Double = 30, maxResponseBytes: Int = 1 << 20, maxErrorBytes: Int = 64 << 10,
+        maxCertificateBytes: Int = 256 << 10, pollTimeout: Double = 120, initialPollInterval: Double = 0.05,
+        maxPollInterval: Double = 2, maxConcurrentRequests: Int = 16, badNonceRetries: Int = 8
+    ) {
         self.requestTimeout = requestTimeout
         self.maxResponseBytes = maxResponseBytes
         self.maxErrorBytes = maxErrorBytes
@@ -263,9 +272,10 @@ enum ServerJSON {
         } catch let error as ACMEError {
             throw error
         } catch {
-            throw ACMEError(.badResponse,
-                            "the \(what) from \(url) is not valid ACME JSON (\(error)); first bytes: "
-                            + SafeText.preview(body), url: url)
+            throw ACMEError(
+                .badResponse,
+                "the \(what) from \(url) is not valid ACME JSON (\(error)); first bytes: "
+                    + SafeText.preview(body), url: url)
         }
     }
 }
@@ -275,12 +285,13 @@ enum ServerURL {
     static func check(_ value: String, field: String, from source: String) throws -> String {
         let lower = value.lowercased()
         guard lower.hasPrefix("https://") || lower.hasPrefix("http://"),
-              let url = URL(string: value), let host = url.host, !host.isEmpty,
-              !value.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F })
+            let url = URL(string: value), let host = url.host, !host.isEmpty,
+            !value.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F })
         else {
-            throw ACMEError(.badResponse,
-                            "the server gave \(field) \"\(String(SafeText.printable(value).prefix(120)))\" (from \(source)), "
-                            + "which is not an http(s) URL", url: source)
+            throw ACMEError(
+                .badResponse,
+                "the server gave \(field) \"\(String(SafeText.printable(value).prefix(120)))\" (from \(source)), "
+                    + "which is not an http(s) URL", url: source)
         }
         return value
     }

@@ -49,17 +49,23 @@ struct ACMEResponse: Sendable {
     /// The problem document of a failed response, if the body is one.
     var problem: ACMEProblem? {
         guard contentType.contains("json"),
-              let problem = try? JSONDecoder().decode(ACMEProblem.self, from: Data(body)) else { return nil }
+            let problem = try? JSONDecoder().decode(ACMEProblem.self, from: Data(body))
+        else { return nil }
         return problem
     }
 
     /// The error describing this (non-2xx) response.
     func error(file: String = #fileID, line: UInt = #line) -> ACMEError {
-        if let problem { return ACMEError(problem: problem, method: method, url: url, status: status, file: file, line: line) }
-        let kind = contentType.contains("json") ? "a JSON body that is not a problem document"
+        if let problem {
+            return ACMEError(problem: problem, method: method, url: url, status: status, file: file, line: line)
+        }
+        let kind =
+            contentType.contains("json")
+            ? "a JSON body that is not a problem document"
             : "non-JSON body (\(contentType.isEmpty ? "no content type" : contentType))"
-        return ACMEError(.badResponse, "HTTP \(status) from \(method) \(url): \(kind), first bytes \(SafeText.preview(body))",
-                         url: url, status: status, file: file, line: line)
+        return ACMEError(
+            .badResponse, "HTTP \(status) from \(method) \(url): \(kind), first bytes \(SafeText.preview(body))",
+            url: url, status: status, file: file, line: line)
     }
 }
 
@@ -76,9 +82,11 @@ final class ACMETransport: Sendable {
             }
             tls.trustRoots = .file(trustFile)
         }
-        var config = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow,
-                                              timeout: .init(connect: .milliseconds(Int64(limits.requestTimeout * 1000)),
-                                                             read: .milliseconds(Int64(limits.requestTimeout * 1000))))
+        var config = HTTPClient.Configuration(
+            tlsConfiguration: tls, redirectConfiguration: .disallow,
+            timeout: .init(
+                connect: .milliseconds(Int64(limits.requestTimeout * 1000)),
+                read: .milliseconds(Int64(limits.requestTimeout * 1000))))
         config.decompression = .disabled
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
         self.limits = limits
@@ -94,9 +102,10 @@ final class ACMETransport: Sendable {
     }
 
     /// Sends one request and reads the body, refusing more than `maxBytes` (2xx) or `limits.maxErrorBytes`.
-    func send(method: HTTPMethod, url: String, headers: [(String, String)], body: [UInt8]?, maxBytes: Int,
-              logger: Logger) async throws -> ACMEResponse
-    {
+    func send(
+        method: HTTPMethod, url: String, headers: [(String, String)], body: [UInt8]?, maxBytes: Int,
+        logger: Logger
+    ) async throws -> ACMEResponse {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "user-agent", value: "sslm-acme/1")
@@ -112,13 +121,17 @@ final class ACMETransport: Sendable {
         let status = Int(response.status.code)
         let limit = (200..<300).contains(status) ? maxBytes : limits.maxErrorBytes
         if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > limit {
-            throw Self.oversized(method: method.rawValue, url: url, limit: limit, status: status)
+            throw Self.oversized(
+                method: method.rawValue, url: url, limit: limit, status: status,
+                how: "announces \(length) bytes")
         }
         var bytes: [UInt8] = []
         do {
             for try await chunk in response.body {
                 if bytes.count + chunk.readableBytes > limit {
-                    throw Self.oversized(method: method.rawValue, url: url, limit: limit, status: status)
+                    throw Self.oversized(
+                        method: method.rawValue, url: url, limit: limit, status: status,
+                        how: "went on past the limit (stopped reading)")
                 }
                 bytes.append(contentsOf: chunk.readableBytesView)
             }
@@ -129,10 +142,12 @@ final class ACMETransport: Sendable {
         }
         var log = logger
         log[metadataKey: "acme.url"] = "\(url)"
-        log.debug("acme http", metadata: [
-            "acme.method": "\(method.rawValue)", "acme.status": "\(status)", "acme.bytes": "\(bytes.count)",
-            "acme.ms": "\(Self.milliseconds(ContinuousClock.now - started))",
-        ])
+        log.debug(
+            "acme http",
+            metadata: [
+                "acme.method": "\(method.rawValue)", "acme.status": "\(status)", "acme.bytes": "\(bytes.count)",
+                "acme.ms": "\(Self.milliseconds(ContinuousClock.now - started))",
+            ])
         return ACMEResponse(status: status, headers: response.headers, body: bytes, url: url, method: method.rawValue)
     }
 
@@ -140,19 +155,23 @@ final class ACMETransport: Sendable {
         duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
-    private static func oversized(method: String, url: String, limit: Int, status: Int) -> ACMEError {
-        ACMEError(.badResponse,
-                  "the response to \(method) \(url) (HTTP \(status)) is larger than the limit of \(limit) bytes: "
-                  + "refused (raise ACMELimits if the server is trusted)", url: url, status: status)
+    private static func oversized(method: String, url: String, limit: Int, status: Int, how: String) -> ACMEError {
+        ACMEError(
+            .badResponse,
+            "the response to \(method) \(url) (HTTP \(status)) \(how): larger than the limit of \(limit) bytes, "
+                + "refused (raise ACMELimits if the server is trusted)", url: url, status: status)
     }
 
     private static func mapped(_ error: any Error, method: String, url: String, limits: ACMELimits) -> ACMEError {
         if let error = error as? ACMEError { return error }
         if let error = error as? HTTPClientError,
-           error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-            return ACMEError(.timeout, "\(method) \(url) timed out after \(limits.requestTimeout) s (\(error))", url: url)
+            error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout
+        {
+            return ACMEError(
+                .timeout, "\(method) \(url) timed out after \(limits.requestTimeout) s (\(error))", url: url)
         }
-        return ACMEError(.network, "\(method) \(url) failed: \(error); check the URL, the network and the trust file",
-                         url: url)
+        return ACMEError(
+            .network, "\(method) \(url) failed: \(error); check the URL, the network and the trust file",
+            url: url)
     }
 }

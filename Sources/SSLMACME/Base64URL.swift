@@ -22,6 +22,7 @@ enum Base64URL {
 
     static func isAlphabet(_ c: Character) -> Bool {
         guard c.isASCII, let v = c.asciiValue else { return false }
-        return (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A) || (v >= 0x30 && v <= 0x39) || v == 0x2D || v == 0x5F
+        return (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A) || (v >= 0x30 && v <= 0x39) || v == 0x2D
+            || v == 0x5F
     }
 }

@@ -30,16 +30,19 @@ enum JWS {
         throws -> String
     {
         guard let macKey = Base64URL.decode(eab.hmacKey), !macKey.isEmpty else {
-            throw ACMEError(.invalidInput,
-                            "the EAB HMAC key for kid \"\(eab.keyID)\" is not base64url: copy it exactly as the CA gave it")
+            throw ACMEError(
+                .invalidInput,
+                "the EAB HMAC key for kid \"\(eab.keyID)\" is not base64url: copy it exactly as the CA gave it")
         }
         let header = "{\"alg\":\"HS256\",\"kid\":\(JSONText.quote(eab.keyID)),\"url\":\(JSONText.quote(url))}"
         let protected = Base64URL.encode(header)
         let payload = Base64URL.encode(accountKey.jwk.canonicalJSON)
-        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(protected).\(payload)".utf8),
-                                                  using: SymmetricKey(data: macKey))
-        return String(decoding: body(protected: protected, payload: payload, signature: Base64URL.encode(mac)),
-                      as: UTF8.self)
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Array("\(protected).\(payload)".utf8),
+            using: SymmetricKey(data: macKey))
+        return String(
+            decoding: body(protected: protected, payload: payload, signature: Base64URL.encode(mac)),
+            as: UTF8.self)
     }
 
     private static func body(protected: String, payload: String, signature: String) -> [UInt8] {

@@ -10,9 +10,11 @@ appended to DIR/requests.jsonl as {"path": ..., "payload": <decoded JSON or "">}
 
 Modes:
   ari-profiles    directory with renewalInfo and meta.profiles {tlsserver, shortlived}; GET renewalInfo/<id>
-                  answers a suggestedWindow with Retry-After: 21600 and records the id.
+                  answers a suggestedWindow with Retry-After: 21600 and records the id; the order stays
+                  pending with Retry-After: 1.
   hostile-token   the authorization's http-01 challenge has token "../../etc/x".
-  oversized       newOrder answers a 4 MiB JSON body.
+  oversized       newOrder answers a 4 MiB JSON body in chunks (no Content-Length); the order URL answers
+                  4 MiB with a Content-Length.
   non-json-error  newAccount answers HTTP 500 text/html.
   bad-chain       newOrder answers a valid order whose certificate chain's leaf is not signed by the
                   intermediate that follows it.
@@ -24,6 +26,7 @@ import base64
 import json
 import os
 import secrets
+import signal
 import ssl
 import subprocess
 import sys
@@ -87,6 +90,23 @@ class StandIn(BaseHTTPRequestHandler):
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
+    def send_chunked(self, status, data, headers):
+        """A body without Content-Length, so the client only learns its size by reading."""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Replay-Nonce", secrets.token_urlsafe(16))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        try:
+            for i in range(0, len(data), 65536):
+                piece = data[i:i + 65536]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
+            self.close_connection = True
+
     def record(self, entry):
         with self.lock, open(os.path.join(self.state_dir, "requests.jsonl"), "a") as f:
             f.write(json.dumps(entry) + "\n")
@@ -147,13 +167,16 @@ class StandIn(BaseHTTPRequestHandler):
                              headers={"Location": b + "/acct/1"})
         if self.path == "/new-order":
             if self.mode == "oversized":
-                big = {"status": "pending", "padding": "x" * (4 << 20)}
-                return self.send(201, big, headers={"Location": b + "/order/1"})
+                return self.send_chunked(201, b'{"status": "pending", "padding": "' + b"x" * (4 << 20) + b'"}',
+                                         {"Location": b + "/order/1"})
             ids = payload.get("identifiers", []) if isinstance(payload, dict) else []
             extra = {k: payload[k] for k in ("profile", "replaces") if isinstance(payload, dict) and k in payload}
             return self.send(201, self.order(ids, extra), headers={"Location": b + "/order/1"})
+        if self.path == "/order/1" and self.mode == "oversized":
+            return self.send(200, {"status": "pending", "padding": "x" * (4 << 20)})
         if self.path == "/order/1":
-            return self.send(200, self.order([{"type": "dns", "value": "a.example.com"}]))
+            headers = {"Retry-After": "1"} if self.mode == "ari-profiles" else None
+            return self.send(200, self.order([{"type": "dns", "value": "a.example.com"}]), headers=headers)
         if self.path == "/authz/1":
             token = "../../etc/x" if self.mode == "hostile-token" else "tokenAAAA_-"
             return self.send(200, {"status": "pending", "identifier": {"type": "dns", "value": "a.example.com"},
@@ -175,6 +198,9 @@ def main():
     p.add_argument("--dir", required=True)
     p.add_argument("--port-file", required=True)
     a = p.parse_args()
+    # A parent may have started us with signals blocked (Foundation's Process does): take SIGTERM again.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, set(signal.Signals))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     os.makedirs(a.dir, exist_ok=True)
     make_ca(a.dir, "ca", "stand-in TLS CA")
     make_leaf(a.dir, "server", "ca", "localhost", "DNS:localhost,IP:127.0.0.1")

@@ -1,6 +1,0 @@
-import SSLMACME
-import Testing
-
-@Test func acmeModuleLinks() {
-    #expect(String(describing: ACMEClient.self) == "ACMEClient")
-}
