@@ -127,6 +127,7 @@ env_get() {  # env_get FILE KEY → the value (KEY=value lines)
 # Test bed: DNS (signed nsd primary + secondary), pebble resolving through the primary, nginx on pebble's
 # http-01 port.
 note "work directory $work"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 started_dns=1
 timeout 60 "$tb/dns-testbed" start "$work/dns" --zones example.com,example.net >/dev/null
 dns_env="$work/dns/env"
@@ -410,7 +411,8 @@ cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
     printf '\n'
     checks
     printf '\n'
-    printf -- '- machine: %s cores, %s, %s\n' "$(nproc)" "$cpu_model" "$(uname -sr)"
+    printf -- '- machine: %s cores, %s, %s; load average %s at the start, %s at the end\n' "$(nproc)" \
+        "$cpu_model" "$(uname -sr)" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
     ((skip_certbot)) || printf -- '- %s\n' "$(certbot --version 2>&1)"
     printf -- '- pebble %s (%s), PEBBLE_VA_NOSLEEP=1 PEBBLE_AUTHZREUSE=0\n' \
         "$(dpkg-query -W -f='${Version}' pebble 2>/dev/null || echo '?')" "$pebble_kind"
