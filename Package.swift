@@ -92,6 +92,8 @@ let package = Package(
             dependencies: [
                 "SSLMCore", "SSLMConfig", "SSLMObserve", "SSLMPlan", "SSLMPKI", "SSLMACME", "SSLMDNS", "SSLMDeploy",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: swiftSettings),
         .target(

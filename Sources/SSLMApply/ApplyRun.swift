@@ -7,9 +7,14 @@ import SSLMPlan
 
 /// The state of one `Executor.apply` call: the executor's inputs, what earlier runs of the same plan
 /// finished (from the journal), and values learnt while applying (the db directory `create_next` made).
-/// Used by one task at a time.
-final class ApplyRun {
+/// Only the ACME kinds (`ActionKind.runsConcurrently`) run concurrently; they use `acme`, never
+/// `createdNext`.
+final class ApplyRun: @unchecked Sendable {
     let executor: Executor
+    /// The plan being applied (ACME actions look up their batch in it).
+    let plan: Plan?
+    /// Clients, accounts and open orders of the ACME actions; safe to use from concurrent actions.
+    let acme = ACMERunState()
     /// Action ids the journal shows as done for this plan.
     let alreadyDone: Set<String>
     /// db directory created by `create_next` per service, in this run or an earlier run of the plan.
@@ -20,8 +25,9 @@ final class ApplyRun {
     var now: Date { executor.now }
     var options: ExecutorOptions { executor.options }
 
-    init(executor: Executor, earlier: [JournalRecord]) {
+    init(executor: Executor, earlier: [JournalRecord], plan: Plan? = nil) {
         self.executor = executor
+        self.plan = plan
         var done: Set<String> = []
         for record in earlier where record.event == .ok {
             guard let id = record.action else { continue }
@@ -60,8 +66,11 @@ final class ApplyRun {
         case .postCopy: return try await postCopy(action, logger: logger)
         case .restartServer: return try await restartServer(action, logger: logger)
         case .refreshDNS: return try await refreshDNS(action, logger: logger)
-        case .acmeOrder, .publishChallenges, .awaitPropagation, .answerChallenges, .finalizeOrder:
-            throw SSLMError(.notImplemented, "\(action.kind.rawValue) is not implemented yet (ACME issuing)")
+        case .acmeOrder: return try await acmeOrder(action, logger: logger)
+        case .publishChallenges: return try await publishChallenges(action, logger: logger)
+        case .awaitPropagation: return try await awaitPropagation(action, logger: logger)
+        case .answerChallenges: return try await answerChallenges(action, logger: logger)
+        case .finalizeOrder: return try await finalizeOrder(action, logger: logger)
         }
     }
 
@@ -106,6 +115,11 @@ final class ApplyRun {
     func boolParam(_ action: Action, _ name: String) -> Bool? {
         if case .bool(let value)? = action.params[name] { return value }
         return nil
+    }
+
+    /// A path as shown in results: relative to the topdir when inside it.
+    func display(_ path: String) -> String {
+        path.hasPrefix(topdir + "/") ? String(path.dropFirst(topdir.count + 1)) : path
     }
 
     func dnsFacts(_ apex: String) -> DNSFacts? {

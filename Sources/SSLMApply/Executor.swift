@@ -60,7 +60,7 @@ public struct Executor: Sendable {
         let digest = ContentDigest.labelled(PlanCodec.encode(plan))
         let earlier = Journal.records(topdir: topdir).filter { $0.plan == digest }
         let journal = try Journal(topdir: topdir)
-        let run = ApplyRun(executor: self, earlier: earlier)
+        let run = ApplyRun(executor: self, earlier: earlier, plan: plan)
         var logger = self.logger
         logger[metadataKey: "plan.digest"] = "\(digest)"
         if !earlier.isEmpty {
@@ -71,51 +71,105 @@ public struct Executor: Sendable {
         var outcomes: [String: ActionOutcome] = [:]
         var results: [ActionResult] = []
         var ran = 0
-        for action in plan.actions {
+        var index = 0
+        let actions = plan.actions
+        while index < actions.count {
             if let halt = options.haltAfterActions, ran >= halt {
                 return ApplyReport(planDigest: digest, results: results)
             }
-            var actionLogger = logger
-            actionLogger[metadataKey: "action.id"] = "\(action.id)"
-            actionLogger[metadataKey: "action.kind"] = "\(action.kind.rawValue)"
-            let outcome: ActionOutcome
-            if let blocker = action.dependsOn.first(where: { outcomes[$0]?.unblocksDependents != true }) {
-                outcome = .skipped(dependency: blocker)
-                actionLogger.warning("skipped: \(blocker) did not succeed")
-                try journal.append(record(digest, action.id, .skipped, "depends on \(blocker)"))
-            } else if run.alreadyDone.contains(action.id) {
-                outcome = .alreadyApplied
-                actionLogger.info("already applied (journal)")
-            } else {
-                ran += 1
-                try journal.append(record(digest, action.id, .start, nil))
-                actionLogger.info("\(action.kind.rawValue) \(action.id)")
-                do {
-                    let detail = try await run.perform(action, logger: actionLogger)
-                    outcome = .succeeded(detail: detail)
-                    if let detail { actionLogger.info("done: \(detail)") }
-                } catch let failure as NonFatalFailure {
-                    outcome = .failedNonFatal(reason: failure.reason)
-                    actionLogger.warning("failed (not fatal): \(failure.reason)")
-                } catch {
-                    outcome = .failed(reason: Self.describe(error))
-                    actionLogger.error("failed: \(Self.describe(error))")
+            // A batch: consecutive actions of a concurrent kind, none depending on another of the batch.
+            var batch = [actions[index]]
+            if actions[index].kind.runsConcurrently {
+                var ids: Set<String> = [actions[index].id]
+                var next = index + 1
+                while next < actions.count, actions[next].kind == actions[index].kind,
+                    !actions[next].dependsOn.contains(where: ids.contains)
+                {
+                    batch.append(actions[next])
+                    ids.insert(actions[next].id)
+                    next += 1
                 }
+            }
+            index += batch.count
+            var toRun: [Action] = []
+            for action in batch {
+                var actionLogger = logger
+                actionLogger[metadataKey: "action.id"] = "\(action.id)"
+                actionLogger[metadataKey: "action.kind"] = "\(action.kind.rawValue)"
+                if let blocker = action.dependsOn.first(where: { outcomes[$0]?.unblocksDependents != true }) {
+                    outcomes[action.id] = .skipped(dependency: blocker)
+                    actionLogger.warning("skipped: \(blocker) did not succeed")
+                    try journal.append(record(digest, action.id, .skipped, "depends on \(blocker)"))
+                } else if run.alreadyDone.contains(action.id) {
+                    outcomes[action.id] = .alreadyApplied
+                    actionLogger.info("already applied (journal)")
+                } else {
+                    toRun.append(action)
+                }
+            }
+            for action in toRun {
+                try journal.append(record(digest, action.id, .start, nil))
+            }
+            let finished = await Self.perform(toRun, run: run, logger: logger, width: max(1, options.acmeConcurrency))
+            for (action, outcome) in finished {
+                ran += 1
                 switch outcome {
                 case .succeeded(let detail): try journal.append(record(digest, action.id, .ok, detail))
                 case .failed(let reason), .failedNonFatal(let reason):
                     try journal.append(record(digest, action.id, .failed, reason))
                 case .alreadyApplied, .skipped: break
                 }
+                outcomes[action.id] = outcome
                 FaultInjection.actionRecorded(ran)
             }
-            outcomes[action.id] = outcome
-            results.append(ActionResult(id: action.id, kind: action.kind, outcome: outcome))
+            for action in batch {
+                if let outcome = outcomes[action.id] {
+                    results.append(ActionResult(id: action.id, kind: action.kind, outcome: outcome))
+                }
+            }
         }
         let report = ApplyReport(planDigest: digest, results: results)
         try journal.append(record(digest, nil, .end, report.succeeded ? "ok" : "\(report.failures.count) failed"))
         FaultInjection.runEnded()
         return report
+    }
+
+    /// Runs `actions` (one, or a batch of a concurrent kind) with at most `width` at a time; returns each
+    /// with its outcome in the order they finished.
+    private static func perform(_ actions: [Action], run: ApplyRun, logger: Logger, width: Int) async
+        -> [(Action, ActionOutcome)]
+    {
+        func one(_ action: Action) async -> ActionOutcome {
+            var actionLogger = logger
+            actionLogger[metadataKey: "action.id"] = "\(action.id)"
+            actionLogger[metadataKey: "action.kind"] = "\(action.kind.rawValue)"
+            actionLogger.info("\(action.kind.rawValue) \(action.id)")
+            do {
+                let detail = try await run.perform(action, logger: actionLogger)
+                if let detail { actionLogger.info("done: \(detail)") }
+                return .succeeded(detail: detail)
+            } catch let failure as NonFatalFailure {
+                actionLogger.warning("failed (not fatal): \(failure.reason)")
+                return .failedNonFatal(reason: failure.reason)
+            } catch {
+                actionLogger.error("failed: \(describe(error))")
+                return .failed(reason: describe(error))
+            }
+        }
+        if actions.count == 1, let action = actions.first { return [(action, await one(action))] }
+        return await withTaskGroup(of: (Action, ActionOutcome).self) { group in
+            var finished: [(Action, ActionOutcome)] = []
+            var pending = actions[...]
+            for _ in 0..<min(width, actions.count) {
+                guard let action = pending.popFirst() else { break }
+                group.addTask { (action, await one(action)) }
+            }
+            while let result = await group.next() {
+                finished.append(result)
+                if let action = pending.popFirst() { group.addTask { (action, await one(action)) } }
+            }
+            return finished
+        }
     }
 
     /// Ids are unique and every dependency names an earlier action.

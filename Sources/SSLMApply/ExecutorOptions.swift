@@ -1,3 +1,4 @@
+import SSLMACME
 import SSLMCore
 
 #if canImport(Glibc)
@@ -22,6 +23,13 @@ public struct ExecutorOptions: Sendable {
     public var localHostNames: [String] = ExecutorOptions.systemHostNames()
     /// DNS facts (MX hosts) gathered for the plan; used for TLSA records with MX owners.
     public var dnsFacts: [DNSFacts] = []
+
+    /// How long `await_propagation` waits for the nameservers (after `dns_check_delay`).
+    public var propagationTimeoutSeconds: Double = 600
+    /// How many ACME actions of one batch (orders, answers, finalizations) run at the same time.
+    public var acmeConcurrency = 8
+    /// Timeouts and size limits of ACME requests.
+    public var acmeLimits = ACMELimits()
 
     /// Crash simulation for tests: after this many actions have run, `apply` returns at once, writing no
     /// `end` record — as if the process had died there.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SSLMApply
 import SSLMCore
 
 /// Options that change what is planned; shared by `plan` and `apply`.
@@ -17,7 +18,7 @@ struct PlanningOptions: ParsableArguments {
     @Flag(name: .customLong("reuse-key"), help: "Renew with the current private key (TLSA 3 1 1 records stay valid).")
     var reuseKey = false
 
-    @Flag(help: "Use the ACME CA's staging directory, a separate account and production directory.")
+    @Flag(help: "Issue from the ACME CAs' staging directories, in a separate state (<topdir>/test/certs, its own accounts, production in <prod_cert_dir>.test); no TLSA publication, copies or restarts.")
     var test = false
 
     @Option(name: .customLong("min-roll-mins"), help: "Minimum age of next, in minutes, before a roll (default: min_roll_mins).")
@@ -45,10 +46,38 @@ struct CheckCommand: AsyncParsableCommand {
 
 struct RevokeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "revoke", abstract: "Revoke a service's certificate at its ACME CA.")
+        commandName: "revoke", abstract: "Revoke a service's certificate at its ACME CA.",
+        discussion: """
+        Revokes certs/<group>/<service>/curr/cert.pem (or next, with --next) at the ACME CA that issued it, \
+        signed with sslm's account for that CA. Nothing else changes: run `sslm apply --force group:service` \
+        afterwards to replace the certificate (and, after a key compromise, its key).
+        """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "group:service") var target: String
-    @Option(help: "RFC 5280 reason: unspecified, keyCompromise, superseded, cessationOfOperation.")
+    @Option(help: "RFC 5280 reason: unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation.")
     var reason: String = "unspecified"
-    func run() async throws { throw notImplemented("revoke") }
+    @Flag(help: "Revoke the pending next certificate instead of curr.") var next = false
+    @Flag(help: "The certificate was issued with --test (ACME staging).") var test = false
+
+    func run() async throws {
+        guard case .success(let spec) = TargetSpec.parse(target), let services = spec.services, services.count == 1,
+            let name = services.first
+        else { throw ValidationError("expected one group:service, found \"\(target)\"") }
+        let address = ServiceAddress(group: spec.group, service: name)
+        var config = try ConfigSession.load(topdirOption: global.topdir, extraTargets: [address])
+        if test { config = TestMode.apply(to: config) }
+        let logger = RunLogger.make(logDirectory: config.globals.logDir, verbose: global.verbose)
+        var directory: String?
+        if test, case .authority(let ca)? = config.service(address)?.signer,
+            let settings = config.certificateAuthorities[ca]?.acme
+        {
+            directory = settings.stagingDirectoryURL ?? settings.directoryURL
+        }
+        do {
+            print(try await Revocation.revoke(config: config, address: address, reason: reason,
+                                              slot: next ? "next" : "curr", logger: logger, directoryOverride: directory))
+        } catch let error as SSLMError {
+            throw CLIError(error.description)
+        }
+    }
 }

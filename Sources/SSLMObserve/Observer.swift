@@ -59,10 +59,24 @@ public enum Observer {
             },
             tlsaFiles: Dictionary(uniqueKeysWithValues: zip(apexes, tlsa.map(\.production))))
 
-        return Observation(
+        var observation = Observation(
             topdir: topdir, lineage: lineage(topdir: topdir), localHostNames: localHostNames,
             services: readings.map(\.tree.state), groups: tlsa.map(\.group), production: production, dns: dns,
             unconfigured: unconfigured, pendingDeployment: PendingDeployment.read(topdir: topdir))
+        let leftovers = apexes.filter { apex in
+            config.dns.acmeDirs.contains { challengeRows(in: $0 + "/acme-challenge." + apex) > 0 }
+        }
+        observation.acmeChallengeLeftovers = leftovers.isEmpty ? nil : leftovers
+        return observation
+    }
+
+    /// TXT rows of an `acme-challenge.<apex>` file (0 when it is absent or holds only comments).
+    static func challengeRows(in path: String) -> Int {
+        guard case .success(let bytes) = PosixFiles.read(path) else { return 0 }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").filter { line in
+            let text = line.trimmingCharacters(in: .whitespaces)
+            return !text.hasPrefix(";") && text.split(whereSeparator: \.isWhitespace).contains("TXT")
+        }.count
     }
 
     /// `.sslm/lineage`, trimmed; nil when absent or empty.

@@ -26,6 +26,8 @@ public struct PlanningRequest: Sendable {
     public var forceRestarts = false
     /// Refresh DNS for the targets' apexes even when no TLSA changed (ssl-mgr `-dns`).
     public var forceDNSRefresh = false
+    /// Issue from the ACME CAs' staging directories (`--test`, ssl-mgr `-t`).
+    public var acmeStaging = false
     public var toolVersion: String
 
     public init(config: Config, observation: Observation, now: Date, targets: [ServiceAddress]? = nil,
@@ -59,13 +61,14 @@ public enum Planner {
         if request.forceProductionSync { extras.append("certs-to-prod") }
         if request.forceRestarts { extras.append("force-server-restarts") }
         if request.forceDNSRefresh { extras.append("dns-refresh") }
+        if request.acmeStaging { extras.append("test") }
         options.extras = extras.isEmpty ? nil : extras
         return Plan(
             toolVersion: request.toolVersion, now: Timestamps.rfc3339(request.now),
             configDigest: request.config.digest,
             base: .init(lineage: request.observation.lineage, fingerprint: request.observation.fingerprint,
                         parts: request.observation.parts),
-            options: options, actions: builder.actions, notes: builder.notes)
+            options: options, actions: ActionOrdering.batched(builder.actions), notes: builder.notes)
     }
 }
 
@@ -76,11 +79,13 @@ struct PlanBuilder {
     var observation: Observation { request.observation }
     let minRollMinutes: Int
 
-    private(set) var actions: [Action] = []
-    private(set) var notes: [Note] = []
+    var actions: [Action] = []
+    var notes: [Note] = []
 
     /// Per service, what this run does to it.
-    private var outcomes: [ServiceAddress: ServiceOutcome] = [:]
+    var outcomes: [ServiceAddress: ServiceOutcome] = [:]
+    /// ACME issuances of this run, in service order (their apex actions are added after every service).
+    var acmeIssues: [ACMEIssue] = []
     /// Local CA name → id of its `roll` action in this run.
     private var caRolls: [String: String] = [:]
 
@@ -124,6 +129,7 @@ struct PlanBuilder {
                 publishIds.append(contentsOf: ids)
             }
         }
+        planACMEChallenges()
         planServersAndDNS(services: services, tlsaApexes: tlsaApexes, tlsaIds: publishIds)
         let cleanScope = request.cleanAll
             ? observation.services.map(\.address).filter { config.service($0) != nil }
@@ -169,7 +175,6 @@ struct PlanBuilder {
         var caName: String?
         var caRollId: String?
         var signerBlocked: String?
-        var isACME = false
         switch service.signer {
         case .selfSigned: break
         case .authority(let name):
@@ -187,8 +192,6 @@ struct PlanBuilder {
                                 + (outcomes[ca.localAddress] == nil ? " and is not part of this run" : " yet")
                         }
                     }
-                } else {
-                    isACME = true
                 }
             }
         }
@@ -198,6 +201,7 @@ struct PlanBuilder {
         var currProblem = ServiceChecks.certificateIsMissing(state)
         if currProblem == nil, let currDir { currProblem = ServiceChecks.currentSetIsBroken(currDir) }
         var renewReason: Reason?
+        var ariNote: String?
         var assessment: RenewalAssessment?
         if currProblem == nil, let currDir, let certificate = currDir.certificate {
             let current = RenewalAssessment(certificate: certificate, renewInfo: service.renewInfo, now: request.now)
@@ -209,7 +213,17 @@ struct PlanBuilder {
                 renewReason = ServiceChecks.issuerChanged(currDir, caName: caName, caFullchainDigest: caFullchain,
                                                           caRollsNow: caRollId != nil)
             }
-            if renewReason == nil { renewReason = ServiceChecks.renewalIsDue(current) }
+            if renewReason == nil {
+                if let window = observation.renewalWindows?[id], window.serialHex == certificate.serialHex {
+                    renewReason = ServiceChecks.renewalWindowIsOpen(window, now: request.now)
+                    if renewReason == nil {
+                        ariNote = "curr expires \(PlanText.day(certificate.notAfter)); the CA's renewal window (ARI) is "
+                            + "\(Timestamps.rfc3339(window.start)) – \(Timestamps.rfc3339(window.end)); due \(Timestamps.rfc3339(window.renewAt))"
+                    }
+                } else {
+                    renewReason = ServiceChecks.renewalIsDue(current)
+                }
+            }
             if renewReason == nil, request.force, request.phase != .roll {
                 renewReason = Reason(.forced, "--force: renewing although curr " + current.sentence)
             }
@@ -254,9 +268,6 @@ struct PlanBuilder {
         if !steps.isEmpty, let reason = buildReason {
             if request.phase == .roll {
                 notes.append(Note(subject: id, reason: Reason(.phaseSkipped, reason.message + " (not in --phase roll)")))
-            } else if isACME {
-                notes.append(Note(subject: id, reason: Reason(
-                    .blocked, reason.message + "; but issuing from an ACME CA (\(caName ?? "")) is not implemented yet")))
             } else if let signerBlocked {
                 notes.append(Note(subject: id, reason: Reason(.blocked, reason.message + "; but " + signerBlocked)))
             } else {
@@ -265,7 +276,9 @@ struct PlanBuilder {
                 buildPlanned = true
             }
         } else if let assessment, currProblem == nil {
-            if case .complete = condition {} else {
+            if case .complete = condition {} else if let ariNote {
+                notes.append(Note(subject: id, reason: Reason(.notDue, ariNote)))
+            } else {
                 notes.append(Note(subject: id, reason: Reason(.notDue, "curr " + assessment.sentence
                     + "; due \(Timestamps.rfc3339(assessment.renewAt))")))
             }
@@ -371,7 +384,14 @@ struct PlanBuilder {
                 params["validity_days"] = .int(signing.validityDays)
                 params["digest"] = .string(signing.digest.rawValue)
             }
-            add("cert", .signLocal, params, extra: caRollId.map { [$0] } ?? [])
+            if case .authority(let name) = service.signer, let ca = config.certificateAuthorities[name],
+                let acme = ca.acme
+            {
+                planACMEIssue(service, state: state, caName: name, acme: acme, reason: reason, previous: &previous,
+                              outcome: &outcome)
+            } else {
+                add("cert", .signLocal, params, extra: caRollId.map { [$0] } ?? [])
+            }
         }
         if steps.contains(.bundle) {
             add("bundle", .writeBundle, [:])
@@ -411,10 +431,16 @@ struct PlanBuilder {
             let currFiles = state.dbDir(state.curr).map { ProductionFileRule.productionFiles($0.files, group: address.group) }
             let nextFiles = state.dbDir(state.next).map { ProductionFileRule.productionFiles($0.files, group: address.group) }
             let usableCurr = outcome.currAfterRun ? currFiles : nil
+            // ssl-mgr copied local CAs' private keys to production; sslm never does, and does not count such
+            // a copy (identical to certs/) as drift: it says so in a note instead.
+            let prodCurr = withoutLegacyCAKeys(prod?.curr, certs: state.dbDir(state.curr)?.files, address: address,
+                                              prodPath: prodPath + "/curr")
+            let prodNext = withoutLegacyCAKeys(prod?.next, certs: state.dbDir(state.next)?.files, address: address,
+                                              prodPath: prodPath + "/next")
             if let difference = ServiceChecks.productionDifference(
-                expected: usableCurr, actual: usableCurr == nil ? nil : prod?.curr,
+                expected: usableCurr, actual: usableCurr == nil ? nil : prodCurr,
                 certsPath: certsPath + "/curr", prodPath: prodPath + "/curr")
-                ?? ServiceChecks.productionDifference(expected: nextFiles, actual: prod?.next,
+                ?? ServiceChecks.productionDifference(expected: nextFiles, actual: prodNext,
                                                       certsPath: certsPath + "/next", prodPath: prodPath + "/next")
             {
                 reason = Reason(.productionDrift, difference)
@@ -432,6 +458,25 @@ struct PlanBuilder {
             params: ["curr": .bool(outcome.currAfterRun), "next": .bool(outcome.nextAfterRun)],
             reason: reason, dependsOn: depends))
         outcome.prodSyncId = syncId
+    }
+
+    /// Production files of a local CA without the private key files ssl-mgr copied there, when they are
+    /// identical to the ones in `certs/` (a note names them); anything else is left for the comparison.
+    private mutating func withoutLegacyCAKeys(
+        _ files: [String: String]?, certs: [String: String]?, address: ServiceAddress, prodPath: String
+    ) -> [String: String]? {
+        guard var files, address.group.lowercased() == GroupConfig.caGroup, let certs else { return files }
+        let legacy = ProductionFileRule.caPrivateFiles.sorted().filter { name in
+            files[name] != nil && files[name] == certs[name]
+        }
+        guard !legacy.isEmpty else { return files }
+        for name in legacy { files[name] = nil }
+        notes.append(Note(subject: address.description, reason: Reason(
+            .caKeyInProduction,
+            "\(legacy.map { prodPath + "/" + $0 }.joined(separator: " and ")): the CA's private key, copied to production "
+                + "by ssl-mgr; sslm never copies CA keys. Delete it there (and on the servers) once nothing reads it; "
+                + "sslm's next production update of this CA drops it")))
+        return files
     }
 
     // MARK: TLSA
@@ -630,7 +675,7 @@ struct PlanBuilder {
 
     /// A path as shown in reasons: relative to the topdir when inside it, so plans do not depend on
     /// where the topdir is.
-    private func display(_ path: String) -> String {
+    func display(_ path: String) -> String {
         let prefix = config.topdir.hasSuffix("/") ? config.topdir : config.topdir + "/"
         return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
     }

@@ -121,6 +121,11 @@ extension ApplyRun {
     /// The program that talked to ssh: rsync (a copy) or ssh itself (a remote restart).
     enum SSHClient { case rsync, ssh }
 
+    /// Runs one argv with the command timeout; throws with the program's failure reason.
+    func runCommand(_ argv: [String], logger: Logger) async throws {
+        try await run(argv, timeout: options.commandTimeout, logger: logger)
+    }
+
     /// Runs one argv; throws with the program's failure reason (`explain`'s, when it has one). Output is
     /// logged.
     private func run(

@@ -147,11 +147,10 @@ struct LegacyCommandLine {
     }
 
     private static func execute(_ options: Options) async throws -> Int32 {
-        let session = try PlanSession.open(topdirOption: options.topdir, targetArguments: options.targets, now: nil,
-                                           gatherDNS: planning(options) != nil, observeAll: options.cleanAll)
-        if options.test {
-            Console.error("sslm-mgr: note: -t (ACME staging) has no effect until sslm issues from ACME CAs")
-        }
+        var session = try PlanSession.open(topdirOption: options.topdir, targetArguments: options.targets, now: nil,
+                                           gatherDNS: planning(options) != nil, observeAll: options.cleanAll,
+                                           test: options.test)
+        if planning(options) != nil { session = await session.withRenewalInfo(verbose: options.verbose) }
         if options.status {
             let report = StatusReport.make(session: session)
             print(report.text(verbose: options.verbose || session.config.globals.verbose), terminator: "")

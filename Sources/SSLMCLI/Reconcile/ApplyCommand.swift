@@ -28,13 +28,24 @@ struct ApplyCommand: AsyncParsableCommand {
         "After the run, write certificate expiry, renewal times, the last successful apply and this run's failures as a Prometheus textfile (for node_exporter's textfile collector).",
         valueName: "file"))
     var metricsFile: String?
+    @Option(name: .customLong("dns-timeout"), help: ArgumentHelp(
+        "dns-01: how long to wait, in seconds, for the primary and every nameserver to serve the challenges (after dns_check_delay). Default 600.",
+        valueName: "seconds"))
+    var dnsTimeout: Double?
+
+    func validate() throws {
+        if let dnsTimeout, !(dnsTimeout > 0) {
+            throw ValidationError("--dns-timeout: expected a number of seconds above 0, found \(dnsTimeout)")
+        }
+    }
 
     func run() async throws {
         if let file = savedPlanArgument() {
             try await applySaved(file)
             return
         }
-        let session = try PlanSession.open(global: global, targetArguments: planning.targets, now: planning.now)
+        let session = await (try PlanSession.open(global: global, targetArguments: planning.targets, now: planning.now,
+                                                  test: planning.test)).withRenewalInfo(verbose: global.verbose)
         let plan = try session.plan(planning)
         try await execute(plan, session: session)
     }
@@ -57,7 +68,8 @@ struct ApplyCommand: AsyncParsableCommand {
         } catch let error as SSLMError {
             throw CLIError(error.message)
         }
-        let session = try PlanSession.open(global: global, targetArguments: plan.options.targets, now: planning.now)
+        let session = try PlanSession.open(global: global, targetArguments: plan.options.targets, now: planning.now,
+                                           test: plan.options.extras?.contains("test") == true)
         var changes: [String] = []
         if session.config.digest != plan.configDigest { changes.append("the configuration in conf.d/ changed") }
         if session.observation.lineage != nil, plan.base.lineage != nil,
@@ -87,7 +99,7 @@ struct ApplyCommand: AsyncParsableCommand {
             try writeMetrics(topdir: session.topdir, failures: [:])
             return
         }
-        let (report, logger) = try await session.execute(plan, verbose: global.verbose)
+        let (report, logger) = try await session.execute(plan, verbose: global.verbose, propagationTimeout: dnsTimeout)
         let summary = ApplyView.render(report, plan: plan)
         logger.info("apply finished: \(summary.split(separator: "\n").last ?? "")")
         print(summary, terminator: "")

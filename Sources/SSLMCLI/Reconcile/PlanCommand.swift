@@ -26,7 +26,8 @@ struct PlanCommand: AsyncParsableCommand {
     var detailedExitcode = false
 
     func run() async throws {
-        let session = try PlanSession.open(global: global, targetArguments: planning.targets, now: planning.now)
+        let session = await (try PlanSession.open(global: global, targetArguments: planning.targets, now: planning.now,
+                                                  test: planning.test)).withRenewalInfo(verbose: global.verbose)
         let plan = try session.plan(planning)
         if let output {
             let data = PlanCodec.encode(plan)

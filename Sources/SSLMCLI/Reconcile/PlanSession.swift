@@ -15,19 +15,21 @@ struct PlanSession {
     /// The services this run acts on, in order; nil = every service of the active groups.
     let targets: [ServiceAddress]?
     let targetSpecs: [String]
-    let observation: Observation
+    var observation: Observation
     let now: Date
+    /// `--test`: ACME staging directories, and a separate state (see `TestMode`).
+    var acmeStaging = false
 
     /// Loads and observes. Throws `CLIError` after printing diagnostics.
     static func open(global: GlobalOptions, targetArguments: [String], now nowOption: String?,
-                     gatherDNS: Bool = true, observeAll: Bool = false) throws -> PlanSession {
+                     gatherDNS: Bool = true, observeAll: Bool = false, test: Bool = false) throws -> PlanSession {
         try open(topdirOption: global.topdir, targetArguments: targetArguments, now: nowOption, gatherDNS: gatherDNS,
-                 observeAll: observeAll)
+                 observeAll: observeAll, test: test)
     }
 
     /// As above, with the topdir option given directly (the ssl-mgr front end has no `GlobalOptions`).
     static func open(topdirOption: String?, targetArguments: [String], now nowOption: String?,
-                     gatherDNS: Bool = true, observeAll: Bool = false) throws -> PlanSession {
+                     gatherDNS: Bool = true, observeAll: Bool = false, test: Bool = false) throws -> PlanSession {
         var specs: [TargetSpec] = []
         for argument in targetArguments {
             switch TargetSpec.parse(argument) {
@@ -39,7 +41,8 @@ struct PlanSession {
         let extra = specs.flatMap { spec in
             (spec.services ?? ["*"]).map { ServiceAddress(group: spec.group, service: $0) }
         }
-        let config = try ConfigSession.load(topdirOption: topdirOption, extraTargets: extra)
+        var config = try ConfigSession.load(topdirOption: topdirOption, extraTargets: extra)
+        if test { config = TestMode.apply(to: config) }
         var targets: [ServiceAddress]?
         if !specs.isEmpty {
             var list: [ServiceAddress] = []
@@ -68,7 +71,8 @@ struct PlanSession {
         let observation = Observer.observe(config: config, services: services, dns: dns,
                                            localHostNames: ExecutorOptions.systemHostNames())
         return PlanSession(topdir: config.topdir, config: config, targets: targets,
-                           targetSpecs: specs.map(\.description), observation: observation, now: now)
+                           targetSpecs: specs.map(\.description), observation: observation, now: now,
+                           acmeStaging: test)
     }
 
     func plan(_ options: PlanningOptions) throws -> Plan {
@@ -84,26 +88,70 @@ struct PlanSession {
 
     /// A planning request over this session's config, observation, time and targets.
     func request(phase: Phase, force: Bool, reuseKey: Bool, minRollMinutes: Int?) -> PlanningRequest {
-        PlanningRequest(
+        var request = PlanningRequest(
             config: config, observation: observation, now: now, targets: targets, targetSpecs: targetSpecs,
             phase: phase, force: force, reuseKey: reuseKey, minRollMinutes: minRollMinutes)
+        request.acmeStaging = acmeStaging
+        return request
     }
 }
 
 extension PlanSession {
+    /// This session with the ACME CAs' renewal windows (ARI) of the observed curr certificates, for the
+    /// planner. Asks only CAs that issued an observed curr, and uses the cache in `.sslm/acme/`; problems
+    /// are warnings on stderr (the planner then uses `[renew_info]`).
+    func withRenewalInfo(verbose: Bool) async -> PlanSession {
+        let issuedByACME = observation.services.contains { state in
+            guard case .authority(let name)? = config.service(state.address)?.signer else { return false }
+            return config.certificateAuthorities[name]?.acme != nil && state.dbDir(state.curr)?.certificate != nil
+        }
+        guard issuedByACME else { return self }
+        let logger = Logger(label: "sslm.ari") { _ in StandardErrorLogHandler(logLevel: verbose ? .info : .warning) }
+        var copy = self
+        let windows = await RenewalInfoGatherer.gather(
+            config: config, observation: observation, staging: acmeStaging, logger: logger)
+        copy.observation.renewalWindows = windows.isEmpty ? nil : windows
+        return copy
+    }
+
     /// Applies `plan` to this session's topdir with the run's logger (log file + stderr), the DNS facts
     /// the plan was made with and this machine's host names. The one place the CLI runs the executor.
-    func execute(_ plan: Plan, verbose: Bool) async throws -> (report: ApplyReport, logger: Logger) {
+    func execute(_ plan: Plan, verbose: Bool, propagationTimeout: Double? = nil) async throws
+        -> (report: ApplyReport, logger: Logger)
+    {
         let logger = RunLogger.make(logDirectory: config.globals.logDir, verbose: verbose || config.globals.verbose)
         logger.info("apply: \(plan.actions.count) action(s), state \(plan.base.fingerprint)")
         var options = ExecutorOptions()
         options.localHostNames = ExecutorOptions.systemHostNames()
         options.dnsFacts = observation.dns
+        if let propagationTimeout { options.propagationTimeoutSeconds = propagationTimeout }
         let executor = Executor(config: config, topdir: topdir, now: now, logger: logger, options: options)
         do {
             return (try await executor.apply(plan), logger)
         } catch let error as SSLMError {
             throw CLIError(error.message)
         }
+    }
+}
+
+/// `--test` (ssl-mgr `-t`): issue from the ACME CAs' staging directories without touching the real
+/// installation. Certificates live in `<topdir>/test/certs` with their own journal and accounts in
+/// `<topdir>/test/.sslm` (ssl-mgr mixed staging certificates into `certs/`: sslm does not), production is
+/// `<prod_cert_dir>.test` (as in ssl-mgr), TLSA records are not published to `[dns] tlsa_dirs` (a staging
+/// key must never reach the real zone), and nothing is copied to servers or restarted.
+enum TestMode {
+    static func apply(to config: Config) -> Config {
+        var config = config
+        config.topdir += "/test"
+        config.globals.prodCertDir += ".test"
+        config.globals.postCopyCommands = []
+        config.dns.tlsaDirs = []
+        config.servers = config.servers.map { section in
+            var section = section
+            section.restartCommands = []
+            section.skipProdCopy = true
+            return section
+        }
+        return config
     }
 }

@@ -64,6 +64,10 @@ struct CrossChecks {
                             sink.error(main, "web", "server_dir",
                                        "missing: http-01 (CA \"\(name)\", used by \(address)) writes tokens under <server_dir>/<apex>/.well-known/acme-challenge/")
                         }
+                        if let wildcard = service.sans.first(where: { $0.hasPrefix("*.") }) {
+                            sink.error(service.file, "X509", "sans",
+                                       "\(wildcard) validates by dns-01 only, but the CA \"\(name)\" uses http-01: use a dns-01 CA for this service")
+                        }
                     }
                 }
             }

@@ -31,6 +31,12 @@ public struct Observation: Sendable, Hashable, Codable {
     /// copy), `apex:<apex>` (TLSA file, copies, production copy, DNS facts) and `run` (everything else).
     /// A saved plan keeps them, so a stale plan can say what changed.
     public var parts: [String: String]
+    /// Apexes whose `[dns] acme_dir/acme-challenge.<apex>` still holds TXT rows (a run that stopped
+    /// before clearing them); nil when none. Not part of the fingerprint.
+    public var acmeChallengeLeftovers: [String]?
+    /// The ACME CAs' suggested renewal windows (ARI, RFC 9773) of curr certificates, by `group/service`;
+    /// nil when none was asked or offered. Not part of the fingerprint (it is the CA's, not the disk's).
+    public var renewalWindows: [String: RenewalWindow]?
 
     public init(topdir: String, lineage: String?, localHostNames: [String], services: [ServiceState],
                 groups: [GroupState], production: ProductionState, dns: [DNSFacts],
@@ -313,5 +319,32 @@ enum SortedLookup {
             if candidate < key { low = middle + 1 } else { high = middle - 1 }
         }
         return nil
+    }
+}
+
+/// A CA's suggested renewal window for one certificate (ARI, RFC 9773).
+public struct RenewalWindow: Sendable, Hashable, Codable {
+    /// Serial (hex) of the certificate the window is for: it applies only while that one is curr.
+    public var serialHex: String
+    public var start: Date
+    public var end: Date
+    /// The CA's explanation, if it gave one.
+    public var explanationURL: String?
+
+    public init(serialHex: String, start: Date, end: Date, explanationURL: String? = nil) {
+        self.serialHex = serialHex
+        self.start = start
+        self.end = end
+        self.explanationURL = explanationURL
+    }
+
+    /// The moment in the window at which this certificate renews: a fraction of the window derived from
+    /// the serial (RFC 9773 asks clients to pick a random time in the window; a serial-derived one keeps
+    /// plans reproducible and still spreads renewals).
+    public var renewAt: Date {
+        let length = max(0, end.timeIntervalSince(start))
+        let hex = ContentDigest.sha256Hex(Array(("ari:" + serialHex).utf8))
+        let fraction = Double(UInt64(hex.prefix(13), radix: 16) ?? 0) / Double(1 << 52)
+        return start.addingTimeInterval((length * fraction).rounded())
     }
 }

@@ -92,6 +92,15 @@ enum ServiceChecks {
         assessment.isDue ? Reason(.renewalDue, "curr " + assessment.sentence) : nil
     }
 
+    /// `renewalWindowIsOpen`: the CA's ARI window, which replaces `[renew_info]` when the CA offers one.
+    static func renewalWindowIsOpen(_ window: RenewalWindow, now: Date) -> Reason? {
+        guard now >= window.renewAt else { return nil }
+        var text = "the CA's renewal window (ARI) \(Timestamps.rfc3339(window.start)) – \(Timestamps.rfc3339(window.end)) "
+            + "is open; this certificate renews from \(Timestamps.rfc3339(window.renewAt))"
+        if let url = window.explanationURL { text += " (explanation: \(url))" }
+        return Reason(.renewalDue, text)
+    }
+
     // MARK: next
 
     /// What has to happen to a pending `next`.

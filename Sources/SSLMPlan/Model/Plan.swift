@@ -195,6 +195,10 @@ public enum ReasonCode: String, Sendable, Hashable, CaseIterable {
     case phaseSkipped = "phase_skipped"
     /// A deployment step (copy, restart, DNS refresh) whose last attempt did not succeed.
     case retry
+    /// ACME challenge publication, DNS propagation and its cleanup.
+    case acmeChallenge = "acme_challenge"
+    /// A local CA's private key found in production (ssl-mgr copied it there): a warning, not an action.
+    case caKeyInProduction = "ca_key_in_production"
 }
 
 /// A note about a service or apex that is not an action.

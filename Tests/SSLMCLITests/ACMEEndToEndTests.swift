@@ -1,0 +1,211 @@
+import Foundation
+import Testing
+
+/// `sslm apply` against the real test bed (pebble + nsd primary/secondary + nginx, `ACMETestbed`):
+/// http-01 and dns-01 issuing, verified with the openssl CLI against pebble's own root and intermediate,
+/// and the faults the ACME issue names.
+@Suite(.serialized) struct ACMEEndToEndTests {
+    static let services: [ACMETestbed.Service] = [
+        .init(apex: "example.com", name: "web-ec", ca: "pebble-http", sans: ["example.com", "www.example.com"], key: "ec"),
+        .init(apex: "example.com", name: "mail-rsa", ca: "pebble-dns",
+              sans: ["mail.example.com", "smtp.example.com"], key: "rsa", dane: true),
+        .init(apex: "example.com", name: "wild", ca: "pebble-dns", sans: ["example.com", "*.example.com"], key: "ec"),
+        .init(apex: "example.net", name: "web-ec", ca: "pebble-http", sans: ["example.net", "www.example.net"], key: "ec"),
+        .init(apex: "example.net", name: "mail-ec", ca: "pebble-dns", sans: ["mail.example.net"], key: "ec", dane: true),
+    ]
+
+    static func makeTopdir(_ testbed: ACMETestbed, services: [ACMETestbed.Service] = services) throws -> String {
+        let topdir = testbed.directory + "/topdir-\(UUID().uuidString.prefix(8))"
+        try testbed.writeTopdir(topdir, services: services)
+        return topdir
+    }
+
+    static func apply(_ topdir: String, _ extra: [String] = [], environment: [String: String] = [:]) throws
+        -> SSLMProcess.Output
+    {
+        try SSLMProcess.run(["apply", "--topdir", topdir, "--dns-timeout", "20"] + extra, environment: environment)
+    }
+
+    /// `openssl verify` of `certs/<apex>/<svc>/curr/cert.pem` with pebble's root as the only trust anchor.
+    static func expectVerifies(_ topdir: String, _ service: ACMETestbed.Service, issuers: (root: String, intermediate: String))
+        throws
+    {
+        let curr = "\(topdir)/certs/\(service.apex)/\(service.name)/curr"
+        let verify = try SSLMProcess.run(
+            ["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", issuers.root, "-untrusted", curr + "/chain.pem",
+             curr + "/cert.pem"], executable: "/usr/bin/openssl")
+        #expect(verify.status == 0, "openssl verify \(service.apex)/\(service.name): \(verify.stdout)\(verify.stderr)")
+        let text = try SSLMProcess.run(["x509", "-noout", "-ext", "subjectAltName", "-in", curr + "/cert.pem"],
+                                       executable: "/usr/bin/openssl")
+        for san in service.sans { #expect(text.stdout.contains("DNS:" + san), "\(service.name) lacks \(san)") }
+        // The key of curr is the certificate's.
+        let keyPub = try SSLMProcess.run(["pkey", "-in", curr + "/privkey.pem", "-pubout"], executable: "/usr/bin/openssl")
+        let certPub = try SSLMProcess.run(["x509", "-noout", "-pubkey", "-in", curr + "/cert.pem"], executable: "/usr/bin/openssl")
+        #expect(!keyPub.stdout.isEmpty && keyPub.stdout == certPub.stdout)
+    }
+
+    @Test func issuesEveryCertificateThenPlansNothing() throws {
+        let testbed = try ACMETestbed()
+        defer { testbed.stop() }
+        let topdir = try Self.makeTopdir(testbed)
+        let refreshesBefore = testbed.refreshLog.count
+        let run = try Self.apply(topdir)
+        #expect(run.status == 0, "apply: \(run.stdout)\n\(run.stderr)")
+        let issuers = try testbed.issuerFiles()
+        for service in Self.services { try Self.expectVerifies(topdir, service, issuers: issuers) }
+        // dns-01 of both apexes in one refresh; then the cleared files in one more, and TLSA in one more.
+        let refreshes = testbed.refreshLog.dropFirst(refreshesBefore)
+        #expect(refreshes.count == 3, "refreshes: \(Array(refreshes))")
+        #expect(refreshes.first?.contains("example.com") == true && refreshes.first?.contains("example.net") == true)
+        // The challenge files are empty again.
+        for apex in ["example.com", "example.net"] {
+            let file = try String(contentsOfFile: "\(testbed.dns["DNS_ACME_DIR"] ?? "")/acme-challenge.\(apex)", encoding: .utf8)
+            #expect(!file.contains("TXT"), "acme-challenge.\(apex) still holds challenges")
+        }
+        // TLSA: the mail services' records, in certs/, the tlsa_dirs copy and production.
+        for (apex, name) in [("example.com", "mail-rsa"), ("example.net", "mail-ec")] {
+            let cert = "\(topdir)/certs/\(apex)/\(name)/curr/cert.pem"
+            let hash = try Self.spkiSHA256(cert)
+            let tlsa = try String(contentsOfFile: "\(topdir)/certs/\(apex)/tlsa.\(apex)", encoding: .utf8)
+            #expect(tlsa.contains("3 1 1 \(hash)"), "tlsa.\(apex): \(tlsa)")
+            let published = try String(contentsOfFile: "\(testbed.dns["DNS_TLSA_DIR"] ?? "")/tlsa.\(apex)", encoding: .utf8)
+            #expect(published == tlsa)
+            let prod = try String(contentsOfFile: "\(topdir)/prod/\(apex)/tlsa.\(apex)", encoding: .utf8)
+            #expect(prod == tlsa)
+        }
+        for service in Self.services {
+            let prod = "\(topdir)/prod/\(service.apex)/\(service.name)/curr"
+            let curr = "\(topdir)/certs/\(service.apex)/\(service.name)/curr"
+            for file in ["cert.pem", "chain.pem", "fullchain.pem", "privkey.pem", "bundle.pem"] {
+                #expect(FileManager.default.contents(atPath: prod + "/" + file) == FileManager.default.contents(atPath: curr + "/" + file),
+                        "prod \(service.name)/\(file)")
+            }
+            let attributes = try FileManager.default.attributesOfItem(atPath: curr + "/privkey.pem")
+            #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        }
+        // The ACME account key is private too, and no key material is in the journal.
+        let journal = try String(contentsOfFile: topdir + "/.sslm/journal.jsonl", encoding: .utf8)
+        #expect(!journal.contains("PRIVATE KEY"))
+        #expect(journal.contains("\"action\":\"example.com/web-ec/next/order\""))
+        // Nothing left to do.
+        let plan = try SSLMProcess.run(["plan", "--topdir", topdir, "--detailed-exitcode"])
+        #expect(plan.status == 0, "plan after apply: \(plan.stdout)\(plan.stderr)")
+    }
+
+    @Test func issuesDespiteRejectedNonces() throws {
+        let testbed = try ACMETestbed(pebbleOptions: ["--nonce-reject", "20"])
+        defer { testbed.stop() }
+        let topdir = try Self.makeTopdir(testbed)
+        let run = try Self.apply(topdir)
+        #expect(run.status == 0, "apply with 20 % bad nonces: \(run.stdout)\n\(run.stderr)")
+        let issuers = try testbed.issuerFiles()
+        for service in Self.services { try Self.expectVerifies(topdir, service, issuers: issuers) }
+    }
+
+    @Test func stoppedPrimaryFailsClearlyAndTheNextRunSucceeds() throws {
+        let testbed = try ACMETestbed()
+        defer { testbed.stop() }
+        let services = [Self.services[1]]
+        let topdir = try Self.makeTopdir(testbed, services: services)
+        try testbed.dnsControl("stop-primary")
+        let failed = try Self.apply(topdir)
+        #expect(failed.status == 1)
+        let primary = testbed.dns["DNS_PRIMARY"] ?? "?"
+        #expect((failed.stdout + failed.stderr).contains(primary), "the error names the primary: \(failed.stdout)\(failed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(topdir)/certs/example.com/mail-rsa/curr"))
+        #expect(!FileManager.default.fileExists(atPath: "\(topdir)/prod/example.com/mail-rsa"))
+        try testbed.dnsControl("start-primary")
+        let again = try Self.apply(topdir)
+        #expect(again.status == 0, "after the primary is back: \(again.stdout)\(again.stderr)")
+        try Self.expectVerifies(topdir, services[0], issuers: try testbed.issuerFiles())
+    }
+
+    @Test func laggingSecondaryTimesOutNamingIt() throws {
+        let testbed = try ACMETestbed()
+        defer { testbed.stop() }
+        let services = [Self.services[2]]
+        let topdir = try Self.makeTopdir(testbed, services: services)
+        try testbed.dnsControl("hold-secondary")
+        let started = Date()
+        let failed = try SSLMProcess.run(["apply", "--topdir", topdir, "--dns-timeout", "3"])
+        let waited = Date().timeIntervalSince(started)
+        #expect(failed.status == 1)
+        let secondary = testbed.dns["DNS_SECONDARY"] ?? "?"
+        let output = failed.stdout + failed.stderr
+        #expect(output.contains(secondary) && output.contains("serial"), "names the lagging server: \(output)")
+        #expect(waited >= 3, "waited \(waited) s")
+        #expect(!FileManager.default.fileExists(atPath: "\(topdir)/prod/example.com/wild"))
+        try testbed.dnsControl("release-secondary")
+        let again = try Self.apply(topdir)
+        #expect(again.status == 0, "after the secondary caught up: \(again.stdout)\(again.stderr)")
+    }
+
+    @Test func pebbleLostDuringAnOrderTheNextRunFinishes() throws {
+        let testbed = try ACMETestbed()
+        defer { testbed.stop() }
+        let services = [Self.services[0], Self.services[2]]
+        let topdir = try Self.makeTopdir(testbed, services: services)
+        // Kill sslm right after the orders were opened (their URLs are in the journal).
+        let planned = try SSLMProcess.run(["plan", "--topdir", topdir, "--json"])
+        let kinds = try Self.actionKinds(planned.stdout)
+        guard let lastOrder = kinds.lastIndex(of: "acme_order") else {
+            Issue.record("no acme_order in the plan: \(planned.stdout)")
+            return
+        }
+        let killed = try Self.apply(topdir, environment: ["SSLM_FAULT_KILL_AFTER_ACTIONS": String(lastOrder + 1)])
+        #expect(killed.status != 0)
+        // pebble dies: its orders and accounts are gone.
+        try testbed.restartPebble()
+        try testbed.writeCAInfo(topdir)
+        let again = try Self.apply(topdir)
+        #expect(again.status == 0, "after pebble came back: \(again.stdout)\(again.stderr)")
+        let issuers = try testbed.issuerFiles()
+        for service in services { try Self.expectVerifies(topdir, service, issuers: issuers) }
+    }
+
+    @Test func aCrashedRunResumesTheSameOrder() throws {
+        let testbed = try ACMETestbed()
+        defer { testbed.stop() }
+        let services = [Self.services[0]]
+        let topdir = try Self.makeTopdir(testbed, services: services)
+        let planned = try SSLMProcess.run(["plan", "--topdir", topdir, "--json"])
+        let kinds = try Self.actionKinds(planned.stdout)
+        guard let order = kinds.firstIndex(of: "acme_order") else {
+            Issue.record("no acme_order in the plan")
+            return
+        }
+        let killed = try Self.apply(topdir, environment: ["SSLM_FAULT_KILL_AFTER_ACTIONS": String(order + 1)])
+        #expect(killed.status != 0)
+        let again = try Self.apply(topdir)
+        #expect(again.status == 0, "resumed: \(again.stdout)\(again.stderr)")
+        let journal = try String(contentsOfFile: topdir + "/.sslm/journal.jsonl", encoding: .utf8)
+        let orders = journal.split(separator: "\n").filter { $0.contains("\"event\":\"ok\"") && $0.contains("next/order\"") }
+        let urls = orders.compactMap { line -> String? in
+            guard let range = line.range(of: "order https://") else { return nil }
+            return line[range.upperBound...].split(separator: " ").first.map(String.init)
+        }
+        #expect(urls.count >= 1 && Set(urls).count == 1, "one order, resumed: \(urls)")
+    }
+
+    static func actionKinds(_ json: String) throws -> [String] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+            let actions = object["actions"] as? [[String: Any]]
+        else { throw TestbedError("not a plan: \(json.prefix(200))") }
+        return actions.compactMap { $0["kind"] as? String }
+    }
+
+    /// TLSA 3 1 1 data of a certificate, computed by the openssl CLI (independent of sslm).
+    static func spkiSHA256(_ certificate: String) throws -> String {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("spki-\(UUID().uuidString)").path
+        defer {
+            try? FileManager.default.removeItem(atPath: base + ".pem")
+            try? FileManager.default.removeItem(atPath: base + ".der")
+        }
+        let openssl = "/usr/bin/openssl"
+        _ = try SSLMProcess.run(["x509", "-noout", "-pubkey", "-in", certificate, "-out", base + ".pem"], executable: openssl)
+        _ = try SSLMProcess.run(["pkey", "-pubin", "-in", base + ".pem", "-outform", "DER", "-out", base + ".der"],
+                                executable: openssl)
+        let digest = try SSLMProcess.run(["dgst", "-sha256", "-r", base + ".der"], executable: openssl)
+        return String(digest.stdout.split(separator: " ").first ?? "")
+    }
+}

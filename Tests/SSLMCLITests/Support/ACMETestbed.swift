@@ -1,0 +1,240 @@
+import Foundation
+import Testing
+
+/// The project's ACME integration test bed, started by the scripts in `scripts/testbed/`: a real nsd
+/// primary and secondary serving signed example.com / example.net zones (with `$INCLUDE`d acme-challenge
+/// and TLSA files), nginx serving http-01 tokens, and Debian's pebble (a real ACME server) validating
+/// against them. Every daemon listens on 127.0.0.1 and free ports; `stop()` ends them all.
+final class ACMETestbed: @unchecked Sendable {
+    let directory: String
+    let dns: [String: String]
+    let web: [String: String]
+    private(set) var pebble: [String: String]
+    let webroot: String
+    private let pebbleArguments: [String]
+
+    static var scripts: String { SSLMProcess.repositoryRoot + "/scripts/testbed" }
+
+    /// Starts the three parts; `pebbleOptions` are extra `pebble-testbed start` options (`--nonce-reject 20`).
+    init(pebbleOptions: [String] = []) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-acme-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        webroot = directory + "/webroot"
+        try FileManager.default.createDirectory(atPath: webroot, withIntermediateDirectories: true)
+        for binary in ["/usr/sbin/nsd", "/usr/bin/pebble", "/usr/sbin/nginx", "/usr/bin/ldns-signzone"] {
+            guard FileManager.default.isExecutableFile(atPath: binary) else {
+                throw TestbedError("\(binary) is missing: run scripts/install-deps test")
+            }
+        }
+        dns = try Self.start("dns-testbed", ["start", directory + "/dns", "--zones", "example.com,example.net"],
+                             envFile: directory + "/dns/env")
+        do {
+            let port = try Self.freePort()
+            web = try Self.start("web-testbed", ["start", directory + "/web", "--port", String(port),
+                                                 "--webroot", webroot], envFile: directory + "/web/env")
+            pebbleArguments = ["--dns", dns["DNS_PRIMARY"] ?? "", "--http-port", web["WEB_PORT"] ?? ""] + pebbleOptions
+            pebble = try Self.start("pebble-testbed", ["start", directory + "/pebble"] + pebbleArguments,
+                                    envFile: directory + "/pebble/env")
+        } catch {
+            _ = try? Self.script("dns-testbed", ["stop", directory + "/dns"])
+            _ = try? Self.script("web-testbed", ["stop", directory + "/web"])
+            throw error
+        }
+    }
+
+    deinit { stop() }
+
+    func stop() {
+        _ = try? Self.script("pebble-testbed", ["stop", directory + "/pebble"])
+        _ = try? Self.script("web-testbed", ["stop", directory + "/web"])
+        _ = try? Self.script("dns-testbed", ["stop", directory + "/dns"])
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Stops pebble (all its state is lost) and starts a new one on new ports; the topdir must then be
+    /// rewritten with the new directory URL.
+    func restartPebble() throws {
+        _ = try Self.script("pebble-testbed", ["stop", directory + "/pebble"])
+        pebble = try Self.start("pebble-testbed", ["start", directory + "/pebble"] + pebbleArguments,
+                                envFile: directory + "/pebble/env")
+    }
+
+    func dnsControl(_ command: String) throws {
+        let output = try Self.script("dns-testbed", [command, directory + "/dns"])
+        guard output.status == 0 else { throw TestbedError("dns-testbed \(command): \(output.stderr)") }
+    }
+
+    /// Lines of the DNS refresh log (one per `dns-refresh` call).
+    var refreshLog: [String] {
+        ((try? String(contentsOfFile: directory + "/dns/refresh.log", encoding: .utf8)) ?? "")
+            .split(separator: "\n").map(String.init)
+    }
+
+    /// pebble's root and intermediate (PEM), regenerated on every pebble start.
+    func issuerFiles() throws -> (root: String, intermediate: String) {
+        let root = directory + "/pebble-root.pem"
+        let intermediate = directory + "/pebble-intermediate.pem"
+        for (path, url) in [(root, "/roots/0"), (intermediate, "/intermediates/0")] {
+            let output = try SSLMProcess.run(
+                ["-s", "--fail", "--cacert", pebble["PEBBLE_TRUST"] ?? "", "-o", path, (pebble["PEBBLE_MGMT"] ?? "") + url],
+                executable: "/usr/bin/curl")
+            guard output.status == 0 else { throw TestbedError("cannot fetch \(url) from pebble: \(output.stderr)") }
+        }
+        return (root, intermediate)
+    }
+
+    // MARK: topdir
+
+    /// A service of the test topdir.
+    struct Service {
+        var apex: String
+        var name: String
+        var ca: String
+        var sans: [String]
+        var key: String  // "ec" or "rsa"
+        var dane: Bool = false
+    }
+
+    /// Writes `<topdir>/conf.d` for `services`: CAs `pebble-http` (http-01) and `pebble-dns` (dns-01) at
+    /// this test bed's pebble, its DNS servers and refresh command, its web root.
+    func writeTopdir(_ topdir: String, services: [Service], extraGlobals: String = "") throws {
+        let conf = topdir + "/conf.d"
+        try FileManager.default.createDirectory(atPath: conf, withIntermediateDirectories: true)
+        let primary = dns["DNS_PRIMARY"] ?? ""
+        let secondary = dns["DNS_SECONDARY"] ?? ""
+        let (primaryHost, primaryPort) = Self.split(primary)
+        let apexes = Array(Set(services.map(\.apex))).sorted()
+        var main = """
+            [globals]
+                prod_cert_dir = '\(topdir)/prod'
+                logdir = '\(topdir)/logs'
+                min_roll_mins = 0
+                dns_check_delay = 0
+                dns_xtra_ns = []
+            \(extraGlobals)
+
+            """
+        for apex in apexes {
+            let names = services.filter { $0.apex == apex }.map { "'\($0.name)'" }.joined(separator: ", ")
+            main += "[[groups]]\n    domain = '\(apex)'\n    services = [\(names)]\n    active = true\n\n"
+        }
+        main += """
+            [[dns_primary]]
+                domain = 'default'
+                server = '\(primaryHost)'
+                port = \(primaryPort)
+
+            [[dns_nameservers]]
+                domain = 'default'
+                servers = ['\(primary)', '\(secondary)']
+
+            [dns]
+                restart_cmd = ['\(dns["DNS_REFRESH"] ?? "")', '--testbed', '\(directory)/dns']
+                acme_dir = '\(dns["DNS_ACME_DIR"] ?? "")'
+                tlsa_dirs = ['\(dns["DNS_TLSA_DIR"] ?? "")']
+                depends = ['dns']
+
+            [web]
+                servers = []
+                server_dir = '\(webroot)'
+
+            """
+        try main.write(toFile: conf + "/ssl-mgr.conf", atomically: true, encoding: .utf8)
+        try writeCAInfo(topdir)
+        for service in services {
+            try FileManager.default.createDirectory(atPath: conf + "/" + service.apex, withIntermediateDirectories: true)
+            let keyOptions = service.key == "rsa" ? "ktype = 'rsa'\n    rsa_bits = 2048" : "ktype = 'ec'\n    ec_algo = 'secp256r1'"
+            let text = """
+                name = '\(service.name)'
+                group = '\(service.apex)'
+                service = '\(service.name)'
+                signing_ca = '\(service.ca)'
+                dane_tls = \(service.dane ? "[[443, 'tcp', 3, 1, 1]]" : "[]")
+                [KeyOpts]
+                    \(keyOptions)
+                [X509]
+                    CN = '\(service.sans[0])'
+                    O = 'sslm tests'
+                    C = 'US'
+                    email = 'hostmaster@\(service.apex)'
+                    sans = [\(service.sans.map { "'\($0)'" }.joined(separator: ", "))]
+
+                """
+            try text.write(toFile: conf + "/\(service.apex)/\(service.name)", atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// (Re)writes `ca-info.conf` with this test bed's current pebble.
+    func writeCAInfo(_ topdir: String) throws {
+        let directoryURL = pebble["PEBBLE_DIRECTORY"] ?? ""
+        let trust = pebble["PEBBLE_TRUST"] ?? ""
+        let text = """
+            [pebble-http]
+                ca_desc = 'pebble, http-01'
+                ca_type = 'acme'
+                ca_validation = 'http-01'
+                ca_directory_url = '\(directoryURL)'
+                ca_trust_file = '\(trust)'
+
+            [pebble-dns]
+                ca_desc = 'pebble, dns-01'
+                ca_type = 'acme'
+                ca_validation = 'dns-01'
+                ca_directory_url = '\(directoryURL)'
+                ca_trust_file = '\(trust)'
+
+            """
+        try text.write(toFile: topdir + "/conf.d/ca-info.conf", atomically: true, encoding: .utf8)
+    }
+
+    // MARK: scripts
+
+    static func script(_ name: String, _ arguments: [String]) throws -> SSLMProcess.Output {
+        try SSLMProcess.run(arguments, executable: scripts + "/" + name)
+    }
+
+    private static func start(_ name: String, _ arguments: [String], envFile: String) throws -> [String: String] {
+        let output = try script(name, arguments)
+        guard output.status == 0 else {
+            throw TestbedError("\(name) \(arguments.joined(separator: " ")) failed (\(output.status)): \(output.stderr)\(output.stdout)")
+        }
+        return try readEnv(envFile)
+    }
+
+    static func readEnv(_ path: String) throws -> [String: String] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "="), !line.hasPrefix("#") else { continue }
+            var value = String(line[line.index(after: equals)...])
+            if value.count >= 2, value.first == "'" || value.first == "\"", value.last == value.first {
+                value = String(value.dropFirst().dropLast())
+            }
+            values[String(line[..<equals]).trimmingCharacters(in: .whitespaces)] = value
+        }
+        return values
+    }
+
+    static func split(_ address: String) -> (String, Int) {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+            return (address, 53)
+        }
+        return (String(address[..<colon]), port)
+    }
+
+    /// A TCP port nothing listens on right now (bind to port 0 and read it back).
+    static func freePort() throws -> Int {
+        let output = try SSLMProcess.run(
+            ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"],
+            executable: "/usr/bin/python3")
+        guard let port = Int(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw TestbedError("no free port: \(output.stderr)")
+        }
+        return port
+    }
+}
+
+struct TestbedError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
