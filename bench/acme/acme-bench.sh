@@ -390,6 +390,14 @@ checks() {
                 'BEGIN {printf "- %s: sslm wall ≤ 1/10 of certbot'"'"'s: %s\n", c, (a * 10 <= b) ? "yes" : "NO"}'
         fi
     done
+    local name actions
+    for name in "sslm http-01" "sslm dns-01"; do
+        usable "$name" || continue
+        # sslm's apply output names each step; the refresh steps say why the zones were refreshed.
+        actions=$(sed -n 's/^[[:space:]]*done[[:space:]]\{1,\}\([^[:space:]]*refresh[^[:space:]]*\).*/\1/p' \
+            "$work/${name// /-}.out" | paste -sd, - | sed 's/,/, /g')
+        [[ -z "$actions" ]] || printf -- '- %s: refresh steps in its output: %s\n' "$name" "$actions"
+    done
     if usable "sslm dns-01"; then
         local want="1/1"
         ((certs == 1)) && want="1/0"
