@@ -1,0 +1,5 @@
+import Testing
+
+/// Every suite that starts DNS test beds runs inside this one, one test at a time: test-bed starts and
+/// refreshes block their thread, and on two cores parallel ones would starve the propagation checks' timers.
+@Suite(.serialized) enum TestbedSuites {}
