@@ -305,7 +305,7 @@ measure() {
 }
 
 # verify NAME KIND DIR: every certificate of the list exists, is pebble's and carries all its names.
-first_subject=""
+subjects=()
 failed=0
 verify() {
     local name=$1 kind=$2 dir=$3 apex first rest ok=0 cert sanline n missing
@@ -322,7 +322,7 @@ verify() {
         missing=0
         for n in $first $rest; do [[ ",${sanline#*:}," == *",DNS:$n,"* ]] || missing=1; done
         ((missing)) && { note "$name: $cert lacks some of $first $rest in its SAN ($sanline)"; continue; }
-        [[ -n "$first_subject" ]] || first_subject="$name: $(openssl x509 -noout -subject -issuer -in "$cert" | tr '\n' ';' | sed 's/;$//; s/;/; /g')"
+        ((ok > 0)) || subjects+=("$name: $(openssl x509 -noout -subject -issuer -in "$cert" | tr '\n' ';' | sed 's/;$//; s/;/; /g')")
         ok=$((ok + 1))
     done <"$list"
     row_ok[$name]=$ok
@@ -426,7 +426,7 @@ cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
         "$(dpkg-query -W -f='${Version}' pebble 2>/dev/null || echo '?')" "$pebble_kind"
     printf -- '- nsd %s, DNS test bed: %s\n' "$(dpkg-query -W -f='${Version}' nsd 2>/dev/null || echo '?')" "$tb"
     ((skip_sslm)) || printf -- '- sslm: %s (%s)\n' "$("$sslm" --version 2>&1 | head -n 1)" "$sslm"
-    printf -- '- one certificate: %s\n' "$first_subject"
+    for s in "${subjects[@]}"; do printf -- '- first certificate of %s\n' "$s"; done
     printf '\nwall, CPU (user + system of the run and everything it waited for: certbot, hooks, dns-refresh,\n'
     printf 'ldns-signzone, dig) and peak RSS (largest single process) from GNU time -v; refreshes = dns-refresh\n'
     printf 'invocations in refresh.log (per apex in parentheses); pebble CPU from /proc/PID/stat.\n'
