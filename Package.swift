@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "SSLMACMETests",
             dependencies: [
-                "SSLMACME", "SSLMCore",
+                "SSLMACME", "SSLMCore", "SSLMTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),

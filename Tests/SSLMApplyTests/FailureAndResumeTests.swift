@@ -170,17 +170,21 @@ struct FailureAndResumeTests {
         #expect(!fixture.exists(fixture.path + "/.sslm/journal.jsonl"))
     }
 
-    @Test("ACME kinds are reported as not implemented, not silently skipped")
-    func acmeNotImplemented() async throws {
+    @Test("an ACME action for a service whose CA is not an ACME CA fails with the reason; its dependents are skipped")
+    func acmeActionForALocalCA() async throws {
         let fixture = try ApplyFixture()
         let order = Action(
             id: "example.com/mail/next/order", kind: .acmeOrder, service: "example.com/mail",
             reason: Plans.reason)
-        let report = try await fixture.executor().apply(Plans.plan([order]))
+        let answer = Action(
+            id: "example.com/mail/next/answer", kind: .answerChallenges, service: "example.com/mail",
+            reason: Plans.reason, dependsOn: [order.id])
+        let report = try await fixture.executor().apply(Plans.plan([order, answer]))
         guard case .failed(let reason)? = report.outcome(order.id) else {
             Issue.record("acme_order did not fail")
             return
         }
-        #expect(reason.contains("not implemented"))
+        #expect(reason.contains("is not an ACME CA"))
+        #expect(report.outcome(answer.id) == .skipped(dependency: order.id))
     }
 }

@@ -187,6 +187,24 @@ import Testing
         #expect(urls.count >= 1 && Set(urls).count == 1, "one order, resumed: \(urls)")
     }
 
+    @Test func revokeAtTheCA() throws {
+        let testbed = try ACMETestbed()
+        defer { testbed.stop() }
+        let services = [Self.services[0]]
+        let topdir = try Self.makeTopdir(testbed, services: services)
+        let run = try Self.apply(topdir)
+        #expect(run.status == 0, "apply: \(run.stdout)\(run.stderr)")
+        let revoked = try SSLMProcess.run(["revoke", "--topdir", topdir, "example.com:web-ec", "--reason", "superseded"])
+        #expect(revoked.status == 0, "revoke: \(revoked.stdout)\(revoked.stderr)")
+        #expect(revoked.stdout.contains("revoked example.com/web-ec curr"))
+        // The CA knows: a second revocation is its problem document, quoted.
+        let again = try SSLMProcess.run(["revoke", "--topdir", topdir, "example.com:web-ec"])
+        #expect(again.status == 1)
+        #expect((again.stdout + again.stderr).contains("alreadyRevoked"), "\(again.stdout)\(again.stderr)")
+        let bad = try SSLMProcess.run(["revoke", "--topdir", topdir, "example.com:web-ec", "--reason", "boredom"])
+        #expect(bad.status != 0 && (bad.stdout + bad.stderr).contains("keyCompromise"))
+    }
+
     static func actionKinds(_ json: String) throws -> [String] {
         guard let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
             let actions = object["actions"] as? [[String: Any]]

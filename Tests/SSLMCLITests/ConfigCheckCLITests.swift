@@ -88,12 +88,21 @@ struct ConfigCheckCLITests {
         }
     }
 
-    @Test("commands whose work has not landed say so and exit 1", arguments: [["check"], ["revoke", "example.com:web-ec"]])
+    @Test("commands whose work has not landed say so and exit 1", arguments: [["check"]])
     func pending(arguments: [String]) throws {
         let topdir = try exampleTopdir()
         defer { try? FileManager.default.removeItem(atPath: topdir) }
         let result = try SSLMProcess.run(arguments + ["--topdir", topdir])
         #expect(result.status == 1)
         #expect(result.stderr.contains("not implemented yet"))
+    }
+
+    @Test("revoke refuses a service that no ACME CA issued, with the reason")
+    func revokeLocal() throws {
+        let topdir = try exampleTopdir()
+        defer { try? FileManager.default.removeItem(atPath: topdir) }
+        let result = try SSLMProcess.run(["revoke", "example.com:web-ec", "--topdir", topdir])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("not by an ACME CA"))
     }
 }

@@ -3,7 +3,7 @@
 # http-01, then with dns-01 across the two apex domains example.com and example.net; prints wall time, CPU
 # (user + system), peak RSS and the number of DNS zone refreshes per run. Asserts nothing about time (the
 # issue's target, sslm ≤ 1/10 of certbot's wall time and one refresh per apex for dns-01, is printed as a
-# check). See bench/acme/README.md and bench/acme/RESULTS.md.
+# check). See bench/acme/README.md; figures in Docs/PERFORMANCE.md.
 #
 # usage: bench/acme/acme-bench.sh [--certs 20] [--names 3] [--skip-certbot] [--skip-sslm] [--out DIR]
 #                                 [--sslm BIN] [--testbed-scripts DIR] [--work DIR] [--keep] [--timeout SECONDS]

@@ -65,6 +65,9 @@ extension ApplyRun {
     private func learnChallenges(
         _ order: ACMEOrder, client: ACMEClient, validation: ACMESettings.Validation, service: ServiceConfig
     ) async throws -> [PendingChallenge] {
+        // An order past `pending` needs no more challenges (a resumed order, or a CA that reuses
+        // authorizations).
+        guard order.status == "pending" else { return [] }
         var result: [PendingChallenge] = []
         for url in order.authorizations {
             let authorization = try await client.authorization(url: url)

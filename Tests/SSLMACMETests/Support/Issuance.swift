@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SSLMTestSupport
 import Logging
 @testable import SSLMACME
 import X509

@@ -1,0 +1,88 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Paths of the repository this test file lives in.
+public enum Repo {
+    public static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    public static var pebbleTestbed: String { root.appendingPathComponent("scripts/testbed/pebble-testbed").path }
+    public static var acmeStandIn: String { root.appendingPathComponent("scripts/testbed/acme-standin.py").path }
+}
+
+/// A fresh temporary directory, removed by `remove()`.
+public struct TempDir: Sendable {
+    public let path: String
+    public init() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-acmetests-\(UUID().uuidString)")
+            .path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        self.path = path
+    }
+    public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+    public func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A stand-in ACME server (`scripts/testbed/acme-standin.py`) in one mode.
+public final class StandInServer: @unchecked Sendable {
+    public let dir: TempDir
+    let process: Process
+    public let port: Int
+
+    public var directoryURL: String { "https://127.0.0.1:\(port)/dir" }
+    public var trustFile: String { dir.file("ca.pem") }
+
+    public init(mode: String) throws {
+        dir = try TempDir()
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", Repo.acmeStandIn, "--mode", mode, "--dir", dir.path,
+            "--port-file", dir.file("port"),
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        var port: Int?
+        for _ in 0..<200 {
+            if let text = try? String(contentsOfFile: dir.file("port"), encoding: .utf8),
+                let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            {
+                port = value
+                break
+            }
+            if !process.isRunning { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        guard let port else {
+            process.terminate()
+            dir.remove()
+            throw StandInError(description: "the stand-in ACME server (mode \(mode)) did not start")
+        }
+        self.port = port
+    }
+
+    /// The JSON payloads the stand-in received, with their paths.
+    public func requests() throws -> [(path: String, payload: Any)] {
+        let text = (try? String(contentsOfFile: dir.file("requests.jsonl"), encoding: .utf8)) ?? ""
+        return try text.split(separator: "\n").map { line in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
+            return (object["path"] as? String ?? "", object["payload"] ?? "")
+        }
+    }
+
+    public func stop() {
+        process.terminate()
+        for _ in 0..<40 where process.isRunning { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        dir.remove()
+    }
+}
+
+/// The stand-in did not start.
+public struct StandInError: Error, CustomStringConvertible {
+    public var description: String
+}
