@@ -76,7 +76,7 @@ install: dist
 	  "$(DESTDIR)$(PREFIX)/share/zsh/site-functions" \
 	  "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d" \
 	  "$(DESTDIR)$(PREFIX)/share/man/man1"
-	install -m 0755 "$(DIST_DIR)/sslm" "$(DESTDIR)$(PREFIX)/bin/sslm"
+	install -s -m 0755 "$(DIST_DIR)/sslm" "$(DESTDIR)$(PREFIX)/bin/sslm"
 	ln -sfn sslm "$(DESTDIR)$(PREFIX)/bin/sslm-mgr"
 	install -m 0644 "$(DIST_DIR)/sslm.bash" "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sslm"
 	install -m 0644 "$(DIST_DIR)/sslm.zsh" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_sslm"

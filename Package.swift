@@ -135,7 +135,7 @@ let package = Package(
             name: "SSLMApplyTests",
             dependencies: [
                 "SSLMApply", "SSLMPlan", "SSLMObserve", "SSLMPKI", "SSLMConfig", "SSLMCore", "SSLMDeploy",
-                .product(name: "Logging", package: "swift-log"),
+                "SSLMTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 /// `sslm apply` against the real test bed (pebble + nsd primary/secondary + nginx, `ACMETestbed`):

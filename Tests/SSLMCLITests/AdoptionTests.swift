@@ -1,4 +1,5 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 /// Adopting an installation ssl-mgr made: the first `sslm plan` is empty when it is in sync, and names

@@ -27,11 +27,6 @@ enum Program {
     }
 }
 
-/// A failure of the test harness itself (not of the code under test).
-struct TestbedError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
 
 /// One pebble (Let's Encrypt's ACME test server) with pebble's test responder (pebble-challtestsrv,
 /// its DNS and http-01 server), started by `scripts/testbed/pebble-testbed`.

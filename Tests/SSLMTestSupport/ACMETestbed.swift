@@ -1,27 +1,26 @@
 import Foundation
-import SSLMTestSupport
-import Testing
 
 /// The project's ACME integration test bed, started by the scripts in `scripts/testbed/`: a real nsd
 /// primary and secondary serving signed example.com / example.net zones (with `$INCLUDE`d acme-challenge
 /// and TLSA files), nginx serving http-01 tokens, and Debian's pebble (a real ACME server) validating
 /// against them. Every daemon listens on 127.0.0.1 and free ports; `stop()` ends them all.
-final class ACMETestbed: @unchecked Sendable {
-    let directory: String
-    let dns: [String: String]
-    let web: [String: String]
-    private(set) var pebble: [String: String]
-    let webroot: String
+public final class ACMETestbed: @unchecked Sendable {
+    public let directory: String
+    public let dns: [String: String]
+    public let web: [String: String]
+    public private(set) var pebble: [String: String]
+    /// Where nginx serves `<apex>/.well-known/acme-challenge/` from.
+    public let webroot: String
     private let pebbleArguments: [String]
 
-    static var scripts: String { SSLMProcess.repositoryRoot + "/scripts/testbed" }
+    public static var scripts: String { Repo.root.path + "/scripts/testbed" }
 
     /// Starts the three parts; `pebbleOptions` are extra `pebble-testbed start` options (`--nonce-reject 20`).
-    init(pebbleOptions: [String] = []) throws {
+    public init(pebbleOptions: [String] = [], webroot: String? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-acme-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        webroot = directory + "/webroot"
-        try FileManager.default.createDirectory(atPath: webroot, withIntermediateDirectories: true)
+        self.webroot = webroot ?? directory + "/webroot"
+        try FileManager.default.createDirectory(atPath: self.webroot, withIntermediateDirectories: true)
         for binary in ["/usr/sbin/nsd", "/usr/bin/pebble", "/usr/sbin/nginx", "/usr/bin/ldns-signzone"] {
             guard FileManager.default.isExecutableFile(atPath: binary) else {
                 throw TestbedError("\(binary) is missing: run scripts/install-deps test")
@@ -32,7 +31,7 @@ final class ACMETestbed: @unchecked Sendable {
         do {
             let port = try Self.freePort()
             web = try Self.start("web-testbed", ["start", directory + "/web", "--port", String(port),
-                                                 "--webroot", webroot], envFile: directory + "/web/env")
+                                                 "--webroot", self.webroot], envFile: directory + "/web/env")
             pebbleArguments = ["--dns", dns["DNS_PRIMARY"] ?? "", "--http-port", web["WEB_PORT"] ?? ""] + pebbleOptions
             pebble = try Self.start("pebble-testbed", ["start", directory + "/pebble"] + pebbleArguments,
                                     envFile: directory + "/pebble/env")
@@ -45,7 +44,7 @@ final class ACMETestbed: @unchecked Sendable {
 
     deinit { stop() }
 
-    func stop() {
+    public func stop() {
         _ = try? Self.script("pebble-testbed", ["stop", directory + "/pebble"])
         _ = try? Self.script("web-testbed", ["stop", directory + "/web"])
         _ = try? Self.script("dns-testbed", ["stop", directory + "/dns"])
@@ -54,31 +53,31 @@ final class ACMETestbed: @unchecked Sendable {
 
     /// Stops pebble (all its state is lost) and starts a new one on new ports; the topdir must then be
     /// rewritten with the new directory URL.
-    func restartPebble() throws {
+    public func restartPebble() throws {
         _ = try Self.script("pebble-testbed", ["stop", directory + "/pebble"])
         pebble = try Self.start("pebble-testbed", ["start", directory + "/pebble"] + pebbleArguments,
                                 envFile: directory + "/pebble/env")
     }
 
-    func dnsControl(_ command: String) throws {
+    public func dnsControl(_ command: String) throws {
         let output = try Self.script("dns-testbed", [command, directory + "/dns"])
         guard output.status == 0 else { throw TestbedError("dns-testbed \(command): \(output.stderr)") }
     }
 
     /// Lines of the DNS refresh log (one per `dns-refresh` call).
-    var refreshLog: [String] {
+    public var refreshLog: [String] {
         ((try? String(contentsOfFile: directory + "/dns/refresh.log", encoding: .utf8)) ?? "")
             .split(separator: "\n").map(String.init)
     }
 
     /// pebble's root and intermediate (PEM), regenerated on every pebble start.
-    func issuerFiles() throws -> (root: String, intermediate: String) {
+    public func issuerFiles() throws -> (root: String, intermediate: String) {
         let root = directory + "/pebble-root.pem"
         let intermediate = directory + "/pebble-intermediate.pem"
         for (path, url) in [(root, "/roots/0"), (intermediate, "/intermediates/0")] {
-            let output = try SSLMProcess.run(
-                ["-s", "--fail", "--cacert", pebble["PEBBLE_TRUST"] ?? "", "-o", path, (pebble["PEBBLE_MGMT"] ?? "") + url],
-                executable: "/usr/bin/curl")
+            let output = try ScriptRunner.run(
+                ["/usr/bin/curl", "-s", "--fail", "--cacert", pebble["PEBBLE_TRUST"] ?? "", "-o", path,
+                 (pebble["PEBBLE_MGMT"] ?? "") + url])
             guard output.status == 0 else { throw TestbedError("cannot fetch \(url) from pebble: \(output.stderr)") }
         }
         return (root, intermediate)
@@ -87,18 +86,30 @@ final class ACMETestbed: @unchecked Sendable {
     // MARK: topdir
 
     /// A service of the test topdir.
-    struct Service {
-        var apex: String
-        var name: String
-        var ca: String
-        var sans: [String]
-        var key: String  // "ec" or "rsa"
-        var dane: Bool = false
+    public struct Service: Sendable {
+        public var apex: String
+        public var name: String
+        public var ca: String
+        public var sans: [String]
+        public var key: String  // "ec" or "rsa"
+        public var dane: Bool
+
+        public init(apex: String, name: String, ca: String, sans: [String], key: String, dane: Bool = false) {
+            self.apex = apex
+            self.name = name
+            self.ca = ca
+            self.sans = sans
+            self.key = key
+            self.dane = dane
+        }
     }
 
     /// Writes `<topdir>/conf.d` for `services`: CAs `pebble-http` (http-01) and `pebble-dns` (dns-01) at
     /// this test bed's pebble, its DNS servers and refresh command, its web root.
-    func writeTopdir(_ topdir: String, services: [Service], extraGlobals: String = "") throws {
+    public func writeTopdir(
+        _ topdir: String, services: [Service], extraGlobals: String = "", webServers: [String] = [],
+        serverDir: String? = nil
+    ) throws {
         let conf = topdir + "/conf.d"
         try FileManager.default.createDirectory(atPath: conf, withIntermediateDirectories: true)
         let primary = dns["DNS_PRIMARY"] ?? ""
@@ -136,8 +147,8 @@ final class ACMETestbed: @unchecked Sendable {
                 depends = ['dns']
 
             [web]
-                servers = []
-                server_dir = '\(webroot)'
+                servers = [\(webServers.map { "'\($0)'" }.joined(separator: ", "))]
+                server_dir = '\(serverDir ?? webroot)'
 
             """
         try main.write(toFile: conf + "/ssl-mgr.conf", atomically: true, encoding: .utf8)
@@ -166,7 +177,7 @@ final class ACMETestbed: @unchecked Sendable {
     }
 
     /// (Re)writes `ca-info.conf` with this test bed's current pebble.
-    func writeCAInfo(_ topdir: String) throws {
+    public func writeCAInfo(_ topdir: String) throws {
         let directoryURL = pebble["PEBBLE_DIRECTORY"] ?? ""
         let trust = pebble["PEBBLE_TRUST"] ?? ""
         let text = """
@@ -191,9 +202,8 @@ final class ACMETestbed: @unchecked Sendable {
     // MARK: scripts
 
     /// Runs a test bed script (posix_spawn, output in files: the daemons it starts inherit them).
-    static func script(_ name: String, _ arguments: [String]) throws -> SSLMProcess.Output {
-        let outcome = try ScriptRunner.run([scripts + "/" + name] + arguments)
-        return SSLMProcess.Output(status: outcome.status, stdout: outcome.stdout, stderr: outcome.stderr)
+    public static func script(_ name: String, _ arguments: [String]) throws -> ScriptRunner.Outcome {
+        try ScriptRunner.run([scripts + "/" + name] + arguments)
     }
 
     private static func start(_ name: String, _ arguments: [String], envFile: String) throws -> [String: String] {
@@ -204,7 +214,7 @@ final class ACMETestbed: @unchecked Sendable {
         return try readEnv(envFile)
     }
 
-    static func readEnv(_ path: String) throws -> [String: String] {
+    public static func readEnv(_ path: String) throws -> [String: String] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         var values: [String: String] = [:]
         for line in text.split(separator: "\n") {
@@ -218,7 +228,7 @@ final class ACMETestbed: @unchecked Sendable {
         return values
     }
 
-    static func split(_ address: String) -> (String, Int) {
+    public static func split(_ address: String) -> (String, Int) {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
             return (address, 53)
         }
@@ -226,10 +236,9 @@ final class ACMETestbed: @unchecked Sendable {
     }
 
     /// A TCP port nothing listens on right now (bind to port 0 and read it back).
-    static func freePort() throws -> Int {
-        let output = try SSLMProcess.run(
-            ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"],
-            executable: "/usr/bin/python3")
+    public static func freePort() throws -> Int {
+        let output = try ScriptRunner.run(
+            ["/usr/bin/python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
         guard let port = Int(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw TestbedError("no free port: \(output.stderr)")
         }
@@ -237,7 +246,8 @@ final class ACMETestbed: @unchecked Sendable {
     }
 }
 
-struct TestbedError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+/// A failure of a test harness itself (not of the code under test).
+public struct TestbedError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
