@@ -58,10 +58,10 @@ struct StandInTests {
                 try await client.pollOrder(url: order.url, until: ["ready"])
             }
             #expect(error?.code == .timeout)
-            // Retry-After: 1 within 3.5 s allows polls at 0, 1, 2, 3 and 3.5 s (fewer on a loaded machine);
-            // 50 ms doubling up to 2 s would make seven or more.
+            // Retry-After: 1 within 3.5 s allows polls at 0, 1, 2, 3 and 3.5 s at most (fewer on a loaded
+            // machine: the bound that matters is the upper one); 50 ms doubling up to 2 s would make seven.
             let polls = try server.requests().filter { $0.path == "/order/1" }.count
-            #expect(polls >= 2 && polls <= 5, "\(polls) polls")
+            #expect(polls >= 1 && polls <= 5, "\(polls) polls")
         }
     }
 
