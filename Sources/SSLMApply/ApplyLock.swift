@@ -68,9 +68,11 @@ public final class ApplyLock: @unchecked Sendable {
 enum StateDirectory {
     static func path(topdir: String) -> String { topdir + "/.sslm" }
 
-    /// Creates the directory (0700) when absent; returns its path.
+    /// Creates the directory (0700), and the topdir (0750) when absent; returns its path.
     static func ensure(topdir: String) throws -> String {
         let directory = path(topdir: topdir)
+        // The state root itself may be new (`--test` works in <topdir>/test).
+        if access(topdir, F_OK) != 0 { try FileOps.makeDirectories(topdir) }
         if mkdir(directory, 0o700) != 0 {
             guard errno == EEXIST else {
                 throw SSLMError(.ioFailure, "cannot create \(directory): \(String(cString: strerror(errno)))")

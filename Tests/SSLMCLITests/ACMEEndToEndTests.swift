@@ -188,6 +188,31 @@ import Testing
         #expect(urls.count >= 1 && Set(urls).count == 1, "one order, resumed: \(urls)")
     }
 
+    /// `--test`: the staging directory, and a state of its own — nothing of the real installation changes.
+    @Test func testModeUsesStagingAndASeparateState() throws {
+        let testbed = try ACMETestbed()
+        defer { testbed.stop() }
+        let services = [Self.services[0], Self.services[4]]
+        let topdir = try Self.makeTopdir(testbed, services: services)
+        try testbed.writeCAInfo(topdir, stagingOnly: true)
+        let tlsaDirectory = testbed.dns["DNS_TLSA_DIR"] ?? ""
+        let publishedBefore = try? String(contentsOfFile: tlsaDirectory + "/tlsa.example.net", encoding: .utf8)
+        let run = try Self.apply(topdir, ["--test"])
+        #expect(run.status == 0, "apply --test: \(run.stdout)\(run.stderr)")
+        let issuers = try testbed.issuerFiles()
+        for service in services { try Self.expectVerifies(topdir + "/test", service, issuers: issuers) }
+        #expect(!FileManager.default.fileExists(atPath: topdir + "/certs"), "staging certificates stay out of certs/")
+        #expect(!FileManager.default.fileExists(atPath: topdir + "/prod"))
+        #expect(FileManager.default.fileExists(atPath: topdir + "/prod.test/example.com/web-ec/curr/fullchain.pem"))
+        // A staging key's TLSA records never reach the real zone.
+        let publishedAfter = try? String(contentsOfFile: tlsaDirectory + "/tlsa.example.net", encoding: .utf8)
+        #expect(publishedAfter == publishedBefore)
+        // The real directory was never asked (nothing listens there): without --test the run fails.
+        let real = try Self.apply(topdir)
+        #expect(real.status == 1)
+        #expect((real.stdout + real.stderr).contains("127.0.0.1:9"), "\(real.stdout)\(real.stderr)")
+    }
+
     @Test func revokeAtTheCA() throws {
         let testbed = try ACMETestbed()
         defer { testbed.stop() }

@@ -177,22 +177,26 @@ public final class ACMETestbed: @unchecked Sendable {
     }
 
     /// (Re)writes `ca-info.conf` with this test bed's current pebble.
-    public func writeCAInfo(_ topdir: String) throws {
-        let directoryURL = pebble["PEBBLE_DIRECTORY"] ?? ""
+    /// With `stagingOnly`, pebble is the CAs' *staging* directory and the production directory is a port
+    /// where nothing listens (to prove `--test` uses staging).
+    public func writeCAInfo(_ topdir: String, stagingOnly: Bool = false) throws {
+        let pebbleURL = pebble["PEBBLE_DIRECTORY"] ?? ""
+        let directoryURL = stagingOnly ? "https://127.0.0.1:9/dir" : pebbleURL
+        let staging = stagingOnly ? "\n    ca_staging_directory_url = '\(pebbleURL)'" : ""
         let trust = pebble["PEBBLE_TRUST"] ?? ""
         let text = """
             [pebble-http]
                 ca_desc = 'pebble, http-01'
                 ca_type = 'acme'
                 ca_validation = 'http-01'
-                ca_directory_url = '\(directoryURL)'
+                ca_directory_url = '\(directoryURL)'\(staging)
                 ca_trust_file = '\(trust)'
 
             [pebble-dns]
                 ca_desc = 'pebble, dns-01'
                 ca_type = 'acme'
                 ca_validation = 'dns-01'
-                ca_directory_url = '\(directoryURL)'
+                ca_directory_url = '\(directoryURL)'\(staging)
                 ca_trust_file = '\(trust)'
 
             """
