@@ -165,7 +165,7 @@ let package = Package(
         .testTarget(
             name: "SSLMObserveTests",
             dependencies: [
-                "SSLMObserve", "SSLMPKI", "SSLMConfig", "SSLMCore", "SSLMDNS",
+                "SSLMObserve", "SSLMPKI", "SSLMConfig", "SSLMCore", "SSLMDNS", "SSLMTestSupport",
                 .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: swiftSettings),

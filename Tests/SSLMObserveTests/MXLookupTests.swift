@@ -3,6 +3,7 @@ import SSLMConfig
 import SSLMCore
 import SSLMDNS
 import SSLMObserve
+import SSLMTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -89,51 +90,9 @@ final class LocalNSD {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// posix_spawn with an empty signal mask and default handlers: the test runner's threads block
-    /// SIGTERM, and a child inheriting that mask (as Foundation's Process lets it) never stops.
-    private static func spawn(_ arguments: [String]) throws -> pid_t {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGQUIT] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid = pid_t()
-        let status = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
-        guard status == 0 else { throw SSLMError(.ioFailure, "cannot start \(arguments[0]): error \(status)") }
-        return pid
-    }
-
-    private static func isRunning(_ pid: pid_t) -> Bool {
-        var status: Int32 = 0
-        return waitpid(pid, &status, WNOHANG) == 0
-    }
-
-    /// SIGTERM, then SIGKILL after 5 s; reaps the process.
-    private static func stop(_ pid: pid_t) {
-        guard isRunning(pid) else { return }
-        kill(pid, SIGTERM)
-        for _ in 0..<50 {
-            if !isRunning(pid) { return }
-            usleep(100_000)
-        }
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-    }
+    private static func spawn(_ arguments: [String]) throws -> pid_t { try ScriptRunner.spawnDaemon(arguments) }
+    private static func isRunning(_ pid: pid_t) -> Bool { ScriptRunner.isRunning(pid) }
+    private static func stop(_ pid: pid_t) { ScriptRunner.stop(pid) }
 }
 
 /// A UDP port on 127.0.0.1 where nothing listens (bound once to find a free one, then closed).

@@ -28,7 +28,7 @@ public struct TempDir: Sendable {
 /// A stand-in ACME server (`scripts/testbed/acme-standin.py`) in one mode.
 public final class StandInServer: @unchecked Sendable {
     public let dir: TempDir
-    let process: Process
+    let pid: pid_t
     public let port: Int
 
     public var directoryURL: String { "https://127.0.0.1:\(port)/dir" }
@@ -36,15 +36,9 @@ public final class StandInServer: @unchecked Sendable {
 
     public init(mode: String) throws {
         dir = try TempDir()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", Repo.acmeStandIn, "--mode", mode, "--dir", dir.path,
-            "--port-file", dir.file("port"),
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
+        pid = try ScriptRunner.spawnDaemon(
+            ["/usr/bin/python3", Repo.acmeStandIn, "--mode", mode, "--dir", dir.path, "--port-file", dir.file("port")],
+            log: dir.file("standin.log"))
         var port: Int?
         for _ in 0..<200 {
             if let text = try? String(contentsOfFile: dir.file("port"), encoding: .utf8),
@@ -53,11 +47,11 @@ public final class StandInServer: @unchecked Sendable {
                 port = value
                 break
             }
-            if !process.isRunning { break }
+            if !ScriptRunner.isRunning(pid) { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
         guard let port else {
-            process.terminate()
+            ScriptRunner.stop(pid)
             dir.remove()
             throw StandInError(description: "the stand-in ACME server (mode \(mode)) did not start")
         }
@@ -74,10 +68,7 @@ public final class StandInServer: @unchecked Sendable {
     }
 
     public func stop() {
-        process.terminate()
-        for _ in 0..<40 where process.isRunning { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        ScriptRunner.stop(pid, graceSeconds: 2)
         dir.remove()
     }
 }

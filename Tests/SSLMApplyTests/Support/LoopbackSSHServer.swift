@@ -1,6 +1,7 @@
 import Foundation
 import SSLMCore
 import SSLMDeploy
+import SSLMTestSupport
 
 /// A real `sshd` on 127.0.0.1 that plays "another machine" for copies and restarts, with its own
 /// throw-away host key, client key, known_hosts and client config (the file `[globals] ssh_config`
@@ -267,56 +268,13 @@ final class LoopbackSSHServer: @unchecked Sendable {
 
     // MARK: - The sshd process
 
-    /// posix_spawn with an empty signal mask and default handlers, stdin from /dev/null and stdout and
-    /// stderr appended to `log`. Not Foundation's `Process`: on Linux (Swift 6.3) its exit monitoring
-    /// waits for a long-running child in a way that holds up noticing the exit of every child started
-    /// after it (the `sslm` runs of the CLI tests hung as zombies until sshd stopped); and the test
-    /// runner's threads block SIGTERM, a mask `Process` children inherit. (MXLookupTests' nsd harness
-    /// does the same.)
+    /// A daemon without Foundation's `Process` (see `ScriptRunner.spawnDaemon`), output appended to `log`.
     private static func spawn(_ arguments: [String], log: String) throws -> pid_t {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGQUIT] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid = pid_t()
-        let status = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
-        guard status == 0 else { throw SSLMError(.ioFailure, "cannot start \(arguments[0]): error \(status)") }
-        return pid
+        try ScriptRunner.spawnDaemon(arguments, log: log)
     }
 
-    /// Not exited yet (reaps it when it has).
-    private static func isRunning(_ pid: pid_t) -> Bool {
-        var status: Int32 = 0
-        return waitpid(pid, &status, WNOHANG) == 0
-    }
-
-    /// SIGTERM, then SIGKILL after 5 s; reaps the process.
-    private static func terminate(_ pid: pid_t) {
-        guard isRunning(pid) else { return }
-        kill(pid, SIGTERM)
-        for _ in 0..<100 {
-            if !isRunning(pid) { return }
-            usleep(50_000)
-        }
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-    }
+    private static func isRunning(_ pid: pid_t) -> Bool { ScriptRunner.isRunning(pid) }
+    private static func terminate(_ pid: pid_t) { ScriptRunner.stop(pid) }
 
     // MARK: - Sockets
 
