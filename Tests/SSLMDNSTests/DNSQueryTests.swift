@@ -1,4 +1,5 @@
 import Foundation
+import SSLMTestSupport
 import SSLMCore
 import SSLMDNS
 import Testing
@@ -72,7 +73,7 @@ struct DNSQueryTests {
 
     @Test("a closed port fails with the server in the message")
     func closedPort() throws {
-        let server = NameserverAddress(host: "127.0.0.1", port: unusedPort())
+        let server = NameserverAddress(host: "127.0.0.1", port: LoopbackPorts.unusedUDP())
         let result = DNSQuery(timeoutSeconds: 0.3, retries: 0).txt("_acme-challenge.example.com", at: server)
         guard case .failure(let error) = result else {
             Issue.record("expected a failure, got \(result)")
@@ -95,20 +96,3 @@ struct DNSQueryTests {
 }
 }
 
-/// A UDP port on 127.0.0.1 where nothing listens (bound once to find a free one, then closed).
-func unusedPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-    }
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
-}

@@ -95,23 +95,6 @@ final class LocalNSD {
     private static func stop(_ pid: pid_t) { ScriptRunner.stop(pid) }
 }
 
-/// A UDP port on 127.0.0.1 where nothing listens (bound once to find a free one, then closed).
-func closedPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-    }
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
 
 @Suite("MX lookup (libldns, pinned servers)")
 struct MXLookupTests {
@@ -119,7 +102,7 @@ struct MXLookupTests {
     func closed() {
         let lookup = MXLookup(timeoutSeconds: 0.3, retries: 1)
         let result = lookup.mxHosts(
-            apex: "example.com", server: NameserverAddress(host: "127.0.0.1", port: closedPort()))
+            apex: "example.com", server: NameserverAddress(host: "127.0.0.1", port: LoopbackPorts.unusedUDP()))
         guard case .failure(let error) = result else {
             Issue.record("expected a failure, got \(result)")
             return
@@ -186,7 +169,7 @@ struct MXLookupTests {
         #expect(namedFacts.count == 1 && namedFacts.first?.mxHosts == nil)
         #expect(namedFacts.first?.failure?.contains("host name") == true)
 
-        let dead = try ObserveFixture(conf: conf(primary: "server = '127.0.0.1'\nport = \(closedPort())"))
+        let dead = try ObserveFixture(conf: conf(primary: "server = '127.0.0.1'\nport = \(LoopbackPorts.unusedUDP())"))
         let deadFacts = DNSFactsGatherer.gather(
             config: try dead.config(), apexes: ["example.com"], lookup: MXLookup(timeoutSeconds: 0.3, retries: 0))
         #expect(deadFacts.count == 1 && deadFacts.first?.mxHosts == nil && deadFacts.first?.failure != nil)
