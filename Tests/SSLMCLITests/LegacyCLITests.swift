@@ -102,6 +102,19 @@ struct LegacyCLITests {
         #expect(lines == ["imap", "dns --serial_bump example.com example.net"], "\(lines)")
     }
 
+    @Test("-t works in a separate state (<topdir>/test, <prod>.test) and leaves the real one alone")
+    func testMode() throws {
+        let (topdir, mgr) = try setUp()
+        defer { try? FileManager.default.removeItem(atPath: topdir) }
+        let dry = try run(mgr, ["-t", "-renew", "-d"], in: topdir)
+        #expect(dry.status == 0, "\(dry.stdout)\(dry.stderr)")
+        #expect(dry.stdout.contains(topdir + "/test"), "the plan is for the test state: \(dry.stdout)")
+        let renew = try run(mgr, ["-t", "-renew", "ca:my-root"], in: topdir)
+        #expect(renew.status == 0, "\(renew.stdout)\(renew.stderr)")
+        #expect(FileManager.default.fileExists(atPath: topdir + "/test/certs/ca/my-root/next/cert.pem"))
+        #expect(!FileManager.default.fileExists(atPath: topdir + "/certs"), "the real certs/ is untouched")
+    }
+
     @Test("-d prints the plan and changes nothing; bad options are errors with exit 1; -h prints usage")
     func debugAndErrors() throws {
         let (topdir, mgr) = try setUp()
