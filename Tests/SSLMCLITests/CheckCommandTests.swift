@@ -147,6 +147,13 @@ final class DANECheckBed: @unchecked Sendable {
 /// TLSA record, for a server presenting an old certificate, and for answers that are not DNSSEC-validated.
 @Suite("sslm check against a real DNS, resolver and STARTTLS server", .serialized)
 struct CheckCommandTests {
+    /// Now plus `days`, RFC 3339 (the bed's certificates are issued now, valid 90 days).
+    static func rfc3339(days: Double) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date().addingTimeInterval(days * 86_400))
+    }
+
     private func json(_ text: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
@@ -163,6 +170,19 @@ struct CheckCommandTests {
                     "\(result.stdout)")
         }
         #expect(result.stdout.contains("serves curr; DNSSEC-validated"))
+
+        // The production curr inside its renewal window (90-day certificate, 30 d before expiry) without a
+        // next: a warning, exit 0; expired: a failure.
+        let due = try bed.check(["--resolver", bed.resolver, "--now", Self.rfc3339(days: 70)])
+        #expect(due.status == 0, "\(due.stdout)")
+        #expect(due.stdout.contains("WARN example.com/mail: production curr (\(bed.topdir)/prod/example.com/mail/curr/cert.pem) "
+                                    + "is within its renewal window and there is no next: expires "), "\(due.stdout)")
+        #expect(due.stdout.contains("check: OK with warnings (4 endpoints)"))
+        let expired = try bed.check(["--resolver", bed.resolver, "--now", Self.rfc3339(days: 91)])
+        #expect(expired.status == 1)
+        #expect(expired.stdout.contains("FAIL example.com/mail: production curr"), "\(expired.stdout)")
+        #expect(expired.stdout.contains(" expired on "))
+        #expect(expired.stdout.contains("check: FAILED (1 service finding)"))
 
         let report = try json(try bed.check(["--resolver", bed.resolver, "--json"]).stdout)
         #expect(report["status"] as? String == "ok")

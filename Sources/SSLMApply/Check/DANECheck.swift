@@ -34,7 +34,8 @@ public enum DANECheck {
             endpoints += result.endpoints
             findings += result.findings
         }
-        let source = options.resolver.map { "resolver \($0) (validating; the AD flag is trusted)" }
+        let source =
+            options.resolver.map { "resolver \($0) (validating; the AD flag is trusted)" }
             ?? "[[dns_primary]] servers (no --resolver: answers are not DNSSEC-validated)"
         return DANECheckReport(
             now: options.now, dnsSource: source, validating: options.resolver != nil, endpoints: endpoints,
@@ -53,24 +54,52 @@ public enum DANECheck {
         }
         let curr: Certificate
         do {
-            guard let found = try firstCertificate(CertsLayout.certificateFile(topdir: config.topdir, address: address, slot: .curr))
+            guard
+                let found = try firstCertificate(
+                    CertsLayout.certificateFile(topdir: config.topdir, address: address, slot: .curr))
             else {
-                return ([], [failed("no_curr", "no curr certificate (certs/\(address)/curr/cert.pem): nothing to check the servers against; run sslm apply")])
+                return (
+                    [],
+                    [
+                        failed(
+                            "no_curr",
+                            "no curr certificate (certs/\(address)/curr/cert.pem): nothing to check the servers against; "
+                                + "run sslm apply"
+                        )
+                    ]
+                )
             }
             curr = found
         } catch {
             return ([], [failed("no_curr", "curr certificate unreadable: \(error)")])
         }
-        let next = try? firstCertificate(CertsLayout.certificateFile(topdir: config.topdir, address: address, slot: .next))
+        let next = try? firstCertificate(
+            CertsLayout.certificateFile(topdir: config.topdir, address: address, slot: .next))
         guard let server = options.resolver ?? config.dnsPrimary(for: apex)?.server else {
-            return ([], [failed("dns_unavailable", "no --resolver and no [[dns_primary]] for \(apex): cannot look up TLSA records")])
+            return (
+                [],
+                [
+                    failed(
+                        "dns_unavailable",
+                        "no --resolver and no [[dns_primary]] for \(apex): cannot look up TLSA records")
+                ]
+            )
         }
         guard HostName.isIPv4(server.host) || HostName.isIPv6(server.host) else {
-            return ([], [failed("dns_unavailable", "the DNS server for \(apex) is a host name (\(server.host)); give an address")])
+            return (
+                [],
+                [
+                    failed(
+                        "dns_unavailable", "the DNS server for \(apex) is a host name (\(server.host)); give an address"
+                    )
+                ]
+            )
         }
         var mxHosts: [String] = []
         if service.dane.contains(where: { $0.hostSet == .mx }) {
-            switch MXLookup(timeoutSeconds: query.timeoutSeconds, retries: query.retries).mxHosts(apex: apex, server: server) {
+            switch MXLookup(timeoutSeconds: query.timeoutSeconds, retries: query.retries).mxHosts(
+                apex: apex, server: server)
+            {
             case .success(let hosts): mxHosts = hosts
             case .failure(let error):
                 return ([], [failed("dns_unavailable", "MX hosts of \(apex): \(error.message)")])
@@ -90,12 +119,15 @@ public enum DANECheck {
             let records: [TLSARecord]
             do {
                 records = try TLSARecordSet.records(
-                    apex: apex, specs: [spec], ttl: 0, certificate: curr, sans: sans, mxHosts: mxHosts).records
+                    apex: apex, specs: [spec], ttl: 0, certificate: curr, sans: sans, mxHosts: mxHosts
+                ).records
             } catch {
                 findings.append(failed("tlsa_owners", "dane_tls \(spec): \(error)"))
                 continue
             }
-            let nextHex = next.flatMap { try? TLSARecordData.hex(for: $0, selector: spec.selector, matchingType: spec.matchingType) }
+            let nextHex = next.flatMap {
+                try? TLSARecordData.hex(for: $0, selector: spec.selector, matchingType: spec.matchingType)
+            }
             let prefix = "_\(spec.port)._\(spec.proto.lowercased())."
             for record in records {
                 var owner = record.owner
@@ -126,9 +158,12 @@ public enum DANECheck {
 
         // 1. The published records.
         var published: [DNSTLSARecord] = []
-        let lookup = options.resolver != nil ? query.validatedTLSA(owner, at: server) : query.tlsa(owner, at: server).map {
-            DNSAnswer(value: $0, authenticated: false)
-        }
+        let lookup =
+            options.resolver != nil
+            ? query.validatedTLSA(owner, at: server)
+            : query.tlsa(owner, at: server).map {
+                DNSAnswer(value: $0, authenticated: false)
+            }
         switch lookup {
         case .failure(let error):
             endpoint.problems.append("TLSA lookup failed: \(error.message)")
@@ -142,10 +177,17 @@ public enum DANECheck {
                         + "\(expected.matchingType) \(expected.dataHex) for curr")
             }
             if !endpoint.validated {
-                let why = options.resolver.map { "the resolver \($0) did not set the AD flag (unsigned or insecure zone, or no trust anchor)" }
+                let why =
+                    options.resolver.map {
+                        "the resolver \($0) did not set the AD flag (unsigned or insecure zone, or no trust anchor)"
+                    }
                     ?? "no --resolver was given, so the answer from the [[dns_primary]] \(server) cannot be validated"
                 let sentence = "the TLSA answer for \(owner) is not DNSSEC-validated: \(why)"
-                if options.allowUnvalidated { endpoint.warnings.append(sentence) } else { endpoint.problems.append(sentence) }
+                if options.allowUnvalidated {
+                    endpoint.warnings.append(sentence)
+                } else {
+                    endpoint.problems.append(sentence)
+                }
             }
         }
 
@@ -157,7 +199,10 @@ public enum DANECheck {
                 if let first = addresses.first {
                     target = NameserverAddress(host: first, port: spec.port)
                 } else {
-                    endpoint.problems.append("\(host) has no A or AAAA record at \(server): nowhere to connect (or give --connect \(host)=ADDR:PORT)")
+                    endpoint.problems.append(
+                        "\(host) has no A or AAAA record at \(server): nowhere to connect "
+                            + "(or give --connect \(host)=ADDR:PORT)"
+                    )
                 }
             case .failure(let error):
                 endpoint.problems.append("cannot find where to connect for \(host): \(error.message)")
@@ -166,7 +211,9 @@ public enum DANECheck {
         guard let target else { return finish(endpoint) }
         endpoint.connect = target.description
         let chain: [Certificate]
-        switch await probe.servedChain(connect: target, serverName: host, startTLS: startTLS, timeoutSeconds: options.timeoutSeconds) {
+        switch await probe.servedChain(
+            connect: target, serverName: host, startTLS: startTLS, timeoutSeconds: options.timeoutSeconds)
+        {
         case .failure(let error):
             endpoint.problems.append("\(place): \(error.message)")
             return finish(endpoint)
@@ -202,7 +249,8 @@ public enum DANECheck {
                 unmatched.append(record)
             }
         }
-        let servedSPKI = (try? TLSARecordData.hex(for: leaf, selector: spec.selector, matchingType: spec.matchingType)) ?? "?"
+        let servedSPKI =
+            (try? TLSARecordData.hex(for: leaf, selector: spec.selector, matchingType: spec.matchingType)) ?? "?"
         if !published.isEmpty && endpoint.matching.isEmpty {
             let list = unmatched.map { "\(owner) TLSA \($0)" }.joined(separator: "; ")
             endpoint.problems.append(
@@ -211,13 +259,16 @@ public enum DANECheck {
         } else {
             for record in unmatched where record.dataHex != nextHex {
                 endpoint.warnings.append(
-                    "\(owner) TLSA \(record) matches neither the served chain nor sslm's next: a stale or foreign record?")
+                    "\(owner) TLSA \(record) matches neither the served chain nor sslm's next: "
+                        + "a stale or foreign record?"
+                )
             }
         }
 
         // 4. Is it sslm's curr?
         let currFacts = try? CertificateFacts(curr)
-        let currText = currFacts.map { "sslm's curr is serial \($0.serialHex), expires \(Timestamps.rfc3339($0.notAfter))" } ?? ""
+        let currText =
+            currFacts.map { "sslm's curr is serial \($0.serialHex), expires \(Timestamps.rfc3339($0.notAfter))" } ?? ""
         let servedText = "serial \(endpoint.served?.serial ?? "?"), expires \(endpoint.served?.notAfter ?? "?")"
         switch slot {
         case "curr": break
@@ -243,8 +294,9 @@ public enum DANECheck {
     /// A production `curr` past its renewal point without a `next` (warning), or expired (failure).
     static func renewalFindings(config: Config, service: ServiceConfig, now: Date) -> [DANECheckReport.Finding] {
         let address = service.address
-        let production = ProductionLayout.serviceDirectory(
-            prodRoot: config.globals.prodCertDir, address: address, slot: .curr) + "/cert.pem"
+        let production =
+            ProductionLayout.serviceDirectory(
+                prodRoot: config.globals.prodCertDir, address: address, slot: .curr) + "/cert.pem"
         let certsCurr = CertsLayout.certificateFile(topdir: config.topdir, address: address, slot: .curr)
         let path = FileManager.default.fileExists(atPath: production) ? production : certsCurr
         guard let certificate = try? firstCertificate(path), let facts = try? CertificateFacts(certificate) else {
@@ -255,13 +307,19 @@ public enum DANECheck {
         let hasNext = FileManager.default.fileExists(atPath: nextPath)
         let shown = path == production ? "production curr (\(production))" : "curr"
         if assessment.daysLeft <= 0 {
-            return [.init(service: address.description, code: "expired", status: .failed,
-                          message: "\(shown) has expired: \(assessment.sentence); run sslm apply")]
+            return [
+                .init(
+                    service: address.description, code: "expired", status: .failed,
+                    message: "\(shown) expired on \(Timestamps.rfc3339(facts.notAfter)); run sslm apply")
+            ]
         }
         guard assessment.isDue, !hasNext else { return [] }
-        return [.init(service: address.description, code: "renewal_due_without_next", status: .warning,
-                      message: "\(shown) is within its renewal window and there is no next: \(assessment.sentence); "
-                        + "run sslm apply")]
+        return [
+            .init(
+                service: address.description, code: "renewal_due_without_next", status: .warning,
+                message: "\(shown) is within its renewal window and there is no next: \(assessment.sentence); "
+                    + "run sslm apply")
+        ]
     }
 
     /// The first certificate of a PEM file; nil when the file does not exist.

@@ -62,7 +62,8 @@ public struct DANECheckOptions: Sendable {
         }
         switch NameserverAddress.parse(target) {
         case .success(let address): return .success((host, address))
-        case .failure(let error): return .failure(SSLMError(.invalidArgument, "--connect \"\(text)\": \(error.description)"))
+        case .failure(let error):
+            return .failure(SSLMError(.invalidArgument, "--connect \"\(text)\": \(error.description)"))
         }
     }
 
@@ -77,7 +78,9 @@ public struct DANECheckOptions: Sendable {
             return .failure(
                 SSLMError(
                     .invalidArgument,
-                    "--starttls \"\(text)\": \(name) is not one of \(startTLSProtocols.sorted().joined(separator: ", "))"))
+                    "--starttls \"\(text)\": \(name) is not one of "
+                        + startTLSProtocols.sorted().joined(separator: ", ")
+                ))
         }
         return .success((port, name))
     }

@@ -116,13 +116,19 @@ public struct DANECheckReport: Sendable, Codable, Hashable {
             if !endpoint.matching.isEmpty {
                 summary.append("matches TLSA \(endpoint.matching.map(Self.short).joined(separator: ", "))")
             }
-            if let served = endpoint.served { summary.append("serves \(served.slot)") } else { summary.append("no served chain") }
+            if let served = endpoint.served {
+                summary.append(served.slot == "other" ? "serves neither curr nor next" : "serves \(served.slot)")
+            } else {
+                summary.append("no served chain")
+            }
             summary.append(endpoint.validated ? "DNSSEC-validated" : "not validated")
             lines.append("  \(label) \(where_): \(summary.joined(separator: "; "))")
             for problem in endpoint.problems { lines.append("         \(problem)") }
             for warning in endpoint.warnings { lines.append("         warning: \(warning)") }
             if verbose {
-                for record in endpoint.published { lines.append("         published: \(endpoint.owner) TLSA \(record)") }
+                for record in endpoint.published {
+                    lines.append("         published: \(endpoint.owner) TLSA \(record)")
+                }
                 if let served = endpoint.served {
                     lines.append(
                         "         served: \(served.subject), serial \(served.serial), expires \(served.notAfter), "

@@ -44,7 +44,8 @@ public struct OpenSSLTLSProbe: TLSProbe {
         } catch let error as SSLMError {
             return .failure(error)
         } catch {
-            return .failure(SSLMError(.malformedInput, "openssl s_client printed an unreadable chain", underlying: error))
+            return .failure(
+                SSLMError(.malformedInput, "openssl s_client printed an unreadable chain", underlying: error))
         }
         guard !chain.isEmpty else {
             let how = startTLS.map { " (STARTTLS \($0))" } ?? ""
