@@ -223,6 +223,27 @@ struct CheckCommandTests {
         #expect(result.stdout.contains("check: FAILED (1 of 4 endpoints)"))
     }
 
+    @Test("a DANE-TA record (2 1 1) of the issuing CA matches an issuer of the served chain, not the leaf")
+    func trustAnchorRecord() throws {
+        let bed = try DANECheckBed()
+        defer { bed.stop() }
+        let hash = try SSLMProcess.run(["tlsa-hash", bed.topdir + "/certs/ca/my-int/curr"])
+        let data = try #require(hash.stdout.split(separator: "\n").first { $0.hasPrefix("tlsa hash: ") }?
+            .dropFirst("tlsa hash: ".count))
+        let published = try String(contentsOfFile: bed.tlsaFile, encoding: .utf8)
+        let text = published.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            line.hasPrefix("_25._tcp.mail.example.com.") ? "_25._tcp.mail.example.com.  IN TLSA 2 1 1 \(data)" : String(line)
+        }.joined(separator: "\n")
+        try text.write(toFile: bed.tlsaFile, atomically: true, encoding: .utf8)
+        try bed.refreshZone()
+
+        let result = try bed.check(["--resolver", bed.resolver])
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(result.stdout.contains("OK   mail.example.com:25 (STARTTLS smtp, \(bed.smtp)): matches TLSA 2 1 1 "),
+                "\(result.stdout)")
+        #expect(result.stdout.contains("check: OK (4 endpoints)"))
+    }
+
     @Test("the server presents an old certificate → exit 1 saying it is not curr; OK again after a reload")
     func oldCertificate() throws {
         let bed = try DANECheckBed()

@@ -192,6 +192,11 @@ public enum DANECheck {
         }
 
         // 2. The served chain.
+        guard spec.proto.lowercased() == "tcp" else {
+            endpoint.warnings.append(
+                "\(spec.proto) service: sslm check connects over TCP only, so the served chain was not checked")
+            return finish(endpoint)
+        }
         var target = options.connect[host]
         if target == nil {
             switch query.addresses(host, at: server) {
@@ -233,13 +238,19 @@ public enum DANECheck {
         // 3. Does a published record match the served chain?
         var unmatched: [DNSTLSARecord] = []
         for record in published {
-            let candidates = record.usage == 1 || record.usage == 3 ? [leaf] : Array(chain.dropFirst())
-            let matches = candidates.contains { cert in
+            // Usage 1/3 name the leaf; 0/2 a trust anchor, normally an issuer in the chain (RFC 7671 §5.2).
+            let candidates = record.usage == 1 || record.usage == 3 ? [leaf] : chain
+            let matchIndex = candidates.firstIndex { cert in
                 (try? TLSARecordData.hex(for: cert, selector: record.selector, matchingType: record.matchingType))
                     == record.dataHex
             }
-            if matches {
+            if let matchIndex {
                 endpoint.matching.append(record.description)
+                if record.usage == 0 || record.usage == 2, matchIndex == 0 {
+                    endpoint.warnings.append(
+                        "TLSA \(record) (trust anchor) matches the served leaf itself, not an issuer in the chain; "
+                            + "many DANE verifiers expect usage 3 for that")
+                }
                 if record.usage < 2 {
                     endpoint.warnings.append(
                         "TLSA \(record.usage) \(record.selector) \(record.matchingType) (PKIX) also needs a chain to a "
