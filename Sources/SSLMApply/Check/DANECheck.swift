@@ -3,7 +3,6 @@ import Foundation
 import SSLMConfig
 import SSLMCore
 import SSLMDNS
-import SSLMDeploy
 import SSLMObserve
 import SSLMPKI
 import SSLMPlan
@@ -17,6 +16,8 @@ import X509
 ///
 /// Read-only: never writes a file, never changes DNS. Every DNS query goes to `options.resolver` or the
 /// apex's `[[dns_primary]]`; every connection to `options.connect` or the host's address from that server.
+/// Endpoints are checked one after another; the DNS lookups (libldns) block the calling thread, which is
+/// fine for the command line and not meant for a server's event loop.
 public enum DANECheck {
     /// Runs every check for `services` (in that order) and reports.
     public static func run(
