@@ -29,21 +29,6 @@ struct PlanningOptions: ParsableArguments {
     var now: String?
 }
 
-/// Reports a command whose issue has not landed yet.
-private func notImplemented(_ command: String) -> CLIError {
-    CLIError("sslm \(command): not implemented yet")
-}
-
-struct CheckCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "check",
-        abstract: "Live checks: served certificates against published TLSA records and against curr.")
-    @OptionGroup var global: GlobalOptions
-    @Argument(help: "Targets: group:svc1,svc2 or group:ALL.") var targets: [String] = []
-    @Flag(help: "Print JSON.") var json = false
-    func run() async throws { throw notImplemented("check") }
-}
-
 struct RevokeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revoke", abstract: "Revoke a service's certificate at its ACME CA.",

@@ -86,7 +86,23 @@ public struct DNSQuery: Sendable {
 
     /// The TLSA records of `name` (e.g. `_25._tcp.mail.example.com`), sorted by their text form.
     public func tlsa(_ name: String, at server: NameserverAddress) -> Result<[DNSTLSARecord], DNSLookupError> {
-        resolver.records(name, type: LDNS_RR_TYPE_TLSA, typeName: "TLSA", at: server) { record -> DNSTLSARecord? in
+        tlsa(name, at: server, dnssecOK: false).map(\.value)
+    }
+
+    /// The TLSA records of `name` asked with the DO bit, and whether `server` set the AD flag on the answer
+    /// (it validated the answer with DNSSEC). AD is only worth something from a validating resolver the
+    /// caller trusts and reaches over a trusted path (here: loopback); an authoritative server never sets it.
+    public func validatedTLSA(_ name: String, at server: NameserverAddress)
+        -> Result<DNSAnswer<[DNSTLSARecord]>, DNSLookupError>
+    {
+        tlsa(name, at: server, dnssecOK: true)
+    }
+
+    private func tlsa(_ name: String, at server: NameserverAddress, dnssecOK: Bool)
+        -> Result<DNSAnswer<[DNSTLSARecord]>, DNSLookupError>
+    {
+        resolver.answer(name, type: LDNS_RR_TYPE_TLSA, typeName: "TLSA", at: server, dnssecOK: dnssecOK) {
+            record -> DNSTLSARecord? in
             guard let usage = PinnedResolver.field(record, 0), let selector = PinnedResolver.field(record, 1),
                 let matching = PinnedResolver.field(record, 2), let data = PinnedResolver.field(record, 3),
                 ldns_rdf_size(usage) == 1, ldns_rdf_size(selector) == 1, ldns_rdf_size(matching) == 1
@@ -99,6 +115,19 @@ public struct DNSQuery: Sendable {
                 usage: Int(ldns_rdf2native_int8(usage)), selector: Int(ldns_rdf2native_int8(selector)),
                 matchingType: Int(ldns_rdf2native_int8(matching)), dataHex: hex)
         }
-        .map { $0.sorted { $0.description < $1.description } }
+        .map { DNSAnswer(value: $0.values.sorted { $0.description < $1.description }, authenticated: $0.authenticated) }
+    }
+}
+
+/// A lookup's value and whether the answering server set the AD flag (RFC 4035 §3.2.3: it validated every
+/// record of the answer with DNSSEC). Only meaningful from a validating resolver the caller trusts.
+public struct DNSAnswer<Value: Sendable>: Sendable {
+    public var value: Value
+    /// The AD flag of the answer.
+    public var authenticated: Bool
+
+    public init(value: Value, authenticated: Bool) {
+        self.value = value
+        self.authenticated = authenticated
     }
 }

@@ -34,6 +34,16 @@ struct PinnedResolver: Sendable {
         _ name: String, type: ldns_rr_type, typeName: String, at server: NameserverAddress,
         decode: (UnsafeMutablePointer<ldns_rr>) -> T?
     ) -> Result<[T], DNSLookupError> {
+        answer(name, type: type, typeName: typeName, at: server, dnssecOK: false, decode: decode).map(\.values)
+    }
+
+    /// As `records`, and whether the answer came with the AD (authenticated data) flag. `dnssecOK` sets
+    /// the DO bit (EDNS0), so a validating resolver reports its validation in AD; without it AD is not
+    /// asked for. Only a validating resolver the caller trusts makes AD meaningful.
+    func answer<T>(
+        _ name: String, type: ldns_rr_type, typeName: String, at server: NameserverAddress, dnssecOK: Bool,
+        decode: (UnsafeMutablePointer<ldns_rr>) -> T?
+    ) -> Result<(values: [T], authenticated: Bool), DNSLookupError> {
         guard let name = Self.normalised(name) else { return .failure(DNSLookupError(.badName, "empty domain name")) }
         let serverText = server.description
         let addressType: ldns_rdf_type
@@ -72,6 +82,7 @@ struct PinnedResolver: Sendable {
         ldns_resolver_set_defnames(resolver, false)
         ldns_resolver_set_random(resolver, false)
         ldns_resolver_set_fallback(resolver, true)
+        if dnssecOK { ldns_resolver_set_dnssec(resolver, true) }
 
         guard let qname = ldns_dname_new_frm_str(name + ".") else {
             return .failure(DNSLookupError(.badName, "\"\(SafeName.printable(name))\" is not a domain name"))
@@ -86,17 +97,18 @@ struct PinnedResolver: Sendable {
         }
         defer { ldns_pkt_free(answer) }
 
+        let authenticated = ldns_pkt_ad(answer)
         let rcode = ldns_pkt_get_rcode(answer)
         switch rcode {
         case LDNS_RCODE_NOERROR: break
-        case LDNS_RCODE_NXDOMAIN: return .success([])
+        case LDNS_RCODE_NXDOMAIN: return .success(([], authenticated))
         default:
             return .failure(
                 DNSLookupError(
                     .serverError, "\(typeName) \(name) at \(serverText): the server answered \(Self.rcodeText(rcode))"))
         }
         guard let list = ldns_pkt_rr_list_by_type(answer, type, LDNS_SECTION_ANSWER) else {
-            return .success([])  // NODATA
+            return .success(([], authenticated))  // NODATA
         }
         defer { ldns_rr_list_deep_free(list) }
         var values: [T] = []
@@ -106,7 +118,7 @@ struct PinnedResolver: Sendable {
             else { continue }
             values.append(value)
         }
-        return .success(values)
+        return .success((values, authenticated))
     }
 
     // MARK: rdata decoding

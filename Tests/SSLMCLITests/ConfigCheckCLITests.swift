@@ -88,13 +88,18 @@ struct ConfigCheckCLITests {
         }
     }
 
-    @Test("commands whose work has not landed say so and exit 1", arguments: [["check"]])
-    func pending(arguments: [String]) throws {
+    @Test("check on the offline example before apply: both DANE services have no curr → exit 1, each named")
+    func checkWithoutCertificates() throws {
         let topdir = try exampleTopdir()
         defer { try? FileManager.default.removeItem(atPath: topdir) }
-        let result = try SSLMProcess.run(arguments + ["--topdir", topdir])
-        #expect(result.status == 1)
-        #expect(result.stderr.contains("not implemented yet"))
+        let result = try SSLMProcess.run(["check", "--topdir", topdir])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        for service in ["example.com/mail-ec", "example.com/mail-rsa"] {
+            #expect(result.stdout.contains("FAIL \(service): no curr certificate (certs/\(service)/curr/cert.pem)"),
+                    "\(result.stdout)")
+        }
+        #expect(result.stdout.contains("check: FAILED (2 service findings)"))
+        #expect(!result.stderr.contains("not implemented"))
     }
 
     @Test("revoke refuses a service that no ACME CA issued, with the reason")
