@@ -320,7 +320,7 @@ let planCases: [PlanCase] = [
             publication.firstSeen[key] = T0 - 60 * minute
         }
         b.daneOverride["example.com"] = publication
-    }, present: ["example.com/mail-ec/roll": "next_ready", "example.com/tlsa": "tlsa_changed", "dns/refresh": "dns_changed"]),
+    }, present: ["example.com/mail-ec/roll": "next_ready", "example.com/tlsa": "tlsa_changed"]),
     PlanCase(name: "dane-reuse-key-selector-1-rolls-at-once", now: T0 + 55 * day, targets: ["example.com:mail-ec"],
              reuseKey: true, state: { inSync(&$0) },
              present: ["example.com/mail-ec/next/key": "renewal_due", "example.com/mail-ec/roll": "next_ready"]),
@@ -330,7 +330,10 @@ let planCases: [PlanCase] = [
         let currKey = b.build().service(StateBuilder.address("example.com/mail-ec")).flatMap { $0.dbDir($0.curr)?.key }
         b.editDirectory("example.com/mail-ec", "next") { directory in
             directory.key = currKey
-            if let spki = currKey?.spkiSHA256 { directory.certificate?.spkiSHA256 = spki }
+            if let spki = currKey?.spkiSHA256 {
+                directory.certificate?.spkiSHA256 = spki
+                directory.request?.spkiSHA256 = spki
+            }
         }
         b.syncEverything()
     }, present: ["example.com/mail-ec/roll": "next_ready"]),
