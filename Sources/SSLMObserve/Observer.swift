@@ -67,6 +67,10 @@ public enum Observer {
             config.dns.acmeDirs.contains { challengeRows(in: $0 + "/acme-challenge." + apex) > 0 }
         }
         observation.acmeChallengeLeftovers = leftovers.isEmpty ? nil : leftovers
+        let publications = zip(apexes, tlsa).map { apex, state in
+            DANEPublication(apex: apex, expected: state.slotRecords)
+        }
+        observation.danePublications = publications.isEmpty ? nil : publications
         return observation
     }
 
@@ -111,6 +115,8 @@ public enum Observer {
         var group: GroupState
         /// Normalised digest of `<prod>/<apex>/tlsa.<apex>`.
         var production: String?
+        /// The records of each DANE service's curr and next.
+        var slotRecords: [DANESlotRecords]
     }
 
     private static func tlsaState(
@@ -132,7 +138,7 @@ public enum Observer {
             apex: apex, tlsaFile: existing.map(TLSAFileBuilder.normalisedDigest(of:)),
             tlsaExpected: output.normalisedDigest, tlsaNote: output.note, tlsaCopies: copies)
         let production = normalisedDigest(ProductionLayout.tlsaFile(prodRoot: config.globals.prodCertDir, apex: apex))
-        return TLSAObservation(group: group, production: production)
+        return TLSAObservation(group: group, production: production, slotRecords: output.slotRecords)
     }
 
     private static func readText(_ path: String) -> String? {

@@ -25,11 +25,14 @@ public enum TLSAFileBuilder {
         public var note: String?
         /// Skipped owners (wildcard/IP SANs), unreadable certificates, bad TLSA parameters.
         public var warnings: [Diagnostic]
+        /// The records of each service's curr and next, as written in `content` (for the roll timing).
+        public var slotRecords: [DANESlotRecords]
 
-        public init(content: String?, note: String?, warnings: [Diagnostic]) {
+        public init(content: String?, note: String?, warnings: [Diagnostic], slotRecords: [DANESlotRecords] = []) {
             self.content = content
             self.note = note
             self.warnings = warnings
+            self.slotRecords = slotRecords
         }
 
         /// `normalisedDigest(of: content)`, nil without content.
@@ -84,6 +87,7 @@ public enum TLSAFileBuilder {
         certificate: (ServiceAddress, CertificateSlot) throws -> Certificate?
     ) -> Output {
         var sections: [TLSADomainFile.Section] = []
+        var slotRecords: [DANESlotRecords] = []
         var warnings: [Diagnostic] = []
         var seenWarnings = Set<Diagnostic>()
         func warn(_ diagnostic: Diagnostic) {
@@ -133,6 +137,13 @@ public enum TLSAFileBuilder {
                 guard !records.isEmpty else { continue }
                 let text = records.map(\.zoneText).joined(separator: "\n") + "\n"
                 sections.append(.init(service: service.address.service, slot: slot.rawValue, tlsaText: text))
+                slotRecords.append(DANESlotRecords(
+                    service: service.address.service, slot: slot.rawValue,
+                    records: records.map { record in
+                        DANERecord(
+                            owner: record.owner, ttl: record.ttl,
+                            rdata: "\(record.usage) \(record.selector) \(record.matchingType) \(record.dataHex)")
+                    }))
             }
         }
 
@@ -147,7 +158,7 @@ public enum TLSAFileBuilder {
             }
         }
         let content = TLSADomainFile.render(apex: apex, rolling: rolling, sections: sections)
-        return Output(content: content, note: note, warnings: warnings)
+        return Output(content: content, note: note, warnings: warnings, slotRecords: slotRecords)
     }
 
     /// Digest of the record lines of a TLSA zone-file text, so that comments, blank lines, headers,

@@ -327,16 +327,39 @@ struct PlanBuilder {
             return Reason(.forced, "--force: rolling next to curr without waiting for min_roll_mins")
         }
         let minimum = Double(minRollMinutes) * 60
+        let dane = !service.dane.isEmpty
+        let currKey = state.dbDir(state.curr)?.key?.spkiSHA256
         if builtNow {
-            if minRollMinutes == 0 { return Reason(.nextReady, "min_roll_mins is 0: the new next becomes curr now") }
+            let reused = request.reuseKey && state.dbDir(state.curr)?.key?.spec == service.key
+            if dane, reused, DANERollChecks.tlsaRecordsAreUnchanged(service: service, currSPKI: currKey, nextSPKI: currKey) {
+                return Reason(.nextReady, "--reuse-key with selector 1: the TLSA records do not change, nothing to wait for: the new next becomes curr now")
+            }
+            if minRollMinutes == 0 && !dane { return Reason(.nextReady, "min_roll_mins is 0: the new next becomes curr now") }
+            let dnsRule = dane
+                ? " and its TLSA records have been served by every name server of \(service.address.group) that long and for at least 2 × their TTL"
+                : ""
             notes.append(Note(subject: id, reason: Reason(
-                .waitingToRoll, "the new next rolls to curr when it is \(minRollMinutes) min old (min_roll_mins)")))
+                .waitingToRoll, "the new next rolls to curr when it is \(minRollMinutes) min old (min_roll_mins)\(dnsRule)")))
             return nil
         }
         guard let next = state.dbDir(state.next), let certificate = next.certificate else { return nil }
+        if dane, DANERollChecks.tlsaRecordsAreUnchanged(service: service, currSPKI: currKey, nextSPKI: next.key?.spkiSHA256) {
+            return Reason(.nextReady, "next (db/\(next.name)) keeps curr's key and every dane_tls entry uses selector 1: the TLSA records do not change, nothing to wait for: next becomes curr")
+        }
         let age = request.now.timeIntervalSince(certificate.notBefore)
         if age >= minimum {
-            return Reason(.nextReady, "next (db/\(next.name)) is \(PlanText.minutes(max(0, age))) old (min_roll_mins \(minRollMinutes)): next becomes curr")
+            guard dane else {
+                return Reason(.nextReady, "next (db/\(next.name)) is \(PlanText.minutes(max(0, age))) old (min_roll_mins \(minRollMinutes)): next becomes curr")
+            }
+            let verdict = DANERollChecks.nextRecordsArePublished(
+                apex: service.address.group, service: service.address.service, nextName: next.name,
+                publication: observation.danePublication(service.address.group), now: request.now,
+                minRollMinutes: minRollMinutes)
+            if let waiting = verdict.waiting {
+                notes.append(Note(subject: id, reason: waiting))
+                return nil
+            }
+            return Reason(.nextReady, "next (db/\(next.name)) is \(PlanText.minutes(max(0, age))) old; " + (verdict.ready ?? "next becomes curr"))
         }
         let at = certificate.notBefore.addingTimeInterval(minimum)
         notes.append(Note(subject: id, reason: Reason(

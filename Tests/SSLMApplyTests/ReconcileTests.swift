@@ -13,10 +13,22 @@ import Testing
 struct ReconcileTests {
     static let dns = [DNSFacts(apex: "example.com", mxHosts: ["mx.example.com"], failure: nil)]
 
-    static func plan(_ fixture: ApplyFixture, now: Date) -> Plan {
-        let observation = Observer.observe(
+    /// `publishedSince`: what the DNS gatherer would record when every name server serves all of the
+    /// TLSA records the certificates imply since that time (these tests have no DNS server).
+    static func plan(_ fixture: ApplyFixture, now: Date, publishedSince: Date? = nil) -> Plan {
+        var observation = Observer.observe(
             config: fixture.config, services: fixture.config.activeServices, dns: dns,
             localHostNames: ["sslm-test-host"])
+        if let publishedSince {
+            observation.danePublications = observation.danePublications?.map { publication in
+                var served = publication
+                let keys = publication.expected.flatMap { $0.records.map(\.key) }
+                served.servers = [ServedTLSA(server: "primary (127.0.0.1:53)", isPrimary: true, serial: 1, records: keys,
+                                             failure: nil)]
+                served.firstSeen = Dictionary(keys.map { ($0, publishedSince) }, uniquingKeysWith: { a, _ in a })
+                return served
+            }
+        }
         return Planner.plan(PlanningRequest(config: fixture.config, observation: observation, now: now))
     }
 
@@ -58,7 +70,9 @@ struct ReconcileTests {
         #expect(waiting.notes.contains { $0.reason.code == ReasonCode.waitingToRoll.rawValue })
 
         let later = due.addingTimeInterval(2 * 3600)
-        let roll = Self.plan(fixture, now: later)
+        let blind = Self.plan(fixture, now: later)
+        #expect(!blind.actions.contains { $0.id == "example.com/mail/roll" }, "no DANE roll before the records are seen in DNS")
+        let roll = Self.plan(fixture, now: later, publishedSince: due.addingTimeInterval(60))
         #expect(roll.actions.contains { $0.kind == .roll })
         let rolled = try await fixture.executor(now: later).apply(roll)
         #expect(rolled.succeeded, "\(rolled.failures)")

@@ -111,7 +111,11 @@ enum CrashPhase: String, CaseIterable, Sendable {
         case .renew: offset = 70 * 86_400
         case .roll: offset = 70 * 86_400 + 2 * 3600
         }
-        return ["SSLM_NOW": ISO8601DateFormatter().string(from: start.addingTimeInterval(offset))]
+        var environment = ["SSLM_NOW": ISO8601DateFormatter().string(from: start.addingTimeInterval(offset))]
+        // The example's DNS cannot be observed, so its DANE services would wait for their records forever:
+        // the roll phase is the operator's forced roll (these tests are about crashes, not DANE timing).
+        if self == .roll { environment[CrashChild.argumentsKey] = "--phase roll --force" }
+        return environment
     }
 }
 
@@ -339,6 +343,8 @@ enum CrashTopdir {
 
 /// `sslm apply --topdir <topdir>` as a child process that may be killed.
 enum CrashChild {
+    /// An environment entry that is not passed on: extra `apply` arguments, separated by spaces.
+    static let argumentsKey = "SSLM_CRASH_TEST_APPLY_ARGUMENTS"
     struct Result {
         var killed: Bool
         var status: Int32
@@ -368,12 +374,13 @@ enum CrashChild {
         defer { try? output.close() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: SSLMProcess.executable)
-        process.arguments = ["apply", "--topdir", topdir]
+        let extra = environment[CrashChild.argumentsKey]?.split(separator: " ").map(String.init) ?? []
+        process.arguments = ["apply", "--topdir", topdir] + extra
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "SSL_MGR_TOPDIR")
         env.removeValue(forKey: "SSLM_FAULT_KILL_AFTER_ACTIONS")
         env.removeValue(forKey: "SSLM_FAULT_KILL_IN_WRITE")
-        for (key, value) in environment { env[key] = value }
+        for (key, value) in environment where key != CrashChild.argumentsKey { env[key] = value }
         process.environment = env
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = output

@@ -66,14 +66,17 @@ struct SSLMProcess {
 /// DANE entries move from port 25, whose owners are MX hosts looked up in DNS, to 465, whose owners are the
 /// SANs) and, with `ecKeys`, generates fast (mail-rsa's RSA-4096 key becomes EC). The caller removes it.
 enum ExampleTopdir {
-    static func make(_ prefix: String, ecKeys: Bool = true) throws -> String {
+    /// `keepPort25`: leave the DANE entries on port 25 (MX owners; the test then provides DNS).
+    static func make(_ prefix: String, ecKeys: Bool = true, keepPort25: Bool = false) throws -> String {
         let topdir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: topdir, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: SSLMProcess.repositoryRoot + "/conf.d.example", toPath: topdir + "/conf.d")
         for service in ["mail-ec", "mail-rsa"] {
             let file = topdir + "/conf.d/example.com/\(service)"
             var text = try String(contentsOfFile: file, encoding: .utf8)
-                .replacingOccurrences(of: "dane_tls = [[25, 'tcp', 3, 1, 1]]", with: "dane_tls = [[465, 'tcp', 3, 1, 1]]")
+            if !keepPort25 {
+                text = text.replacingOccurrences(of: "dane_tls = [[25, 'tcp', 3, 1, 1]]", with: "dane_tls = [[465, 'tcp', 3, 1, 1]]")
+            }
             if ecKeys { text = text.replacingOccurrences(of: "ktype = 'rsa'", with: "ktype = 'ec'") }
             try text.write(toFile: file, atomically: true, encoding: .utf8)
         }

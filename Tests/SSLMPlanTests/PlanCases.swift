@@ -267,4 +267,80 @@ let planCases: [PlanCase] = [
         inSync(&b)
         b.production[StateBuilder.address("example.com/web-ec")]?.leftovers = [".curr.new-1a2b3c"]
     }, present: ["example.com/web-ec/prod": "production_drift"]),
+    // DANE publication lifecycle: the roll of a DANE service waits for its next records on every name server.
+    PlanCase(name: "dane-roll-waits-for-lagging-secondary", state: { b in
+        inSync(&b)
+        b.issue("example.com/mail-ec", slot: "next", at: T0 - 2 * day)
+        b.syncEverything()
+        var publication = b.publication("example.com")
+        let nextKeys = Set(publication.records(service: "mail-ec", slot: "next")?.map(\.key) ?? [])
+        if var servers = publication.servers {
+            servers[1] = ServedTLSA(server: servers[1].server, isPrimary: false, serial: 2_027_010_099,
+                                    records: servers[1].records.filter { !nextKeys.contains($0) }, failure: nil)
+            publication.servers = servers
+        }
+        b.daneOverride["example.com"] = publication
+    }, absent: ["example.com/mail-ec/roll", "example.com/tlsa"], notes: ["example.com/mail-ec: waiting_for_tlsa"], empty: true),
+    PlanCase(name: "dane-roll-waits-primary-without-records", state: { b in
+        inSync(&b)
+        b.issue("example.com/mail-ec", slot: "next", at: T0 - 2 * day)
+        b.syncEverything()
+        var publication = b.publication("example.com")
+        let nextKeys = Set(publication.records(service: "mail-ec", slot: "next")?.map(\.key) ?? [])
+        publication.servers = publication.servers?.map { server in
+            ServedTLSA(server: server.server, isPrimary: server.isPrimary, serial: server.serial,
+                       records: server.records.filter { !nextKeys.contains($0) }, failure: nil)
+        }
+        b.daneOverride["example.com"] = publication
+    }, absent: ["example.com/mail-ec/roll"], notes: ["example.com/mail-ec: waiting_for_tlsa"], empty: true),
+    PlanCase(name: "dane-roll-waits-dns-not-observed", state: { b in
+        inSync(&b)
+        b.issue("example.com/mail-ec", slot: "next", at: T0 - 2 * day)
+        b.issue("example.com/web-ec", slot: "next", at: T0 - 2 * day)
+        b.syncEverything()
+        b.daneObserved = false
+    }, present: ["example.com/web-ec/roll": "next_ready"], absent: ["example.com/mail-ec/roll"],
+    notes: ["example.com/mail-ec: waiting_for_tlsa"]),
+    PlanCase(name: "dane-roll-waits-two-ttl", minRollMinutes: 10, state: { b in
+        inSync(&b)
+        b.issue("example.com/mail-ec", slot: "next", at: T0 - 2 * day)
+        b.syncEverything()
+        var publication = b.publication("example.com")
+        for key in publication.records(service: "mail-ec", slot: "next")?.map(\.key) ?? [] {
+            publication.firstSeen[key] = T0 - 40 * minute
+        }
+        b.daneOverride["example.com"] = publication
+    }, absent: ["example.com/mail-ec/roll"], notes: ["example.com/mail-ec: waiting_for_tlsa"], empty: true),
+    PlanCase(name: "dane-roll-after-two-ttl", minRollMinutes: 10, state: { b in
+        inSync(&b)
+        b.issue("example.com/mail-ec", slot: "next", at: T0 - 2 * day)
+        b.syncEverything()
+        var publication = b.publication("example.com")
+        for key in publication.records(service: "mail-ec", slot: "next")?.map(\.key) ?? [] {
+            publication.firstSeen[key] = T0 - 60 * minute
+        }
+        b.daneOverride["example.com"] = publication
+    }, present: ["example.com/mail-ec/roll": "next_ready", "example.com/tlsa": "tlsa_changed"]),
+    PlanCase(name: "dane-reuse-key-selector-1-rolls-at-once", now: T0 + 55 * day, targets: ["example.com:mail-ec"],
+             reuseKey: true, state: { inSync(&$0) },
+             present: ["example.com/mail-ec/next/key": "renewal_due", "example.com/mail-ec/roll": "next_ready"]),
+    PlanCase(name: "dane-pending-next-same-key-rolls", state: { b in
+        inSync(&b)
+        b.issue("example.com/mail-ec", slot: "next", at: T0 - 10 * minute)
+        let currKey = b.build().service(StateBuilder.address("example.com/mail-ec")).flatMap { $0.dbDir($0.curr)?.key }
+        b.editDirectory("example.com/mail-ec", "next") { directory in
+            directory.key = currKey
+            if let spki = currKey?.spkiSHA256 {
+                directory.certificate?.spkiSHA256 = spki
+                directory.request?.spkiSHA256 = spki
+            }
+        }
+        b.syncEverything()
+    }, present: ["example.com/mail-ec/roll": "next_ready"]),
+    PlanCase(name: "dane-first-activation-publishes-curr",
+             edits: ["example.com/web-ec": [("dane_tls = []", "dane_tls = [[443, 'tcp', 3, 1, 1]]")]], state: { b in
+        inSync(&b)
+        b.tlsaExpected["example.com"] = StateBuilder.digest("curr records of mail-ec, mail-rsa and web-ec")
+    }, present: ["example.com/tlsa": "tlsa_drift", "example.com/tlsa/publish": "tlsa_drift", "example.com/prod": "tlsa_drift"],
+    absent: ["example.com/web-ec/roll", "example.com/web-ec/next/dir"]),
 ]

@@ -180,6 +180,40 @@ struct StateBuilder {
         return parts.isEmpty ? nil : Self.digest(parts.joined(separator: ","))
     }
 
+    /// Per apex: the DANE publication to observe instead of the default (`publication(_:)`).
+    var daneOverride: [String: DANEPublication] = [:]
+    /// False: no name server was asked (the default publication has no servers).
+    var daneObserved = true
+
+    /// What a healthy DNS serves: the records of every DANE service's curr and next (`_<port>._<proto>.<apex>`
+    /// owners, the certificate's SPKI digest as data), served by the primary and a secondary at one serial,
+    /// each record since its certificate's notBefore.
+    func publication(_ apex: String) -> DANEPublication {
+        var expected: [DANESlotRecords] = []
+        var firstSeen: [String: Date] = [:]
+        for address in services.keys.sorted() where address.group == apex {
+            guard let service = config.service(address), !service.dane.isEmpty, let state = services[address] else { continue }
+            for (slot, link) in [("curr", state.curr), ("next", state.next)] {
+                guard let certificate = state.dbDir(link)?.certificate else { continue }
+                let records = service.dane.map { spec in
+                    DANERecord(owner: "_\(spec.port)._\(spec.proto.lowercased()).\(apex)", ttl: service.daneTTL,
+                               rdata: "\(spec.usage) \(spec.selector) \(spec.matchingType) \(certificate.spkiSHA256)")
+                }
+                for record in records { firstSeen[record.key] = min(firstSeen[record.key] ?? .distantFuture, certificate.notBefore) }
+                expected.append(DANESlotRecords(service: address.service, slot: slot, records: records))
+            }
+        }
+        let keys = expected.flatMap { $0.records.map(\.key) }
+        let servers = daneObserved ? [
+            ServedTLSA(server: "primary (127.0.0.1:53)", isPrimary: true, serial: 2_027_010_100, records: keys, failure: nil),
+            ServedTLSA(server: "ns2.example.com (127.0.0.2:53)", isPrimary: false, serial: 2_027_010_100, records: keys,
+                       failure: nil),
+        ] : nil
+        return DANEPublication(apex: apex, expected: expected, servers: servers,
+                               failure: daneObserved ? nil : "the name servers were not asked",
+                               firstSeen: daneObserved ? firstSeen : [:])
+    }
+
     func build() -> Observation {
         let apexes = Set(services.keys.map(\.group)).union(tlsaFile.keys).filter { $0 != "ca" }
         var groups: [GroupState] = []
@@ -190,11 +224,14 @@ struct StateBuilder {
                                      tlsaExpected: tlsaExpected[apex] ?? expectedTLSA(apex),
                                      tlsaNote: tlsaNote[apex], tlsaCopies: tlsaCopies[apex] ?? [:]))
         }
-        return Observation(
+        var observation = Observation(
             topdir: config.topdir, lineage: lineage, localHostNames: ["sslm-host"],
             services: Array(services.values), groups: groups,
             production: ProductionState(root: config.globals.prodCertDir, exists: !production.isEmpty,
                                         services: Array(production.values), tlsaFiles: prodTLSA),
             dns: dns, unconfigured: unconfigured, pendingDeployment: pendingDeployment)
+        let publications = groups.map { daneOverride[$0.apex] ?? publication($0.apex) }
+        observation.danePublications = publications.isEmpty ? nil : publications
+        return observation
     }
 }

@@ -68,8 +68,15 @@ struct PlanSession {
         }
         let apexes = Array(Set(services.map(\.group))).sorted()
         let dns = gatherDNS ? DNSFactsGatherer.gather(config: config, apexes: apexes) : []
-        let observation = Observer.observe(config: config, services: services, dns: dns,
+        var observation = Observer.observe(config: config, services: services, dns: dns,
                                            localHostNames: ExecutorOptions.systemHostNames())
+        if gatherDNS, let publications = observation.danePublications {
+            // What the name servers serve of the TLSA records, and since when (the roll waits for it).
+            let observed = DNSFactsGatherer.gatherTLSA(config: config, publications: publications)
+            let recorded = TLSAPublicationLog.record(observed, topdir: config.topdir, now: now)
+            if let warning = recorded.warning { FileHandle.standardError.write(Data(("warning: " + warning + "\n").utf8)) }
+            observation.danePublications = recorded.publications
+        }
         return PlanSession(topdir: config.topdir, config: config, targets: targets,
                            targetSpecs: specs.map(\.description), observation: observation, now: now,
                            acmeStaging: test)

@@ -37,6 +37,10 @@ public struct Observation: Sendable, Hashable, Codable {
     /// The ACME CAs' suggested renewal windows (ARI, RFC 9773) of curr certificates, by `group/service`;
     /// nil when none was asked or offered. Not part of the fingerprint (it is the CA's, not the disk's).
     public var renewalWindows: [String: RenewalWindow]?
+    /// Per apex with DANE services: the TLSA records curr and next imply and, when a roll is to be decided,
+    /// what the apex's name servers serve of them (see `DANEPublication`). nil when no apex has DANE. Not
+    /// part of the fingerprint: the records follow from the certificates, the rest is the DNS's.
+    public var danePublications: [DANEPublication]?
 
     public init(topdir: String, lineage: String?, localHostNames: [String], services: [ServiceState],
                 groups: [GroupState], production: ProductionState, dns: [DNSFacts],
@@ -64,6 +68,9 @@ public struct Observation: Sendable, Hashable, Codable {
     public func group(_ apex: String) -> GroupState? { SortedLookup.find(groups, apex, by: \.apex) }
 
     public func dnsFacts(_ apex: String) -> DNSFacts? { dns.first { $0.apex == apex } }
+
+    /// The DANE publication state of `apex`, when it has DANE services.
+    public func danePublication(_ apex: String) -> DANEPublication? { danePublications?.first { $0.apex == apex } }
 
     /// The fingerprint an observation with this content has (recomputed; ignores the stored one).
     public static func computeFingerprint(_ observation: Observation) -> String {

@@ -204,7 +204,8 @@ public struct PropagationCheck: Sendable {
 
     // MARK: helpers
 
-    private static func discover(_ target: PropagationTarget, query: DNSQuery)
+    /// The apex's name servers as the primary lists them (one attempt; see `discoverNameservers`).
+    static func discover(_ target: PropagationTarget, query: DNSQuery)
         -> Result<[AuthoritativeServer], PropagationError>
     {
         let apex = PinnedResolver.normalised(target.apex) ?? target.apex

@@ -188,6 +188,8 @@ public enum ReasonCode: String, Sendable, Hashable, CaseIterable {
     case dnsChanged = "dns_changed"
     case oldDirectories = "old_directories"
     case waitingToRoll = "waiting_to_roll"
+    /// A DANE service's next waits until its TLSA records are served by every name server long enough.
+    case waitingForTLSA = "waiting_for_tlsa"
     case notDue = "not_due"
     case blocked
     case unconfigured
