@@ -662,6 +662,18 @@ struct PlanBuilder {
                 restartIds.append(restartId)
             }
         }
+        // After a roll, the TLSA file that drops the old key's records reaches the zone's include directory
+        // only once the servers have restarted with the new key (a DNS server that re-reads its includes on
+        // its own must never see the shrunk file while a server still presents the old key). A failed
+        // restart then leaves the zone with both keys' records: the safe side.
+        if !restartIds.isEmpty {
+            for apex in tlsaApexes {
+                guard let write = actions.first(where: { $0.id == "\(apex)/tlsa" }), write.params["rolling"] == .bool(true),
+                    let index = actions.firstIndex(where: { $0.id == "\(apex)/tlsa/publish" })
+                else { continue }
+                actions[index].dependsOn += restartIds.filter { !actions[index].dependsOn.contains($0) }
+            }
+        }
         // DNS refresh: last, after the restarts (mail servers load the new key before old records go).
         var domains = tlsaApexes
         var refreshReason: Reason?
