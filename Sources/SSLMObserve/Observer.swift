@@ -125,11 +125,12 @@ public enum Observer {
     ) -> TLSAObservation {
         let existing = readText(CertsLayout.tlsaFile(topdir: config.topdir, apex: apex))
         let output = TLSAFileBuilder.build(
-            apex: apex, services: services, dns: dns, existingFile: existing, rolling: false
-        ) { address, slot in
-            if let reading = observed[address] { return reading.certificates[slot] }
-            return try TLSAFileBuilder.diskCertificate(topdir: config.topdir, address: address, slot: slot)
-        }
+            apex: apex, services: services, dns: dns, existingFile: existing, rolling: false,
+            certificate: { address, slot in
+                if let reading = observed[address] { return reading.certificates[slot] }
+                return try TLSAFileBuilder.diskCertificate(topdir: config.topdir, address: address, slot: slot)
+            },
+            issuer: { address, slot in try TLSAFileBuilder.diskIssuer(topdir: config.topdir, address: address, slot: slot) })
         var copies: [String: String?] = [:]
         for directory in config.dns.tlsaDirs {
             copies[directory] = normalisedDigest(directory + "/" + CertsLayout.tlsaFileName(apex: apex))

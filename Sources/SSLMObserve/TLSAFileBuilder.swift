@@ -55,13 +55,21 @@ public enum TLSAFileBuilder {
     public static func build(apex: String, config: Config, dns: DNSFacts?, existingFile: String?, rolling: Bool)
         -> Output
     {
-        build(apex: apex, config: config, dns: dns, existingFile: existingFile, rolling: rolling) { address, slot in
-            try diskCertificate(topdir: config.topdir, address: address, slot: slot)
-        }
+        build(
+            apex: apex, config: config, dns: dns, existingFile: existingFile, rolling: rolling,
+            certificate: { address, slot in try diskCertificate(topdir: config.topdir, address: address, slot: slot) },
+            issuer: { address, slot in try diskIssuer(topdir: config.topdir, address: address, slot: slot) })
+    }
+
+    /// The first certificate of `certs/<g>/<s>/<slot>/chain.pem` (the issuing CA, for usage 0 and 2 records).
+    public static func diskIssuer(topdir: String, address: ServiceAddress, slot: CertificateSlot) throws -> Certificate? {
+        let path = CertsLayout.serviceDirectory(topdir: topdir, address: address) + "/\(slot.rawValue)/chain.pem"
+        guard PosixFiles.kind(path) != .missing else { return nil }
+        return try CertificatePEM.read(path: path).first
     }
 
     /// The first certificate of `certs/<g>/<s>/<slot>/cert.pem`; nil when the file does not exist.
-    static func diskCertificate(topdir: String, address: ServiceAddress, slot: CertificateSlot) throws -> Certificate? {
+    public static func diskCertificate(topdir: String, address: ServiceAddress, slot: CertificateSlot) throws -> Certificate? {
         let path = CertsLayout.certificateFile(topdir: topdir, address: address, slot: slot)
         guard PosixFiles.kind(path) != .missing else { return nil }
         guard let first = try CertificatePEM.read(path: path).first else {
@@ -74,17 +82,19 @@ public enum TLSAFileBuilder {
     /// when the slot has no certificate and throws when its certificate is unreadable (a warning).
     public static func build(
         apex: String, config: Config, dns: DNSFacts?, existingFile: String?, rolling: Bool,
-        certificate: (ServiceAddress, CertificateSlot) throws -> Certificate?
+        certificate: (ServiceAddress, CertificateSlot) throws -> Certificate?,
+        issuer: (ServiceAddress, CertificateSlot) throws -> Certificate? = { _, _ in nil }
     ) -> Output {
         build(
             apex: apex, services: daneServices(apex: apex, config: config), dns: dns, existingFile: existingFile,
-            rolling: rolling, certificate: certificate)
+            rolling: rolling, certificate: certificate, issuer: issuer)
     }
 
     /// The core: `services` are the apex's DANE services, sorted by name.
     static func build(
         apex: String, services: [ServiceConfig], dns: DNSFacts?, existingFile: String?, rolling: Bool,
-        certificate: (ServiceAddress, CertificateSlot) throws -> Certificate?
+        certificate: (ServiceAddress, CertificateSlot) throws -> Certificate?,
+        issuer: (ServiceAddress, CertificateSlot) throws -> Certificate? = { _, _ in nil }
     ) -> Output {
         var sections: [TLSADomainFile.Section] = []
         var slotRecords: [DANESlotRecords] = []
@@ -125,9 +135,11 @@ public enum TLSAFileBuilder {
                         }
                     }
                     do {
+                        let caCertificate = spec.usage == 0 || spec.usage == 2
+                            ? try issuer(service.address, slot) : nil
                         let result = try TLSARecordSet.records(
-                            apex: apex, specs: [spec], ttl: service.daneTTL ?? 0, certificate: cert, sans: sans,
-                            mxHosts: mxHosts, sourceFile: service.file)
+                            apex: apex, specs: [spec], ttl: service.daneTTL ?? 0, certificate: cert,
+                            issuer: caCertificate, sans: sans, mxHosts: mxHosts, sourceFile: service.file)
                         records += result.records
                         result.warnings.forEach(warn)
                     } catch {

@@ -172,8 +172,8 @@ struct TLSAFileTests {
             DANESpec(port: 25, proto: "tcp", usage: 2, selector: 0, matchingType: 2, subtype: .sans),
         ]
         let (records, _) = try TLSARecordSet.records(
-            apex: "example.com", specs: specs, ttl: 0, certificate: pki.leaf, sans: ["smtp.example.com"],
-            mxHosts: ["mx1.example.com.", "example.com.", "mx2.example.com."])
+            apex: "example.com", specs: specs, ttl: 0, certificate: pki.leaf, issuer: pki.intermediate,
+            sans: ["smtp.example.com"], mxHosts: ["mx1.example.com.", "example.com.", "mx2.example.com."])
         #expect(
             records.map(\.owner) == [
                 "_25._tcp.example.com.", "_25._tcp.mx1.example.com.", "_25._tcp.mx2.example.com.",
@@ -185,6 +185,27 @@ struct TLSAFileTests {
         #expect(long.hasPrefix("_25._tcp.example.com.  IN TLSA ( 2 0 2\n" + String(repeating: " ", count: 20)))
         #expect(long.hasSuffix(" )"))
         #expect(long.split(separator: "\n").count == 3)
+    }
+
+    @Test("usage 2 (DANE-TA) names the issuing CA: its data is the intermediate's SPKI hash, as openssl computes it")
+    func daneTA() throws {
+        let pki = try TinyPKI.make(root: .ec(.secp256r1))
+        let specs = [DANESpec(port: 25, proto: "tcp", usage: 2, selector: 1, matchingType: 1, subtype: .sans)]
+        let (records, _) = try TLSARecordSet.records(
+            apex: "example.com", specs: specs, ttl: 0, certificate: pki.leaf, issuer: pki.intermediate,
+            sans: ["smtp.example.com"], mxHosts: [])
+        let pem = try pki.intermediate.serializeAsPEM().pemString
+        let pub = try OpenSSL.run(["x509", "-noout", "-pubkey"], stdin: Array(pem.utf8))
+        let der = try OpenSSL.run(["pkey", "-pubin", "-outform", "DER"], stdin: pub.stdout)
+        let digest = try OpenSSL.run(["dgst", "-sha256", "-r"], stdin: der.stdout)
+        let expected = String(digest.text.split(separator: " ").first ?? "")
+        #expect(expected.count == 64 && records.allSatisfy { $0.dataHex == expected })
+        #expect(records.first?.dataHex != (try TLSARecordData.hex(for: pki.leaf, selector: 1, matchingType: 1)))
+        // Without the issuing CA there is no right answer: an error, not the leaf's hash.
+        #expect(throws: SSLMError.self) {
+            try TLSARecordSet.records(apex: "example.com", specs: specs, ttl: 0, certificate: pki.leaf,
+                                      sans: ["smtp.example.com"], mxHosts: [])
+        }
     }
 
     @Test("tlsa.rr and tlsa.<apex> formats; repeated rows are commented out; no rows → no file")

@@ -119,8 +119,12 @@ public enum DANECheck {
         for spec in service.dane {
             let records: [TLSARecord]
             do {
+                let issuer = spec.usage == 0 || spec.usage == 2
+                    ? try firstCertificate(
+                        CertsLayout.serviceDirectory(topdir: config.topdir, address: address) + "/curr/chain.pem")
+                    : nil
                 records = try TLSARecordSet.records(
-                    apex: apex, specs: [spec], ttl: 0, certificate: curr, sans: sans, mxHosts: mxHosts
+                    apex: apex, specs: [spec], ttl: 0, certificate: curr, issuer: issuer, sans: sans, mxHosts: mxHosts
                 ).records
             } catch {
                 findings.append(failed("tlsa_owners", "dane_tls \(spec): \(error)"))

@@ -24,10 +24,12 @@ extension ApplyRun {
         }
         let apex = address.group
         let output = TLSAFileBuilder.build(
-            apex: apex, config: config, dns: dnsFacts(apex), existingFile: existingApexFile(apex), rolling: false
-        ) { candidate, slot in
-            candidate == address && slot == .next ? certificate : nil
-        }
+            apex: apex, config: config, dns: dnsFacts(apex), existingFile: existingApexFile(apex), rolling: false,
+            certificate: { candidate, slot in candidate == address && slot == .next ? certificate : nil },
+            issuer: { candidate, slot in
+                candidate == address && slot == .next
+                    ? try TLSAFileBuilder.diskIssuer(topdir: self.topdir, address: address, slot: .next) : nil
+            })
         output.warnings.forEach { logger.warning("\($0)") }
         if let note = output.note { logger.warning("\(note)") }
         let records = TLSAServiceFile.recordLines(of: output.content ?? "").flatMap { $0 }

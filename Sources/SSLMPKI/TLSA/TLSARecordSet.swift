@@ -10,17 +10,30 @@ import X509
 public enum TLSARecordSet {
     /// The records, and warnings for skipped owner names. `sourceFile` locates the warnings (the service
     /// config file).
+    ///
+    /// Usages 1 and 3 are computed from `certificate` (the leaf); usages 0 and 2 (a CA: PKIX-TA, DANE-TA)
+    /// from `issuer`, the CA that issued it (the first certificate of `chain.pem`) — an error without it.
     public static func records(
-        apex: String, specs: [DANESpec], ttl: Int, certificate: Certificate, sans: [String], mxHosts: [String],
-        sourceFile: String = ""
+        apex: String, specs: [DANESpec], ttl: Int, certificate: Certificate, issuer: Certificate? = nil,
+        sans: [String], mxHosts: [String], sourceFile: String = ""
     ) throws -> (records: [TLSARecord], warnings: [Diagnostic]) {
         let apexName = normalized(apex)
         var records: [TLSARecord] = []
         var warnings: [Diagnostic] = []
         var warned = Set<String>()
         for spec in specs {
-            let hex = try TLSARecordData.hex(
-                for: certificate, selector: spec.selector, matchingType: spec.matchingType)
+            let source: Certificate
+            if spec.usage == 0 || spec.usage == 2 {
+                guard let issuer else {
+                    throw SSLMError(
+                        .malformedInput,
+                        "usage \(spec.usage) records name the issuing CA, whose certificate (chain.pem) is missing")
+                }
+                source = issuer
+            } else {
+                source = certificate
+            }
+            let hex = try TLSARecordData.hex(for: source, selector: spec.selector, matchingType: spec.matchingType)
             let prefix = "_\(spec.port)._\(spec.proto.lowercased())."
             func record(_ host: String) -> TLSARecord {
                 TLSARecord(
