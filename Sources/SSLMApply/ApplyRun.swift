@@ -25,9 +25,19 @@ final class ApplyRun: @unchecked Sendable {
     var now: Date { executor.now }
     var options: ExecutorOptions { executor.options }
 
-    init(executor: Executor, earlier: [JournalRecord], plan: Plan? = nil) {
+    /// The newest `ok` detail of every `acme_order` in the whole journal (any plan), by action id: what a
+    /// resumed run reopens its orders from. Read once, when the run starts.
+    let recordedOrders: [String: String]
+
+    init(executor: Executor, earlier: [JournalRecord], plan: Plan? = nil, journal: [JournalRecord] = []) {
         self.executor = executor
         self.plan = plan
+        var orders: [String: String] = [:]
+        for record in journal where record.event == .ok {
+            guard let id = record.action, id.hasSuffix("/next/order"), let detail = record.detail else { continue }
+            orders[id] = detail
+        }
+        self.recordedOrders = orders
         var done: Set<String> = []
         for record in earlier where record.event == .ok {
             guard let id = record.action else { continue }

@@ -58,9 +58,10 @@ public struct Executor: Sendable {
                     + "make a new plan for this topdir")
         }
         let digest = ContentDigest.labelled(PlanCodec.encode(plan))
-        let earlier = Journal.records(topdir: topdir).filter { $0.plan == digest }
+        let journalRecords = Journal.records(topdir: topdir)
+        let earlier = journalRecords.filter { $0.plan == digest }
         let journal = try Journal(topdir: topdir)
-        let run = ApplyRun(executor: self, earlier: earlier, plan: plan)
+        let run = ApplyRun(executor: self, earlier: earlier, plan: plan, journal: journalRecords)
         var logger = self.logger
         logger[metadataKey: "plan.digest"] = "\(digest)"
         if !earlier.isEmpty {

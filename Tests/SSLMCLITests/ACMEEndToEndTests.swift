@@ -147,14 +147,7 @@ import Testing
         let services = [Self.services[0], Self.services[2]]
         let topdir = try Self.makeTopdir(testbed, services: services)
         // Kill sslm right after the orders were opened (their URLs are in the journal).
-        let planned = try SSLMProcess.run(["plan", "--topdir", topdir, "--json"])
-        let kinds = try Self.actionKinds(planned.stdout)
-        guard let lastOrder = kinds.lastIndex(of: "acme_order") else {
-            Issue.record("no acme_order in the plan: \(planned.stdout)")
-            return
-        }
-        let killed = try Self.apply(topdir, environment: ["SSLM_FAULT_KILL_AFTER_ACTIONS": String(lastOrder + 1)])
-        #expect(killed.status != 0)
+        #expect(try Self.applyKilledAfterTheOrders(topdir).status != 0)
         // pebble dies: its orders and accounts are gone.
         try testbed.restartPebble()
         try testbed.writeCAInfo(topdir)
@@ -169,14 +162,7 @@ import Testing
         defer { testbed.stop() }
         let services = [Self.services[0]]
         let topdir = try Self.makeTopdir(testbed, services: services)
-        let planned = try SSLMProcess.run(["plan", "--topdir", topdir, "--json"])
-        let kinds = try Self.actionKinds(planned.stdout)
-        guard let order = kinds.firstIndex(of: "acme_order") else {
-            Issue.record("no acme_order in the plan")
-            return
-        }
-        let killed = try Self.apply(topdir, environment: ["SSLM_FAULT_KILL_AFTER_ACTIONS": String(order + 1)])
-        #expect(killed.status != 0)
+        #expect(try Self.applyKilledAfterTheOrders(topdir).status != 0)
         let again = try Self.apply(topdir)
         #expect(again.status == 0, "resumed: \(again.stdout)\(again.stderr)")
         let journal = try String(contentsOfFile: topdir + "/.sslm/journal.jsonl", encoding: .utf8)
@@ -229,6 +215,16 @@ import Testing
         #expect((again.stdout + again.stderr).contains("alreadyRevoked"), "\(again.stdout)\(again.stderr)")
         let bad = try SSLMProcess.run(["revoke", "--topdir", topdir, "example.com:web-ec", "--reason", "boredom"])
         #expect(bad.status != 0 && (bad.stdout + bad.stderr).contains("keyCompromise"))
+    }
+
+    /// `sslm apply`, killed (SIGKILL, fault injection) right after the journal record of the plan's last
+    /// `acme_order`.
+    static func applyKilledAfterTheOrders(_ topdir: String) throws -> SSLMProcess.Output {
+        let planned = try SSLMProcess.run(["plan", "--topdir", topdir, "--json"])
+        guard let lastOrder = try actionKinds(planned.stdout).lastIndex(of: "acme_order") else {
+            throw TestbedError("no acme_order in the plan: \(planned.stdout.prefix(300))")
+        }
+        return try apply(topdir, environment: ["SSLM_FAULT_KILL_AFTER_ACTIONS": String(lastOrder + 1)])
     }
 
     static func actionKinds(_ json: String) throws -> [String] {

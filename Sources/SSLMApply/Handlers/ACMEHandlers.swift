@@ -300,8 +300,7 @@ extension ApplyRun {
     func ensureOrder(_ address: ServiceAddress, logger: Logger) async throws -> OpenOrder? {
         if let open = await acme.order(for: address) { return open }
         let orderId = "\(address)/next/order"
-        guard let record = Journal.records(topdir: topdir).last(where: { $0.action == orderId && $0.event == .ok }),
-            let detail = record.detail, let parsed = OpenOrder.parse(detail: detail)
+        guard let detail = recordedOrders[orderId], let parsed = OpenOrder.parse(detail: detail)
         else { return nil }
         guard let service = config.service(address) else { return nil }
         let (_, settings) = try acmeAuthority(of: service)
@@ -319,8 +318,8 @@ extension ApplyRun {
 
     /// The URL of the newest order the journal shows for this action and this CSR (any plan).
     private func resumableOrder(actionId: String, csrDigest: String) -> String? {
-        guard let record = Journal.records(topdir: topdir).last(where: { $0.action == actionId && $0.event == .ok }),
-            let detail = record.detail, let parsed = OpenOrder.parse(detail: detail), parsed.csrDigest == csrDigest
+        guard let detail = recordedOrders[actionId], let parsed = OpenOrder.parse(detail: detail),
+            parsed.csrDigest == csrDigest
         else { return nil }
         return parsed.orderURL
     }
