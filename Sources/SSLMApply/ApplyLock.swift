@@ -25,7 +25,7 @@ public final class ApplyLock: @unchecked Sendable {
     }
 
     /// Takes the lock, waiting up to `timeout` (polling) while another instance holds it. Creates
-    /// `<topdir>/.sslm/` (0700) when needed. Throws `SSLMError(.ioFailure)` on timeout, naming the file.
+    /// `<topdir>/.sslm/` (0700) when needed. Throws `SSLMError(.lockHeld)` on timeout, naming the file.
     public static func acquire(topdir: String, timeout: Duration) async throws -> ApplyLock {
         let directory = try StateDirectory.ensure(topdir: topdir)
         let path = directory + "/lock"
@@ -45,12 +45,17 @@ public final class ApplyLock: @unchecked Sendable {
             if clock.now >= deadline {
                 close(fd)
                 throw SSLMError(
-                    .ioFailure,
+                    .lockHeld,
                     "another sslm is running on this topdir (\(path) is locked); waited \(timeout): "
                         + "let it finish and try again")
             }
             try? await Task.sleep(for: .milliseconds(100))
         }
+    }
+
+    /// Whether this lock is the one of `topdir` (`<topdir>/.sslm/lock`) and still held.
+    public func covers(topdir: String) -> Bool {
+        descriptor >= 0 && path == StateDirectory.path(topdir: topdir) + "/lock"
     }
 
     /// Releases the lock (also released when the process exits).

@@ -48,8 +48,16 @@ public struct Executor: Sendable {
     public func apply(_ plan: Plan) async throws -> ApplyReport {
         try Self.validate(plan)
         FaultInjection.activate()
-        let lock = try await ApplyLock.acquire(topdir: topdir, timeout: options.lockTimeout)
-        defer { lock.release() }
+        let lock: ApplyLock
+        if let held = options.heldLock {
+            guard held.covers(topdir: topdir) else {
+                throw SSLMError(.invalidArgument, "the lock \(held.path) held by the caller is not the lock of \(topdir)")
+            }
+            lock = held
+        } else {
+            lock = try await ApplyLock.acquire(topdir: topdir, timeout: options.lockTimeout)
+        }
+        defer { if options.heldLock == nil { lock.release() } }
         let lineage = try StateDirectory.ensureLineage(topdir: topdir)
         if let planned = plan.base.lineage, planned != lineage {
             throw SSLMError(

@@ -12,6 +12,10 @@ import SSLMCore
 public struct ExecutorOptions: Sendable {
     /// How long `apply` waits for another sslm holding `<topdir>/.sslm/lock` before failing.
     public var lockTimeout: Duration = .seconds(60)
+    /// The topdir's lock when the caller took it itself, before it observed the state the plan was made
+    /// from (the CLI does): `apply` then runs under it instead of taking the lock again, and does not
+    /// release it. Must be the lock of the executor's topdir.
+    public var heldLock: ApplyLock?
     /// Timeout of `rsync` (copy_to_server), `post_copy_cmd` and `[dns] restart_cmd` commands. Restart
     /// commands use their section's `restart_timeout`.
     public var commandTimeout: Duration = .seconds(600)

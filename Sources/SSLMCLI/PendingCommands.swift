@@ -49,6 +49,9 @@ struct RevokeCommand: AsyncParsableCommand {
             let name = services.first
         else { throw ValidationError("expected one group:service, found \"\(target)\"") }
         let address = ServiceAddress(group: spec.group, service: name)
+        let lock = try await WriterLock.acquire(topdirOption: global.topdir, test: test,
+                                                seconds: WriterLock.defaultTimeoutSeconds)
+        defer { lock.release() }
         var config = try ConfigSession.load(topdirOption: global.topdir, extraTargets: [address])
         if test { config = TestMode.apply(to: config) }
         let logger = RunLogger.make(logDirectory: config.globals.logDir, verbose: global.verbose)

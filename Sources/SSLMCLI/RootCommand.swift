@@ -16,8 +16,9 @@ struct SSLMRootCommand: AsyncParsableCommand {
         The topdir is --topdir, else $SSL_MGR_TOPDIR, ./ or /etc/ssl-mgr/ (the first with a conf.d/). \
         For tests and simulations, SSLM_NOW (RFC 3339, e.g. 2027-01-15T12:00:00Z) replaces the clock.
 
-        Exit status: 0 success (or nothing to do), 1 error, 2 changes present (plan --detailed-exitcode), \
-        3 stale or mismatched saved plan.
+        Exit status: 0 success (or nothing to do), 1 error (a failed step, a blocked service), 2 changes \
+        present or a service blocked (plan --detailed-exitcode), 3 stale or altered saved plan, 4 another \
+        sslm kept the topdir's lock longer than --lock-timeout (nothing was done).
         """,
         version: SSLMVersion.current,
         subcommands: [

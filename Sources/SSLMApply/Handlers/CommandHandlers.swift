@@ -68,6 +68,14 @@ extension ApplyRun {
     /// Each `[dns] restart_cmd` with `--serial_bump <domains…>`.
     func refreshDNS(_ action: Action, logger: Logger) async throws -> String? {
         let domains = stringsParam(action, "domains") ?? []
+        // Only the config's own group domains ever reach the command (a plan is checked by re-planning
+        // before it gets here; this keeps the executor safe on its own).
+        let configured = Set(config.groups.map { $0.domain.lowercased() })
+        if let stranger = domains.first(where: { !configured.contains($0.lowercased()) || !SafeName.isSafe($0) }) {
+            throw SSLMError(
+                .malformedInput,
+                "action \(action.id): \"\(SafeName.printable(stranger))\" is not a group domain of the configuration")
+        }
         guard !config.dns.restartCommands.isEmpty else {
             throw SSLMError(
                 .configInvalid, "[dns] restart_cmd is empty: cannot refresh \(domains.joined(separator: ", "))")
@@ -85,11 +93,21 @@ extension ApplyRun {
         return lower == "localhost" || options.localHostNames.contains { $0.lowercased() == lower }
     }
 
+    /// The action's host: one named in a server section of the config, or for `post_copy` in
+    /// `post_copy_cmd` (a plan is checked by re-planning before it gets here; this keeps the executor safe
+    /// on its own).
     private func hostParam(_ action: Action) throws -> String {
         guard let host = stringParam(action, "host"), !host.isEmpty, !host.hasPrefix("-"),
             !host.contains(where: { $0.isWhitespace || $0 == "/" })
         else {
             throw SSLMError(.malformedInput, "action \(action.id): missing or unusable host")
+        }
+        let known = action.kind == .postCopy
+            ? config.globals.postCopyCommands.contains { $0.host == host }
+            : config.servers.contains { $0.servers.contains(host) }
+        guard known else {
+            throw SSLMError(
+                .malformedInput, "action \(action.id): \(SafeName.printable(host)) is not a server of the configuration")
         }
         return host
     }

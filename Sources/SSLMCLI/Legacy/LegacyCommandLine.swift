@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import SSLMApply
 import SSLMCore
@@ -125,7 +126,8 @@ struct LegacyCommandLine {
         due, -roll makes next curr once it is old enough (min_roll_mins), -s prints the status; -f forces, -r
         reuses the current key. dev: -keys/-csr/-cert make a new next now, -ntoc rolls now, -certs-prod copies
         everything to production and the servers, -fsr restarts every server and refreshes DNS.
-        -d and -n print the plan without applying it. Exit status: 0 done, 1 error or a failed step.
+        -d and -n print the plan without applying it. Exit status: 0 done, 1 error, a failed step or a blocked
+        service, 4 another sslm kept the topdir's lock for 300 s (nothing was done).
         """
 
     /// Runs the front end; returns the exit status.
@@ -140,6 +142,8 @@ struct LegacyCommandLine {
         } catch let error as CLIError {
             Console.error("sslm-mgr: \(error.description)")
             return 1
+        } catch let exit as ExitCode {
+            return exit.rawValue
         } catch {
             Console.error("sslm-mgr: \(error)")
             return 1
@@ -147,9 +151,16 @@ struct LegacyCommandLine {
     }
 
     private static func execute(_ options: Options) async throws -> Int32 {
+        // A run that may write takes the lock before it observes (`WriterLock`); -s, -d and -n only read.
+        let writes = planning(options) != nil && !options.debug && !options.dryRun
+        let lock = writes
+            ? try await WriterLock.acquire(topdirOption: options.topdir, test: options.test,
+                                           seconds: WriterLock.defaultTimeoutSeconds)
+            : nil
         var session = try PlanSession.open(topdirOption: options.topdir, targetArguments: options.targets, now: nil,
                                            gatherDNS: planning(options) != nil, observeAll: options.cleanAll,
                                            test: options.test)
+        session.lock = lock
         if planning(options) != nil { session = await session.withRenewalInfo(verbose: options.verbose) }
         if options.status {
             let report = StatusReport.make(session: session)
@@ -168,9 +179,11 @@ struct LegacyCommandLine {
             print("(-d/-n: not applied)")
             return 0
         }
-        guard !plan.isEmpty else { return 0 }
+        let blocked = plan.blockedNotes
+        for note in blocked { Console.error("sslm-mgr: blocked: \(note.subject): \(note.reason.message)") }
+        guard !plan.isEmpty else { return blocked.isEmpty ? 0 : 1 }
         let (report, _) = try await session.execute(plan, verbose: options.verbose)
         print(ApplyView.render(report, plan: plan), terminator: "")
-        return report.succeeded ? 0 : 1
+        return report.succeeded && blocked.isEmpty ? 0 : 1
     }
 }

@@ -16,11 +16,18 @@ struct ApplyCommand: AsyncParsableCommand {
         `sslm plan -o FILE`): executes that plan if the state is still the one it was made from; \
         otherwise refuses with exit status 3.
 
-        One apply runs at a time per topdir (a lock in <topdir>/.sslm/). Every step is journaled in \
+        One writing run at a time per topdir (a lock in <topdir>/.sslm/). Every step is journaled in \
         <topdir>/.sslm/journal.jsonl; when a step fails, the steps that depend on it are skipped, the \
         others still run, production keeps the failed service's old files, and the next run retries.
 
-        Exit status: 0 everything done (or nothing to do), 1 a step failed or an error, 3 stale plan.
+        Writing commands (apply, apply FILE, sslm-mgr, revoke) take that lock before they read the config or \
+        observe anything, and wait for it (--lock-timeout). A saved plan is only an assertion: sslm plans \
+        again from the config and the state it observes under the lock, with the plan's options, and runs \
+        its own plan only when the actions are the same as the file's (anything else is refused with exit \
+        status 3); a value edited into the file never reaches a command, a host or a path.
+
+        Exit status: 0 everything done (or nothing to do), 1 a step failed, a service is blocked, or an \
+        error, 3 stale or altered plan file, 4 another sslm kept the lock longer than --lock-timeout.
         """)
     @OptionGroup var global: GlobalOptions
     @OptionGroup var planning: PlanningOptions
@@ -32,11 +39,16 @@ struct ApplyCommand: AsyncParsableCommand {
         "dns-01: how long to wait, in seconds, for the primary and every nameserver to serve the challenges (after dns_check_delay). Default 600.",
         valueName: "seconds"))
     var dnsTimeout: Double?
+    @Option(name: .customLong("lock-timeout"), help: ArgumentHelp(
+        "How long to wait, in seconds, while another sslm works on this topdir (its lock is taken before anything is read). Default 300; exit status 4 when it runs out.",
+        valueName: "seconds"))
+    var lockTimeout: Double = WriterLock.defaultTimeoutSeconds
 
     func validate() throws {
-        if let dnsTimeout, !(dnsTimeout > 0) {
-            throw ValidationError("--dns-timeout: expected a number of seconds above 0, found \(dnsTimeout)")
+        if let dnsTimeout, !(dnsTimeout > 0 && dnsTimeout <= 86_400) {
+            throw ValidationError("--dns-timeout: expected a number of seconds above 0 and at most 86400, found \(dnsTimeout)")
         }
+        try WriterLock.validate(lockTimeout)
     }
 
     func run() async throws {
@@ -44,8 +56,11 @@ struct ApplyCommand: AsyncParsableCommand {
             try await applySaved(file)
             return
         }
-        let session = await (try PlanSession.open(global: global, targetArguments: planning.targets, now: planning.now,
-                                                  test: planning.test)).withRenewalInfo(verbose: global.verbose)
+        let lock = try await WriterLock.acquire(topdirOption: global.topdir, test: planning.test, seconds: lockTimeout)
+        var session = try PlanSession.open(global: global, targetArguments: planning.targets, now: planning.now,
+                                           test: planning.test)
+        session.lock = lock
+        session = await session.withRenewalInfo(verbose: global.verbose)
         let plan = try session.plan(planning)
         try await execute(plan, session: session)
     }
@@ -58,18 +73,28 @@ struct ApplyCommand: AsyncParsableCommand {
         return argument
     }
 
+    /// `apply FILE`: the saved plan is an assertion, not a program. Under the lock, sslm observes again,
+    /// checks that the config and the state are the ones the plan was made from, plans again with the
+    /// plan's options, and executes its own plan only when its actions equal the file's (`PlanReplay`).
     private func applySaved(_ file: String) async throws {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw CLIError("\(file): cannot read the plan file")
+        if planning.force || planning.reuseKey || planning.test || planning.phase != "all"
+            || planning.minRollMinutes != nil
+        {
+            throw ValidationError(
+                "\(file): a saved plan carries its own options; --force, --reuse-key, --test, --phase and "
+                    + "--min-roll-mins cannot be given with it")
         }
-        let plan: Plan
+        let plan = try SavedPlanFile.read(file)
+        let replay: ReplayOptions
         do {
-            plan = try PlanCodec.decode(data, file: file)
+            replay = try PlanReplay.requestFields(plan.options)
         } catch let error as SSLMError {
-            throw CLIError(error.message)
+            throw CLIError("\(file): \(error.message)")
         }
-        let session = try PlanSession.open(global: global, targetArguments: plan.options.targets, now: planning.now,
-                                           test: plan.options.extras?.contains("test") == true)
+        let lock = try await WriterLock.acquire(topdirOption: global.topdir, test: replay.test, seconds: lockTimeout)
+        var session = try PlanSession.open(global: global, targetArguments: plan.options.targets, now: planning.now,
+                                           observeAll: replay.cleanAll, test: replay.test)
+        session.lock = lock
         var changes: [String] = []
         if session.config.digest != plan.configDigest { changes.append("the configuration in conf.d/ changed") }
         if session.observation.lineage != nil, plan.base.lineage != nil,
@@ -86,26 +111,47 @@ struct ApplyCommand: AsyncParsableCommand {
             Console.error("error: \(file) is stale: " + changes.joined(separator: "; ") + ". Run `sslm plan` again.")
             throw ExitCode(3)
         }
-        try await execute(plan, session: session)
+        session = await session.withRenewalInfo(verbose: global.verbose)
+        let recomputed = try session.replan(plan.options)
+        if let difference = PlanReplay.firstDifference(saved: plan.actions, recomputed: recomputed.actions) {
+            Console.error(
+                "error: \(file) is not what sslm plans for this config and state: \(difference). Nothing was done; "
+                    + "run `sslm plan` again.")
+            throw ExitCode(3)
+        }
+        try await execute(recomputed, session: session)
     }
 
     private func execute(_ plan: Plan, session: PlanSession) async throws {
         for note in plan.notes where note.reason.code != ReasonCode.notDue.rawValue || global.verbose {
             print("note: \(note.subject): \(note.reason.message)")
         }
+        let blocked = plan.blockedNotes
         if plan.isEmpty {
             print("No changes.")
-            MetricsFile.writeLastSuccess(topdir: session.topdir, date: session.now)
+            if blocked.isEmpty { MetricsFile.writeLastSuccess(topdir: session.topdir, date: session.now) }
             try writeMetrics(topdir: session.topdir, failures: [:])
+            try Self.failIfBlocked(blocked)
             return
         }
         let (report, logger) = try await session.execute(plan, verbose: global.verbose, propagationTimeout: dnsTimeout)
         let summary = ApplyView.render(report, plan: plan)
         logger.info("apply finished: \(summary.split(separator: "\n").last ?? "")")
+        for note in blocked { logger.error("blocked: \(note.subject): \(note.reason.message)") }
         print(summary, terminator: "")
-        if report.succeeded { MetricsFile.writeLastSuccess(topdir: session.topdir, date: session.now) }
+        if report.succeeded && blocked.isEmpty { MetricsFile.writeLastSuccess(topdir: session.topdir, date: session.now) }
         try writeMetrics(topdir: session.topdir, failures: MetricsFile.failures(report, plan: plan))
+        try Self.failIfBlocked(blocked)
         if !report.succeeded { throw ExitCode(1) }
+    }
+
+    /// A run that leaves a service blocked did not succeed: it says so and exits 1.
+    static func failIfBlocked(_ blocked: [Note]) throws {
+        guard !blocked.isEmpty else { return }
+        let subjects = blocked.map(\.subject).joined(separator: ", ")
+        Console.error("error: \(blocked.count) service(s) blocked, nothing can be done for them until fixed by hand: "
+            + subjects + " (see the notes above, or `sslm status`)")
+        throw ExitCode(1)
     }
 
     /// The metrics file, from a fresh observation of the state the run left.

@@ -15,14 +15,14 @@ struct PlanCommand: AsyncParsableCommand {
 
         -o FILE saves the plan as JSON for `sslm apply FILE` (refused later if the state changed) or for \
         review; --json prints the JSON. Exit status: 0 success; with --detailed-exitcode 0 = nothing to \
-        do, 2 = changes present; 1 = error.
+        do, 2 = changes present or a service blocked (needs a person); 1 = error.
         """)
     @OptionGroup var global: GlobalOptions
     @OptionGroup var planning: PlanningOptions
     @Option(name: .shortAndLong, help: ArgumentHelp("Also write the plan (JSON) to this file.", valueName: "file"))
     var output: String?
     @Flag(help: "Print the plan as JSON instead of text.") var json = false
-    @Flag(name: .customLong("detailed-exitcode"), help: "Exit 2 when the plan has changes, 0 when it has none.")
+    @Flag(name: .customLong("detailed-exitcode"), help: "Exit 2 when the plan has changes or a service is blocked, 0 when it has neither.")
     var detailedExitcode = false
 
     func run() async throws {
@@ -42,7 +42,7 @@ struct PlanCommand: AsyncParsableCommand {
         } else {
             print(PlanView.render(plan, topdir: session.topdir, verbose: global.verbose), terminator: "")
         }
-        if detailedExitcode && !plan.isEmpty { throw ExitCode(2) }
+        if detailedExitcode && (!plan.isEmpty || !plan.blockedNotes.isEmpty) { throw ExitCode(2) }
     }
 }
 
@@ -53,22 +53,38 @@ struct ShowCommand: AsyncParsableCommand {
     @Flag(help: "Print the plan as JSON.") var json = false
 
     func run() async throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: file))
-        } catch {
-            throw CLIError("\(file): cannot read: \(error.localizedDescription)")
-        }
-        let plan: Plan
-        do {
-            plan = try PlanCodec.decode(data, file: file)
-        } catch let error as SSLMError {
-            throw CLIError(error.message)
-        }
+        let plan = try SavedPlanFile.read(file)
         if json {
             FileHandle.standardOutput.write(PlanCodec.encode(plan))
         } else {
             print(PlanView.render(plan, topdir: nil), terminator: "")
+        }
+    }
+}
+
+/// A plan file written by `sslm plan -o FILE`, read with a size limit.
+enum SavedPlanFile {
+    /// Larger than any real plan (10,000 services make about 30 MB).
+    static let maximumBytes = 256 << 20
+
+    static func read(_ file: String) throws -> Plan {
+        guard let handle = FileHandle(forReadingAtPath: file) else {
+            throw CLIError("\(file): cannot read the plan file")
+        }
+        defer { try? handle.close() }
+        let data: Data
+        do {
+            data = try handle.read(upToCount: maximumBytes + 1) ?? Data()
+        } catch {
+            throw CLIError("\(file): cannot read the plan file: \(error.localizedDescription)")
+        }
+        guard data.count <= maximumBytes else {
+            throw CLIError("\(file): larger than the \(maximumBytes >> 20) MiB a plan file may have; not a plan of sslm")
+        }
+        do {
+            return try PlanCodec.decode(data, file: file)
+        } catch let error as SSLMError {
+            throw CLIError(error.message)
         }
     }
 }

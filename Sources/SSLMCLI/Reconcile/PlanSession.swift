@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import SSLMConfig
 import SSLMCore
@@ -19,6 +20,9 @@ struct PlanSession {
     let now: Date
     /// `--test`: ACME staging directories, and a separate state (see `TestMode`).
     var acmeStaging = false
+    /// The state root's lock, when a writing command took it before this session observed anything
+    /// (`WriterLock`); `execute` runs the executor under it.
+    var lock: ApplyLock?
 
     /// Loads and observes. Throws `CLIError` after printing diagnostics.
     static func open(global: GlobalOptions, targetArguments: [String], now nowOption: String?,
@@ -93,6 +97,25 @@ struct PlanSession {
                                     minRollMinutes: options.minRollMinutes))
     }
 
+    /// The plan a saved plan's options give for this session's config, observation and time (the check
+    /// behind `apply FILE`, see `PlanReplay`).
+    func replan(_ options: Plan.Options) throws -> Plan {
+        let fields: ReplayOptions
+        do {
+            fields = try PlanReplay.requestFields(options)
+        } catch let error as SSLMError {
+            throw CLIError(error.message)
+        }
+        var request = request(phase: fields.phase, force: fields.force, reuseKey: fields.reuseKey,
+                              minRollMinutes: fields.minRollMinutes)
+        request.cleanKeep = fields.cleanKeep
+        request.cleanAll = fields.cleanAll
+        request.forceProductionSync = fields.forceProductionSync
+        request.forceRestarts = fields.forceRestarts
+        request.forceDNSRefresh = fields.forceDNSRefresh
+        return Planner.plan(request)
+    }
+
     /// A planning request over this session's config, observation, time and targets.
     func request(phase: Phase, force: Bool, reuseKey: Bool, minRollMinutes: Int?) -> PlanningRequest {
         var request = PlanningRequest(
@@ -131,6 +154,7 @@ extension PlanSession {
         var options = ExecutorOptions()
         options.localHostNames = ExecutorOptions.systemHostNames()
         options.dnsFacts = observation.dns
+        options.heldLock = lock
         if let propagationTimeout { options.propagationTimeoutSeconds = propagationTimeout }
         let executor = Executor(config: config, topdir: topdir, now: now, logger: logger, options: options)
         do {
@@ -147,9 +171,12 @@ extension PlanSession {
 /// `<prod_cert_dir>.test` (as in ssl-mgr), TLSA records are not published to `[dns] tlsa_dirs` (a staging
 /// key must never reach the real zone), and nothing is copied to servers or restarted.
 enum TestMode {
+    /// The state root of `--test` runs for `topdir`.
+    static func stateRoot(topdir: String) -> String { topdir + "/test" }
+
     static func apply(to config: Config) -> Config {
         var config = config
-        config.topdir += "/test"
+        config.topdir = stateRoot(topdir: config.topdir)
         config.globals.prodCertDir += ".test"
         config.globals.postCopyCommands = []
         config.dns.tlsaDirs = []
@@ -160,5 +187,43 @@ enum TestMode {
             return section
         }
         return config
+    }
+}
+
+/// The lock of every command that writes (`apply`, `apply FILE`, `sslm-mgr`, `revoke`): taken on the state
+/// root before the config is read and the state observed, and held until the process exits, so that a
+/// second run waits and then plans from what the first one left — it never executes a plan computed before
+/// the first run finished.
+enum WriterLock {
+    /// How long a writing command waits for another one by default (`--lock-timeout`).
+    static let defaultTimeoutSeconds = 300.0
+    /// The exit status when the wait ran out: nothing was read or done.
+    static let heldExitCode: Int32 = 4
+
+    /// Takes the lock of the topdir `topdirOption` resolves to (of its `--test` state root with `test`).
+    /// Prints the reason and exits with `heldExitCode` when another sslm keeps it longer than `seconds`.
+    static func acquire(topdirOption: String?, test: Bool, seconds: Double) async throws -> ApplyLock {
+        let topdir: String
+        do {
+            topdir = try TopdirResolver(explicit: topdirOption).resolve()
+        } catch {
+            throw CLIError(error.message)
+        }
+        let root = test ? TestMode.stateRoot(topdir: topdir) : topdir
+        do {
+            return try await ApplyLock.acquire(topdir: root, timeout: .milliseconds(Int((seconds * 1000).rounded())))
+        } catch let error as SSLMError where error.code == .lockHeld {
+            Console.error("error: \(error.message); this run did nothing")
+            throw ExitCode(heldExitCode)
+        } catch let error as SSLMError {
+            throw CLIError(error.message)
+        }
+    }
+
+    /// `--lock-timeout`: a number of seconds from 0 to one day.
+    static func validate(_ seconds: Double) throws {
+        guard seconds >= 0, seconds <= 86_400 else {
+            throw ValidationError("--lock-timeout: expected 0 to 86400 seconds, found \(seconds)")
+        }
     }
 }

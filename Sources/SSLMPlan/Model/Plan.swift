@@ -92,6 +92,10 @@ public struct Plan: Sendable, Hashable, Codable {
     public var isEmpty: Bool { actions.isEmpty }
 
     public func action(_ id: String) -> Action? { actions.first { $0.id == id } }
+
+    /// The notes of services that cannot proceed until a person fixes something (`ReasonCode.blocked`):
+    /// a run that leaves any is not a success.
+    public var blockedNotes: [Note] { notes.filter { $0.reason.code == ReasonCode.blocked.rawValue } }
 }
 
 /// Which work a run plans.
