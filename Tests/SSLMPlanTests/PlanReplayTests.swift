@@ -36,8 +36,9 @@ import Testing
 
     static let edits: [Edit] = [
         Edit(testDescription: "parameter changed", expected: "parameter sans") { actions in
-            let index = actions.firstIndex { $0.kind == .createCSR }!
-            actions[index].params["sans"] = .strings(["evil.example.org"])
+            for index in actions.indices where actions[index].kind == .createCSR {
+                actions[index].params["sans"] = .strings(["evil.example.org"])
+            }
         },
         Edit(testDescription: "parameter added", expected: "parameter host") { actions in
             actions[0].params["host"] = .string("evil.example.org")
@@ -52,8 +53,9 @@ import Testing
             actions[0].service = "example.net/evil"
         },
         Edit(testDescription: "dependency removed", expected: "depends on []") { actions in
-            let index = actions.firstIndex { !$0.dependsOn.isEmpty }!
-            actions[index].dependsOn = []
+            for index in actions.indices where !actions[index].dependsOn.isEmpty {
+                actions[index].dependsOn = []
+            }
         },
         Edit(testDescription: "reason code changed", expected: "reason \"forced\"") { actions in
             actions[0].reason = Reason(.forced, actions[0].reason.message)
