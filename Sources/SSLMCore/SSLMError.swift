@@ -19,6 +19,10 @@ public struct SSLMError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let ioFailure = Code(rawValue: "io_failure")
         public static let invalidArgument = Code(rawValue: "invalid_argument")
         public static let notImplemented = Code(rawValue: "not_implemented")
+        /// A file is larger than sslm accepts for its kind (`BoundedFile.Limit`).
+        public static let fileTooLarge = Code(rawValue: "file_too_large")
+        /// A symlink where sslm manages a regular file or directory: it refuses to write (or read) through it.
+        public static let symbolicLink = Code(rawValue: "symbolic_link")
     }
 
     public var code: Code

@@ -59,7 +59,7 @@ struct ApplyCommand: AsyncParsableCommand {
     }
 
     private func applySaved(_ file: String) async throws {
-        guard let data = FileManager.default.contents(atPath: file) else {
+        guard let data = try? Data(BoundedFile.read(file, limit: .plan)) else {
             throw CLIError("\(file): cannot read the plan file")
         }
         let plan: Plan

@@ -55,9 +55,9 @@ struct ShowCommand: AsyncParsableCommand {
     func run() async throws {
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: file))
+            data = Data(try BoundedFile.read(file, limit: .plan))
         } catch {
-            throw CLIError("\(file): cannot read: \(error.localizedDescription)")
+            throw CLIError("\(file): cannot read: \(error)")
         }
         let plan: Plan
         do {
