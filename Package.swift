@@ -30,7 +30,8 @@ let package = Package(
         .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
-        // Shared value types: no I/O.
+        // Shared value types, and the two file primitives every module uses (Files/: BoundedFile for
+        // bounded reads, ConfinedDirectory for writes that never follow symlinks); no other I/O.
         .target(
             name: "SSLMCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],

@@ -1,4 +1,5 @@
 import Crypto
+import SSLMCore
 import Foundation
 
 /// ACME accounts on disk, one per (directory URL, contact email), under a directory the caller gives
@@ -34,7 +35,7 @@ public struct ACMEAccountStore: Sendable {
         if FileManager.default.fileExists(atPath: keyPath) {
             let pem: String
             do {
-                pem = try String(contentsOfFile: keyPath, encoding: .utf8)
+                pem = String(decoding: try BoundedFile.read(keyPath, limit: .pem, followLinks: false), as: UTF8.self)
             } catch {
                 throw ACMEError(.invalidInput, "cannot read the ACME account key \(keyPath): \(error)")
             }
@@ -74,7 +75,14 @@ public struct ACMEAccountStore: Sendable {
 
     private func readRecord(dir: String) throws -> Record? {
         let path = (dir as NSString).appendingPathComponent("account.json")
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        let data: Data
+        do {
+            data = Data(try BoundedFile.read(path, limit: .state, followLinks: false))
+        } catch {
+            throw ACMEError(.invalidInput, "cannot read the account record: \(error)")
+        }
         do {
             return try JSONDecoder().decode(Record.self, from: data)
         } catch {
@@ -98,7 +106,7 @@ public struct ACMEAccountStore: Sendable {
     static func atomicWrite(_ bytes: [UInt8], to path: String, mode: mode_t) throws {
         let dir = (path as NSString).deletingLastPathComponent
         let temp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).tmp-\(getpid())")
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else {
             throw ACMEError(.invalidInput, "cannot create \(temp): \(String(cString: strerror(errno)))")
         }

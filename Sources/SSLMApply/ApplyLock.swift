@@ -27,12 +27,9 @@ public final class ApplyLock: @unchecked Sendable {
     /// Takes the lock, waiting up to `timeout` (polling) while another instance holds it. Creates
     /// `<topdir>/.sslm/` (0700) when needed. Throws `SSLMError(.lockHeld)` on timeout, naming the file.
     public static func acquire(topdir: String, timeout: Duration) async throws -> ApplyLock {
-        let directory = try StateDirectory.ensure(topdir: topdir)
-        let path = directory + "/lock"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw SSLMError(.ioFailure, "cannot open the lock file \(path): \(String(cString: strerror(errno)))")
-        }
+        let directory = try StateDirectory.open(topdir: topdir)
+        let path = directory.entryPath("lock")
+        let fd = try directory.openFile("lock", flags: O_RDWR | O_CREAT, mode: 0o600)
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         while true {
@@ -69,21 +66,23 @@ public final class ApplyLock: @unchecked Sendable {
     deinit { release() }
 }
 
-/// `<topdir>/.sslm/`: sslm's own state (lock, lineage, journal). Mode 0700.
+/// `<topdir>/.sslm/`: sslm's own state (lock, lineage, journal, caches). Mode 0700. The topdir may be a
+/// symlink (the admin's choice); `.sslm` and everything sslm writes in it may not (`ConfinedDirectory`).
 enum StateDirectory {
     static func path(topdir: String) -> String { topdir + "/.sslm" }
 
+    /// Opens the directory without following a symlink, creating it (0700) and the topdir (0750) when
+    /// absent.
+    static func open(topdir: String) throws -> ConfinedDirectory {
+        // The state root itself may be new (`--test` works in <topdir>/test).
+        let root = try ConfinedDirectory.open(topdir, below: topdir, createMode: FileOps.directoryMode)
+        return try root.child(".sslm", createMode: 0o700)
+    }
+
     /// Creates the directory (0700), and the topdir (0750) when absent; returns its path.
     static func ensure(topdir: String) throws -> String {
-        let directory = path(topdir: topdir)
-        // The state root itself may be new (`--test` works in <topdir>/test).
-        if access(topdir, F_OK) != 0 { try FileOps.makeDirectories(topdir) }
-        if mkdir(directory, 0o700) != 0 {
-            guard errno == EEXIST else {
-                throw SSLMError(.ioFailure, "cannot create \(directory): \(String(cString: strerror(errno)))")
-            }
-        }
-        return directory
+        _ = try open(topdir: topdir)
+        return path(topdir: topdir)
     }
 
     /// The lineage of the topdir (`.sslm/lineage`, a random UUID), created when absent.
@@ -91,12 +90,15 @@ enum StateDirectory {
         let file = path(topdir: topdir) + "/lineage"
         if let existing = readLineage(topdir: topdir) { return existing }
         let lineage = UUID().uuidString.lowercased()
-        try AtomicFile.write(text: lineage + "\n", to: file, mode: 0o644)
+        try AtomicFile.write(text: lineage + "\n", to: file, mode: 0o644, root: topdir)
         return lineage
     }
 
     static func readLineage(topdir: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: path(topdir: topdir) + "/lineage") else { return nil }
+        guard
+            let data = try? BoundedFile.read(
+                path(topdir: topdir) + "/lineage", limit: .state, followLinks: false)
+        else { return nil }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? nil : text
     }

@@ -66,12 +66,23 @@ public struct Executor: Sendable {
                     + "make a new plan for this topdir")
         }
         let digest = ContentDigest.labelled(PlanCodec.encode(plan))
-        let journalRecords = Journal.records(topdir: topdir)
+        var logger = self.logger
+        logger[metadataKey: "plan.digest"] = "\(digest)"
+        // Under the lock: compaction replaces the file the journal appends to.
+        if let compacted = try JournalCompaction.compact(topdir: topdir, policy: options.journalCompaction) {
+            let (lines, bytes) = (
+                "\(compacted.linesBefore) → \(compacted.linesAfter)", "\(compacted.bytesBefore) → \(compacted.bytesAfter)"
+            )
+            logger.info("journal compacted: \(lines) lines, \(bytes) bytes")
+        }
+        // What ApplyRun reads: this plan's records (resume) and the ACME orders' `ok` records.
+        var journalRecords: [JournalRecord] = []
+        try Journal.forEachRecord(topdir: topdir, matching: { fields in
+            fields.plan == digest || (fields.event == "ok" && fields.action?.hasSuffix("/next/order") == true)
+        }) { journalRecords.append($0) }
         let earlier = journalRecords.filter { $0.plan == digest }
         let journal = try Journal(topdir: topdir)
         let run = ApplyRun(executor: self, earlier: earlier, plan: plan, journal: journalRecords)
-        var logger = self.logger
-        logger[metadataKey: "plan.digest"] = "\(digest)"
         if !earlier.isEmpty {
             logger.notice("this plan was applied before: actions the journal shows as done are not repeated")
         }

@@ -35,6 +35,9 @@ public struct ExecutorOptions: Sendable {
     /// Timeouts and size limits of ACME requests.
     public var acmeLimits = ACMELimits()
 
+    /// When the journal is compacted at the start of a run and how much history it keeps.
+    public var journalCompaction = JournalCompaction.Policy()
+
     /// Crash simulation for tests: after this many actions have run, `apply` returns at once, writing no
     /// `end` record — as if the process had died there.
     var haltAfterActions: Int?

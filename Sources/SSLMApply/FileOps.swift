@@ -29,29 +29,32 @@ enum FileOps {
         }
     }
 
-    /// Creates `path` (0750, exactly: the umask is overridden) and its missing parents (0750 too).
-    static func makeDirectories(_ path: String) throws {
-        switch kind(path) {
-        case .directory: return
-        case .missing: break
-        case .symlink:
-            var info = stat()
-            if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { return }
-            throw SSLMError(.ioFailure, "\(path) is a link to something that is not a directory")
-        default: throw SSLMError(.ioFailure, "\(path) exists and is not a directory")
-        }
-        let parent = (path as NSString).deletingLastPathComponent
-        if !parent.isEmpty, parent != path { try makeDirectories(parent) }
-        try makeDirectory(path)
+    /// Creates `path` (0750, exactly: the umask is overridden) and its missing parents (0750 too). `root`
+    /// (the topdir, or a configured directory) may be a symlink; no directory below it may be
+    /// (`ConfinedDirectory`): a symlink is an error naming it.
+    static func makeDirectories(_ path: String, root: String) throws {
+        _ = try ConfinedDirectory.open(path, below: root, createMode: directoryMode)
     }
 
-    /// Creates one directory with mode 0750. Throws when it already exists (`EEXIST` is reported).
-    static func makeDirectory(_ path: String, allowExisting: Bool = true) throws {
-        if mkdir(path, directoryMode) != 0 {
-            if errno == EEXIST && allowExisting { return }
+    /// Creates one directory with mode 0750 in its parent (below `root`, without following symlinks).
+    /// Throws when it already exists and `allowExisting` is false (`EEXIST` is reported).
+    static func makeDirectory(_ path: String, allowExisting: Bool = true, root: String) throws {
+        let (parentPath, name) = split(path)
+        let parent = try ConfinedDirectory.open(parentPath, below: root)
+        if mkdirat(parent.descriptor, name, directoryMode) != 0 {
+            if errno == EEXIST && allowExisting {
+                _ = try parent.child(name)
+                return
+            }
             throw posixError("cannot create directory \(path)")
         }
-        guard chmod(path, directoryMode) == 0 else { throw posixError("cannot chmod \(path)") }
+        let created = try parent.child(name)
+        guard fchmod(created.descriptor, directoryMode) == 0 else { throw posixError("cannot chmod \(path)") }
+    }
+
+    static func split(_ path: String) -> (parent: String, name: String) {
+        let parent = (path as NSString).deletingLastPathComponent
+        return (parent.isEmpty ? "." : parent, (path as NSString).lastPathComponent)
     }
 
     /// The target text of a symlink, nil when `path` is not a symlink.
@@ -62,20 +65,37 @@ enum FileOps {
         return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// Removes a symlink (absent is fine) and fsyncs its directory.
-    static func removeLink(_ path: String) throws {
-        if unlink(path) != 0 && errno != ENOENT { throw posixError("cannot remove link \(path)") }
-        try syncDirectory((path as NSString).deletingLastPathComponent)
+    /// Removes a symlink (absent is fine) and fsyncs its directory (opened below `root` without following
+    /// symlinks).
+    static func removeLink(_ path: String, root: String) throws {
+        let (parentPath, name) = split(path)
+        let parent = try ConfinedDirectory.open(parentPath, below: root)
+        guard parent.kind(of: name) == .symlink || parent.kind(of: name) == .missing else {
+            throw SSLMError(.ioFailure, "\(path) is not a link: move it away")
+        }
+        if unlinkat(parent.descriptor, name, 0) != 0 && errno != ENOENT {
+            throw posixError("cannot remove link \(path)")
+        }
+        try parent.sync()
     }
 
-    /// Renames the link `source` over `destination` (same directory) in one step and fsyncs the directory:
-    /// `destination` now points where `source` did, and `source` is gone.
-    static func renameLink(_ source: String, over destination: String) throws {
-        guard kind(source) == .symlink else { throw SSLMError(.ioFailure, "\(source) is not a link") }
+    /// Renames the link `source` over `destination` (same directory, opened below `root` without following
+    /// symlinks) in one step and fsyncs the directory: `destination` now points where `source` did, and
+    /// `source` is gone.
+    static func renameLink(_ source: String, over destination: String, root: String) throws {
+        let (parentPath, sourceName) = split(source)
+        let destinationName = split(destination).name
+        guard split(destination).parent == parentPath else {
+            throw SSLMError(.invalidArgument, "\(source) and \(destination) are not in the same directory")
+        }
+        let parent = try ConfinedDirectory.open(parentPath, below: root)
+        guard parent.kind(of: sourceName) == .symlink else { throw SSLMError(.ioFailure, "\(source) is not a link") }
         WriteCheckpoint.reach(.beforeRename, destination)
-        guard rename(source, destination) == 0 else { throw posixError("cannot rename \(source) to \(destination)") }
+        guard renameat(parent.descriptor, sourceName, parent.descriptor, destinationName) == 0 else {
+            throw posixError("cannot rename \(source) to \(destination)")
+        }
         WriteCheckpoint.reach(.afterRename, destination)
-        try syncDirectory((destination as NSString).deletingLastPathComponent)
+        try parent.sync()
     }
 
     static func syncDirectory(_ directory: String) throws {

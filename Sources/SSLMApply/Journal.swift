@@ -37,20 +37,22 @@ public struct JournalRecord: Sendable, Hashable, Codable {
 /// The apply journal: JSON lines appended to `<topdir>/.sslm/journal.jsonl`, each fsync'ed before the
 /// executor goes on, so after a crash it says which actions of a plan had finished.
 ///
-/// Readers skip lines they cannot decode (a line cut short by a crash). Not a log for people (that is the
-/// `Logger`), and never rotated by sslm yet.
+/// The file is opened with `O_NOFOLLOW` inside `.sslm/` opened the same way: a symlink there is refused,
+/// never written through. Readers stream it line by line and skip lines they cannot decode (a line cut
+/// short by a crash). `compact` keeps it bounded (Docs/apply.md "The journal"). Not a log for people
+/// (that is the `Logger`).
 public final class Journal: @unchecked Sendable {
+    /// The journal's name in `.sslm/`.
+    public static let fileName = "journal.jsonl"
+
     public let path: String
     private var descriptor: Int32
 
     /// Opens (creating, 0600) the journal of `topdir` for appending.
     public init(topdir: String) throws {
-        let directory = try StateDirectory.ensure(topdir: topdir)
-        path = directory + "/journal.jsonl"
-        descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw SSLMError(.ioFailure, "cannot open the journal \(path): \(String(cString: strerror(errno)))")
-        }
+        let directory = try StateDirectory.open(topdir: topdir)
+        path = directory.entryPath(Self.fileName)
+        descriptor = try directory.openFile(Self.fileName, flags: O_WRONLY | O_APPEND | O_CREAT, mode: 0o600)
     }
 
     deinit {
@@ -79,13 +81,37 @@ public final class Journal: @unchecked Sendable {
         }
     }
 
-    /// Every decodable record of the journal of `topdir`, oldest first (empty when there is none).
-    public static func records(topdir: String) -> [JournalRecord] {
-        guard let data = FileManager.default.contents(atPath: StateDirectory.path(topdir: topdir) + "/journal.jsonl")
-        else { return [] }
+    /// The journal's path in `topdir`.
+    public static func path(topdir: String) -> String { StateDirectory.path(topdir: topdir) + "/" + fileName }
+
+    /// Calls `body` with every decodable record of the journal of `topdir`, oldest first, streaming it (memory
+    /// does not grow with the file). Nothing when there is no journal; throws when it is a symlink.
+    public static func forEachRecord(topdir: String, _ body: (JournalRecord) throws -> Void) throws {
+        try forEachRecord(topdir: topdir, matching: { _ in true }, body)
+    }
+
+    /// Like `forEachRecord`, decoding only the lines whose plan, action and event pass `filter` (checked
+    /// on the raw line, which is much cheaper than decoding it).
+    static func forEachRecord(
+        topdir: String, matching filter: (JournalLineFields) -> Bool, _ body: (JournalRecord) throws -> Void
+    ) throws {
         let decoder = JSONDecoder()
-        return data.split(separator: UInt8(ascii: "\n")).compactMap { line in
-            try? decoder.decode(JournalRecord.self, from: Data(line))
+        try BoundedFile.lines(path(topdir: topdir), maximumLineBytes: maximumLineBytes) { line, truncated in
+            guard !truncated, !line.isEmpty, let fields = JournalLineFields.scan(line), filter(fields),
+                let record = try? decoder.decode(JournalRecord.self, from: Data(line))
+            else { return }
+            try body(record)
         }
     }
+
+    /// Every decodable record of the journal of `topdir`, oldest first (empty when there is none or it cannot
+    /// be read). For tests and small journals; the executor streams (`forEachRecord`).
+    public static func records(topdir: String) -> [JournalRecord] {
+        var result: [JournalRecord] = []
+        try? forEachRecord(topdir: topdir) { result.append($0) }
+        return result
+    }
+
+    /// Longest line the readers accept (longer ones are skipped: sslm never writes them).
+    static let maximumLineBytes = 1 << 20
 }

@@ -26,9 +26,10 @@ public enum RenewalInfoGatherer {
         config: Config, observation: Observation, staging: Bool, logger: Logger, limits: ACMELimits = ACMELimits()
     ) async -> [String: RenewalWindow] {
         let cachePath = StateDirectory.path(topdir: config.topdir) + "/acme/renewal-info.json"
-        var cache = (FileManager.default.contents(atPath: cachePath)).flatMap {
-            try? decoder.decode([String: CacheEntry].self, from: $0)
-        } ?? [:]
+        var cache =
+            (try? BoundedFile.read(cachePath, limit: .state, followLinks: false)).flatMap {
+                try? decoder.decode([String: CacheEntry].self, from: Data($0))
+            } ?? [:]
         var windows: [String: RenewalWindow] = [:]
         var changed = false
         var clients: [String: ACMEClient] = [:]
@@ -80,8 +81,8 @@ public enum RenewalInfoGatherer {
         }
         if changed, let data = try? encoder.encode(cache) {
             do {
-                try FileOps.makeDirectories(StateDirectory.path(topdir: config.topdir) + "/acme")
-                try AtomicFile.write(data, to: cachePath, mode: 0o644)
+                try FileOps.makeDirectories(StateDirectory.path(topdir: config.topdir) + "/acme", root: config.topdir)
+                try AtomicFile.write(data, to: cachePath, mode: 0o644, root: config.topdir)
             } catch {
                 logger.notice("cannot write \(cachePath): \(error)")
             }

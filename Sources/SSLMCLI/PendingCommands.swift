@@ -54,7 +54,7 @@ struct RevokeCommand: AsyncParsableCommand {
         defer { lock.release() }
         var config = try ConfigSession.load(topdirOption: global.topdir, extraTargets: [address])
         if test { config = TestMode.apply(to: config) }
-        let logger = RunLogger.make(logDirectory: config.globals.logDir, verbose: global.verbose)
+        let logger = try RunLogger.make(logDirectory: config.globals.logDir, verbose: global.verbose)
         var directory: String?
         if test, case .authority(let ca)? = config.service(address)?.signer,
             let settings = config.certificateAuthorities[ca]?.acme

@@ -21,6 +21,10 @@ public struct SSLMError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let notImplemented = Code(rawValue: "not_implemented")
         /// Another sslm holds the topdir's lock and did not release it in time; nothing was done.
         public static let lockHeld = Code(rawValue: "lock_held")
+        /// A file is larger than sslm accepts for its kind (`BoundedFile.Limit`).
+        public static let fileTooLarge = Code(rawValue: "file_too_large")
+        /// A symlink where sslm manages a regular file or directory: it refuses to write (or read) through it.
+        public static let symbolicLink = Code(rawValue: "symbolic_link")
     }
 
     public var code: Code

@@ -24,24 +24,30 @@ public enum ProductionSync {
     public static let directoryMode: mode_t = 0o750
 
     /// Makes `destination` a directory holding exactly `files` (names) copied from `source`, keeping
-    /// each file's mode and modification time. Parents are created (0750) as needed.
-    public static func replaceDirectory(at destination: String, copying files: [String], from source: String) throws {
-        let (parent, base) = split(destination)
-        try makeDirectories(parent)
+    /// each file's mode and modification time. Parents are created (0750) as needed. With `root` (the
+    /// configured `prod_cert_dir`, which may itself be a link) no directory between `root` and
+    /// `destination` may be a symlink, nor `destination` itself: every step works relative to directories
+    /// opened with `O_NOFOLLOW` (`ConfinedDirectory`), so nothing is written through a planted link.
+    public static func replaceDirectory(
+        at destination: String, copying files: [String], from source: String, root: String? = nil
+    ) throws {
+        let (parentPath, base) = split(destination)
+        let parent = try ConfinedDirectory.open(parentPath, below: root ?? parentPath, createMode: directoryMode)
+        try parent.refuseSymlink(base)
         try removeLeftovers(of: base, in: parent)
-        let staging = parent + "/." + base + ".new-" + randomTag()
-        try makeDirectory(staging)
+        let stagingName = "." + base + ".new-" + randomTag()
+        let staging = try makeDirectory(stagingName, in: parent)
         do {
             for name in files {
                 guard SafeName.isSafe(name) else {
                     throw SSLMError(.invalidArgument, "\"\(SafeName.printable(name))\" is not a plain file name")
                 }
-                try copyFile(from: source + "/" + name, to: staging + "/" + name)
+                try copyFile(from: source + "/" + name, into: staging, name: name, reportAs: destination + "/" + name)
             }
-            try syncDirectory(staging)
-            try install(staging, at: destination, parent: parent, base: base)
+            try staging.sync()
+            try install(stagingName, at: destination, base: base, in: parent)
         } catch {
-            try? removeTree(staging)
+            try? parent.removeTree(stagingName)
             throw error
         }
     }
@@ -49,99 +55,56 @@ public enum ProductionSync {
     /// Removes `destination` (a production `next/` that no longer exists in `certs/`) as a whole; absent is
     /// fine. Where the exchange is available an empty directory is exchanged with it first, so a crash before
     /// the end leaves an empty `destination` (visible, and removed by the next sync) rather than only a
-    /// hidden copy of the old set. Leftover hidden siblings of an interrupted run are removed first.
-    public static func removeDirectory(at destination: String) throws {
-        let (parent, base) = split(destination)
-        var info = stat()
-        guard lstat(destination, &info) == 0 else { return }
+    /// hidden copy of the old set. Leftover hidden siblings of an interrupted run are removed first. `root`
+    /// as in `replaceDirectory`.
+    public static func removeDirectory(at destination: String, root: String? = nil) throws {
+        let (parentPath, base) = split(destination)
+        guard exists(parentPath) else { return }
+        let parent = try ConfinedDirectory.open(parentPath, below: root ?? parentPath)
+        let kind = parent.kind(of: base)
+        guard kind != .missing else { return }
+        if kind == .symlink { throw ConfinedDirectory.refusal(destination, target: parent.linkTarget(base)) }
         try removeLeftovers(of: base, in: parent)
-        let aside = parent + "/." + base + ".old-" + randomTag()
-        if (info.st_mode & S_IFMT) == S_IFDIR {
-            try makeDirectory(aside)
+        let asideName = "." + base + ".old-" + randomTag()
+        if kind == .directory {
+            _ = try makeDirectory(asideName, in: parent)
             WriteCheckpoint.reach(.beforeRename, destination)
-            if DirectoryExchange.exchange(aside, destination) {
+            if DirectoryExchange.exchange(parent.descriptor, asideName, base) {
                 // `destination` is empty now; `aside` holds the old set.
                 WriteCheckpoint.reach(.afterRename, destination)
-                try syncDirectory(parent)
-                try removeTree(aside)
-                try removeTree(destination)
-                try syncDirectory(parent)
+                try parent.sync()
+                try parent.removeTree(asideName)
+                try parent.removeTree(base)
+                try parent.sync()
                 return
             }
-            try removeTree(aside)
+            try parent.removeTree(asideName)
         } else {
             WriteCheckpoint.reach(.beforeRename, destination)
         }
-        guard rename(destination, aside) == 0 else { throw ioError("cannot move \(destination) aside") }
+        guard renameat(parent.descriptor, base, parent.descriptor, asideName) == 0 else {
+            throw ioError("cannot move \(destination) aside")
+        }
         WriteCheckpoint.reach(.afterRename, destination)
-        try syncDirectory(parent)
-        try removeTree(aside)
+        try parent.sync()
+        try parent.removeTree(asideName)
     }
 
     /// Copies one file atomically (temporary file, fsync, rename, directory fsync), keeping its mode
-    /// (permission bits) and modification time. Used for production files and TLSA file copies.
-    public static func copyFile(from source: String, to destination: String) throws {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw ioError("cannot open \(source)") }
-        defer { close(input) }
-        var info = stat()
-        guard fstat(input, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            throw SSLMError(.ioFailure, "\(source) is not a regular file")
-        }
-        let (parent, base) = split(destination)
-        let temporary = parent + "/." + base + ".tmp-" + randomTag()
-        removeTemporaryLeftovers(of: base, in: parent)
-        let output = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, info.st_mode & 0o777)
-        guard output >= 0 else { throw ioError("cannot create \(temporary)") }
-        var installed = false
-        defer { if !installed { unlink(temporary) } }
-        do {
-            defer { close(output) }
-            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-            while true {
-                let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    throw ioError("cannot read \(source)")
-                }
-                if count == 0 { break }
-                var written = 0
-                while written < count {
-                    let n = buffer.withUnsafeBytes {
-                        write(output, $0.baseAddress.map { $0 + written }, count - written)
-                    }
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw ioError("cannot write \(temporary)")
-                    }
-                    written += n
-                }
-            }
-            // The umask may have removed bits: set the source's mode exactly.
-            guard fchmod(output, info.st_mode & 0o777) == 0 else { throw ioError("cannot chmod \(temporary)") }
-            var times = [modificationTime(info), modificationTime(info)]
-            guard futimens(output, &times) == 0 else { throw ioError("cannot set the time of \(temporary)") }
-            guard fsync(output) == 0 else { throw ioError("cannot fsync \(temporary)") }
-        }
-        WriteCheckpoint.reach(.beforeRename, destination)
-        guard rename(temporary, destination) == 0 else {
-            throw ioError("cannot rename \(temporary) to \(destination)")
-        }
-        installed = true
-        WriteCheckpoint.reach(.afterRename, destination)
-        try syncDirectory(parent)
+    /// (permission bits) and modification time. Used for production files and TLSA file copies. The source
+    /// must be a regular file (not a symlink); the destination's directories below `root` and the
+    /// destination itself must not be symlinks (see `replaceDirectory`).
+    public static func copyFile(from source: String, to destination: String, root: String? = nil) throws {
+        let (parentPath, base) = split(destination)
+        let parent = try ConfinedDirectory.open(parentPath, below: root ?? parentPath)
+        try parent.refuseSymlink(base)
+        try copyFile(from: source, into: parent, name: base, reportAs: destination)
     }
 
-    /// Creates `path` and missing parents with mode 0750 (existing directories are left as they are).
-    public static func makeDirectories(_ path: String) throws {
-        var info = stat()
-        if stat(path, &info) == 0 {
-            guard (info.st_mode & S_IFMT) == S_IFDIR else { throw SSLMError(.ioFailure, "\(path) is not a directory") }
-            return
-        }
-        let (parent, _) = split(path)
-        if parent != path, !parent.isEmpty { try makeDirectories(parent) }
-        try makeDirectory(path)
+    /// Creates `path` and missing parents with mode 0750 (existing directories are left as they are);
+    /// below `root` none may be a symlink.
+    public static func makeDirectories(_ path: String, root: String? = nil) throws {
+        _ = try ConfinedDirectory.open(path, below: root ?? path, createMode: directoryMode)
     }
 
     /// fsyncs a directory so that renames in it are durable.
@@ -165,59 +128,125 @@ public enum ProductionSync {
 
     // MARK: - Internals
 
-    private static func install(_ staging: String, at destination: String, parent: String, base: String) throws {
+    /// Copies `source` to `name` in `directory` through a temporary file; `reportAs` is the destination's
+    /// path for messages and checkpoints.
+    private static func copyFile(
+        from source: String, into directory: ConfinedDirectory, name: String, reportAs destination: String
+    ) throws {
+        let input = open(source, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard input >= 0 else {
+            if errno == ELOOP { throw ConfinedDirectory.refusal(source, target: nil) }
+            throw ioError("cannot open \(source)")
+        }
+        defer { close(input) }
         var info = stat()
-        let exists = lstat(destination, &info) == 0
+        guard fstat(input, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw SSLMError(.ioFailure, "\(source) is not a regular file")
+        }
+        let temporary = "." + name + ".tmp-" + randomTag()
+        removeTemporaryLeftovers(of: name, in: directory)
+        let output = try directory.openFile(temporary, flags: O_WRONLY | O_CREAT | O_EXCL, mode: info.st_mode & 0o777)
+        var installed = false
+        defer { if !installed { unlinkat(directory.descriptor, temporary, 0) } }
+        do {
+            defer { close(output) }
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw ioError("cannot read \(source)")
+                }
+                if count == 0 { break }
+                var written = 0
+                while written < count {
+                    let n = buffer.withUnsafeBytes {
+                        write(output, $0.baseAddress.map { $0 + written }, count - written)
+                    }
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw ioError("cannot write \(directory.entryPath(temporary))")
+                    }
+                    written += n
+                }
+            }
+            // The umask may have removed bits: set the source's mode exactly.
+            guard fchmod(output, info.st_mode & 0o777) == 0 else {
+                throw ioError("cannot chmod \(directory.entryPath(temporary))")
+            }
+            var times = [modificationTime(info), modificationTime(info)]
+            guard futimens(output, &times) == 0 else {
+                throw ioError("cannot set the time of \(directory.entryPath(temporary))")
+            }
+            guard fsync(output) == 0 else { throw ioError("cannot fsync \(directory.entryPath(temporary))") }
+        }
         WriteCheckpoint.reach(.beforeRename, destination)
-        if !exists {
-            guard rename(staging, destination) == 0 else { throw ioError("cannot rename \(staging) to \(destination)") }
+        guard renameat(directory.descriptor, temporary, directory.descriptor, name) == 0 else {
+            throw ioError("cannot rename \(directory.entryPath(temporary)) to \(destination)")
+        }
+        installed = true
+        WriteCheckpoint.reach(.afterRename, destination)
+        try directory.sync()
+    }
+
+    private static func install(
+        _ stagingName: String, at destination: String, base: String, in parent: ConfinedDirectory
+    ) throws {
+        let kind = parent.kind(of: base)
+        WriteCheckpoint.reach(.beforeRename, destination)
+        if kind == .missing {
+            guard renameat(parent.descriptor, stagingName, parent.descriptor, base) == 0 else {
+                throw ioError("cannot rename \(parent.entryPath(stagingName)) to \(destination)")
+            }
             WriteCheckpoint.reach(.afterRename, destination)
-            try syncDirectory(parent)
+            try parent.sync()
             return
         }
-        if (info.st_mode & S_IFMT) == S_IFDIR, DirectoryExchange.exchange(staging, destination) {
+        if kind == .directory, DirectoryExchange.exchange(parent.descriptor, stagingName, base) {
             // `staging` now holds the old set.
             WriteCheckpoint.reach(.afterRename, destination)
-            try syncDirectory(parent)
-            try removeTree(staging)
+            try parent.sync()
+            try parent.removeTree(stagingName)
             return
         }
-        let aside = parent + "/." + base + ".old-" + randomTag()
-        guard rename(destination, aside) == 0 else { throw ioError("cannot move \(destination) aside") }
-        guard rename(staging, destination) == 0 else {
-            let failure = ioError("cannot rename \(staging) to \(destination)")
-            _ = rename(aside, destination)
+        let asideName = "." + base + ".old-" + randomTag()
+        guard renameat(parent.descriptor, base, parent.descriptor, asideName) == 0 else {
+            throw ioError("cannot move \(destination) aside")
+        }
+        guard renameat(parent.descriptor, stagingName, parent.descriptor, base) == 0 else {
+            let failure = ioError("cannot rename \(parent.entryPath(stagingName)) to \(destination)")
+            _ = renameat(parent.descriptor, asideName, parent.descriptor, base)
             throw failure
         }
         WriteCheckpoint.reach(.afterRename, destination)
-        try syncDirectory(parent)
-        try removeTree(aside)
+        try parent.sync()
+        try parent.removeTree(asideName)
     }
 
-    private static func removeLeftovers(of base: String, in parent: String) throws {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
-        for name in names where name.hasPrefix("." + base + ".new-") || name.hasPrefix("." + base + ".old-") {
-            try removeTree(parent + "/" + name)
+    private static func removeLeftovers(of base: String, in parent: ConfinedDirectory) throws {
+        for name in parent.names() where name.hasPrefix("." + base + ".new-") || name.hasPrefix("." + base + ".old-") {
+            try parent.removeTree(name)
         }
     }
 
     /// Removes the temporary files of interrupted copies of `base` (`.<base>.tmp-<hex>`); best effort.
-    private static func removeTemporaryLeftovers(of base: String, in parent: String) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
+    private static func removeTemporaryLeftovers(of base: String, in directory: ConfinedDirectory) {
         let prefix = "." + base + ".tmp-"
-        for name in names where name.hasPrefix(prefix) {
+        for name in directory.names() where name.hasPrefix(prefix) {
             let tag = name.dropFirst(prefix.count)
             guard (1...8).contains(tag.count), tag.allSatisfy(\.isHexDigit) else { continue }
-            unlink(parent + "/" + name)
+            unlinkat(directory.descriptor, name, 0)
         }
     }
 
-    private static func makeDirectory(_ path: String) throws {
-        if mkdir(path, directoryMode) != 0 {
-            guard errno == EEXIST else { throw ioError("cannot create directory \(path)") }
-            return
-        }
-        guard chmod(path, directoryMode) == 0 else { throw ioError("cannot chmod \(path)") }
+    /// Creates `name` (0750, exactly) in `parent` and opens it; an existing directory is fine.
+    private static func makeDirectory(_ name: String, in parent: ConfinedDirectory) throws -> ConfinedDirectory {
+        try parent.child(name, createMode: directoryMode)
+    }
+
+    private static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
     }
 
     private static func modificationTime(_ info: stat) -> timespec {
@@ -256,12 +285,13 @@ enum DirectoryExchange {
 
     private static let renameExchange: UInt32 = 1 << 1
 
-    /// True when both paths were exchanged; false when the system cannot (then nothing changed).
-    static func exchange(_ first: String, _ second: String) -> Bool {
+    /// True when the two entries of the directory `directory` (a descriptor) were exchanged; false when the
+    /// system cannot (then nothing changed).
+    static func exchange(_ directory: Int32, _ first: String, _ second: String) -> Bool {
         #if os(Linux)
             guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return false }
             let function = unsafeBitCast(symbol, to: RenameAt2.self)
-            return function(AT_FDCWD, first, AT_FDCWD, second, renameExchange) == 0
+            return function(directory, first, directory, second, renameExchange) == 0
         #else
             return false
         #endif

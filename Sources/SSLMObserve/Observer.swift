@@ -76,7 +76,7 @@ public enum Observer {
 
     /// TXT rows of an `acme-challenge.<apex>` file (0 when it is absent or holds only comments).
     static func challengeRows(in path: String) -> Int {
-        guard case .success(let bytes) = PosixFiles.read(path) else { return 0 }
+        guard case .success(let bytes) = PosixFiles.read(path, limit: .state) else { return 0 }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").filter { line in
             let text = line.trimmingCharacters(in: .whitespaces)
             return !text.hasPrefix(";") && text.split(whereSeparator: \.isWhitespace).contains("TXT")
@@ -85,7 +85,7 @@ public enum Observer {
 
     /// `.sslm/lineage`, trimmed; nil when absent or empty.
     static func lineage(topdir: String) -> String? {
-        guard case .success(let bytes) = PosixFiles.read(CertsLayout.lineageFile(topdir: topdir)) else { return nil }
+        guard case .success(let bytes) = PosixFiles.read(CertsLayout.lineageFile(topdir: topdir), limit: .state, followLinks: false) else { return nil }
         let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? nil : text
     }
@@ -143,7 +143,7 @@ public enum Observer {
     }
 
     private static func readText(_ path: String) -> String? {
-        guard case .success(let bytes) = PosixFiles.read(path) else { return nil }
+        guard case .success(let bytes) = PosixFiles.read(path, limit: .state) else { return nil }
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -8,8 +8,10 @@ import SSLMCore
 /// last record is `failed`, `skipped` or a `start` without an end (the run was killed) is pending and the
 /// planner plans it again. Reads only the journal's last 4 MiB (older history cannot be pending: every
 /// run that deploys records the outcome).
-enum PendingDeployment {
-    static let prefixes = ["server/", "restart/", "post_copy/", "dns/refresh"]
+public enum PendingDeployment {
+    /// Action id prefixes of the deployment kinds whose last journal record is their state (the journal's
+    /// compaction keeps that record).
+    public static let prefixes = ["server/", "restart/", "post_copy/", "dns/refresh"]
 
     private struct Record: Decodable {
         let action: String?

@@ -1,4 +1,5 @@
 import Foundation
+import SSLMCore
 
 #if canImport(Glibc)
     import Glibc
@@ -98,38 +99,13 @@ enum PosixFiles {
         var description: String
     }
 
-    /// The whole content of a regular file.
-    static func read(_ path: String) -> Result<[UInt8], ReadError> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(ReadError(description: "cannot open: " + errorText())) }
-        defer { close(fd) }
-        var info = stat()
-        var capacity = 4096
-        if fstat(fd, &info) == 0, info.st_size > 0 { capacity = Int(info.st_size) + 1 }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(capacity)
-        var chunk = [UInt8](repeating: 0, count: max(4096, min(capacity, 1 << 20)))
-        while true {
-            let count = chunk.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return .failure(ReadError(description: "cannot read: " + errorText()))
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
+    /// The content of a regular file, at most `limit` bytes (`BoundedFile`): a larger file is a failure
+    /// naming its size and the limit, read without allocating its size.
+    static func read(_ path: String, limit: BoundedFile.Limit = .pem, followLinks: Bool = true)
+        -> Result<[UInt8], ReadError>
+    {
+        BoundedFile.readResult(path, limit: limit, followLinks: followLinks).mapError {
+            ReadError(description: $0.message)
         }
-        return .success(bytes)
     }
-
-    private static func errorText() -> String { String(cString: strerror(errno)) }
-}
-
-private func posixRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
-    #if canImport(Glibc)
-        Glibc.read(fd, buffer, count)
-    #elseif canImport(Musl)
-        Musl.read(fd, buffer, count)
-    #else
-        Darwin.read(fd, buffer, count)
-    #endif
 }

@@ -48,7 +48,7 @@ public enum TLSAPublicationLog {
 
     /// The log as stored (apex → record key → first seen).
     public static func read(topdir: String) -> [String: [String: Date]] {
-        guard case .success(let bytes) = PosixFiles.read(path(topdir: topdir)),
+        guard case .success(let bytes) = PosixFiles.read(path(topdir: topdir), limit: .state, followLinks: false),
             let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: [String: String]]
         else { return [:] }
         var log: [String: [String: Date]] = [:]
@@ -64,7 +64,7 @@ public enum TLSAPublicationLog {
         var object: [String: [String: String]] = [:]
         for (apex, records) in log { object[apex] = records.mapValues { Timestamps.rfc3339($0) } }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
-        try FileManager.default.createDirectory(atPath: topdir + "/.sslm", withIntermediateDirectories: true)
-        try AtomicFile.write(Array(data) + [10], to: path(topdir: topdir))
+        _ = try ConfinedDirectory.open(topdir + "/.sslm", below: topdir, createMode: 0o700)
+        try AtomicFile.write(Array(data) + [10], to: path(topdir: topdir), root: topdir)
     }
 }

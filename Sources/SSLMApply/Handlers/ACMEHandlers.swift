@@ -126,8 +126,9 @@ extension ApplyRun {
         let records = challenges.map { ACMEChallengeRecord(domain: $0.identifier, value: $0.value) }
         let text = ACMEChallengeZoneFile.render(apex: apex, records: records)
         for directory in config.dns.acmeDirs {
-            try FileOps.makeDirectories(directory)
-            try AtomicFile.write(text: text, to: directory + "/acme-challenge." + apex, mode: AtomicFile.publicMode)
+            try FileOps.makeDirectories(directory, root: directory)
+            try AtomicFile.write(
+                text: text, to: directory + "/acme-challenge." + apex, mode: AtomicFile.publicMode, root: directory)
         }
         let whereTo = config.dns.acmeDirs.map { display($0) + "/acme-challenge." + apex }.joined(separator: ", ")
         return records.isEmpty ? "emptied \(whereTo)" : "\(records.count) challenges in \(whereTo)"
@@ -159,19 +160,19 @@ extension ApplyRun {
             return "removed \(challenges.count) tokens"
         }
         if local {
-            try FileOps.makeDirectories(webDirectory)
+            try FileOps.makeDirectories(webDirectory, root: serverDir)
             for challenge in challenges {
                 try AtomicFile.write(text: challenge.value + "\n", to: webDirectory + "/" + challenge.challenge.token,
-                                     mode: AtomicFile.publicMode)
+                                     mode: AtomicFile.publicMode, root: serverDir)
             }
         }
         if !remote.isEmpty {
             // A staging copy under .sslm, rsync'ed to the same path on each web server (no --delete).
             let staging = try StateDirectory.ensure(topdir: topdir) + "/acme-http/" + apex
-            try FileOps.makeDirectories(staging)
+            try FileOps.makeDirectories(staging, root: topdir)
             for challenge in challenges {
                 try AtomicFile.write(text: challenge.value + "\n", to: staging + "/" + challenge.challenge.token,
-                                     mode: AtomicFile.publicMode)
+                                     mode: AtomicFile.publicMode, root: topdir)
             }
             let shell = try DeployCommands.rsyncRemoteShell(ssh: options.sshProgram, config: config.globals.sshConfig)
             for host in remote {
@@ -289,7 +290,8 @@ extension ApplyRun {
         let leafPEM = leaf.pemText
         let chainPEM = blocks.dropFirst().map(\.pemText).joined()
         try CertificateFileSet.writeCertificates(
-            certificatePEM: leafPEM, chainPEM: chainPEM, fullchainPEM: leafPEM + chainPEM, to: next)
+            certificatePEM: leafPEM, chainPEM: chainPEM, fullchainPEM: leafPEM + chainPEM, to: next,
+            root: topdir)
         let top = chain.rootIssuerCommonName.map { " (chain to \($0))" } ?? ""
         return "issued by \(service.signer)\(top), \(blocks.count - 1) intermediate(s)"
     }

@@ -14,13 +14,13 @@ extension ApplyRun {
     func createNext(_ action: Action) throws -> String? {
         let (address, _) = try service(of: action)
         let tree = ServiceTree(topdir: topdir, address: address)
-        try FileOps.makeDirectories(tree.dbDirectory)
+        try FileOps.makeDirectories(tree.dbDirectory, root: topdir)
         var name = ""
         var created = false
         for offset in 0..<3600 {
             name = Timestamps.dbDirectoryName(now.addingTimeInterval(TimeInterval(offset)))
             guard FileOps.kind(tree.dbPath(name)) == .missing else { continue }
-            try FileOps.makeDirectory(tree.dbPath(name), allowExisting: false)
+            try FileOps.makeDirectory(tree.dbPath(name), allowExisting: false, root: topdir)
             created = true
             break
         }
@@ -28,7 +28,7 @@ extension ApplyRun {
             throw SSLMError(.ioFailure, "\(tree.dbDirectory): no free db directory name near \(name)")
         }
         try FileOps.syncDirectory(tree.dbDirectory)
-        try AtomicFile.symlink(target: CertsLayout.linkTarget(dbName: name), at: tree.link("next"))
+        try AtomicFile.symlink(target: CertsLayout.linkTarget(dbName: name), at: tree.link("next"), root: topdir)
         createdNext[address] = name
         return "db/" + name
     }
@@ -38,7 +38,7 @@ extension ApplyRun {
         let (address, service) = try service(of: action)
         let next = try ServiceTree(topdir: topdir, address: address).required("next")
         let key = try KeyPair.generate(service.key)
-        try key.write(to: next + "/" + CertificateFileSet.Name.privateKey)
+        try key.write(to: next + "/" + CertificateFileSet.Name.privateKey, root: topdir)
         return key.label
     }
 
@@ -56,7 +56,8 @@ extension ApplyRun {
                 .invalidArgument,
                 "\(source) is a \(key.spec) key but \(service.file) asks for \(service.key): the key cannot be reused")
         }
-        try AtomicFile.write(bytes, to: next + "/" + CertificateFileSet.Name.privateKey, mode: AtomicFile.privateMode)
+        try AtomicFile.write(
+            bytes, to: next + "/" + CertificateFileSet.Name.privateKey, mode: AtomicFile.privateMode, root: topdir)
         return "reused \(key.label) of curr"
     }
 
@@ -72,7 +73,8 @@ extension ApplyRun {
             country: x509.country, email: x509.email, subjectAlternativeNames: service.sans)
         let request = try CertificateRequestBuilder.make(subject: subject, key: key, role: Self.role(of: address))
         try AtomicFile.write(
-            text: try CertificateRequestBuilder.pem(request), to: next + "/" + CertificateFileSet.Name.request)
+            text: try CertificateRequestBuilder.pem(request), to: next + "/" + CertificateFileSet.Name.request,
+            root: topdir)
         return nil
     }
 
@@ -96,7 +98,8 @@ extension ApplyRun {
                 signEndDays: service.signing?.validityDays, digest: service.signing?.digest, signerFile: service.file)
             let certificate = try LocalSigner.selfSign(request: request, key: key, role: role, policy: policy, now: now)
             let pem = try CertificatePEM.encode(certificate)
-            try CertificateFileSet.writeCertificates(certificatePEM: pem, chainPEM: pem, fullchainPEM: pem, to: next)
+            try CertificateFileSet.writeCertificates(
+                certificatePEM: pem, chainPEM: pem, fullchainPEM: pem, to: next, root: topdir)
             return "self-signed, valid \(policy.validityDays) d"
         case .authority(let name):
             guard let authority = config.certificateAuthorities[name] else {
@@ -123,7 +126,8 @@ extension ApplyRun {
             guard !chainPEM.isEmpty else { throw SSLMError(.malformedInput, "\(chainPath) is empty") }
             if !chainPEM.hasSuffix("\n") { chainPEM += "\n" }
             try CertificateFileSet.writeCertificates(
-                certificatePEM: certificatePEM, chainPEM: chainPEM, fullchainPEM: certificatePEM + chainPEM, to: next)
+                certificatePEM: certificatePEM, chainPEM: chainPEM, fullchainPEM: certificatePEM + chainPEM, to: next,
+                root: topdir)
             return "signed by \(name), valid \(policy.validityDays) d"
         }
     }
@@ -132,7 +136,7 @@ extension ApplyRun {
     func writeBundle(_ action: Action) throws -> String? {
         let (address, _) = try service(of: action)
         let next = try ServiceTree(topdir: topdir, address: address).required("next")
-        try CertificateFileSet.writeBundle(in: next)
+        try CertificateFileSet.writeBundle(in: next, root: topdir)
         return nil
     }
 

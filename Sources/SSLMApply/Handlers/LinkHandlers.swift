@@ -51,23 +51,23 @@ extension ApplyRun {
             certificatePath: tree.dbPath(next) + "/" + CertificateFileSet.Name.certificate)
         try writeInfo(tree: tree, dbName: next, service: address.service)
         if let curr, curr != next {
-            try AtomicFile.symlink(target: CertsLayout.linkTarget(dbName: curr), at: tree.link("prev"))
+            try AtomicFile.symlink(target: CertsLayout.linkTarget(dbName: curr), at: tree.link("prev"), root: topdir)
         }
         if curr == next {
-            try FileOps.removeLink(tree.link("next"))
+            try FileOps.removeLink(tree.link("next"), root: topdir)
         } else {
             let canonical = CertsLayout.linkTarget(dbName: next)
             if FileOps.linkTarget(tree.link("next")) != canonical {
-                try AtomicFile.symlink(target: canonical, at: tree.link("next"))
+                try AtomicFile.symlink(target: canonical, at: tree.link("next"), root: topdir)
             }
-            try FileOps.renameLink(tree.link("next"), over: tree.link("curr"))
+            try FileOps.renameLink(tree.link("next"), over: tree.link("curr"), root: topdir)
         }
         return curr.map { "db/\(next) is curr, db/\($0) is prev" } ?? "db/\(next) is curr"
     }
 
     private func writeInfo(tree: ServiceTree, dbName: String, service: String) throws {
         let text = "# \(service) rolled to curr : \(Timestamps.dbDirectoryName(now))\n"
-        try AtomicFile.write(text: text, to: tree.dbPath(dbName) + "/info")
+        try AtomicFile.write(text: text, to: tree.dbPath(dbName) + "/info", root: topdir)
     }
 
     /// Removes the listed db directories — never one that `curr`, `next` or `prev` points to now, and never

@@ -23,7 +23,7 @@ extension ApplyRun {
                     throw SSLMError(.ioFailure, "\(tree.link("curr")) does not exist: production left as it is")
                 }
                 if FileOps.kind(destination) != .missing {
-                    try ProductionSync.removeDirectory(at: destination)
+                    try ProductionSync.removeDirectory(at: destination, root: productionRoot)
                     done.append("\(slot.rawValue) removed")
                 }
                 continue
@@ -44,7 +44,7 @@ extension ApplyRun {
                 try KeyCertificateMatch.require(keyPath: key, certificatePath: certificate)
             }
             try ProductionSync.makeDirectories(productionRoot)
-            try ProductionSync.replaceDirectory(at: destination, copying: names, from: source)
+            try ProductionSync.replaceDirectory(at: destination, copying: names, from: source, root: productionRoot)
             done.append("\(slot.rawValue) = db/\(name) (\(names.count) files)")
         }
         return done.isEmpty ? "nothing to do" : done.joined(separator: "; ")
@@ -55,8 +55,10 @@ extension ApplyRun {
         let apex = try apex(of: action)
         let source = CertsLayout.tlsaFile(topdir: topdir, apex: apex)
         guard FileOps.kind(source) == .file else { return "no \(CertsLayout.tlsaFileName(apex: apex)) to copy" }
-        try ProductionSync.makeDirectories(ProductionLayout.groupDirectory(prodRoot: productionRoot, group: apex))
-        try ProductionSync.copyFile(from: source, to: ProductionLayout.tlsaFile(prodRoot: productionRoot, apex: apex))
+        try ProductionSync.makeDirectories(
+            ProductionLayout.groupDirectory(prodRoot: productionRoot, group: apex), root: productionRoot)
+        try ProductionSync.copyFile(
+            from: source, to: ProductionLayout.tlsaFile(prodRoot: productionRoot, apex: apex), root: productionRoot)
         return nil
     }
 }

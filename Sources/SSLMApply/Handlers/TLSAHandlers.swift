@@ -40,7 +40,7 @@ extension ApplyRun {
         let text =
             ([";;", ";; tlsa \(apex) \(address.service) \(nextName)", ";;"] + records)
             .joined(separator: "\n") + "\n"
-        try AtomicFile.write(text: text, to: tree.dbPath(nextName) + "/" + CertificateFileSet.Name.tlsa)
+        try AtomicFile.write(text: text, to: tree.dbPath(nextName) + "/" + CertificateFileSet.Name.tlsa, root: topdir)
         return "\(records.count) record lines"
     }
 
@@ -56,8 +56,8 @@ extension ApplyRun {
         guard let content = output.content else {
             return "no TLSA rows: \(CertsLayout.tlsaFileName(apex: apex)) left as it is"
         }
-        try FileOps.makeDirectories(CertsLayout.groupDirectory(topdir: topdir, group: apex))
-        try AtomicFile.write(text: content, to: CertsLayout.tlsaFile(topdir: topdir, apex: apex))
+        try FileOps.makeDirectories(CertsLayout.groupDirectory(topdir: topdir, group: apex), root: topdir)
+        try AtomicFile.write(text: content, to: CertsLayout.tlsaFile(topdir: topdir, apex: apex), root: topdir)
         return output.normalisedDigest
     }
 
@@ -76,14 +76,15 @@ extension ApplyRun {
         }
         for directory in directories {
             let absolute = directory.hasPrefix("/") ? directory : topdir + "/" + directory
-            try ProductionSync.makeDirectories(absolute)
-            try ProductionSync.copyFile(from: source, to: absolute + "/" + CertsLayout.tlsaFileName(apex: apex))
+            try ProductionSync.makeDirectories(absolute, root: absolute)
+            try ProductionSync.copyFile(
+                from: source, to: absolute + "/" + CertsLayout.tlsaFileName(apex: apex), root: absolute)
         }
         return "copied to \(directories.joined(separator: ", "))"
     }
 
     func existingApexFile(_ apex: String) -> String? {
         let path = CertsLayout.tlsaFile(topdir: topdir, apex: apex)
-        return FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+        return (try? BoundedFile.read(path, limit: .state)).map { String(decoding: $0, as: UTF8.self) }
     }
 }

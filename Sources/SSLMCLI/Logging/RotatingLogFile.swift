@@ -1,11 +1,20 @@
 import Foundation
 import Logging
+import SSLMCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// `<logdir>/sslm`: a log file rotated like ssl-mgr's (at 204,800 bytes, keeping `sslm.1` … `sslm.4`),
 /// one line per message: `YYYY-mm-dd HH:MM:SS  <level> <message> [metadata]`.
 ///
 /// Thread-safe; writes are appended and flushed per line. Never given private key material (no
-/// library logs any).
+/// library logs any). The file is opened with `O_NOFOLLOW`: a symlink at `<logdir>/sslm` is refused
+/// (`SSLMError(.symbolicLink)`), never written through; rotation renames entries, which moves links
+/// rather than following them.
 final class RotatingLogFile: @unchecked Sendable {
     let path: String
     let maximumBytes: Int
@@ -22,12 +31,19 @@ final class RotatingLogFile: @unchecked Sendable {
     }
 
     private func open() throws {
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640])
-            else { throw CocoaError(.fileWriteNoPermission) }
+        let fd = openForAppending(path)
+        guard fd >= 0 else {
+            let failure = errno
+            if failure == ELOOP { throw ConfinedDirectory.refusal(path, target: BoundedFile.linkTarget(path)) }
+            throw SSLMError(.ioFailure, "cannot open \(path): \(String(cString: strerror(failure)))")
         }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        size = Int(try handle.seekToEnd())
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw SSLMError(.ioFailure, "\(path) is not a regular file")
+        }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        size = Int(info.st_size)
         self.handle = handle
     }
 
@@ -107,18 +123,26 @@ struct StandardErrorLogHandler: LogHandler {
 
 /// Builds the logger of a run: the log file under `[globals] logdir` (created 0750 if needed) at info
 /// level, and standard error at warning level (info with -v). If the log directory cannot be used, a
-/// warning says so once and the run goes on without a file.
+/// warning says so once and the run goes on without a file — except when the log file is a symlink: that
+/// is an error (`SSLMError(.symbolicLink)`), the run stops before anything is written.
 enum RunLogger {
-    static func make(logDirectory: String, verbose: Bool) -> Logger {
+    static func make(logDirectory: String, verbose: Bool) throws -> Logger {
         var handlers: [any LogHandler] = [StandardErrorLogHandler(logLevel: verbose ? .info : .warning)]
         do {
             try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o750])
             let file = try RotatingLogFile(path: logDirectory + "/sslm")
             handlers.append(FileLogHandler(file: file))
+        } catch let error as SSLMError where error.code == .symbolicLink {
+            throw error
         } catch {
             Console.error("warning: cannot write the log file \(logDirectory)/sslm (\(error.localizedDescription)); logging to standard error only")
         }
         return Logger(label: "sslm") { _ in MultiplexLogHandler(handlers) }
     }
+}
+
+/// `open(2)` for appending, creating (0640) and never following a final symlink.
+private func openForAppending(_ path: String) -> Int32 {
+    open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0o640)
 }

@@ -65,7 +65,8 @@ enum MetricsFile {
     static func lastSuccessPath(topdir: String) -> String { topdir + "/.sslm/last-success" }
 
     static func readLastSuccess(topdir: String) -> Date? {
-        guard let data = FileManager.default.contents(atPath: lastSuccessPath(topdir: topdir)) else { return nil }
+        guard let data = try? BoundedFile.read(lastSuccessPath(topdir: topdir), limit: .state, followLinks: false)
+        else { return nil }
         return Timestamps.parseRFC3339(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 

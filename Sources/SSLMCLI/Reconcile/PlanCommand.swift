@@ -62,27 +62,11 @@ struct ShowCommand: AsyncParsableCommand {
     }
 }
 
-/// A plan file written by `sslm plan -o FILE`, read with a size limit.
+/// A plan file written by `sslm plan -o FILE`, read with a size limit (`BoundedFile.Limit.plan`).
 enum SavedPlanFile {
-    /// Larger than any real plan (10,000 services make about 30 MB).
-    static let maximumBytes = 256 << 20
-
     static func read(_ file: String) throws -> Plan {
-        guard let handle = FileHandle(forReadingAtPath: file) else {
-            throw CLIError("\(file): cannot read the plan file")
-        }
-        defer { try? handle.close() }
-        let data: Data
         do {
-            data = try handle.read(upToCount: maximumBytes + 1) ?? Data()
-        } catch {
-            throw CLIError("\(file): cannot read the plan file: \(error.localizedDescription)")
-        }
-        guard data.count <= maximumBytes else {
-            throw CLIError("\(file): larger than the \(maximumBytes >> 20) MiB a plan file may have; not a plan of sslm")
-        }
-        do {
-            return try PlanCodec.decode(data, file: file)
+            return try PlanCodec.decode(Data(try BoundedFile.read(file, limit: .plan)), file: file)
         } catch let error as SSLMError {
             throw CLIError(error.message)
         }

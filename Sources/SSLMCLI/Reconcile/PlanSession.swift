@@ -149,7 +149,7 @@ extension PlanSession {
     func execute(_ plan: Plan, verbose: Bool, propagationTimeout: Double? = nil) async throws
         -> (report: ApplyReport, logger: Logger)
     {
-        let logger = RunLogger.make(logDirectory: config.globals.logDir, verbose: verbose || config.globals.verbose)
+        let logger = try RunLogger.make(logDirectory: config.globals.logDir, verbose: verbose || config.globals.verbose)
         logger.info("apply: \(plan.actions.count) action(s), state \(plan.base.fingerprint)")
         var options = ExecutorOptions()
         options.localHostNames = ExecutorOptions.systemHostNames()

@@ -48,7 +48,14 @@ struct ConfigFiles {
     static func load(_ path: String) -> Loaded {
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = Data(try BoundedFile.read(path, limit: .config))
+        } catch let error as SSLMError {
+            // "<path>: cannot read (<why>)" → "cannot read the file: <why>"; a size error as it is.
+            var message = error.message
+            if error.code != .fileTooLarge, message.hasSuffix(")"), let open = message.lastIndex(of: "(") {
+                message = "cannot read the file: " + message[message.index(after: open)...].dropLast()
+            }
+            return Loaded(data: nil, result: .failure(LoadProblem(message: message)))
         } catch {
             return Loaded(data: nil, result: .failure(LoadProblem(message: "cannot read the file: \(reason(error))")))
         }

@@ -17,9 +17,8 @@ enum ServiceDiscovery {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &isDirectory),
                   !isDirectory.boolValue,
-                  let data = FileManager.default.contents(atPath: path + "/" + name),
-                  data.count < 1_000_000,
-                  let text = String(data: data, encoding: .utf8)
+                  let bytes = try? BoundedFile.read(path + "/" + name, limit: .config),
+                  let text = String(bytes: bytes, encoding: .utf8)
             else { return false }
             return looksLikeServiceConfig(text)
         }

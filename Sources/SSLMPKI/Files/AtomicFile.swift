@@ -17,7 +17,9 @@ import SSLMCore
 /// (`open(…, O_CREAT|O_EXCL, mode)`), so a private key is never readable by others, not even briefly.
 /// The process umask still applies and can only remove bits. A temporary file left by a writer that was
 /// killed (`.<name>.tmp-<random>`, or `<name>.tmp-<random>` for a link) is removed by the next write of the
-/// same name. Not for appending or for files that other processes modify concurrently.
+/// same name. Writes never follow a symlink: the target name must not be one, and with `root` no directory
+/// below the root may be one either (Docs/apply.md "Files"). Not for appending or for files that other
+/// processes modify concurrently.
 public enum AtomicFile {
     /// Mode of private key files and `bundle.pem`.
     public static let privateMode: mode_t = 0o600
@@ -25,19 +27,25 @@ public enum AtomicFile {
     public static let publicMode: mode_t = 0o644
 
     /// Replaces `path` with `bytes`. Throws `SSLMError(.ioFailure)` naming the path.
-    public static func write(_ bytes: some Collection<UInt8>, to path: String, mode: mode_t = publicMode) throws {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        let base = url.lastPathComponent
+    ///
+    /// With `root` (a configured root such as the topdir), every directory between `root` and `path` is
+    /// opened without following symlinks (`ConfinedDirectory`); without it the parent directory is opened as
+    /// given. Either way the file itself must not be a symlink (`SSLMError(.symbolicLink)`), and the
+    /// temporary file is created and renamed relative to the open directory.
+    public static func write(
+        _ bytes: some Collection<UInt8>, to path: String, mode: mode_t = publicMode, root: String? = nil
+    ) throws {
+        let (directoryPath, base) = split(path)
+        let directory = try ConfinedDirectory.open(directoryPath, below: root ?? directoryPath)
+        try directory.refuseSymlink(base)
         var randomTag = SystemRandomNumberGenerator()
-        let tmpPath = directory + "/." + base + ".tmp-" + String(randomTag.next() & 0xFFFF_FFFF, radix: 16)
+        let tmpName = "." + base + ".tmp-" + String(randomTag.next() & 0xFFFF_FFFF, radix: 16)
         removeLeftovers(prefix: "." + base + ".tmp-", in: directory)
 
-        let fd = open(tmpPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw ioError("cannot create \(tmpPath)") }
+        let fd = try directory.openFile(tmpName, flags: O_WRONLY | O_CREAT | O_EXCL, mode: mode)
         var ok = false
         defer {
-            if !ok { unlink(tmpPath) }
+            if !ok { unlinkat(directory.descriptor, tmpName, 0) }
         }
         do {
             defer { close(fd) }
@@ -56,32 +64,39 @@ public enum AtomicFile {
             guard fsync(fd) == 0 else { throw ioError("cannot fsync \(path)") }
         }
         WriteCheckpoint.reach(.beforeRename, path)
-        guard rename(tmpPath, path) == 0 else { throw ioError("cannot rename \(tmpPath) to \(path)") }
+        guard renameat(directory.descriptor, tmpName, directory.descriptor, base) == 0 else {
+            throw ioError("cannot rename \(directory.entryPath(tmpName)) to \(path)")
+        }
         ok = true
         WriteCheckpoint.reach(.afterRename, path)
-        try syncDirectory(directory)
+        try directory.sync()
     }
 
     /// Replaces `path` with the UTF-8 bytes of `text`.
-    public static func write(text: String, to path: String, mode: mode_t = publicMode) throws {
-        try write(Array(text.utf8), to: path, mode: mode)
+    public static func write(text: String, to path: String, mode: mode_t = publicMode, root: String? = nil) throws {
+        try write(Array(text.utf8), to: path, mode: mode, root: root)
     }
 
     /// Points `linkPath` at `target` (a relative or absolute path), replacing any existing link atomically
-    /// by renaming a temporary link over it.
-    public static func symlink(target: String, at linkPath: String) throws {
-        let directory = URL(fileURLWithPath: linkPath).deletingLastPathComponent().path
+    /// by renaming a temporary link over it. With `root`, the directories below it are opened without
+    /// following symlinks (see `write`).
+    public static func symlink(target: String, at linkPath: String, root: String? = nil) throws {
+        let (directoryPath, base) = split(linkPath)
+        let directory = try ConfinedDirectory.open(directoryPath, below: root ?? directoryPath)
         var randomTag = SystemRandomNumberGenerator()
-        let tmpPath = linkPath + ".tmp-" + String(randomTag.next() & 0xFFFF_FFFF, radix: 16)
-        removeLeftovers(prefix: URL(fileURLWithPath: linkPath).lastPathComponent + ".tmp-", in: directory)
-        guard posixSymlink(target, tmpPath) == 0 else { throw ioError("cannot create link \(tmpPath)") }
+        let tmpName = base + ".tmp-" + String(randomTag.next() & 0xFFFF_FFFF, radix: 16)
+        removeLeftovers(prefix: base + ".tmp-", in: directory)
+        guard symlinkat(target, directory.descriptor, tmpName) == 0 else {
+            throw ioError("cannot create link \(directory.entryPath(tmpName))")
+        }
         WriteCheckpoint.reach(.beforeRename, linkPath)
-        guard rename(tmpPath, linkPath) == 0 else {
-            unlink(tmpPath)
-            throw ioError("cannot rename link \(tmpPath) to \(linkPath)")
+        guard renameat(directory.descriptor, tmpName, directory.descriptor, base) == 0 else {
+            let failure = ioError("cannot rename link \(directory.entryPath(tmpName)) to \(linkPath)")
+            unlinkat(directory.descriptor, tmpName, 0)
+            throw failure
         }
         WriteCheckpoint.reach(.afterRename, linkPath)
-        try syncDirectory(directory)
+        try directory.sync()
     }
 
     /// fsyncs a directory so that renames in it are durable.
@@ -94,14 +109,19 @@ public enum AtomicFile {
 
     /// Removes the temporary files or links of interrupted writes: names `prefix` + 1–8 hex digits.
     /// Best effort: what cannot be listed or removed stays.
-    static func removeLeftovers(prefix: String, in directory: String) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)
-        else { return }
-        for name in names where name.hasPrefix(prefix) {
+    static func removeLeftovers(prefix: String, in directory: ConfinedDirectory) {
+        for name in directory.names() where name.hasPrefix(prefix) {
             let tag = name.dropFirst(prefix.count)
             guard (1...8).contains(tag.count), tag.allSatisfy(\.isHexDigit) else { continue }
-            unlink((directory.isEmpty ? "." : directory) + "/" + name)
+            unlinkat(directory.descriptor, name, 0)
         }
+    }
+
+    /// Parent directory and last component of a path (`"."` for a bare name).
+    static func split(_ path: String) -> (directory: String, base: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let directory = String(path[..<slash])
+        return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
     }
 
     static func ioError(_ what: String) -> SSLMError {
@@ -120,12 +140,3 @@ private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) 
     #endif
 }
 
-private func posixSymlink(_ target: String, _ path: String) -> Int32 {
-    #if canImport(Glibc)
-        Glibc.symlink(target, path)
-    #elseif canImport(Musl)
-        Musl.symlink(target, path)
-    #else
-        Darwin.symlink(target, path)
-    #endif
-}

@@ -73,30 +73,32 @@ public struct CertificateFileSet: Sendable, Hashable {
             certificatePEM: certificatePEM, chainPEM: chainPEM, fullchainPEM: fullchainPEM)
     }
 
-    /// Writes all files into `directory` (which must exist).
-    public func write(to directory: String) throws {
-        try AtomicFile.write(text: privateKeyPEM, to: directory + "/" + Name.privateKey, mode: AtomicFile.privateMode)
+    /// Writes all files into `directory` (which must exist; below `root` without following symlinks).
+    public func write(to directory: String, root: String? = nil) throws {
+        try AtomicFile.write(
+            text: privateKeyPEM, to: directory + "/" + Name.privateKey, mode: AtomicFile.privateMode, root: root)
         if let requestPEM {
-            try AtomicFile.write(text: requestPEM, to: directory + "/" + Name.request)
+            try AtomicFile.write(text: requestPEM, to: directory + "/" + Name.request, root: root)
         }
         try Self.writeCertificates(
-            certificatePEM: certificatePEM, chainPEM: chainPEM, fullchainPEM: fullchainPEM, to: directory)
-        try AtomicFile.write(text: bundlePEM, to: directory + "/" + Name.bundle, mode: AtomicFile.privateMode)
+            certificatePEM: certificatePEM, chainPEM: chainPEM, fullchainPEM: fullchainPEM, to: directory, root: root)
+        try AtomicFile.write(
+            text: bundlePEM, to: directory + "/" + Name.bundle, mode: AtomicFile.privateMode, root: root)
     }
 
     /// Writes `cert.pem`, `chain.pem` and `fullchain.pem` (the `sign_local` / `finalize_order` outputs).
     public static func writeCertificates(
         certificatePEM: String, chainPEM: String, fullchainPEM: String,
-        to directory: String
+        to directory: String, root: String? = nil
     ) throws {
-        try AtomicFile.write(text: certificatePEM, to: directory + "/" + Name.certificate)
-        try AtomicFile.write(text: chainPEM, to: directory + "/" + Name.chain)
-        try AtomicFile.write(text: fullchainPEM, to: directory + "/" + Name.fullchain)
+        try AtomicFile.write(text: certificatePEM, to: directory + "/" + Name.certificate, root: root)
+        try AtomicFile.write(text: chainPEM, to: directory + "/" + Name.chain, root: root)
+        try AtomicFile.write(text: fullchainPEM, to: directory + "/" + Name.fullchain, root: root)
     }
 
     /// Writes `bundle.pem` (0600) from the `privkey.pem` and `fullchain.pem` already in `directory`
     /// (the `write_bundle` action), after checking that the key belongs to the first certificate.
-    public static func writeBundle(in directory: String) throws {
+    public static func writeBundle(in directory: String, root: String? = nil) throws {
         let keyPath = directory + "/" + Name.privateKey
         let fullchainPath = directory + "/" + Name.fullchain
         let keyText = String(decoding: try FileBytes.read(keyPath), as: UTF8.self)
@@ -110,7 +112,8 @@ public struct CertificateFileSet: Sendable, Hashable {
                 .keyMismatch, "\(keyPath): the key does not belong to the first certificate of \(fullchainPath)")
         }
         let text = bundle(privateKeyPEM: keyText, fullchainPEM: String(decoding: fullchainBytes, as: UTF8.self))
-        try AtomicFile.write(text: text, to: directory + "/" + Name.bundle, mode: AtomicFile.privateMode)
+        try AtomicFile.write(
+            text: text, to: directory + "/" + Name.bundle, mode: AtomicFile.privateMode, root: root)
     }
 
     static func bundle(privateKeyPEM: String, fullchainPEM: String) -> String {

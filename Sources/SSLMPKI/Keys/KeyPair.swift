@@ -130,9 +130,10 @@ public struct KeyPair: Sendable, CustomStringConvertible {
         }
     }
 
-    /// Writes the key as PKCS#8 PEM to `path`, atomically, created with mode 0600.
-    public func write(to path: String) throws {
-        try AtomicFile.write(text: pkcs8PEM(), to: path, mode: AtomicFile.privateMode)
+    /// Writes the key as PKCS#8 PEM to `path`, atomically, created with mode 0600 (below `root` without
+    /// following symlinks, see `AtomicFile.write`).
+    public func write(to path: String, root: String? = nil) throws {
+        try AtomicFile.write(text: pkcs8PEM(), to: path, mode: AtomicFile.privateMode, root: root)
     }
 
     /// True when `publicKey` is this key's public half.
