@@ -24,8 +24,12 @@ public enum ProductionSync {
     public static let directoryMode: mode_t = 0o750
 
     /// Makes `destination` a directory holding exactly `files` (names) copied from `source`, keeping
-    /// each file's mode and modification time. Parents are created (0750) as needed.
-    public static func replaceDirectory(at destination: String, copying files: [String], from source: String) throws {
+    /// each file's modification time and giving it `mode(name)` (its mode in `source` when `mode` is nil).
+    /// Parents are created (0750) as needed.
+    public static func replaceDirectory(
+        at destination: String, copying files: [String], from source: String,
+        mode: ((String) -> mode_t)? = nil
+    ) throws {
         let (parent, base) = split(destination)
         try makeDirectories(parent)
         try removeLeftovers(of: base, in: parent)
@@ -36,7 +40,7 @@ public enum ProductionSync {
                 guard SafeName.isSafe(name) else {
                     throw SSLMError(.invalidArgument, "\"\(SafeName.printable(name))\" is not a plain file name")
                 }
-                try copyFile(from: source + "/" + name, to: staging + "/" + name)
+                try copyFile(from: source + "/" + name, to: staging + "/" + name, mode: mode?(name))
             }
             try syncDirectory(staging)
             try install(staging, at: destination, parent: parent, base: base)
@@ -78,9 +82,10 @@ public enum ProductionSync {
         try removeTree(aside)
     }
 
-    /// Copies one file atomically (temporary file, fsync, rename, directory fsync), keeping its mode
-    /// (permission bits) and modification time. Used for production files and TLSA file copies.
-    public static func copyFile(from source: String, to destination: String) throws {
+    /// Copies one file atomically (temporary file, fsync, rename, directory fsync), keeping its
+    /// modification time and its mode (permission bits) unless `mode` is given. Used for production files
+    /// and TLSA file copies.
+    public static func copyFile(from source: String, to destination: String, mode: mode_t? = nil) throws {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw ioError("cannot open \(source)") }
         defer { close(input) }
@@ -91,7 +96,8 @@ public enum ProductionSync {
         let (parent, base) = split(destination)
         let temporary = parent + "/." + base + ".tmp-" + randomTag()
         removeTemporaryLeftovers(of: base, in: parent)
-        let output = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, info.st_mode & 0o777)
+        let permissions = mode.map { $0 & 0o777 } ?? (info.st_mode & 0o777)
+        let output = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions)
         guard output >= 0 else { throw ioError("cannot create \(temporary)") }
         var installed = false
         defer { if !installed { unlink(temporary) } }
@@ -117,8 +123,8 @@ public enum ProductionSync {
                     written += n
                 }
             }
-            // The umask may have removed bits: set the source's mode exactly.
-            guard fchmod(output, info.st_mode & 0o777) == 0 else { throw ioError("cannot chmod \(temporary)") }
+            // The umask may have removed bits: set the mode exactly.
+            guard fchmod(output, permissions) == 0 else { throw ioError("cannot chmod \(temporary)") }
             var times = [modificationTime(info), modificationTime(info)]
             guard futimens(output, &times) == 0 else { throw ioError("cannot set the time of \(temporary)") }
             guard fsync(output) == 0 else { throw ioError("cannot fsync \(temporary)") }
