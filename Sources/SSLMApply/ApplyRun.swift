@@ -64,6 +64,7 @@ final class ApplyRun: @unchecked Sendable {
         case .createCSR: return try createCSR(action)
         case .signLocal: return try signLocal(action)
         case .writeBundle: return try writeBundle(action)
+        case .repairSet: return try repairSet(action)
         case .writeTLSA:
             return action.service == nil
                 ? try writeApexTLSA(action, logger: logger) : try writeServiceTLSA(action, logger: logger)

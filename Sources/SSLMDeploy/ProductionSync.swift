@@ -24,12 +24,14 @@ public enum ProductionSync {
     public static let directoryMode: mode_t = 0o750
 
     /// Makes `destination` a directory holding exactly `files` (names) copied from `source`, keeping
-    /// each file's mode and modification time. Parents are created (0750) as needed. With `root` (the
+    /// each file's modification time and giving it `mode(name)` (its mode in `source` when `mode` is nil).
+    /// Parents are created (0750) as needed. With `root` (the
     /// configured `prod_cert_dir`, which may itself be a link) no directory between `root` and
     /// `destination` may be a symlink, nor `destination` itself: every step works relative to directories
     /// opened with `O_NOFOLLOW` (`ConfinedDirectory`), so nothing is written through a planted link.
     public static func replaceDirectory(
-        at destination: String, copying files: [String], from source: String, root: String? = nil
+        at destination: String, copying files: [String], from source: String, root: String? = nil,
+        mode: ((String) -> mode_t)? = nil
     ) throws {
         let (parentPath, base) = split(destination)
         let parent = try ConfinedDirectory.open(parentPath, below: root ?? parentPath, createMode: directoryMode)
@@ -42,7 +44,8 @@ public enum ProductionSync {
                 guard SafeName.isSafe(name) else {
                     throw SSLMError(.invalidArgument, "\"\(SafeName.printable(name))\" is not a plain file name")
                 }
-                try copyFile(from: source + "/" + name, into: staging, name: name, reportAs: destination + "/" + name)
+                try copyFile(from: source + "/" + name, into: staging, name: name, reportAs: destination + "/" + name,
+                             mode: mode?(name))
             }
             try staging.sync()
             try install(stagingName, at: destination, base: base, in: parent)
@@ -90,15 +93,17 @@ public enum ProductionSync {
         try parent.removeTree(asideName)
     }
 
-    /// Copies one file atomically (temporary file, fsync, rename, directory fsync), keeping its mode
-    /// (permission bits) and modification time. Used for production files and TLSA file copies. The source
+    /// Copies one file atomically (temporary file, fsync, rename, directory fsync), keeping its
+    /// modification time and its mode (permission bits) unless `mode` is given. Used for production files and TLSA file copies. The source
     /// must be a regular file (not a symlink); the destination's directories below `root` and the
     /// destination itself must not be symlinks (see `replaceDirectory`).
-    public static func copyFile(from source: String, to destination: String, root: String? = nil) throws {
+    public static func copyFile(
+        from source: String, to destination: String, root: String? = nil, mode: mode_t? = nil
+    ) throws {
         let (parentPath, base) = split(destination)
         let parent = try ConfinedDirectory.open(parentPath, below: root ?? parentPath)
         try parent.refuseSymlink(base)
-        try copyFile(from: source, into: parent, name: base, reportAs: destination)
+        try copyFile(from: source, into: parent, name: base, reportAs: destination, mode: mode)
     }
 
     /// Creates `path` and missing parents with mode 0750 (existing directories are left as they are);
@@ -131,7 +136,8 @@ public enum ProductionSync {
     /// Copies `source` to `name` in `directory` through a temporary file; `reportAs` is the destination's
     /// path for messages and checkpoints.
     private static func copyFile(
-        from source: String, into directory: ConfinedDirectory, name: String, reportAs destination: String
+        from source: String, into directory: ConfinedDirectory, name: String, reportAs destination: String,
+        mode: mode_t? = nil
     ) throws {
         let input = open(source, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard input >= 0 else {
@@ -145,7 +151,8 @@ public enum ProductionSync {
         }
         let temporary = "." + name + ".tmp-" + randomTag()
         removeTemporaryLeftovers(of: name, in: directory)
-        let output = try directory.openFile(temporary, flags: O_WRONLY | O_CREAT | O_EXCL, mode: info.st_mode & 0o777)
+        let permissions = mode.map { $0 & 0o777 } ?? (info.st_mode & 0o777)
+        let output = try directory.openFile(temporary, flags: O_WRONLY | O_CREAT | O_EXCL, mode: permissions)
         var installed = false
         defer { if !installed { unlinkat(directory.descriptor, temporary, 0) } }
         do {
@@ -170,8 +177,8 @@ public enum ProductionSync {
                     written += n
                 }
             }
-            // The umask may have removed bits: set the source's mode exactly.
-            guard fchmod(output, info.st_mode & 0o777) == 0 else {
+            // The umask may have removed bits: set the mode exactly.
+            guard fchmod(output, permissions) == 0 else {
                 throw ioError("cannot chmod \(directory.entryPath(temporary))")
             }
             var times = [modificationTime(info), modificationTime(info)]

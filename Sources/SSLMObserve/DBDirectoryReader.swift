@@ -31,7 +31,16 @@ enum DBDirectoryReader {
     /// (a self-signed root for a one-level CA) costs a signature verification to describe.
     final class ChainCache: @unchecked Sendable {
         private var facts: [String: CertificateFacts] = [:]
+        private var chains: [String: CertificateSetCheck.Chain] = [:]
         private let lock = NSLock()
+
+        /// `chain.pem` decoded and checked (`CertificateSetCheck.chain`), by file digest.
+        func chain(digest: String, bytes: [UInt8]) -> CertificateSetCheck.Chain {
+            if let known = lock.withLock({ chains[digest] }) { return known }
+            let made = CertificateSetCheck.chain(bytes)
+            lock.withLock { chains[digest] = made }
+            return made
+        }
 
         func facts(digest: String, _ make: () throws -> CertificateFacts) throws -> CertificateFacts {
             if let known = lock.withLock({ facts[digest] }) { return known }
@@ -41,7 +50,14 @@ enum DBDirectoryReader {
         }
     }
 
-    static func read(path: String, name: String, chainCache: ChainCache = ChainCache()) -> Reading {
+    /// - Parameters:
+    ///   - validate: also check the set (`CertificateSetCheck`, recorded as `damage`) and the modes of the
+    ///     key files (`modeDrift`): for the directories `curr` and `next` point to.
+    ///   - fallbackIssuers: the local CAs' current certificates, for a leaf whose `chain.pem` is unusable.
+    static func read(
+        path: String, name: String, chainCache: ChainCache = ChainCache(), validate: Bool = false,
+        fallbackIssuers: [Certificate] = []
+    ) -> Reading {
         var files: [String: String] = [:]
         var problems: [String: String] = [:]
         var contents: [String: [UInt8]] = [:]
@@ -59,7 +75,9 @@ enum DBDirectoryReader {
             switch PosixFiles.read(path + "/" + entry.name) {
             case .success(let bytes):
                 files[entry.name] = ContentDigest.labelled(bytes)
-                if parsedFiles.contains(entry.name) { contents[entry.name] = bytes }
+                if parsedFiles.contains(entry.name) || (validate && checkedFiles.contains(entry.name)) {
+                    contents[entry.name] = bytes
+                }
             case .failure(let error):
                 problems[entry.name] = error.description
             }
@@ -103,15 +121,35 @@ enum DBDirectoryReader {
                 problems[Names.chain] = oneLine(error)
             }
         }
+        var damage: [String: String]?
+        var modeDrift: [String: String]?
+        if validate {
+            let chain = contents[Names.chain].map { bytes in
+                files[Names.chain].map { chainCache.chain(digest: $0, bytes: bytes) }
+                    ?? CertificateSetCheck.chain(bytes)
+            }
+            let parsedLeaf = leaf.flatMap { leaf in leafDER.map { (certificate: leaf, der: $0) } }
+            let found = CertificateSetCheck.check(
+                CertificateSetCheck.Input(
+                    key: contents[Names.privateKey], leaf: parsedLeaf, chain: chain, fullchain: contents[Names.fullchain], bundle: contents[Names.bundle],
+                    fallbackIssuers: fallbackIssuers))
+            damage = found.isEmpty ? nil : found
+            let modes = FileModes.drift(
+                directory: path, names: ProductionFileRule.privateFiles.filter { files[$0] != nil },
+                expected: { _ in 0o600 })
+            modeDrift = modes.isEmpty ? nil : modes
+        }
         return Reading(
             state: DBDirState(
                 name: name, files: files, key: key, request: request, certificate: certificate,
-                chainFirst: chainFirst, problems: problems),
+                chainFirst: chainFirst, problems: problems, damage: damage, modeDrift: modeDrift),
             certificate: leaf)
     }
 
     private typealias Names = CertificateFileSet.Name
     private static let parsedFiles: Set<String> = [Names.privateKey, Names.request, Names.certificate, Names.chain]
+    /// Read in full only when the set is checked.
+    private static let checkedFiles: Set<String> = [Names.fullchain, Names.bundle]
 
     private static func firstBlock(_ bytes: [UInt8], file: String) throws -> PEMBlock {
         guard let block = try PEMBlock.parseAll(bytes, file: file).first else {

@@ -26,9 +26,11 @@ public enum Observer {
 
         // Per service: the certs tree and the production copies, concurrently.
         let chainCache = DBDirectoryReader.ChainCache()
+        let issuers = localIssuers(config: config)
         let readings = ParallelMap.map(addresses, minimumChunk: 16, makeContext: { () }) { _, address in
             ServiceObservation(
-                tree: ServiceTreeReader.read(topdir: topdir, address: address, chainCache: chainCache),
+                tree: ServiceTreeReader.read(
+                    topdir: topdir, address: address, chainCache: chainCache, fallbackIssuers: issuers),
                 production: ProductionReader.read(prodRoot: prodRoot, address: address))
         }
         let byAddress = Dictionary(
@@ -55,7 +57,8 @@ public enum Observer {
             services: zip(addresses, readings).map { address, reading in
                 ProductionServiceState(
                     address: address, curr: reading.production.curr, next: reading.production.next,
-                    leftovers: reading.production.leftovers.isEmpty ? nil : reading.production.leftovers)
+                    leftovers: reading.production.leftovers.isEmpty ? nil : reading.production.leftovers,
+                    modeDrift: reading.production.modeDrift.isEmpty ? nil : reading.production.modeDrift)
             },
             tlsaFiles: Dictionary(uniqueKeysWithValues: zip(apexes, tlsa.map(\.production))))
 
@@ -72,6 +75,16 @@ public enum Observer {
         }
         observation.danePublications = publications.isEmpty ? nil : publications
         return observation
+    }
+
+    /// The current certificates of the configured local CAs (`certs/ca/<name>/curr/cert.pem`): a leaf whose
+    /// `chain.pem` is missing or damaged can be verified against them (and its chain rebuilt).
+    static func localIssuers(config: Config) -> [Certificate] {
+        config.certificateAuthorities.values.filter(\.isLocal).sorted { $0.name < $1.name }.compactMap { ca in
+            let path = CertsLayout.certificateFile(topdir: config.topdir, address: ca.localAddress, slot: .curr)
+            guard case .success(let bytes) = PosixFiles.read(path) else { return nil }
+            return (try? CertificatePEM.decodeAll(bytes, file: path))?.first
+        }
     }
 
     /// TXT rows of an `acme-challenge.<apex>` file (0 when it is absent or holds only comments).
@@ -163,19 +176,28 @@ enum ProductionReader {
         /// Hidden entries an interrupted run left (staging directories, temporary files), relative to
         /// `<prod>/<group>/<service>`.
         var leftovers: [String]
+        /// `curr/<file>` → mode, for files whose mode is not `ProductionFileRule.mode(fileName:)`.
+        var modeDrift: [String: String]
     }
 
     static func read(prodRoot: String, address: ServiceAddress) -> Reading {
         let serviceDirectory = ProductionLayout.serviceDirectory(prodRoot: prodRoot, address: address)
         var leftovers = (PosixFiles.entries(serviceDirectory) ?? []).map(\.name).filter { $0.hasPrefix(".") }
         var slots: [CertificateSlot: [String: String]] = [:]
+        var modeDrift: [String: String] = [:]
         for slot in [CertificateSlot.curr, .next] {
             let directory = ProductionLayout.serviceDirectory(prodRoot: prodRoot, address: address, slot: slot)
             guard let (found, hidden) = files(directory) else { continue }
             slots[slot] = found
             leftovers += hidden.map { slot.rawValue + "/" + $0 }
+            for (name, mode) in FileModes.drift(
+                directory: directory, names: found.keys, expected: ProductionFileRule.mode(fileName:))
+            {
+                modeDrift[slot.rawValue + "/" + name] = mode
+            }
         }
-        return Reading(curr: slots[.curr], next: slots[.next], leftovers: leftovers.sorted())
+        return Reading(
+            curr: slots[.curr], next: slots[.next], leftovers: leftovers.sorted(), modeDrift: modeDrift)
     }
 
     /// Regular files (name → digest) and hidden entries of a production directory.

@@ -15,8 +15,11 @@ enum ServiceTreeReader {
         var certificates: [CertificateSlot: Certificate]
     }
 
+    /// `curr` and `next` are checked as whole sets (`DBDirectoryReader.read(validate:)`); `fallbackIssuers`
+    /// are the local CAs' current certificates.
     static func read(
-        topdir: String, address: ServiceAddress, chainCache: DBDirectoryReader.ChainCache = .init()
+        topdir: String, address: ServiceAddress, chainCache: DBDirectoryReader.ChainCache = .init(),
+        fallbackIssuers: [Certificate] = []
     ) -> Reading {
         let serviceDirectory = CertsLayout.serviceDirectory(topdir: topdir, address: address)
         guard PosixFiles.isDirectory(serviceDirectory) else {
@@ -41,13 +44,15 @@ enum ServiceTreeReader {
         let next = link(serviceDirectory, "next", datedNames)
         let prev = link(serviceDirectory, "prev", datedNames)
         let linked = Set([curr, next, prev].compactMap(\.dbName))
+        let checked = Set([curr, next].compactMap(\.dbName))
 
         var dbDirs: [DBDirState] = []
         var leaves: [String: Certificate] = [:]
         for name in datedNames.sorted() {
             if linked.contains(name) {
                 let reading = DBDirectoryReader.read(
-                    path: dbDirectory + "/" + name, name: name, chainCache: chainCache)
+                    path: dbDirectory + "/" + name, name: name, chainCache: chainCache,
+                    validate: checked.contains(name), fallbackIssuers: fallbackIssuers)
                 dbDirs.append(reading.state)
                 leaves[name] = reading.certificate
             } else {

@@ -98,6 +98,10 @@ struct PlanBuilder {
         var currAfterRun = false
         var currChanges: Bool { rollId != nil }
         var prodSyncId: String?
+        /// The `repair_set` of curr, when planned.
+        var currRepairId: String?
+        /// Whether that repair rebuilds files (not only modes): production then takes the repaired set.
+        var currRebuilt = false
     }
 
     init(request: PlanningRequest) {
@@ -200,6 +204,31 @@ struct PlanBuilder {
         // 1. curr
         var currProblem = ServiceChecks.certificateIsMissing(state)
         if currProblem == nil, let currDir { currProblem = ServiceChecks.currentSetIsBroken(currDir) }
+        // A chain can be rebuilt for a self-signed certificate (it is the certificate) and for a local
+        // CA's leaf from the CA's current fullchain.pem, when that CA issued it and does not roll now.
+        let chainSource: String? = {
+            switch service.signer {
+            case .selfSigned: return "cert.pem itself (self-signed)"
+            case .authority(let name):
+                guard caRollId == nil, caFullchain != nil, let issuer = currDir?.certificate?.issuer,
+                    issuer == signerSubject
+                else { return nil }
+                return "CA \"\(name)\"'s current fullchain.pem"
+            }
+        }()
+        if currProblem == nil, let currDir {
+            currProblem = ServiceChecks.currentSetIsUnverified(currDir, chainCanBeRebuilt: chainSource != nil)
+        }
+        if currProblem == nil, let currDir,
+            let repair = ServiceChecks.setNeedsRepair(currDir, slot: "curr", chainSource: chainSource ?? "")
+        {
+            if request.phase == .roll {
+                notes.append(Note(subject: id, reason: Reason(.phaseSkipped, repair.reason.message + " (not in --phase roll)")))
+            } else {
+                outcome.currRepairId = planRepair(id: id, slot: "curr", repair: repair, depends: [])
+                outcome.currRebuilt = !repair.rebuild.isEmpty
+            }
+        }
         var renewReason: Reason?
         var ariNote: String?
         var assessment: RenewalAssessment?
@@ -263,6 +292,12 @@ struct PlanBuilder {
             }
         }
         if service.dane.isEmpty { steps.removeAll { $0 == .tlsa } }
+        // next's key files with a mode other than 0600 (a damaged file of next is made again instead).
+        var nextRepair: ServiceChecks.Repair?
+        if !newDirectory, !steps.contains(.key), let nextDir = state.dbDir(state.next), nextDir.modeDrift != nil {
+            nextRepair = ServiceChecks.setNeedsRepair(
+                nextDir, slot: "next", chainSource: "", ignoring: Set(ServiceChecks.derivedFiles))
+        }
 
         var buildPlanned = false
         if !steps.isEmpty, let reason = buildReason {
@@ -282,6 +317,12 @@ struct PlanBuilder {
                 notes.append(Note(subject: id, reason: Reason(.notDue, "curr " + assessment.sentence
                     + "; due \(Timestamps.rfc3339(assessment.renewAt))")))
             }
+        }
+
+        if let nextRepair, request.phase != .roll {
+            let repairId = planRepair(id: id, slot: "next", repair: nextRepair,
+                                      depends: outcome.lastBuildId.map { [$0] } ?? [])
+            outcome.lastBuildId = repairId
         }
 
         // 3. roll
@@ -310,6 +351,18 @@ struct PlanBuilder {
         // 4. production
         planProduction(service, state: state, outcome: &outcome)
         outcomes[address] = outcome
+    }
+
+    /// A `repair_set` of `slot` (`<g>/<s>/<slot>/repair`); returns its id.
+    private mutating func planRepair(id: String, slot: String, repair: ServiceChecks.Repair, depends: [String])
+        -> String
+    {
+        let repairId = "\(id)/\(slot)/repair"
+        actions.append(Action(
+            id: repairId, kind: .repairSet, service: id,
+            params: ["slot": .string(slot), "rebuild": .strings(repair.rebuild), "modes": .strings(repair.modes)],
+            reason: repair.reason, dependsOn: depends))
+        return repairId
     }
 
     /// Whether the pending (or just built) next becomes curr in this run, and why.
@@ -449,7 +502,10 @@ struct PlanBuilder {
             depends = [rollId]
         } else if outcome.builtNext {
             reason = Reason(.productionChanged, "next changes in this run")
-            depends = outcome.lastBuildId.map { [$0] } ?? []
+            depends = (outcome.lastBuildId.map { [$0] } ?? []) + (outcome.currRepairId.map { [$0] } ?? [])
+        } else if outcome.currRebuilt, let repairId = outcome.currRepairId {
+            reason = Reason(.productionChanged, "curr is repaired in this run: production takes the repaired set")
+            depends = [repairId]
         } else {
             let currFiles = state.dbDir(state.curr).map { ProductionFileRule.productionFiles($0.files, group: address.group) }
             let nextFiles = state.dbDir(state.next).map { ProductionFileRule.productionFiles($0.files, group: address.group) }
@@ -467,6 +523,10 @@ struct PlanBuilder {
                                                       certsPath: certsPath + "/next", prodPath: prodPath + "/next")
             {
                 reason = Reason(.productionDrift, difference)
+            } else if let drift = productionModeDrift(prod, group: address.group) {
+                let wanted = ProductionFileRule.modeText(
+                    ProductionFileRule.mode(fileName: (drift.file as NSString).lastPathComponent))
+                reason = Reason(.productionDrift, "\(prodPath)/\(drift.file) has mode \(drift.mode); sslm sets \(wanted)")
             } else if let leftover = prod?.leftovers?.first {
                 reason = Reason(.productionDrift,
                                 "\(prodPath)/\(leftover) was left by an interrupted run (it may hold an old key): removing it")
@@ -481,6 +541,17 @@ struct PlanBuilder {
             params: ["curr": .bool(outcome.currAfterRun), "next": .bool(outcome.nextAfterRun)],
             reason: reason, dependsOn: depends))
         outcome.prodSyncId = syncId
+    }
+
+    /// The first production file (`curr/<file>` or `next/<file>`) whose mode is not the one sslm sets,
+    /// among the files sslm puts there (a legacy CA key copy is left to its note).
+    private func productionModeDrift(_ prod: ProductionServiceState?, group: String) -> (file: String, mode: String)? {
+        guard let drift = prod?.modeDrift else { return nil }
+        for file in drift.keys.sorted()
+        where ProductionFileRule.includes(fileName: (file as NSString).lastPathComponent, group: group) {
+            if let mode = drift[file] { return (file, mode) }
+        }
+        return nil
     }
 
     /// Production files of a local CA without the private key files ssl-mgr copied there, when they are

@@ -68,6 +68,26 @@ struct ProductionAndCleanTests {
         #expect(fixture.read(prodWeb + "/curr/privkey.pem") == before)
     }
 
+    @Test("sync refuses a set whose fullchain is not cert + chain, naming the file; production stays as it was")
+    func refusesDamagedFullchain() async throws {
+        let fixture = try ApplyFixture()
+        let web = "example.net/web"
+        let prodWeb = fixture.prod + "/example.net/web"
+        let install = try await fixture.executor().apply(
+            Plans.plan(Plans.build(web, signer: "self") + [Plans.sync(web, after: ["\(web)/roll"])]))
+        #expect(install.succeeded)
+        let before = fixture.read(prodWeb + "/curr/fullchain.pem")
+        try Data("junk\n".utf8).write(to: URL(fileURLWithPath: fixture.file(web, "curr", "fullchain.pem")))
+        let report = try await fixture.executor().apply(
+            Plans.plan([Plans.sync(web, after: [])], fingerprint: "sha256:3"))
+        guard case .failed(let reason)? = report.outcome("\(web)/prod") else {
+            Issue.record("sync did not fail")
+            return
+        }
+        #expect(reason.contains("fullchain.pem") && reason.contains("not copied to production"), "\(reason)")
+        #expect(fixture.read(prodWeb + "/curr/fullchain.pem") == before)
+    }
+
     @Test("clean removes old dated directories, never one curr, next or prev points to")
     func cleanKeepsLinkedDirectories() async throws {
         let fixture = try ApplyFixture()

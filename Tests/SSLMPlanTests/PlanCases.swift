@@ -152,6 +152,30 @@ let planCases: [PlanCase] = [
         inSync(&b)
         b.editDirectory("example.com/web-ec", "curr") { $0.key = KeyFacts(spec: .ec(.secp384r1), spkiSHA256: "00") }
     }, present: ["example.com/web-ec/next/dir": "key_mismatch", "example.com/web-ec/roll": "first_certificate"]),
+    PlanCase(name: "curr-damaged-fullchain-missing-chain-repaired", state: { b in
+        inSync(&b)
+        b.editDirectory("example.com/web-ec", "curr") {
+            $0.files["chain.pem"] = nil
+            $0.files["fullchain.pem"] = StateBuilder.digest("junk")
+            $0.damage = ["chain.pem": "chain.pem is missing", "fullchain.pem": "fullchain.pem does not start with cert.pem"]
+        }
+    }, present: ["example.com/web-ec/curr/repair": "current_damaged", "example.com/web-ec/prod": "production_changed"],
+       absent: ["example.com/web-ec/next/dir", "example.com/web-ec/roll"]),
+    PlanCase(name: "curr-key-mode-repaired-without-production-copy", state: { b in
+        inSync(&b)
+        b.editDirectory("example.com/web-ec", "curr") { $0.modeDrift = ["privkey.pem": "0644"] }
+    }, present: ["example.com/web-ec/curr/repair": "current_damaged"], absent: ["example.com/web-ec/prod"]),
+    PlanCase(name: "curr-certificate-unverified-renewed-and-rolled", state: { b in
+        inSync(&b)
+        b.editDirectory("example.com/web-ec", "curr") {
+            $0.damage = ["cert.pem": "cert.pem is issued by CN=evil, but chain.pem certificate 1 is CN=my-int (wrong chain)"]
+        }
+    }, present: ["example.com/web-ec/next/dir": "current_unverified", "example.com/web-ec/roll": "first_certificate"],
+       absent: ["example.com/web-ec/curr/repair"]),
+    PlanCase(name: "production-key-mode-drift", state: { b in
+        inSync(&b)
+        b.production[StateBuilder.address("example.com/web-ec")]?.modeDrift = ["curr/privkey.pem": "0644"]
+    }, present: ["example.com/web-ec/prod": "production_drift"]),
     PlanCase(name: "curr-not-a-link", state: { b in
         inSync(&b)
         b.link("example.com/web-ec", "curr", .notALink)

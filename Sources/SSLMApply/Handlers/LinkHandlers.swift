@@ -29,7 +29,14 @@ extension ApplyRun {
             return createdNext[address]
         }()
         let next = try tree.target(of: "next")
-        let curr = try tree.target(of: "curr")
+        // A curr link whose db directory is gone is what this roll replaces (the planner rolls at once when
+        // curr is unusable); anything else that is not a link to db/ stops the roll.
+        let curr: String?
+        do {
+            curr = try tree.target(of: "curr")
+        } catch where FileOps.kind(tree.link("curr")) == .symlink && next != nil {
+            curr = nil
+        }
         guard let next else {
             // Already rolled (a crash after removing next, before the journal said so)?
             if let expected, curr == expected {

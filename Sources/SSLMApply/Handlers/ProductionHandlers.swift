@@ -10,10 +10,12 @@ extension ApplyRun {
     var productionRoot: String { config.globals.prodCertDir }
 
     /// `<prod>/<g>/<s>/curr/` and `next/` replaced as whole directories by the files `ProductionLayout`
-    /// includes (never a CA's private key); `next/` removed when there is no next. A set whose key does
-    /// not match its certificate is refused, leaving production as it was.
+    /// includes (never a CA's private key); `next/` removed when there is no next. Each set is checked
+    /// first (`verifyForProduction`): a damaged or unverifiable set is refused, leaving production as it
+    /// was. Files get the modes sslm sets (`ProductionFileRule.mode`: keys 0600, others 0644), whatever
+    /// their mode in `certs/`.
     func syncServiceProduction(_ action: Action) throws -> String? {
-        let (address, _) = try service(of: action)
+        let (address, service) = try service(of: action)
         let tree = ServiceTree(topdir: topdir, address: address)
         var done: [String] = []
         for slot in CertificateSlot.allCases {
@@ -38,13 +40,11 @@ extension ApplyRun {
             } catch {
                 throw SSLMError(.ioFailure, "cannot list \(source)", underlying: error)
             }
-            let key = source + "/" + CertificateFileSet.Name.privateKey
-            let certificate = source + "/" + CertificateFileSet.Name.certificate
-            if names.contains(CertificateFileSet.Name.privateKey), names.contains(CertificateFileSet.Name.certificate) {
-                try KeyCertificateMatch.require(keyPath: key, certificatePath: certificate)
-            }
+            try verifyForProduction(directory: source, service: service)
             try ProductionSync.makeDirectories(productionRoot)
-            try ProductionSync.replaceDirectory(at: destination, copying: names, from: source, root: productionRoot)
+            try ProductionSync.replaceDirectory(
+                at: destination, copying: names, from: source, root: productionRoot,
+                mode: { mode_t(ProductionFileRule.mode(fileName: $0)) })
             done.append("\(slot.rawValue) = db/\(name) (\(names.count) files)")
         }
         return done.isEmpty ? "nothing to do" : done.joined(separator: "; ")

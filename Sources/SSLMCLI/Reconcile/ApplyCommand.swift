@@ -77,17 +77,12 @@ struct ApplyCommand: AsyncParsableCommand {
     /// checks that the config and the state are the ones the plan was made from, plans again with the
     /// plan's options, and executes its own plan only when its actions equal the file's (`PlanReplay`).
     private func applySaved(_ file: String) async throws {
-<<<<<<< HEAD
         if planning.force || planning.reuseKey || planning.test || planning.phase != "all"
             || planning.minRollMinutes != nil
         {
             throw ValidationError(
                 "\(file): a saved plan carries its own options; --force, --reuse-key, --test, --phase and "
                     + "--min-roll-mins cannot be given with it")
-=======
-        guard let data = try? Data(BoundedFile.read(file, limit: .plan)) else {
-            throw CLIError("\(file): cannot read the plan file")
->>>>>>> trust-fs
         }
         let plan = try SavedPlanFile.read(file)
         let replay: ReplayOptions

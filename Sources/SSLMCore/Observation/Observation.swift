@@ -195,9 +195,17 @@ public struct DBDirState: Sendable, Hashable, Codable {
     public var chainFirst: CertificateFacts?
     /// Files present but unreadable or malformed: file name → problem.
     public var problems: [String: String]
+    /// For the directories `curr` and `next` point to: files that do not fit the set (`CertificateSetCheck`
+    /// in SSLMPKI: a chain that does not issue the certificate, a fullchain or bundle that is not made of
+    /// the other files, a missing file) → why. nil when the set is consistent, or was not checked.
+    public var damage: [String: String]?
+    /// For the directories `curr` and `next` point to: private key files (`privkey.pem`, `bundle.pem`)
+    /// whose permission bits are not 0600 → the mode found (`0644`). nil when none.
+    public var modeDrift: [String: String]?
 
     public init(name: String, files: [String: String], key: KeyFacts?, request: RequestFacts?,
-                certificate: CertificateFacts?, chainFirst: CertificateFacts?, problems: [String: String]) {
+                certificate: CertificateFacts?, chainFirst: CertificateFacts?, problems: [String: String],
+                damage: [String: String]? = nil, modeDrift: [String: String]? = nil) {
         self.name = name
         self.files = files
         self.key = key
@@ -205,6 +213,8 @@ public struct DBDirState: Sendable, Hashable, Codable {
         self.certificate = certificate
         self.chainFirst = chainFirst
         self.problems = problems
+        self.damage = damage
+        self.modeDrift = modeDrift
     }
 
     public func has(_ file: String) -> Bool { files[file] != nil }
@@ -287,13 +297,17 @@ public struct ProductionServiceState: Sendable, Hashable, Codable {
     /// Hidden entries an interrupted apply left in `<prod>/<group>/<service>` (staging directories,
     /// temporary files; they may hold an old private key). nil when there are none.
     public var leftovers: [String]?
+    /// Files whose permission bits are not those sslm sets in production (`ProductionFileRule.mode`), as
+    /// `curr/<file>` or `next/<file>` → the mode found (`0644`). nil when every mode is as sslm sets it.
+    public var modeDrift: [String: String]?
 
     public init(address: ServiceAddress, curr: [String: String]?, next: [String: String]?,
-                leftovers: [String]? = nil) {
+                leftovers: [String]? = nil, modeDrift: [String: String]? = nil) {
         self.address = address
         self.curr = curr
         self.next = next
         self.leftovers = leftovers
+        self.modeDrift = modeDrift
     }
 }
 

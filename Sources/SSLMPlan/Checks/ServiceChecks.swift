@@ -38,6 +38,58 @@ enum ServiceChecks {
         return nil
     }
 
+    /// Files of a set that are made from the others: `chain.pem` (the local CA's fullchain, or the
+    /// certificate itself when self-signed), `fullchain.pem` (cert + chain) and `bundle.pem` (key + fullchain).
+    static let derivedFiles = ["chain.pem", "fullchain.pem", "bundle.pem"]
+
+    /// `currentSetIsUnverified`: curr's certificate is not issued by its chain (or, with an unusable chain,
+    /// by a local CA's current certificate), or its chain is damaged and cannot be rebuilt (an ACME chain:
+    /// only the CA has it). Such a set never goes to production; a new certificate replaces it.
+    static func currentSetIsUnverified(_ directory: DBDirState, chainCanBeRebuilt: Bool) -> Reason? {
+        guard let damage = directory.damage else { return nil }
+        let where_ = "curr (db/\(directory.name))"
+        if let problem = damage["cert.pem"] {
+            return Reason(.currentUnverified, "\(where_): \(problem); a new certificate replaces it in this run")
+        }
+        if let problem = damage["chain.pem"], !chainCanBeRebuilt {
+            return Reason(
+                .currentUnverified,
+                "\(where_): \(problem), and only the CA can give the chain again; a new certificate replaces it in this run")
+        }
+        return nil
+    }
+
+    /// What a `repair_set` of one set does: the derived files it rebuilds and the key files it gives mode 0600.
+    struct Repair: Equatable {
+        var rebuild: [String]
+        var modes: [String]
+        var reason: Reason
+    }
+
+    /// `currentSetIsDamaged` (and the same for next): derived files that are damaged or missing, and key
+    /// files with a mode other than 0600. A rebuilt chain means a rebuilt fullchain and bundle, a rebuilt
+    /// fullchain a rebuilt bundle. `chainSource` names where the chain comes from, for the sentence.
+    static func setNeedsRepair(_ directory: DBDirState, slot: String, chainSource: String,
+                               ignoring skipped: Set<String> = []) -> Repair? {
+        let damage = directory.damage ?? [:]
+        var rebuild = Set(derivedFiles.filter { damage[$0] != nil && !skipped.contains($0) })
+        if rebuild.contains("chain.pem") { rebuild.formUnion(["fullchain.pem", "bundle.pem"]) }
+        if rebuild.contains("fullchain.pem") { rebuild.insert("bundle.pem") }
+        let modes = (directory.modeDrift ?? [:]).keys.sorted()
+        guard !rebuild.isEmpty || !modes.isEmpty else { return nil }
+        let files = derivedFiles.filter(rebuild.contains)
+        var found = files.compactMap { damage[$0] }
+        found += modes.map { "\($0) has mode \(directory.modeDrift?[$0] ?? "?")" }
+        var what: [String] = []
+        if !files.isEmpty {
+            let sources = files.contains("chain.pem") ? "cert.pem and \(chainSource)" : "privkey.pem, cert.pem and chain.pem"
+            what.append("rebuilding \(PlanText.list(files)) from \(sources)")
+        }
+        if !modes.isEmpty { what.append("setting \(PlanText.list(modes)) to mode 0600") }
+        let message = "\(slot) (db/\(directory.name)): \(found.joined(separator: "; ")): \(what.joined(separator: ", "))"
+        return Repair(rebuild: files, modes: modes, reason: Reason(.currentDamaged, message))
+    }
+
     /// `certificateDiffersFromConfig`: SANs, CN, key type or size, or signer no longer as configured.
     static func certificateDiffersFromConfig(_ certificate: CertificateFacts, service: ServiceConfig,
                                              signerSubject: String?, slot: String) -> Reason? {
@@ -159,6 +211,13 @@ enum ServiceChecks {
         }
         for file in ["chain.pem", "fullchain.pem"] where !directory.has(file) { missing.formUnion([.cert, .bundle, .tlsa]) }
         if !directory.has("bundle.pem") { missing.formUnion([.bundle]) }
+        // A damaged file that exists: next is not in use yet, so it is made again (signed again, or its
+        // bundle written again) rather than repaired.
+        let damage = directory.damage ?? [:]
+        for file in ["cert.pem", "chain.pem", "fullchain.pem"] where directory.has(file) && damage[file] != nil {
+            missing.formUnion([.cert, .bundle, .tlsa])
+        }
+        if directory.has("bundle.pem") && damage["bundle.pem"] != nil { missing.insert(.bundle) }
         if !service.dane.isEmpty && !directory.has("tlsa.rr") { missing.insert(.tlsa) }
         if service.dane.isEmpty { missing.remove(.tlsa) }
         if missing.isEmpty { return .complete }

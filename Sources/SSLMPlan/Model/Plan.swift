@@ -148,6 +148,9 @@ public enum ActionKind: String, Sendable, Hashable, Codable, CaseIterable {
     case answerChallenges = "answer_challenges"
     case finalizeOrder = "finalize_order"
     case writeBundle = "write_bundle"
+    /// Rebuilds damaged derived files (`chain.pem`, `fullchain.pem`, `bundle.pem`) of an existing set
+    /// from its key, certificate and issuer, and gives its key files mode 0600.
+    case repairSet = "repair_set"
     case writeTLSA = "write_tlsa"
     case publishTLSA = "publish_tlsa"
     case roll
@@ -174,6 +177,12 @@ public enum ReasonCode: String, Sendable, Hashable, CaseIterable {
     case certificateMissing = "certificate_missing"
     case currentIncomplete = "current_incomplete"
     case keyMismatch = "key_mismatch"
+    /// curr's files that can be rebuilt from the others are damaged or missing, or its key files have a
+    /// mode other than 0600: a `repair_set`.
+    case currentDamaged = "current_damaged"
+    /// curr's certificate is not issued by its chain (or, without a usable chain, by the local CA), or its
+    /// chain is damaged and cannot be rebuilt (ACME): a new certificate replaces it.
+    case currentUnverified = "current_unverified"
     case configChanged = "config_changed"
     case issuerChanged = "issuer_changed"
     case renewalDue = "renewal_due"
