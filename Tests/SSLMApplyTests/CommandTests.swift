@@ -53,7 +53,13 @@ struct CommandTests {
 
     @Test("this machine's own host name restarts locally, not over ssh")
     func localHostName() async throws {
-        let fixture2 = try ApplyFixture()
+        let fixture2 = try ApplyFixture(
+            smtp: """
+                [smtp]
+                servers = ['mx1.example.org', 'SSLM-TEST-HOST']
+                restart_cmd = ['BIN/restart-smtp reload', 'BIN/restart-smtp check']
+                depends = ['cert']
+                """)
         let restart = Action(
             id: "restart/smtp/SSLM-TEST-HOST", kind: .restartServer,
             params: ["section": .string("smtp"), "host": .string("SSLM-TEST-HOST")],
@@ -61,6 +67,26 @@ struct CommandTests {
         let report = try await fixture2.executor().apply(Plans.plan([restart]))
         #expect(report.succeeded, "\(report.failures)")
         #expect(fixture2.recordedCommands == ["restart-smtp reload", "restart-smtp check"])
+    }
+
+    /// The executor is safe on its own: a host that no server section names is refused, nothing runs.
+    @Test("a restart or copy to a host the config does not name is refused")
+    func unconfiguredHost() async throws {
+        let fixture = try ApplyFixture()
+        let actions = [
+            Action(id: "restart/smtp/evil.example.org", kind: .restartServer,
+                   params: ["section": .string("smtp"), "host": .string("evil.example.org")],
+                   reason: Reason(.serversChanged, "test")),
+            Action(id: "server/evil.example.org/copy", kind: .copyToServer,
+                   params: ["host": .string("evil.example.org")], reason: Reason(.serversChanged, "test")),
+            Action(id: "dns/refresh", kind: .refreshDNS,
+                   params: ["domains": .strings(["example.com", "--zone-file=/etc/shadow"])],
+                   reason: Reason(.dnsChanged, "test")),
+        ]
+        let report = try await fixture.executor().apply(Plans.plan(actions))
+        #expect(report.failures.count == 3, "\(report.failures)")
+        #expect(report.failures.allSatisfy { $0.reason.contains("configuration") }, "\(report.failures)")
+        #expect(fixture.recordedCommands == [])
     }
 
     @Test("a restart command exiting non-zero fails with its status and output; DNS refresh is skipped")

@@ -44,19 +44,16 @@ struct ApplyLockCLITests {
                 let label = "round \(round), offset \(offset) s"
                 nonisolated(unsafe) var first: SSLMProcess.Output?
                 nonisolated(unsafe) var firstError: (any Error)?
-                let group = DispatchGroup()
-                group.enter()
-                DispatchQueue.global().async {
+                let firstRun = DetachedThread {
                     do {
                         first = try SSLMProcess.run(["apply", "--topdir", topdir], environment: environment)
                     } catch {
                         firstError = error
                     }
-                    group.leave()
                 }
                 if offset > 0 { usleep(useconds_t(offset * 1_000_000)) }
                 let second = try SSLMProcess.run(["apply", "--topdir", topdir], environment: environment)
-                group.wait()
+                firstRun.join()
                 if let firstError { throw firstError }
                 let one = try #require(first)
                 #expect(one.status == 0, "\(label): first apply\n\(one.stdout)\(one.stderr)")
@@ -116,15 +113,12 @@ struct ApplyLockCLITests {
         let planned = try SSLMProcess.run(["plan", "--topdir", topdir, "-o", file], environment: environment)
         #expect(planned.status == 0, "\(planned.stdout)\(planned.stderr)")
         nonisolated(unsafe) var first: SSLMProcess.Output?
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
+        let firstRun = DetachedThread {
             first = try? SSLMProcess.run(["apply", "--topdir", topdir], environment: environment)
-            group.leave()
         }
         usleep(100_000)
         let saved = try SSLMProcess.run(["apply", file, "--topdir", topdir], environment: environment)
-        group.wait()
+        firstRun.join()
         let one = try #require(first)
         // Whichever took the lock first issued; the other saw the result (the saved plan is then stale).
         let statuses = [one.status, saved.status].sorted()

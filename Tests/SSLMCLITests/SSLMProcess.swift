@@ -41,14 +41,9 @@ struct SSLMProcess {
         try input.fileHandleForWriting.close()
         // Read both pipes concurrently so neither fills up and blocks the child.
         nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
+        let reader = DetachedThread { errData = err.fileHandleForReading.readDataToEndOfFile() }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
+        reader.join()
         process.waitUntilExit()
         return Output(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self))
@@ -82,4 +77,23 @@ enum ExampleTopdir {
         }
         return topdir
     }
+}
+
+/// Runs a closure on a thread of its own, and waits for it. Not GCD's global queue: tests block in
+/// synchronous waits while other tests run in parallel, and a block queued behind them on the few GCD
+/// worker threads of a 2-core machine may never start (a deadlock seen with concurrent CLI tests).
+final class DetachedThread: @unchecked Sendable {
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(_ work: @escaping @Sendable () -> Void) {
+        let finished = self.finished
+        let thread = Thread {
+            work()
+            finished.signal()
+        }
+        thread.start()
+    }
+
+    /// Waits until the closure has returned.
+    func join() { finished.wait() }
 }
