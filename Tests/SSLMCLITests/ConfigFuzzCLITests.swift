@@ -21,23 +21,39 @@ struct ConfigFuzzCLITests {
         }
         let main = "ssl-mgr.conf"
         // Not logdir: plan writes its log file there, and a generated '/etc' would put one there for real.
-        add(main, "[globals]", ["verb", "prod_cert_dir", "clean_keep", "min_roll_mins", "dns_check_delay",
-                                "dns_xtra_ns", "post_copy_cmd", "ssh_config", "renew_expire_days",
-                                "renew_expire_days_spread", "preferred_acme_profile", "zz_unknown"])
-        add(main, "[renew_info]", ["target_90", "rand_adj_90", "target_45", "'target_6.67'", "'target_1e308'",
-                                   "'rand_adj_-1'", "renew_target_90", "'target_nan'"])
+        add(
+            main, "[globals]",
+            [
+                "verb", "prod_cert_dir", "clean_keep", "min_roll_mins", "dns_check_delay",
+                "dns_xtra_ns", "post_copy_cmd", "ssh_config", "renew_expire_days",
+                "renew_expire_days_spread", "preferred_acme_profile", "zz_unknown",
+            ])
+        add(
+            main, "[renew_info]",
+            [
+                "target_90", "rand_adj_90", "target_45", "'target_6.67'", "'target_1e308'",
+                "'rand_adj_-1'", "renew_target_90", "'target_nan'",
+            ])
         add(main, "[[groups]]", ["domain", "services", "active"])
         add(main, "[[dns_primary]]", ["domain", "server", "port"])
         add(main, "[dns]", ["restart_cmd", "acme_dir", "tlsa_dirs", "depends"])
         add(main, "[smtp]", ["servers", "restart_cmd", "svc_depends", "depends", "restart_timeout", "skip_prod_copy"])
         add(main, "[web]", ["server_dir", "servers"])
         add("ca-info.conf", "[my-int]", ["ca_type", "ca_desc"])
-        add("ca-info.conf", "[le-dns]", ["ca_type", "ca_validation", "ca_directory_url", "ca_trust_file",
-                                         "ca_eab_kid", "ca_eab_hmac_key", "ca_preferred_chain",
-                                         "ca_preferred_acme_profile"])
+        add(
+            "ca-info.conf", "[le-dns]",
+            [
+                "ca_type", "ca_validation", "ca_directory_url", "ca_trust_file",
+                "ca_eab_kid", "ca_eab_hmac_key", "ca_preferred_chain",
+                "ca_preferred_acme_profile",
+            ])
         for service in ["ca/my-root", "ca/my-int", "example.com/mail-ec", "example.net/web-ec"] {
-            add(service, nil, ["name", "group", "service", "signing_ca", "dane_tls", "dane_tls_ttl",
-                               "renew_expire_days", "renew_expire_days_spread"])
+            add(
+                service, nil,
+                [
+                    "name", "group", "service", "signing_ca", "dane_tls", "dane_tls_ttl",
+                    "renew_expire_days", "renew_expire_days_spread",
+                ])
             add(service, "[KeyOpts]", ["ktype", "ec_algo", "rsa_bits"])
             add(service, "[X509]", ["CN", "O", "C", "OU", "email", "sans"])
         }
@@ -106,7 +122,8 @@ struct ConfigFuzzCLITests {
         for case let path as String in enumerator {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: root + "/" + path, isDirectory: &isDirectory),
-               !isDirectory.boolValue {
+                !isDirectory.boolValue
+            {
                 files[path] = try String(contentsOfFile: root + "/" + path, encoding: .utf8)
             }
         }
@@ -217,9 +234,10 @@ struct ConfigFuzzCLITests {
                     let plan = try SSLMProcess.run(["plan", "--topdir", topdir])
                     outcomes.append(Outcome(index: index, check: check, plan: plan, files: cases[index]))
                 } catch {
-                    outcomes.append(Outcome(
-                        index: index, check: .init(status: -1, stdout: "", stderr: "\(error)"),
-                        plan: .init(status: -1, stdout: "", stderr: ""), files: cases[index]))
+                    outcomes.append(
+                        Outcome(
+                            index: index, check: .init(status: -1, stdout: "", stderr: "\(error)"),
+                            plan: .init(status: -1, stdout: "", stderr: ""), files: cases[index]))
                 }
             }
         }
@@ -234,7 +252,8 @@ struct ConfigFuzzCLITests {
         for outcome in failing.prefix(5) {
             let changed = outcome.files.filter { base[$0.key] != $0.value }
                 .map { "--- \($0.key)\n\($0.value.prefix(3000))" }.joined(separator: "\n")
-            Issue.record("""
+            Issue.record(
+                """
                 case \(outcome.index): config check exit \(outcome.check.status), plan exit \(outcome.plan.status)
                 check stderr: \(outcome.check.stderr.prefix(2000))
                 plan stderr: \(outcome.plan.stderr.prefix(2000))

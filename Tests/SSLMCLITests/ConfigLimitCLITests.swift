@@ -29,27 +29,43 @@ struct ConfigLimitCLITests {
     }
 
     static let cases: [Case] = [
-        .init(name: "min_roll_mins = Int64.max", file: "ssl-mgr.conf", old: "min_roll_mins = 90",
-              new: "min_roll_mins = 9223372036854775807",
-              message: "error: conf.d/ssl-mgr.conf: [globals] min_roll_mins: out of range: expected 0–525600 minutes (at most 365 days), found 9223372036854775807"),
-        .init(name: "target_90 = 1e308", file: "ssl-mgr.conf", old: "target_90 = 30.0", new: "target_90 = 1e308",
-              message: "error: conf.d/ssl-mgr.conf: [renew_info] target_90: out of range: expected 0 ≤ days before expiry < 90, found 1e+308"),
-        .init(name: "renew_expire_days = -30", file: "ssl-mgr.conf", old: "verb = false",
-              new: "verb = false\nrenew_expire_days = -30",
-              message: "error: conf.d/ssl-mgr.conf: [globals] renew_expire_days: out of range: expected 0 ≤ days before expiry < 90, found -30"),
-        .init(name: "dane_tls_ttl above 2^31-1", file: "example.com/mail-ec", old: "dane_tls_ttl = 1800",
-              new: "dane_tls_ttl = 4294967296",
-              message: "error: conf.d/example.com/mail-ec: dane_tls_ttl: out of range: expected 0–2147483647 seconds (RFC 2181; 0 = no TTL field), found 4294967296"),
-        .init(name: "NUL in a SAN", file: "example.net/web-ec", old: "'www.example.net'",
-              new: "\"www.example.net\\u0000.evil.com\"",
-              message: "contains the control character U+0000 (NUL"),
-        .init(name: "prod_cert_dir = 'certs'", file: "ssl-mgr.conf", old: "prod_cert_dir = 'prod-certs'",
-              new: "prod_cert_dir = 'certs'", message: "/certs or inside it, which sslm manages itself"),
-        .init(name: "prod_cert_dir = '/'", file: "ssl-mgr.conf", old: "prod_cert_dir = 'prod-certs'",
-              new: "prod_cert_dir = '/'", message: "[globals] prod_cert_dir: / is a system directory"),
-        .init(name: "service tlsa.example.com", file: "ssl-mgr.conf", old: "services = ['mail-ec', 'mail-rsa', 'web-ec']",
-              new: "services = ['mail-ec', 'mail-rsa', 'web-ec', 'tlsa.example.com']",
-              message: "error: conf.d/ssl-mgr.conf: [groups[2]] services: service name \"tlsa.example.com\" is reserved"),
+        .init(
+            name: "min_roll_mins = Int64.max", file: "ssl-mgr.conf", old: "min_roll_mins = 90",
+            new: "min_roll_mins = 9223372036854775807",
+            message:
+                "error: conf.d/ssl-mgr.conf: [globals] min_roll_mins: out of range: expected 0–525600 minutes (at most 365 days), found 9223372036854775807"
+        ),
+        .init(
+            name: "target_90 = 1e308", file: "ssl-mgr.conf", old: "target_90 = 30.0", new: "target_90 = 1e308",
+            message:
+                "error: conf.d/ssl-mgr.conf: [renew_info] target_90: out of range: expected 0 ≤ days before expiry < 90, found 1e+308"
+        ),
+        .init(
+            name: "renew_expire_days = -30", file: "ssl-mgr.conf", old: "verb = false",
+            new: "verb = false\nrenew_expire_days = -30",
+            message:
+                "error: conf.d/ssl-mgr.conf: [globals] renew_expire_days: out of range: expected 0 ≤ days before expiry < 90, found -30"
+        ),
+        .init(
+            name: "dane_tls_ttl above 2^31-1", file: "example.com/mail-ec", old: "dane_tls_ttl = 1800",
+            new: "dane_tls_ttl = 4294967296",
+            message:
+                "error: conf.d/example.com/mail-ec: dane_tls_ttl: out of range: expected 0–2147483647 seconds (RFC 2181; 0 = no TTL field), found 4294967296"
+        ),
+        .init(
+            name: "NUL in a SAN", file: "example.net/web-ec", old: "'www.example.net'",
+            new: "\"www.example.net\\u0000.evil.com\"",
+            message: "contains the control character U+0000 (NUL"),
+        .init(
+            name: "prod_cert_dir = 'certs'", file: "ssl-mgr.conf", old: "prod_cert_dir = 'prod-certs'",
+            new: "prod_cert_dir = 'certs'", message: "/certs or inside it, which sslm manages itself"),
+        .init(
+            name: "prod_cert_dir = '/'", file: "ssl-mgr.conf", old: "prod_cert_dir = 'prod-certs'",
+            new: "prod_cert_dir = '/'", message: "[globals] prod_cert_dir: / is a system directory"),
+        .init(
+            name: "service tlsa.example.com", file: "ssl-mgr.conf", old: "services = ['mail-ec', 'mail-rsa', 'web-ec']",
+            new: "services = ['mail-ec', 'mail-rsa', 'web-ec', 'tlsa.example.com']",
+            message: "error: conf.d/ssl-mgr.conf: [groups[2]] services: service name \"tlsa.example.com\" is reserved"),
     ]
 
     @Test("config check, plan and apply exit 1 with file, key, range and value", arguments: cases)
@@ -73,8 +89,10 @@ struct ConfigLimitCLITests {
         try edit(topdir, "ca/my-int", "sign_end_days = 90", "sign_end_days = 9223372036854775807")
         let result = try SSLMProcess.run(["apply", "--topdir", topdir])
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
-        #expect(result.stderr.contains(
-            "error: conf.d/ca/my-int: [CA] sign_end_days: out of range: expected 1–36500 days (at most 100 years: X.509 dates end in the year 9999), found 9223372036854775807"),
+        #expect(
+            result.stderr.contains(
+                "error: conf.d/ca/my-int: [CA] sign_end_days: out of range: expected 1–36500 days (at most 100 years: X.509 dates end in the year 9999), found 9223372036854775807"
+            ),
             "\(result.stderr)")
         #expect(entries(named: "next", below: topdir).isEmpty, "\(entries(named: "next", below: topdir))")
         #expect(entries(named: "privkey.pem", below: topdir).isEmpty)
@@ -93,8 +111,10 @@ struct ConfigLimitCLITests {
             for value in ["9223372036854775807", "-1", "525601"] {
                 let result = try SSLMProcess.run([command, "--topdir", topdir, "--min-roll-mins=\(value)"])
                 #expect(result.status == 64, "\(command) \(value): \(result.status) \(result.stderr)")
-                #expect(result.stderr.contains("--min-roll-mins: expected 0–525600 minutes (at most 365 days), found \(value)"),
-                        "\(result.stderr)")
+                #expect(
+                    result.stderr.contains(
+                        "--min-roll-mins: expected 0–525600 minutes (at most 365 days), found \(value)"),
+                    "\(result.stderr)")
             }
         }
         let ok = try SSLMProcess.run(["plan", "--topdir", topdir, "--min-roll-mins", "525600"])

@@ -25,7 +25,8 @@ enum RenewInfoLimits {
         let upper = upperBound(lifetimeDays: lifetimeDays)
         if days >= 0 && days < upper { return nil }
         let lifetime = TableReader.text(lifetimeDays)
-        let reason = days < 0
+        let reason =
+            days < 0
             ? "a negative value would renew only after the certificate expired"
             : "the certificate lifetime is \(lifetime) days; a value this large makes every run renew"
         return "out of range: expected 0 ≤ \(what) < \(TableReader.text(upper)), found \(TableReader.text(days)) "
