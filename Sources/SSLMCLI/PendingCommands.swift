@@ -27,6 +27,15 @@ struct PlanningOptions: ParsableArguments {
     @Option(help: ArgumentHelp("For tests and simulations: plan as if it were this time (RFC 3339). Also SSLM_NOW.",
                                valueName: "time"))
     var now: String?
+
+    func validate() throws {
+        let range = ConfigLimits.minRollMinutes
+        if let minRollMinutes, !range.contains(minRollMinutes) {
+            throw ValidationError(
+                "--min-roll-mins: expected \(range.lowerBound)–\(range.upperBound) minutes (at most 365 days), "
+                    + "found \(minRollMinutes)")
+        }
+    }
 }
 
 struct RevokeCommand: AsyncParsableCommand {

@@ -18,7 +18,7 @@ struct SSLMRootCommand: AsyncParsableCommand {
 
         Exit status: 0 success (or nothing to do), 1 error (a failed step, a blocked service), 2 changes \
         present or a service blocked (plan --detailed-exitcode), 3 stale or altered saved plan, 4 another \
-        sslm kept the topdir's lock longer than --lock-timeout (nothing was done).
+        sslm kept the topdir's lock longer than --lock-timeout (nothing was done), 64 bad command line.
         """,
         version: SSLMVersion.current,
         subcommands: [

@@ -106,7 +106,10 @@ struct PlanBuilder {
 
     init(request: PlanningRequest) {
         self.request = request
-        self.minRollMinutes = request.minRollMinutes ?? request.config.globals.minRollMinutes
+        // Clamped: the config and the command line validate the range; a request built in code may not.
+        let range = ConfigLimits.minRollMinutes
+        self.minRollMinutes = min(max(request.minRollMinutes ?? request.config.globals.minRollMinutes,
+                                      range.lowerBound), range.upperBound)
     }
 
     mutating func run() {

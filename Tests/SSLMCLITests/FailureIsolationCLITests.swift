@@ -28,14 +28,16 @@ struct FailureIsolationCLITests {
         let currBefore = try FileManager.default.destinationOfSymbolicLink(atPath: topdir + "/certs/example.net/web-ec/curr")
         #expect(!prodBefore.isEmpty)
 
-        // example.net/web-ec becomes self-signed with a validity no certificate can encode (beyond the
-        // year 9999): its signing fails at apply time. 65 days later the other leaves are due.
+        // example.net/web-ec becomes self-signed with the longest validity the config accepts (36500 days),
+        // and the run pretends to be in the year 9950: every certificate is due, and web-ec's would end
+        // beyond the year 9999, which no certificate can encode, so its signing fails at apply time. (A
+        // larger sign_end_days is now a config error, caught before anything runs.)
         let broken = topdir + "/conf.d/example.net/web-ec"
         try (String(contentsOfFile: broken, encoding: .utf8)
             .replacingOccurrences(of: "signing_ca = 'my-int'", with: "signing_ca = 'self'")
-            + "\n[CA]\n    sign_end_days = 36500000\n    digest = 'sha384'\n")
+            + "\n[CA]\n    sign_end_days = 36500\n    digest = 'sha384'\n")
             .write(toFile: broken, atomically: true, encoding: .utf8)
-        let later = ["SSLM_NOW": ISO8601DateFormatter().string(from: Date().addingTimeInterval(65 * 86_400))]
+        let later = ["SSLM_NOW": "9950-01-01T00:00:00Z"]
         let apply = try SSLMProcess.run(["apply", "--topdir", topdir], environment: later)
         #expect(apply.status == 1, "\(apply.stdout)\(apply.stderr)")
         #expect(apply.stdout.contains("FAILED  example.net/web-ec/next/cert: signing the certificate failed"), "\(apply.stdout)")

@@ -37,6 +37,8 @@ struct ConfigFiles {
     struct Loaded: Sendable {
         var data: Data?
         var result: Result<[String: TOMLNode], LoadProblem>
+        /// Control characters found in strings and key names (the document has them replaced).
+        var controlCharacters: [TOMLNode.ControlCharacter] = []
     }
 
     /// Why a file gave no document.
@@ -63,7 +65,8 @@ struct ConfigFiles {
             return Loaded(data: data, result: .failure(LoadProblem(message: "the file is not valid UTF-8 text")))
         }
         do {
-            return Loaded(data: data, result: .success(try TOMLNode.parse(text)))
+            let (document, findings) = TOMLNode.sanitized(try TOMLNode.parse(text))
+            return Loaded(data: data, result: .success(document), controlCharacters: findings)
         } catch {
             return Loaded(data: data, result: .failure(LoadProblem(message: error.description)))
         }
@@ -73,7 +76,12 @@ struct ConfigFiles {
     mutating func accept(_ loaded: Loaded, display: String) -> [String: TOMLNode]? {
         if let data = loaded.data { read.append((display, data)) }
         switch loaded.result {
-        case .success(let document): return document
+        case .success(let document):
+            for finding in loaded.controlCharacters {
+                sink.error(display, finding.tables.isEmpty ? nil : finding.tables.joined(separator: "."), finding.key,
+                           finding.message)
+            }
+            return document
         case .failure(let problem):
             sink.error(display, nil, nil, problem.message)
             return nil

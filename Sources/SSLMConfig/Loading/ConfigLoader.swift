@@ -104,6 +104,11 @@ public enum ConfigLoader {
         for (request, file) in zip(unique, loaded) {
             let address = request.address
             let display = "conf.d/\(address.group)/\(address.service)"
+            if let problem = ServiceName.reservedProblem(address.service) {
+                missing.insert(address)
+                sink.error(request.requiredBy, request.table, request.key, problem)
+                continue
+            }
             guard files.exists(display) else {
                 missing.insert(address)
                 sink.error(request.requiredBy, request.table, request.key, "\(display) does not exist")

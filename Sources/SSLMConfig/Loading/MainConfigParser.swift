@@ -63,16 +63,30 @@ struct MainConfigParser {
         var renewInfo = RenewInfo.builtin
         var renewTargetsConfigured: Set<Double> = []
         var renewRandomConfigured: Set<Double> = []
+        var renewKeys: [Double: String] = [:]
         if let node = document["renew_info"] {
             if case .table(let table) = node {
                 parseRenewInfo(table, into: &renewInfo, targets: &renewTargetsConfigured,
-                               random: &renewRandomConfigured)
+                               random: &renewRandomConfigured, keys: &renewKeys)
             } else {
                 sink.error(file, nil, "renew_info", "expected a table [renew_info], found \(node.typeName)")
             }
         }
+        let renewInfoBeforeGlobals = renewInfo
         let globals = parseGlobals(globalValues, renewInfo: &renewInfo, targetsConfigured: renewTargetsConfigured,
                                    randomConfigured: renewRandomConfigured)
+        for lifetime in renewKeys.keys.sorted() {
+            guard let key = renewKeys[lifetime],
+                  let problem = RenewInfoLimits.combinedProblem(renewInfo, lifetimeDays: lifetime)
+            else { continue }
+            sink.error(file, "renew_info", key, problem)
+        }
+        if renewInfo != renewInfoBeforeGlobals, renewKeys.keys.allSatisfy({ abs($0 - 90) > 0.1 }),
+           let problem = RenewInfoLimits.combinedProblem(renewInfo, lifetimeDays: 90)
+        {
+            let key = globalValues["renew_expire_days_spread"] != nil ? "renew_expire_days_spread" : "renew_expire_days"
+            sink.error(file, "globals", key, problem)
+        }
         var config = MainConfig(globals: globals, renewInfo: renewInfo)
         config.groups = parseGroups(document["groups"])
         config.dnsPrimaries = parseDNSPrimaries(document["dns_primary"])
@@ -131,6 +145,9 @@ struct MainConfigParser {
                 r.error("prod_cert_dir", "must not be empty (expected a directory such as /etc/ssl-mgr/prod-certs)")
             } else {
                 globals.prodCertDir = paths.resolve(dir)
+                if let problem = ProductionDirectory.problem(globals.prodCertDir, topdir: paths.topdir) {
+                    r.error("prod_cert_dir", problem)
+                }
             }
         }
         if let dir = r.string("logdir") {
@@ -140,15 +157,23 @@ struct MainConfigParser {
             if keep < 1 {
                 r.warning("clean_keep", "\(keep) is below 1; using 1")
                 globals.cleanKeep = 1
+            } else if keep > ConfigLimits.cleanKeep.upperBound {
+                r.error("clean_keep", "out of range: expected \(TableReader.text(ConfigLimits.cleanKeep)) data sets, found \(keep)")
             } else {
                 globals.cleanKeep = keep
             }
         }
         if let minutes = r.int("min_roll_mins") {
-            if minutes < 0 { r.error("min_roll_mins", "expected 0 or more minutes, found \(minutes)") }
-            else { globals.minRollMinutes = minutes }
+            if minutes < 0 {
+                r.error("min_roll_mins", "expected 0 or more minutes, found \(minutes)")
+            } else if let minutes = r.int("min_roll_mins", in: ConfigLimits.minRollMinutes, unit: "minutes",
+                                          note: " (at most 365 days)") {
+                globals.minRollMinutes = minutes
+            }
         }
-        if let delay = r.int("dns_check_delay") { globals.dnsCheckDelaySeconds = max(0, delay) }
+        if let delay = r.int("dns_check_delay", in: ConfigLimits.dnsCheckDelaySeconds, unit: "seconds") {
+            globals.dnsCheckDelaySeconds = delay
+        }
         if let list = r.stringList("dns_xtra_ns") {
             var servers: [NameserverAddress] = []
             for (index, entry) in list.enumerated() {
@@ -180,7 +205,9 @@ struct MainConfigParser {
                       "not used (it never was in ssl-mgr either); set ca_preferred_acme_profile per CA in conf.d/ca-info.conf")
         }
         if let days = r.number("renew_expire_days") {
-            if targetsConfigured.contains(where: { abs($0 - 90) <= 0.1 }) {
+            if let problem = RenewInfoLimits.targetProblem(days, lifetimeDays: 90) {
+                r.error("renew_expire_days", problem)
+            } else if targetsConfigured.contains(where: { abs($0 - 90) <= 0.1 }) {
                 r.warning("renew_expire_days", "deprecated and overridden by [renew_info] target_90; remove it")
             } else {
                 renewInfo.setTarget(lifetimeDays: 90, days: days)
@@ -188,7 +215,9 @@ struct MainConfigParser {
             }
         }
         if let spread = r.number("renew_expire_days_spread") {
-            if randomConfigured.contains(where: { abs($0 - 90) <= 0.1 }) {
+            if let problem = RenewInfoLimits.randomProblem(abs(spread), lifetimeDays: 90) {
+                r.error("renew_expire_days_spread", problem)
+            } else if randomConfigured.contains(where: { abs($0 - 90) <= 0.1 }) {
                 r.warning("renew_expire_days_spread", "deprecated and overridden by [renew_info] rand_adj_90; remove it")
             } else {
                 renewInfo.setRandom(lifetimeDays: 90, days: abs(spread))
@@ -229,7 +258,7 @@ struct MainConfigParser {
     // MARK: [renew_info]
 
     private func parseRenewInfo(_ values: [String: TOMLNode], into info: inout RenewInfo, targets: inout Set<Double>,
-                                random: inout Set<Double>) {
+                                random: inout Set<Double>, keys: inout [Double: String]) {
         let r = TableReader(file: Self.file, table: "renew_info", values: values, sink: sink)
         for key in values.keys.sorted() {
             var name = key
@@ -254,18 +283,29 @@ struct MainConfigParser {
                 r.error(key, "the part after the prefix must be a lifetime in days (e.g. target_90), found \"\(SafeText.clip(String(lifetimeText)))\"")
                 continue
             }
+            guard ConfigLimits.renewLifetimeDays.contains(lifetime) else {
+                _ = r.node(key)
+                r.error(key, "the lifetime \(TableReader.text(lifetime)) after the prefix is out of range (expected "
+                    + "\(TableReader.text(ConfigLimits.renewLifetimeDays)) days, the longest validity sslm signs)")
+                continue
+            }
             guard let days = r.number(key) else { continue }
-            if days < 0 {
-                r.error(key, "expected 0 or more days, found \(days)")
+            let problem = isTarget
+                ? RenewInfoLimits.targetProblem(days, lifetimeDays: lifetime)
+                : RenewInfoLimits.randomProblem(days, lifetimeDays: lifetime)
+            if let problem {
+                r.error(key, problem)
                 continue
             }
             if isAlias { r.warning(key, "ssl-mgr's example spelling; read as \(name) (ssl-mgr ignored it)") }
             if isTarget {
                 info.setTarget(lifetimeDays: lifetime, days: days)
                 targets.insert(lifetime)
+                if keys[lifetime] == nil { keys[lifetime] = key }
             } else {
                 info.setRandom(lifetimeDays: lifetime, days: days)
                 random.insert(lifetime)
+                keys[lifetime] = key  // a misfit pair is reported at the spread
             }
         }
         r.reportUnknownKeys()
@@ -517,8 +557,11 @@ struct MainConfigParser {
         }
         if let skip = r.bool("skip_prod_copy") { section.skipProdCopy = skip }
         if let timeout = r.int("restart_timeout") {
-            if timeout < 1 { r.error("restart_timeout", "expected 1 or more seconds, found \(timeout)") }
-            else { section.restartTimeoutSeconds = timeout }
+            if timeout < 1 {
+                r.error("restart_timeout", "expected 1 or more seconds, found \(timeout)")
+            } else if let timeout = r.int("restart_timeout", in: ConfigLimits.restartTimeoutSeconds, unit: "seconds") {
+                section.restartTimeoutSeconds = timeout
+            }
         }
         r.reportUnknownKeys(hints: ["server": "servers", "restart": "restart_cmd", "svc_depend": "svc_depends",
                                     "depend": "depends"])

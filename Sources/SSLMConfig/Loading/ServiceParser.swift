@@ -59,17 +59,38 @@ struct ServiceParser {
             if let parsed = parseDANE(node, r) { dane = parsed } else { ok = false }
         }
         var daneTTL: Int? = ServiceConfig.defaultDANETTL
-        if let ttl = r.int("dane_tls_ttl") { daneTTL = ttl > 0 ? ttl : nil }
+        if r.has("dane_tls_ttl") {
+            if let ttl = r.int("dane_tls_ttl", in: ConfigLimits.ttlSeconds, unit: "seconds",
+                               note: " (RFC 2181; 0 = no TTL field)") {
+                daneTTL = ttl > 0 ? ttl : nil
+            } else {
+                ok = false
+            }
+        }
         var renewInfo = globalRenewInfo
         if let days = r.number("renew_expire_days") {
-            if days < 0 { r.error("renew_expire_days", "expected 0 or more days, found \(days)"); ok = false }
-            renewInfo.setTarget(lifetimeDays: 90, days: days)
-            r.warning("renew_expire_days", "deprecated (6.x); applied to this service as [renew_info] target_90 = \(days)")
+            if let problem = RenewInfoLimits.targetProblem(days, lifetimeDays: 90) {
+                r.error("renew_expire_days", problem)
+                ok = false
+            } else {
+                renewInfo.setTarget(lifetimeDays: 90, days: days)
+                r.warning("renew_expire_days",
+                          "deprecated (6.x); applied to this service as [renew_info] target_90 = \(days)")
+            }
         }
         if let spread = r.number("renew_expire_days_spread") {
-            renewInfo.setRandom(lifetimeDays: 90, days: abs(spread))
-            r.warning("renew_expire_days_spread",
-                      "deprecated (6.x); applied to this service as [renew_info] rand_adj_90 = \(abs(spread))")
+            if let problem = RenewInfoLimits.randomProblem(abs(spread), lifetimeDays: 90) {
+                r.error("renew_expire_days_spread", problem)
+                ok = false
+            } else {
+                renewInfo.setRandom(lifetimeDays: 90, days: abs(spread))
+                r.warning("renew_expire_days_spread",
+                          "deprecated (6.x); applied to this service as [renew_info] rand_adj_90 = \(abs(spread))")
+            }
+        }
+        if renewInfo != globalRenewInfo, let problem = RenewInfoLimits.combinedProblem(renewInfo, lifetimeDays: 90) {
+            r.error(r.has("renew_expire_days_spread") ? "renew_expire_days_spread" : "renew_expire_days", problem)
+            ok = false
         }
         r.reportUnknownKeys(hints: ["signing-ca": "signing_ca", "date_tls_ttl": "dane_tls_ttl",
                                     "dane_ttl": "dane_tls_ttl", "dane": "dane_tls"])
@@ -321,6 +342,10 @@ struct ServiceParser {
             ok = false
         } else if let days, days < 1 {
             r.error("sign_end_days", "expected 1 or more days, found \(days)")
+            ok = false
+        } else if let days, !ConfigLimits.signEndDays.contains(days) {
+            r.error("sign_end_days", "out of range: expected \(TableReader.text(ConfigLimits.signEndDays)) days "
+                + "(at most 100 years: X.509 dates end in the year 9999), found \(days)")
             ok = false
         }
         var digest = DigestAlgorithm.default

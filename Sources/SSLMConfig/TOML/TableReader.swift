@@ -69,6 +69,38 @@ final class TableReader {
         return nil
     }
 
+    /// An integer within `range`; a value outside it is an error naming the range and the value, and gives nil.
+    /// `unit` follows the range in the message ("days", "seconds").
+    func int(_ key: String, in range: ClosedRange<Int>, unit: String, note: String = "") -> Int? {
+        guard let value = int(key) else { return nil }
+        guard range.contains(value) else {
+            error(key, "out of range: expected \(Self.text(range)) \(unit)\(note), found \(value)")
+            return nil
+        }
+        return value
+    }
+
+    /// A number within `range`; a value outside it is an error naming the range and the value, and gives nil.
+    func number(_ key: String, in range: ClosedRange<Double>, unit: String) -> Double? {
+        guard let value = number(key) else { return nil }
+        guard range.contains(value) else {
+            error(key, "out of range: expected \(Self.text(range)) \(unit), found \(Self.text(value))")
+            return nil
+        }
+        return value
+    }
+
+    /// `1–36500`, with thousands left unseparated so the bound can be pasted back into the file.
+    static func text(_ range: ClosedRange<Int>) -> String { "\(range.lowerBound)–\(range.upperBound)" }
+
+    static func text(_ range: ClosedRange<Double>) -> String { "\(text(range.lowerBound))–\(text(range.upperBound))" }
+
+    /// A number as written in TOML: `30`, `2.5`, `1e+308`.
+    static func text(_ value: Double) -> String {
+        if value.isFinite, value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
+        return String(value)
+    }
+
     /// An integer, also accepting a string of digits (ssl-mgr converts `rsa_bits = '4096'`).
     func lenientInt(_ key: String) -> Int? {
         guard let node = node(key) else { return nil }

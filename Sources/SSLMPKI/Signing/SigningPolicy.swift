@@ -3,16 +3,21 @@ import SSLMCore
 /// How a local signer issues certificates: validity in days and signature digest, from the signer's
 /// `[CA]` section (`sign_end_days`, `digest`) — the root's own section for a self-signed root.
 ///
-/// Guarantees `validityDays >= 1`. A signer without a `[CA]` section is a configuration error
-/// (`fromCASection`), never a silent 1-day certificate as in ssl-mgr.
+/// Guarantees `validityDays` within `ConfigLimits.signEndDays` (1 … 36 500): the not-after date stays
+/// far below the year 9999, the last one X.509 can encode. A signer without a `[CA]` section is a
+/// configuration error (`fromCASection`), never a silent 1-day certificate as in ssl-mgr.
 public struct SigningPolicy: Sendable, Hashable, Codable {
     public let validityDays: Int
     public let digest: DigestAlgorithm
 
-    /// Throws `SSLMError(.invalidArgument)` when `validityDays < 1`.
+    /// Throws `SSLMError(.invalidArgument)` when `validityDays` is outside `ConfigLimits.signEndDays`.
     public init(validityDays: Int, digest: DigestAlgorithm = .default) throws {
         guard validityDays >= 1 else {
             throw SSLMError(.invalidArgument, "sign_end_days must be at least 1 (got \(validityDays))")
+        }
+        guard validityDays <= ConfigLimits.signEndDays.upperBound else {
+            throw SSLMError(.invalidArgument,
+                            "sign_end_days must be at most \(ConfigLimits.signEndDays.upperBound) (got \(validityDays))")
         }
         self.validityDays = validityDays
         self.digest = digest

@@ -6,7 +6,8 @@ import X509
 /// For each spec, in config order: the apex record `_<port>._<proto>.<apex>.`, then one record per host
 /// of the spec's host set — the apex's MX hosts (`DANESpec.hostSet == .mx`) or the SANs — skipping the
 /// apex itself (no duplicated row), duplicates, and (with a warning) wildcard and IP-address SANs, which
-/// cannot be owner names. TTL from `dane_tls_ttl`; ≤ 0 writes none.
+/// cannot be owner names. TTL from `dane_tls_ttl`; ≤ 0 writes none, and a TTL above RFC 2181's 2³¹ − 1
+/// (which config validation rejects) is written as 2³¹ − 1.
 public enum TLSARecordSet {
     /// The records, and warnings for skipped owner names. `sourceFile` locates the warnings (the service
     /// config file).
@@ -37,7 +38,8 @@ public enum TLSARecordSet {
             let prefix = "_\(spec.port)._\(spec.proto.lowercased())."
             func record(_ host: String) -> TLSARecord {
                 TLSARecord(
-                    owner: prefix + host + ".", ttl: ttl > 0 ? ttl : nil, usage: spec.usage, selector: spec.selector,
+                    owner: prefix + host + ".", ttl: ttl > 0 ? min(ttl, ConfigLimits.ttlSeconds.upperBound) : nil,
+                    usage: spec.usage, selector: spec.selector,
                     matchingType: spec.matchingType, dataHex: hex)
             }
             records.append(record(apexName))

@@ -18,11 +18,16 @@ public struct RenewalAssessment: Sendable, Hashable {
     public var renewAt: Date
     public var isDue: Bool
 
+    /// The configuration validates `[renew_info]` (0 ≤ spread ≤ target < lifetime); a `RenewInfo` built in
+    /// code may not be, so every value is clamped into that shape here and nothing can overflow or trap:
+    /// the target lies in [0, lifetime], the spread in [0, target], NaN counts as 0.
     public init(certificate: CertificateFacts, renewInfo: RenewInfo, now: Date) {
-        lifetimeDays = certificate.lifetime
-        daysLeft = certificate.notAfter.timeIntervalSince(now) / 86_400
-        targetDays = renewInfo.targetDays(lifetimeDays: lifetimeDays)
-        spreadDays = renewInfo.randomHalfWidthDays(lifetimeDays: lifetimeDays)
+        let maximumDays = 4_000_000.0  // beyond any X.509 date (year 9999 is ~2.9 million days from 1970)
+        lifetimeDays = ConfigLimits.clamp(certificate.lifetime, to: 0...maximumDays)
+        daysLeft = ConfigLimits.clamp(certificate.notAfter.timeIntervalSince(now) / 86_400,
+                                      to: -maximumDays...maximumDays)
+        targetDays = ConfigLimits.clamp(renewInfo.targetDays(lifetimeDays: lifetimeDays), to: 0...lifetimeDays)
+        spreadDays = ConfigLimits.clamp(renewInfo.randomHalfWidthDays(lifetimeDays: lifetimeDays), to: 0...targetDays)
         adjustmentDays = Self.adjustment(serialHex: certificate.serialHex, halfWidth: spreadDays)
         renewAt = certificate.notAfter.addingTimeInterval(-(targetDays + adjustmentDays) * 86_400)
         isDue = daysLeft - targetDays <= adjustmentDays
@@ -30,7 +35,7 @@ public struct RenewalAssessment: Sendable, Hashable {
 
     /// A deterministic value in [−halfWidth, +halfWidth] from the serial, rounded to 0.1.
     public static func adjustment(serialHex: String, halfWidth: Double) -> Double {
-        guard halfWidth > 0 else { return 0 }
+        guard halfWidth > 0, halfWidth.isFinite else { return 0 }
         let hex = ContentDigest.sha256Hex(Array(serialHex.utf8))
         let fraction = Double(UInt64(hex.prefix(13), radix: 16) ?? 0) / Double(1 << 52)
         return ((2 * fraction - 1) * halfWidth * 10).rounded() / 10
@@ -57,7 +62,7 @@ enum PlanText {
     }
 
     static func minutes(_ seconds: Double) -> String {
-        let minutes = Int((seconds / 60).rounded(.down))
+        let minutes = ConfigLimits.integer((seconds / 60).rounded(.down)) ?? 0
         if minutes < 120 { return "\(minutes) min" }
         let hours = minutes / 60
         if hours < 48 { return "\(hours) h \(minutes % 60) min" }
