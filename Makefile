@@ -1,11 +1,11 @@
-# sslm — make example | make test | make build | make release | make install | make uninstall
+# sslm — make example | make check | make test | make build | make release | make install | make uninstall
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
 EXAMPLE_TOPDIR := run/example
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all build release example test bench clean dist install uninstall
+.PHONY: all build release example check test bench clean dist install uninstall
 
 # make install: PREFIX (default /usr/local) and DESTDIR (staging root, for packagers).
 PREFIX ?= /usr/local
@@ -37,7 +37,17 @@ example: build
 	.build/debug/sslm status --topdir $(EXAMPLE_TOPDIR)
 	.build/debug/sslm plan --topdir $(EXAMPLE_TOPDIR)
 
-# The whole test suite (unit, CLI golden, interoperability with the openssl CLI).
+# The fast tier (Tests/README.md): unit, golden, config, PKI and planner tests, CLI runs of sslm; no daemon
+# (pebble, nsd, nginx, sshd, unbound, the ACME stand-in) and no crash matrix. SSLM_TEST_TIER=fast disables the
+# suites marked `.enabled(if: TestTier.full, …)`; they are reported as skipped.
+check:
+	scripts/install-deps test
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	swift build --product generate-manual $(SWIFT_BUILD_FLAGS)  # for InstallTests (the man page)
+	SSLM_TEST_TIER=fast swift test --skip-build $(SWIFT_BUILD_FLAGS)
+
+# The whole test suite (unit, CLI golden, interoperability with the openssl CLI, the daemons, a sample of the
+# crash matrix; SSLM_CRASH_TEST_FULL=1 make test runs all of it).
 test:
 	scripts/install-deps test
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)

@@ -113,11 +113,12 @@ let package = Package(
         // Benchmarks: figures printed, never asserted (bench/README.md).
         .executableTarget(
             name: "sslm-bench",
-            dependencies: ["SSLMPKI", "SSLMCore", "SSLMConfig", "SSLMObserve", "SSLMPlan"],
+            dependencies: ["SSLMPKI", "SSLMCore", "SSLMConfig", "SSLMObserve", "SSLMPlan", "SSLMTestSupport"],
             path: "bench/sslm-bench",
             swiftSettings: swiftSettings),
 
-        // Tests (swift-testing), and what several test targets share.
+        // Tests (swift-testing), and what every test target (and sslm-bench) shares: the one topdir builder
+        // (ScratchTopdir) and the one process runner (ScriptRunner, SSLMProcess) (Tests/README.md).
         .target(
             name: "SSLMTestSupport",
             dependencies: ["SSLMCore"],
@@ -125,11 +126,11 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SSLMConfigTests",
-            dependencies: ["SSLMConfig", "SSLMCore"],
+            dependencies: ["SSLMConfig", "SSLMCore", "SSLMTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SSLMPlanTests",
-            dependencies: ["SSLMPlan", "SSLMConfig", "SSLMCore"],
+            dependencies: ["SSLMPlan", "SSLMConfig", "SSLMCore", "SSLMTestSupport"],
             exclude: ["Golden"],
             swiftSettings: swiftSettings),
         .testTarget(
@@ -141,7 +142,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SSLMPKITests",
-            dependencies: ["SSLMPKI", "SSLMCore"],
+            dependencies: ["SSLMPKI", "SSLMCore", "SSLMTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SSLMCLITests",

@@ -1,11 +1,12 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 @testable import SSLMACME
 import X509
 
 /// Against a real pebble (Let's Encrypt's ACME test server), with pebble's test responder
 /// (pebble-challtestsrv) answering DNS and http-01. Each test starts its own pebble.
-@Suite(.serialized)
+@Suite(.serialized, .enabled(if: TestTier.full, "starts pebble: not in make check"))
 struct PebbleTests {
     func withPebble(
         _ options: [String] = [], limits: ACMELimits = .init(),

@@ -63,7 +63,7 @@ struct ProtocolUnitTests {
     }
 
     @Test func rsaAccountKeyFromOpenSSLSignsRS256() throws {
-        let dir = try TempDir()
+        let dir = try ScratchTopdir()
         defer { dir.remove() }
         try Program.check(["openssl", "genrsa", "-traditional", "-out", dir.file("rsa.pem"), "2048"])
         let key = try ACMEAccountKey(pem: try String(contentsOfFile: dir.file("rsa.pem"), encoding: .utf8))
@@ -125,7 +125,7 @@ struct ProtocolUnitTests {
     }
 
     @Test func accountStoreCreatesOnceAndRecords() throws {
-        let dir = try TempDir()
+        let dir = try ScratchTopdir()
         defer { dir.remove() }
         let store = ACMEAccountStore(root: dir.file("accounts"))
         let (key, url) = try store.key(directoryURL: "https://ca.example/dir", email: "a@example.com")

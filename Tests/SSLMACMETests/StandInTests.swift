@@ -6,6 +6,7 @@ import X509
 
 /// Against a stand-in ACME server (scripts/testbed/acme-standin.py): what pebble 2.4 cannot do (ARI,
 /// profiles) and hostile behaviour.
+@Suite(.enabled(if: TestTier.full, "starts the ACME stand-in: not in make check"))
 struct StandInTests {
     func withStandIn(
         _ mode: String, limits: ACMELimits = .init(), _ body: (ACMEClient, StandInServer) async throws -> Void

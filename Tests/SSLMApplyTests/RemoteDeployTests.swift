@@ -5,6 +5,7 @@ import SSLMConfig
 import SSLMCore
 import SSLMDeploy
 import SSLMPlan
+import SSLMTestSupport
 import Testing
 
 @Suite("[globals] ssh_config in the argv of copies and restarts")
@@ -81,6 +82,7 @@ struct SSHConfigArgvTests {
 
 @Suite(
     "copies and restarts against a real sshd on 127.0.0.1",
+    .enabled(if: TestTier.full, "starts sshd: not in make check"),
     .enabled(if: LoopbackSSHServer.available, "sshd, ssh, rsync are needed (scripts/install-deps test)"))
 struct RemoteDeployTests {
     /// A fixture whose `[smtp]` (and `[imap]`, restarts only) run the recorder on `host`.
@@ -239,25 +241,16 @@ struct RemoteDeployTests {
 
 @Suite(
     "sslm apply with servers, through the CLI, against a real sshd",
+    .enabled(if: TestTier.full, "starts sshd: not in make check"),
     .enabled(if: LoopbackSSHServer.available, "sshd, ssh, rsync are needed (scripts/install-deps test)"))
 struct RemoteDeployCLITests {
     /// conf.d.example (DANE moved to port 465: no DNS server needed) with `ssh_config`, `[smtp]` on `hosts`
     /// running the recorder, and `[dns] restart_cmd` = the recorder.
     private static func topdir(hosts: [String], server: LoopbackSSHServer) throws -> (topdir: String, log: String) {
-        let topdir = "/tmp/sslm-remote-cli-\(UUID().uuidString)"
+        let topdir = try ExampleTopdir.make("sslm-remote-cli", ecKeys: false)
         let bin = topdir + "/bin"
         let log = topdir + "/restarts.log"
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(
-            atPath: SSLMExecutable.repositoryRoot + "/conf.d.example", toPath: topdir + "/conf.d")
-        for service in ["mail-ec", "mail-rsa"] {
-            let file = topdir + "/conf.d/example.com/\(service)"
-            try String(contentsOfFile: file, encoding: .utf8)
-                .replacingOccurrences(
-                    of: "dane_tls = [[25, 'tcp', 3, 1, 1]]", with: "dane_tls = [[465, 'tcp', 3, 1, 1]]"
-                )
-                .write(toFile: file, atomically: true, encoding: .utf8)
-        }
         for name in ["smtp-restart", "dns-refresh"] {
             try LoopbackSSHServer.writeRecorder(at: bin + "/" + name, log: log, production: topdir + "/prod-certs")
         }
@@ -288,7 +281,7 @@ struct RemoteDeployCLITests {
 
     /// `sslm plan --json`: (kind, id) of each action.
     private static func plannedActions(_ topdir: String) throws -> [(kind: String, id: String)] {
-        let plan = try SSLMExecutable.run(["plan", "--json", "--topdir", topdir])
+        let plan = try SSLMProcess.run(["plan", "--json", "--topdir", topdir])
         let object = try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any]
         let actions = try #require(object?["actions"] as? [[String: Any]], "\(plan.stdout)\(plan.stderr)")
         return actions.map { ($0["kind"] as? String ?? "", $0["id"] as? String ?? "") }
@@ -300,7 +293,7 @@ struct RemoteDeployCLITests {
         try await LoopbackSSHServer.run { server in
             let (topdir, log) = try Self.topdir(hosts: [LoopbackSSHServer.hostAlias], server: server)
             defer { try? FileManager.default.removeItem(atPath: topdir) }
-            let apply = try SSLMExecutable.run(["apply", "--topdir", topdir])
+            let apply = try SSLMProcess.run(["apply", "--topdir", topdir])
             #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
             #expect(apply.stdout.contains("done    server/testhost/copy"))
 
@@ -316,7 +309,7 @@ struct RemoteDeployCLITests {
                 ])
             #expect(
                 Self.lines(log).prefix(2).allSatisfy { $0.hasSuffix(" certs=\(certs)") }, "restarted after the copy")
-            let plan = try SSLMExecutable.run(["plan", "--detailed-exitcode", "--topdir", topdir])
+            let plan = try SSLMProcess.run(["plan", "--detailed-exitcode", "--topdir", topdir])
             #expect(plan.status == 0, "\(plan.stdout)")
         }
     }
@@ -329,7 +322,7 @@ struct RemoteDeployCLITests {
             let dead = LoopbackSSHServer.refusingAlias
             let (topdir, log) = try Self.topdir(hosts: [LoopbackSSHServer.hostAlias, dead], server: server)
             defer { try? FileManager.default.removeItem(atPath: topdir) }
-            let apply = try SSLMExecutable.run(["apply", "--topdir", topdir])
+            let apply = try SSLMProcess.run(["apply", "--topdir", topdir])
             #expect(apply.status == 1, "\(apply.stdout)\(apply.stderr)")
             #expect(apply.stdout.contains("done    server/testhost/copy"), "\(apply.stdout)")
             let failure = apply.stdout.split(separator: "\n").first { $0.contains("FAILED  server/\(dead)/copy: ") }
@@ -347,7 +340,7 @@ struct RemoteDeployCLITests {
             let deployKinds: Set<String> = ["copy_to_server", "post_copy", "restart_server", "refresh_dns", "publish_tlsa"]
             let planned = try Self.plannedActions(topdir)
             #expect(planned.allSatisfy { deployKinds.contains($0.kind) }, "\(planned)")
-            let status = try SSLMExecutable.run(["status", "--topdir", topdir])
+            let status = try SSLMProcess.run(["status", "--topdir", topdir])
             #expect(status.status == 0)
             #expect(status.stdout.components(separatedBy: "curr         : expires:").count - 1 == 6)
 
@@ -355,11 +348,11 @@ struct RemoteDeployCLITests {
             try server.reviveRefusingHost()
             #expect(planned.contains { $0.kind == "copy_to_server" && $0.id == "server/\(dead)/copy" })
             #expect(!planned.contains { $0.id == "server/\(LoopbackSSHServer.hostAlias)/copy" }, "a copy that succeeded is not repeated")
-            let retry = try SSLMExecutable.run(["apply", "--topdir", topdir])
+            let retry = try SSLMProcess.run(["apply", "--topdir", topdir])
             #expect(retry.status == 0, "\(retry.stdout)\(retry.stderr)")
             #expect(retry.stdout.contains("done    server/\(dead)/copy"), "\(retry.stdout)")
             #expect(Self.lines(log).contains { $0.hasPrefix("dns-refresh") })
-            let settled = try SSLMExecutable.run(["plan", "--detailed-exitcode", "--topdir", topdir])
+            let settled = try SSLMProcess.run(["plan", "--detailed-exitcode", "--topdir", topdir])
             #expect(settled.status == 0, "after the retry nothing is pending: \(settled.stdout)")
         }
     }

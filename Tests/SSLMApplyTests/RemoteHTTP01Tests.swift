@@ -7,7 +7,9 @@ import Testing
 /// from that machine's web server, and they are removed there afterwards. "Another machine" is a real sshd
 /// on 127.0.0.1 whose rsync destinations land under its own root (`LoopbackSSHServer`); nginx serves that
 /// root, pebble validates against it. Nothing is written under `server_dir` on this machine.
-@Suite(.serialized, .enabled(if: LoopbackSSHServer.available, "sshd, ssh, rsync are needed (scripts/install-deps test)"))
+@Suite(
+    .serialized, .enabled(if: TestTier.full, "starts sshd, pebble, nsd and nginx: not in make check"),
+    .enabled(if: LoopbackSSHServer.available, "sshd, ssh, rsync are needed (scripts/install-deps test)"))
 struct RemoteHTTP01Tests {
     @Test func tokensGoToTheRemoteWebServerAndAreRemovedThere() async throws {
         try await LoopbackSSHServer.run { server in
@@ -21,7 +23,7 @@ struct RemoteHTTP01Tests {
                                  sans: ["example.com", "www.example.com"], key: "ec")],
                 extraGlobals: "    ssh_config = '\(server.clientConfig)'", webServers: [LoopbackSSHServer.hostAlias],
                 serverDir: serverDir)
-            let run = try SSLMExecutable.run(["apply", "--topdir", topdir, "--dns-timeout", "20"])
+            let run = try SSLMProcess.run(["apply", "--topdir", topdir, "--dns-timeout", "20"])
             #expect(run.status == 0, "apply: \(run.stdout)\(run.stderr)")
             #expect(FileManager.default.fileExists(atPath: topdir + "/certs/example.com/web/curr/cert.pem"))
             // Not on this machine: only on the web server.

@@ -5,7 +5,8 @@ import Testing
 /// `sslm apply` against the real test bed (pebble + nsd primary/secondary + nginx, `ACMETestbed`):
 /// http-01 and dns-01 issuing, verified with the openssl CLI against pebble's own root and intermediate,
 /// and the faults the ACME issue names.
-@Suite(.serialized) struct ACMEEndToEndTests {
+@Suite(.serialized, .enabled(if: TestTier.full, "starts pebble, nsd and nginx: not in make check"))
+struct ACMEEndToEndTests {
     static let services: [ACMETestbed.Service] = [
         .init(apex: "example.com", name: "web-ec", ca: "pebble-http", sans: ["example.com", "www.example.com"], key: "ec"),
         .init(apex: "example.com", name: "mail-rsa", ca: "pebble-dns",

@@ -5,14 +5,13 @@ import Testing
 /// `sslm apply` against a hostile ACME server. The server is a stand-in (`scripts/testbed/acme-standin.py`,
 /// which does not check signatures): pebble never misbehaves like this. Each case must fail with a clear
 /// error, write nothing outside the topdir, and leave no certificate in `next` or production.
-@Suite(.serialized) struct ACMEHostileServerTests {
+@Suite(.serialized, .enabled(if: TestTier.full, "starts the ACME stand-in: not in make check"))
+struct ACMEHostileServerTests {
     /// A topdir with one http-01 service of the stand-in CA; its web root lives inside `outside`.
     static func topdir(for server: StandInServer, outside: String) throws -> String {
         let topdir = outside + "/topdir"
-        let conf = topdir + "/conf.d"
-        try FileManager.default.createDirectory(atPath: conf + "/example.com", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: outside + "/webroot", withIntermediateDirectories: true)
-        try """
+        try ScratchTopdir.makeDirectory(outside + "/webroot", parents: true)
+        let main = """
             [globals]
                 prod_cert_dir = '\(topdir)/prod'
                 logdir = '\(topdir)/logs'
@@ -26,8 +25,8 @@ import Testing
                 servers = []
                 server_dir = '\(outside)/webroot'
 
-            """.write(toFile: conf + "/ssl-mgr.conf", atomically: true, encoding: .utf8)
-        try """
+            """
+        let caInfo = """
             [standin]
                 ca_desc = 'a stand-in ACME server'
                 ca_type = 'acme'
@@ -35,8 +34,8 @@ import Testing
                 ca_directory_url = '\(server.directoryURL)'
                 ca_trust_file = '\(server.trustFile)'
 
-            """.write(toFile: conf + "/ca-info.conf", atomically: true, encoding: .utf8)
-        try """
+            """
+        let web = """
             name = 'web'
             group = 'example.com'
             service = 'web'
@@ -51,7 +50,8 @@ import Testing
                 email = 'hostmaster@example.com'
                 sans = ['example.com', 'www.example.com']
 
-            """.write(toFile: conf + "/example.com/web", atomically: true, encoding: .utf8)
+            """
+        try ScratchTopdir(at: topdir).writeConf(["ssl-mgr.conf": main, "ca-info.conf": caInfo, "example.com/web": web])
         return topdir
     }
 
@@ -79,7 +79,7 @@ import Testing
     func refusedWithAClearErrorAndNothingWritten(mode: String, expected: String) throws {
         let server = try StandInServer(mode: mode)
         defer { server.stop() }
-        let outside = try TempDir()
+        let outside = try ScratchTopdir()
         defer { outside.remove() }
         let topdir = try Self.topdir(for: server, outside: outside.path)
         let before = Self.files(under: outside.path).filter { !$0.hasPrefix("topdir/") }

@@ -6,7 +6,8 @@ import Testing
 /// certificate it issued renews. Debian's pebble 2.4 has no `renewalInfo`, so the CA here is a stand-in
 /// (`scripts/testbed/acme-standin.py --mode ari-profiles`, which does not check signatures) whose window
 /// is 2030-01-02T03:04:05Z – 2030-01-03T03:04:05.5Z.
-@Suite(.serialized) struct ACMERenewalInfoTests {
+@Suite(.serialized, .enabled(if: TestTier.full, "starts the ACME stand-in: not in make check"))
+struct ACMERenewalInfoTests {
     /// The offline example, applied; then example.com/web-ec is moved to the stand-in CA (its curr was
     /// signed by the local my-int: any certificate with an AKI has an ARI id).
     static func topdir(_ server: StandInServer) throws -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -42,20 +43,10 @@ struct ApplyLockCLITests {
                 let topdir = try ExampleTopdir.make("sslm-race")
                 defer { try? FileManager.default.removeItem(atPath: topdir) }
                 let label = "round \(round), offset \(offset) s"
-                nonisolated(unsafe) var first: SSLMProcess.Output?
-                nonisolated(unsafe) var firstError: (any Error)?
-                let firstRun = DetachedThread {
-                    do {
-                        first = try SSLMProcess.run(["apply", "--topdir", topdir], environment: environment)
-                    } catch {
-                        firstError = error
-                    }
-                }
+                let firstRun = try SSLMProcess.start(["apply", "--topdir", topdir], environment: environment)
                 if offset > 0 { usleep(useconds_t(offset * 1_000_000)) }
                 let second = try SSLMProcess.run(["apply", "--topdir", topdir], environment: environment)
-                firstRun.join()
-                if let firstError { throw firstError }
-                let one = try #require(first)
+                let one = firstRun.wait()
                 #expect(one.status == 0, "\(label): first apply\n\(one.stdout)\(one.stderr)")
                 #expect(second.status == 0, "\(label): second apply\n\(second.stdout)\(second.stderr)")
                 // Exactly one of them did the work; the other found nothing to do.
@@ -112,14 +103,10 @@ struct ApplyLockCLITests {
         let file = topdir + "/saved.json"
         let planned = try SSLMProcess.run(["plan", "--topdir", topdir, "-o", file], environment: environment)
         #expect(planned.status == 0, "\(planned.stdout)\(planned.stderr)")
-        nonisolated(unsafe) var first: SSLMProcess.Output?
-        let firstRun = DetachedThread {
-            first = try? SSLMProcess.run(["apply", "--topdir", topdir], environment: environment)
-        }
+        let firstRun = try SSLMProcess.start(["apply", "--topdir", topdir], environment: environment)
         usleep(100_000)
         let saved = try SSLMProcess.run(["apply", file, "--topdir", topdir], environment: environment)
-        firstRun.join()
-        let one = try #require(first)
+        let one = firstRun.wait()
         // Whichever took the lock first issued; the other saw the result (the saved plan is then stale).
         let statuses = [one.status, saved.status].sorted()
         #expect(

@@ -1,4 +1,5 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 /// A blocked service (one sslm cannot act on until a person fixes it) is not success: apply exits 1 and

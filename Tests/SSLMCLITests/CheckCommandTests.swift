@@ -19,9 +19,9 @@ final class DANECheckBed: @unchecked Sendable {
 
     /// `trustAnchor: false` starts unbound without the zone's KSK: its answers are insecure (no AD).
     init(trustAnchor: Bool = true) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-check-\(UUID().uuidString)").path
+        directory = ScratchTopdir.newPath("sslm-check")
         topdir = directory + "/topdir"
-        try FileManager.default.createDirectory(atPath: topdir, withIntermediateDirectories: true)
+        try ScratchTopdir.makeDirectory(topdir, parents: true)
         for tool in ["/usr/sbin/nsd", "/usr/sbin/unbound", "/usr/bin/ldns-signzone", "/usr/bin/openssl"] {
             guard FileManager.default.isExecutableFile(atPath: tool) else {
                 throw TestbedError("\(tool) is missing: run scripts/install-deps test (packages nsd ldnsutils unbound openssl)")
@@ -82,11 +82,11 @@ final class DANECheckBed: @unchecked Sendable {
     }
 
     private func writeTopdir() throws {
-        let conf = topdir + "/conf.d"
-        try FileManager.default.createDirectory(atPath: conf + "/example.com", withIntermediateDirectories: true)
-        let example = SSLMProcess.repositoryRoot + "/conf.d.example"
-        try FileManager.default.copyItem(atPath: example + "/ca", toPath: conf + "/ca")
-        try FileManager.default.copyItem(atPath: example + "/ca-info.conf", toPath: conf + "/ca-info.conf")
+        let builder = ScratchTopdir(at: topdir)
+        try builder.mkdir("conf.d")
+        let example = Repo.root.path + "/conf.d.example"
+        try FileManager.default.copyItem(atPath: example + "/ca", toPath: builder.file("conf.d/ca"))
+        try FileManager.default.copyItem(atPath: example + "/ca-info.conf", toPath: builder.file("conf.d/ca-info.conf"))
         let (host, port) = ACMETestbed.split(dns["DNS_PRIMARY"] ?? "")
         let main = """
             [globals]
@@ -113,7 +113,6 @@ final class DANECheckBed: @unchecked Sendable {
                 depends = ['dns']
 
             """
-        try main.write(toFile: conf + "/ssl-mgr.conf", atomically: true, encoding: .utf8)
         let service = """
             name = 'mail'
             group = 'example.com'
@@ -131,7 +130,7 @@ final class DANECheckBed: @unchecked Sendable {
                 sans = ['mail.example.com', 'smtp.example.com', 'mx2.example.com']
 
             """
-        try service.write(toFile: conf + "/example.com/mail", atomically: true, encoding: .utf8)
+        try builder.writeConf(["ssl-mgr.conf": main, "example.com/mail": service])
     }
 
     private static func start(_ script: String, _ arguments: [String], env: String) throws -> [String: String] {
@@ -145,7 +144,9 @@ final class DANECheckBed: @unchecked Sendable {
 
 /// The acceptance of `sslm check` on real daemons: OK on the healthy setup; a precise failure for a wrong
 /// TLSA record, for a server presenting an old certificate, and for answers that are not DNSSEC-validated.
-@Suite("sslm check against a real DNS, resolver and STARTTLS server", .serialized)
+@Suite(
+    "sslm check against a real DNS, resolver and STARTTLS server", .serialized,
+    .enabled(if: TestTier.full, "starts nsd, unbound and an SMTP server: not in make check"))
 struct CheckCommandTests {
     /// Now plus `days`, RFC 3339 (the bed's certificates are issued now, valid 90 days).
     static func rfc3339(days: Double) -> String {

@@ -1,14 +1,12 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 @Suite("sslm config check and the command-line shell")
 struct ConfigCheckCLITests {
-    /// A scratch topdir holding a copy of conf.d.example.
+    /// A scratch topdir holding an unchanged copy of conf.d.example.
     private func exampleTopdir() throws -> String {
-        let topdir = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-cli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: topdir, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: SSLMProcess.repositoryRoot + "/conf.d.example", toPath: topdir + "/conf.d")
-        return topdir
+        try ExampleTopdir.make("sslm-cli", ecKeys: false, keepPort25: true)
     }
 
     @Test("conf.d.example: no errors and no warnings")
@@ -69,9 +67,9 @@ struct ConfigCheckCLITests {
 
     @Test("no topdir anywhere: exit 1 with what was tried")
     func noTopdir() throws {
-        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-empty-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let scratch = try ScratchTopdir("sslm-empty")
+        defer { scratch.remove() }
+        let empty = scratch.path
         let result = try SSLMProcess.run(["config", "check", "--topdir", empty])
         #expect(result.status == 1)
         #expect(result.stderr.contains("no conf.d directory in the given topdir: \(empty)/conf.d (--topdir)"))

@@ -1,4 +1,5 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 /// Generated configurations fed to the real binary: whatever the input, `sslm config check` and `sslm plan`

@@ -1,4 +1,5 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 /// The values that used to crash sslm or make it write in the wrong place: each now stops `config check`,

@@ -1,5 +1,6 @@
 import Foundation
 import SSLMPKI
+import SSLMTestSupport
 import Testing
 
 #if canImport(Glibc)

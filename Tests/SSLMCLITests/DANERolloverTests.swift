@@ -11,7 +11,9 @@ import Testing
 /// At every step a checker asks both name servers for the TLSA records of `_25._tcp.mail.example.com`, keeps
 /// those that every server serves, and has `openssl s_client -starttls smtp -dane_tlsa_rrdata …` verify the
 /// certificate the SMTP server presents against them.
-@Suite("DANE rollover with nsd and a STARTTLS server", .serialized)
+@Suite(
+    "DANE rollover with nsd and a STARTTLS server", .serialized,
+    .enabled(if: TestTier.full, "starts nsd and an SMTP server: not in make check"))
 struct DANERolloverTests {
     static let scripts = SSLMProcess.repositoryRoot + "/scripts/testbed"
 

@@ -1,4 +1,5 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 /// Damaged `certs/` state and production modes, through the real executable on the bundled example:
@@ -34,16 +35,7 @@ struct DamagedStateCLITests {
     }
 
     private static func openssl(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try OpenSSL.run(arguments).output
     }
 
     private static func emptyPlan(_ topdir: String) throws {

@@ -1,4 +1,5 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 /// DESIGN.md: one direction of dependencies; SSLMPlan is pure and imports no I/O module.

@@ -1,4 +1,5 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 /// One service whose signing fails: the others are done, its production files stay as they were, the run

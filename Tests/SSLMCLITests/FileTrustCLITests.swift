@@ -1,4 +1,5 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -171,24 +172,9 @@ extension SSLMProcess {
     static func runMeasured(_ arguments: [String]) throws -> (output: Output, maximumResidentKiB: Int) {
         let report = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-rss-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: report) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/time")
-        process.arguments = ["-f", "%M", "-o", report, executable] + arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let output = try run(["-f", "%M", "-o", report, executable] + arguments, executable: "/usr/bin/time")
         let text = (try? String(contentsOfFile: report, encoding: .utf8)) ?? ""
         let kib = Int(text.split(separator: "\n").last.map(String.init) ?? "") ?? Int.max
-        return (
-            Output(
-                status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                stderr: String(decoding: errData, as: UTF8.self)),
-            kib
-        )
+        return (output, kib)
     }
 }

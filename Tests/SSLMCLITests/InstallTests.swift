@@ -1,4 +1,5 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 /// What `make install` generates from the built binary, checked on the debug build (the real install
@@ -8,15 +9,6 @@ struct InstallTests {
     static let subcommands = [
         "plan", "apply", "show", "status", "check", "revoke", "config", "info", "verify", "tlsa-hash", "dhparam",
     ]
-
-    final class Scratch {
-        let path: String
-        init() throws {
-            path = FileManager.default.temporaryDirectory.path + "/sslm-install-" + UUID().uuidString
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        }
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-    }
 
     /// A program found on PATH (or nil).
     static func which(_ name: String) -> String? {
@@ -48,7 +40,7 @@ struct InstallTests {
 
     @Test("the bash completion script is valid bash")
     func bashSyntax() throws {
-        let dir = try Scratch()
+        let dir = try ScratchTopdir("sslm-install")
         let out = try SSLMProcess.run(["--generate-completion-script", "bash"])
         let file = dir.path + "/sslm.bash"
         try out.stdout.write(toFile: file, atomically: true, encoding: .utf8)
@@ -73,7 +65,7 @@ struct InstallTests {
     func manPage() throws {
         let generateManual = try #require(Self.generateManual, "build it: swift build --product generate-manual")
         let groffPath = try #require(Self.which("groff"), "install groff-base (scripts/install-deps test)")
-        let dir = try Scratch()
+        let dir = try ScratchTopdir("sslm-install")
         let script = SSLMProcess.repositoryRoot + "/scripts/make-manpage"
         let made = try SSLMProcess.run([SSLMProcess.executable, generateManual, dir.path, "2026-01-02"],
                                        executable: script)

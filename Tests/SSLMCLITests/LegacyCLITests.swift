@@ -1,4 +1,5 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 /// The ssl-mgr command lines of its manual, run through `sslm-mgr` (a symlink to sslm) on a test topdir.

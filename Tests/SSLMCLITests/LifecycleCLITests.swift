@@ -1,4 +1,5 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 /// The renew → wait → roll cycle through the real executable, with injected time (SSLM_NOW) and

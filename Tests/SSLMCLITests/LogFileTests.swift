@@ -1,14 +1,15 @@
 import Foundation
 @testable import SSLMCLI
+import SSLMTestSupport
 import Testing
 
 @Suite("The log file")
 struct LogFileTests {
     @Test("rotates at the size limit and keeps the configured number of backups")
     func rotation() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-log-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let scratch = try ScratchTopdir("sslm-log")
+        defer { scratch.remove() }
+        let dir = scratch.path
         let file = try RotatingLogFile(path: dir + "/sslm", maximumBytes: 1000, backups: 2)
         for index in 0..<100 { file.write("line \(index) " + String(repeating: "x", count: 40)) }
         let names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
@@ -24,10 +25,9 @@ struct LogFileTests {
 
     @Test("apply writes what it did to <logdir>/sslm")
     func applyLogs() throws {
-        let topdir = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-applylog-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: topdir, withIntermediateDirectories: true)
+        // conf.d.example as it is (only the root CA is applied).
+        let topdir = try ExampleTopdir.make("sslm-applylog", ecKeys: false, keepPort25: true)
         defer { try? FileManager.default.removeItem(atPath: topdir) }
-        try FileManager.default.copyItem(atPath: SSLMProcess.repositoryRoot + "/conf.d.example", toPath: topdir + "/conf.d")
         let result = try SSLMProcess.run(["apply", "ca:my-root", "--topdir", topdir])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let log = try String(contentsOfFile: topdir + "/logs/sslm", encoding: .utf8)

@@ -1,4 +1,5 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 /// `--metrics-file`: a Prometheus textfile for node_exporter.

@@ -1,4 +1,5 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 /// plan / apply / show / status through the real executable on a copy of conf.d.example.
@@ -115,19 +116,11 @@ struct ReconcileCLITests {
     }
 }
 
-/// Runs /usr/bin/openssl with argv.
+/// Runs /usr/bin/openssl with argv: exit status and combined output.
 enum OpenSSL {
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let outcome = try ScriptRunner.run(["/usr/bin/openssl"] + arguments, combinedOutput: true)
+        return (outcome.status, outcome.stdout)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 /// `sslm apply FILE` executes only what config + observed state give: every edit of a saved plan (each

@@ -1,20 +1,12 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 @Suite("sslm dhparam")
 struct ToolsDHParamTests {
-    final class Scratch {
-        let path: String
-        init() throws {
-            path = FileManager.default.temporaryDirectory.path + "/sslm-dhparam-" + UUID().uuidString
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        }
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-    }
-
     @Test("the default key list works: five RFC 7919 files, dhparam.pem -> dh-ffdhe8192.pem")
     func defaultList() throws {
-        let dir = try Scratch()
+        let dir = try ScratchTopdir("sslm-dhparam")
         let t = try ToolsHarness.run(["dhparam", dir.path], in: dir.path)
         #expect(t.status == 0, "\(t.stderr)")
         let dh = dir.path + "/dh"
@@ -36,7 +28,7 @@ struct ToolsDHParamTests {
 
     @Test("numeric sizes are generated, aged and linked; -s skips ca")
     func numericAndSubdirs() throws {
-        let dir = try Scratch()
+        let dir = try ScratchTopdir("sslm-dhparam")
         for sub in ["example.com", "CA", "example.net"] {
             try FileManager.default.createDirectory(atPath: dir.path + "/" + sub, withIntermediateDirectories: true)
         }
@@ -64,7 +56,7 @@ struct ToolsDHParamTests {
 
     @Test("bad --keys items are refused with a usable message")
     func badKeys() throws {
-        let dir = try Scratch()
+        let dir = try ScratchTopdir("sslm-dhparam")
         let t = try ToolsHarness.run(["dhparam", "-k", "ffdhe1024", dir.path], in: dir.path)
         #expect(t.status != 0)
         #expect(t.stderr.contains("ffdhe1024"))

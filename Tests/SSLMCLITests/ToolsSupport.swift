@@ -1,4 +1,5 @@
 import Foundation
+import SSLMTestSupport
 import Testing
 
 /// Runs the built `sslm` binary (next to the test bundle in `.build/<config>/`) with an argv, in a
@@ -25,29 +26,11 @@ enum ToolsHarness {
         _ arguments: [String], in directory: String = fixtures, now: String? = "2027-02-01T00:00:00Z",
         stdin: [UInt8]? = nil
     ) throws -> Transcript {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        var environment = ProcessInfo.processInfo.environment
-        environment["SSLM_NOW"] = now
-        if now == nil { environment.removeValue(forKey: "SSLM_NOW") }
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        let input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin)) }
-        try input.fileHandleForWriting.close()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Transcript(
-            stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self), status: process.terminationStatus)
+        let outcome = try ScriptRunner.run(
+            [binary] + arguments, environment: now.map { ["SSLM_NOW": $0] } ?? [:],
+            unsetting: now == nil ? ["SSLM_NOW"] : [], stdin: stdin.map { Data($0) }, workingDirectory: directory,
+            searchPath: false)
+        return Transcript(stdout: outcome.stdout, stderr: outcome.stderr, status: outcome.status)
     }
 
     /// Compares with `Golden/<name>.txt`, or writes it when recording.

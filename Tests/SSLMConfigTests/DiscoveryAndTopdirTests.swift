@@ -1,6 +1,7 @@
 import Foundation
 import SSLMConfig
 import SSLMCore
+import SSLMTestSupport
 import Testing
 
 @Suite("services = '*' discovery and topdir resolution")
@@ -46,16 +47,12 @@ struct DiscoveryAndTopdirTests {
         #expect(errors.contains { $0.file == "conf.d/example.com/web" && $0.key == "C" })
     }
 
-    /// Creates `root/<name>/conf.d` for each name and returns root.
+    /// Creates `root/<name>/conf.d` for each name and returns root (the caller removes it).
     private func makeCandidates(_ names: [String]) throws -> String {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-topdir-\(UUID().uuidString)").path
-        for name in ["env", "cwd", "etc", "explicit"] {
-            try FileManager.default.createDirectory(atPath: root + "/" + name, withIntermediateDirectories: true)
-        }
-        for name in names {
-            try FileManager.default.createDirectory(atPath: root + "/" + name + "/conf.d", withIntermediateDirectories: true)
-        }
-        return root
+        let root = try ScratchTopdir("sslm-topdir", removesItself: false)
+        for name in ["env", "cwd", "etc", "explicit"] { try root.mkdir(name) }
+        for name in names { try root.mkdir(name + "/conf.d") }
+        return root.path
     }
 
     @Test("order: --topdir, $SSL_MGR_TOPDIR, ./, /etc/ssl-mgr — the first with a conf.d")

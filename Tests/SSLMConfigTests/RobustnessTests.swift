@@ -1,6 +1,7 @@
 import Foundation
 import SSLMConfig
 import SSLMCore
+import SSLMTestSupport
 import Testing
 
 /// No input may make the loader crash or trap: truncated files, garbage bytes, wrong shapes.
@@ -23,7 +24,7 @@ struct RobustnessTests {
 
     @Test("random bytes in every file")
     func garbage() throws {
-        var generator = SeededGenerator(seed: 0x5eed)
+        var generator = SplitMix64(seed: 0x5eed)
         for file in TestTopdir.baseline.keys.sorted() {
             for length in [1, 17, 300, 4096] {
                 let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
@@ -64,18 +65,5 @@ struct RobustnessTests {
         let result = topdir.load()
         #expect(result.config == nil)
         #expect(result.diagnostics.errors.contains { $0.file == "conf.d/example.com/mail" }, "\(result.diagnostics)")
-    }
-}
-
-/// A small deterministic generator (SplitMix64) so failures reproduce.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

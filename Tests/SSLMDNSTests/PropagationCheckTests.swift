@@ -132,7 +132,7 @@ struct PropagationCheckTests {
     }
 }
 
-@Suite("The test bed itself")
+@Suite("The test bed itself", .enabled(if: TestTier.full, "starts nsd: not in make check"))
 struct DNSTestbedTests {
     @Test("the signed zone verifies with ldns-verify-zone")
     func signedZoneVerifies() throws {

@@ -2,6 +2,7 @@ import Foundation
 import SSLMCore
 import SSLMObserve
 import SSLMPKI
+import SSLMTestSupport
 import Testing
 
 /// The observer reads the public half of a key file without loading the private key; it must give the
@@ -44,17 +45,9 @@ struct KeyFactsTests {
             ["genpkey", "-algorithm", "ED25519"],
         ])
     func openssl(arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0)
-        let pem = String(decoding: data, as: UTF8.self)
+        let openssl = try ScriptRunner.run(["/usr/bin/openssl"] + arguments)
+        try #require(openssl.status == 0)
+        let pem = openssl.stdout
         let result = try observe(pem)
         #expect(result.problem == nil)
         #expect(result.seen == result.loaded)

@@ -123,6 +123,7 @@ struct MXLookupTests {
 
     @Test(
         "nsd: all MX hosts, equal preferences included; NODATA and NXDOMAIN are empty; REFUSED fails",
+        .enabled(if: TestTier.full, "starts nsd: not in make check"),
         .enabled(if: LocalNSD.available, "nsd is not installed (scripts/install-deps test)"))
     func realServer() throws {
         let nsd = try LocalNSD()
@@ -143,6 +144,7 @@ struct MXLookupTests {
 
     @Test(
         "gatherer + observer: MX hosts from nsd become TLSA owners",
+        .enabled(if: TestTier.full, "starts nsd: not in make check"),
         .enabled(if: LocalNSD.available, "nsd is not installed (scripts/install-deps test)"))
     func gatherAndObserve() throws {
         let nsd = try LocalNSD()

@@ -3,14 +3,14 @@ import SSLMConfig
 import SSLMCore
 import SSLMObserve
 import SSLMPKI
+import SSLMTestSupport
 import Testing
 import X509
 
-/// A throw-away topdir: a minimal conf.d (a local root CA `ca/root`, `example.com/mail` with DANE on port
-/// 25 (MX owners) and `example.com/web` with DANE on 443 (SAN owners)), and helpers that write real
-/// db directories, links and production copies made with SSLMPKI.
-final class ObserveFixture {
-    let path: String
+/// A throw-away topdir (`ScratchTopdir`): a minimal conf.d (a local root CA `ca/root`, `example.com/mail`
+/// with DANE on port 25 (MX owners) and `example.com/web` with DANE on 443 (SAN owners)), and helpers that
+/// write real db directories, links and production copies made with SSLMPKI.
+final class ObserveFixture: ScratchTopdir, @unchecked Sendable {
     let rootKey: KeyPair
     let rootCertificate: Certificate
     let rootPEM: String
@@ -20,85 +20,20 @@ final class ObserveFixture {
     static let root = ServiceAddress(group: "ca", service: "root")
 
     static let confFiles: [String: String] = [
-        "ssl-mgr.conf": """
-        [globals]
-        prod_cert_dir = 'prod'
-        logdir = 'logs'
-        dns_xtra_ns = []
-
-        [[groups]]
-        domain = 'ca'
-        services = ['root']
-        active = true
-
-        [[groups]]
-        domain = 'example.com'
-        services = ['mail', 'web']
-        active = true
-
-        [[dns_primary]]
-        domain = 'default'
-        server = '127.0.0.1'
-        port = 5053
-
-        [dns]
-        tlsa_dirs = ['dns/tlsa']
-        """,
-        "ca-info.conf": """
-        [root]
-        ca_type = 'self'
-        """,
-        "ca/root": """
-        name = 'Root'
-        group = 'ca'
-        service = 'root'
-        signing_ca = 'self'
-        [KeyOpts]
-        ktype = 'ec'
-        ec_algo = 'secp256r1'
-        [X509]
-        CN = 'Test Root CA'
-        O = 'Test'
-        C = 'US'
-        [CA]
-        sign_end_days = 3650
-        digest = 'sha256'
-        """,
-        "example.com/mail": """
-        name = 'Mail'
-        group = 'example.com'
-        service = 'mail'
-        signing_ca = 'root'
-        dane_tls = [[25, 'tcp', 3, 1, 1]]
-        [KeyOpts]
-        ktype = 'ec'
-        ec_algo = 'secp256r1'
-        [X509]
-        CN = 'example.com'
-        O = 'Example'
-        C = 'US'
-        sans = ['mail.example.com']
-        """,
-        "example.com/web": """
-        name = 'Web'
-        group = 'example.com'
-        service = 'web'
-        signing_ca = 'root'
-        dane_tls = [[443, 'tcp', 3, 1, 1]]
-        dane_tls_ttl = 600
-        [KeyOpts]
-        ktype = 'ec'
-        ec_algo = 'secp256r1'
-        [X509]
-        CN = 'example.com'
-        O = 'Example'
-        C = 'US'
-        sans = ['www.example.com']
-        """,
+        "ssl-mgr.conf": ScratchTopdir.mainConf(groups: ["ca": ["root"], "example.com": ["mail", "web"]]),
+        "ca-info.conf": ScratchTopdir.localCAInfo(intermediate: false),
+        "ca/root": ScratchTopdir.rootCAConf(ecAlgorithm: "secp256r1", digest: "sha256"),
+        "example.com/mail": ScratchTopdir.serviceConf(
+            name: "Mail", group: "example.com", service: "mail", signer: "root", dane: "[[25, 'tcp', 3, 1, 1]]",
+            key: ["ktype = 'ec'", "ec_algo = 'secp256r1'"], commonName: "example.com", organization: "Example",
+            sans: ["mail.example.com"]),
+        "example.com/web": ScratchTopdir.serviceConf(
+            name: "Web", group: "example.com", service: "web", signer: "root", dane: "[[443, 'tcp', 3, 1, 1]]",
+            extra: ["dane_tls_ttl = 600"], key: ["ktype = 'ec'", "ec_algo = 'secp256r1'"], commonName: "example.com",
+            organization: "Example", sans: ["www.example.com"]),
     ]
 
     init(conf: [String: String] = ObserveFixture.confFiles) throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-observe-\(UUID().uuidString)").path
         rootKey = try KeyPair.generate(.ec(.secp256r1))
         let request = try CertificateRequestBuilder.make(
             subject: SubjectFields(commonName: "Test Root CA", organization: "Test", country: "US"), key: rootKey,
@@ -107,10 +42,9 @@ final class ObserveFixture {
             request: request, key: rootKey, role: .certificateAuthority, policy: SigningPolicy(validityDays: 3650),
             now: Date())
         rootPEM = try CertificatePEM.encode(rootCertificate)
-        for (name, content) in conf { try write("conf.d/" + name, content) }
+        try super.init("sslm-observe")
+        try writeConf(conf)
     }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 
     func config() throws -> Config {
         let result = ConfigLoader.load(topdir: path)
@@ -124,41 +58,6 @@ final class ObserveFixture {
         let config = try config ?? self.config()
         return Observer.observe(
             config: config, services: services ?? Array(config.services.keys), dns: dns, localHostNames: ["host"])
-    }
-
-    // MARK: files
-
-    func write(_ relative: String, _ content: String) throws {
-        try write(relative, Array(content.utf8))
-    }
-
-    func write(_ relative: String, _ bytes: [UInt8]) throws {
-        let file = path + "/" + relative
-        try FileManager.default.createDirectory(
-            atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try Data(bytes).write(to: URL(fileURLWithPath: file))
-    }
-
-    func read(_ relative: String) throws -> String {
-        try String(contentsOfFile: path + "/" + relative, encoding: .utf8)
-    }
-
-    func mkdir(_ relative: String) throws {
-        try FileManager.default.createDirectory(atPath: path + "/" + relative, withIntermediateDirectories: true)
-    }
-
-    func symlink(_ relative: String, to target: String) throws {
-        try? FileManager.default.removeItem(atPath: path + "/" + relative)
-        try FileManager.default.createSymbolicLink(atPath: path + "/" + relative, withDestinationPath: target)
-    }
-
-    func remove(_ relative: String) throws { try FileManager.default.removeItem(atPath: path + "/" + relative) }
-
-    /// Flips one byte of a file.
-    func flipByte(_ relative: String, at offset: Int = 40) throws {
-        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path + "/" + relative)))
-        bytes[offset] = bytes[offset] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
-        try write(relative, bytes)
     }
 
     // MARK: certificate trees

@@ -1,6 +1,7 @@
 import Foundation
 import SSLMCore
 import SSLMPKI
+import SSLMTestSupport
 import Testing
 import X509
 
@@ -12,7 +13,7 @@ struct FileSetTests {
 
     @Test("local CA: chain = signer's fullchain, fullchain = cert + chain, bundle = key + fullchain, 0600 secrets")
     func localCA() throws {
-        let dir = try TempDir()
+        let dir = try ScratchTopdir()
         let pki = try TinyPKI.make(root: .ec(.secp384r1))
         let caFullchain = try CertificatePEM.encode([pki.intermediate, pki.root])
         let set = try CertificateFileSet.signedByLocalCA(
@@ -68,7 +69,7 @@ struct FileSetTests {
 
     @Test("writeBundle refuses a key that does not belong to the certificate, naming the file")
     func bundleMismatch() throws {
-        let dir = try TempDir()
+        let dir = try ScratchTopdir()
         let pki = try TinyPKI.make(root: .ec(.secp256r1))
         try pki.rootKey.write(to: dir.file("privkey.pem"))
         _ = try dir.write("fullchain.pem", try CertificatePEM.encode([pki.leaf, pki.intermediate]))
@@ -95,7 +96,7 @@ struct MalformedInputTests {
             ("mismatched", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END PRIVATE KEY-----\n", "closes"),
         ])
     func certificates(name: String, text: String, fragment: String) throws {
-        let dir = try TempDir()
+        let dir = try ScratchTopdir()
         let path = try dir.write(name + ".pem", text)
         do {
             _ = try CertificatePEM.read(path: path)
@@ -109,7 +110,7 @@ struct MalformedInputTests {
 
     @Test("binary garbage and damaged keys")
     func garbageAndKeys() throws {
-        let dir = try TempDir()
+        let dir = try ScratchTopdir()
         let garbage = dir.file("garbage")
         try Data([0x30, 0x82, 0xff, 0x00, 0x01, 0x02, 0xfe]).write(to: URL(fileURLWithPath: garbage))
         #expect(throws: SSLMError(.malformedInput, "")) { try KeyPair.read(path: garbage) }
@@ -301,7 +302,7 @@ struct DHParamDirectoryTests {
 
     @Test("named groups never age; numeric files age by mtime against the given now; -f regenerates all")
     func ageing() throws {
-        let dir = try TempDir()
+        let dir = try ScratchTopdir()
         let updater = DHParamDirectory(groups: [.generated(bits: 512), .named(.ffdhe2048)], maxAgeDays: 10)
         let first = try updater.update(directory: dir.path, now: Date())
         #expect(first.map(\.kind) == [.written, .written, .linked])

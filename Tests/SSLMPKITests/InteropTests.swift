@@ -1,6 +1,7 @@
 import Foundation
 import SSLMCore
 import SSLMPKI
+import SSLMTestSupport
 import Testing
 import X509
 
@@ -8,7 +9,7 @@ import X509
 struct InteropTests {
     @Test("openssl pkey reads every generated key; files are PKCS#8 and mode 0600", arguments: keySpecsUnderTest)
     func keysReadable(spec: KeySpec) throws {
-        let dir = try TempDir()
+        let dir = try ScratchTopdir()
         let key = try KeyPair.generate(spec)
         let path = dir.file("privkey.pem")
         try key.write(to: path)
@@ -27,7 +28,7 @@ struct InteropTests {
 
     @Test("keys written by openssl are read (PKCS#8, SEC1, PKCS#1)")
     func readsOpenSSLKeys() throws {
-        let dir = try TempDir()
+        let dir = try ScratchTopdir()
         let ec = dir.file("ec.pem")
         #expect(try OpenSSL.run(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", ec]).status == 0)
         #expect(try KeyPair.read(path: ec).spec == .ec(.secp256r1))
@@ -53,7 +54,7 @@ struct InteropTests {
 
     @Test("openssl req -verify accepts every CSR; subject and SANs as configured", arguments: keySpecsUnderTest)
     func csrVerifies(spec: KeySpec) throws {
-        let dir = try TempDir()
+        let dir = try ScratchTopdir()
         let key = try KeyPair.generate(spec)
         let subject = SubjectFields(
             commonName: "mail.example.com", organization: "Example Org", locality: "", stateOrProvince: "NY",
@@ -86,7 +87,7 @@ struct InteropTests {
         "openssl verify -x509_strict -purpose sslserver accepts root → intermediate → leaf",
         arguments: keySpecsUnderTest)
     func chainVerifies(spec: KeySpec) throws {
-        let dir = try TempDir()
+        let dir = try ScratchTopdir()
         let pki = try TinyPKI.make(root: spec)
         let root = try dir.write("root.pem", try CertificatePEM.encode(pki.root))
         let intermediate = try dir.write("int.pem", try CertificatePEM.encode(pki.intermediate))
@@ -114,7 +115,7 @@ struct InteropTests {
 
     @Test("mixed key types in one chain verify")
     func mixedChain() throws {
-        let dir = try TempDir()
+        let dir = try ScratchTopdir()
         let pki = try TinyPKI.make(root: .ed25519, intermediate: .rsa(bits: 2048), leaf: .ec(.secp384r1))
         let root = try dir.write("root.pem", try CertificatePEM.encode(pki.root))
         let intermediate = try dir.write("int.pem", try CertificatePEM.encode(pki.intermediate))
@@ -128,7 +129,7 @@ struct InteropTests {
 
     @Test("TLSA data equals the openssl pipelines", arguments: [KeySpec.ec(.secp384r1), .rsa(bits: 2048), .ed25519])
     func tlsaMatchesOpenSSL(spec: KeySpec) throws {
-        let dir = try TempDir()
+        let dir = try ScratchTopdir()
         let pki = try TinyPKI.make(root: spec)
         let leaf = try dir.write("cert.pem", try CertificatePEM.encode(pki.leaf))
         let pubkeyPEM = try OpenSSL.run(["x509", "-in", leaf, "-noout", "-pubkey"])
@@ -163,7 +164,7 @@ struct InteropTests {
 
     @Test("generated DH parameters pass openssl dhparam -check")
     func generatedDHChecks() throws {
-        let dir = try TempDir()
+        let dir = try ScratchTopdir()
         let path = try dir.write("dh512.pem", try DHParameters.generatePEM(bits: 512))
         let check = try OpenSSL.run(["dhparam", "-in", path, "-check", "-noout"])
         #expect(check.status == 0, "\(check.stderr)")

@@ -1,24 +1,18 @@
 import Foundation
 import SSLMConfig
 import SSLMCore
+import SSLMTestSupport
 
 /// conf.d.example copied into a throw-away topdir, optionally edited, and loaded.
 enum ExampleConfig {
-    static var repositoryRoot: String {
-        var path = #filePath
-        for _ in 0..<3 { path = (path as NSString).deletingLastPathComponent }
-        return path
-    }
-
     /// Edits: file (relative to conf.d) → [(old, new)] replacements; an empty old string appends.
     static func load(_ edits: [String: [(String, String)]] = [:]) throws -> Config {
-        let topdir = "/tmp/sslm-plan-tests/" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: topdir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: topdir) }
-        try FileManager.default.copyItem(atPath: repositoryRoot + "/conf.d.example", toPath: topdir + "/conf.d")
+        let scratch = try ScratchTopdir("sslm-plan-tests")
+        defer { scratch.remove() }
+        let topdir = scratch.path
+        try scratch.copyExample(ecKeys: false, keepPort25: true)
         for (file, replacements) in edits {
-            let path = topdir + "/conf.d/" + file
-            var text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            var text = (try? scratch.read("conf.d/" + file)) ?? ""
             for (old, new) in replacements {
                 if old.isEmpty {
                     text += "\n" + new + "\n"
@@ -27,7 +21,7 @@ enum ExampleConfig {
                     text = text.replacingOccurrences(of: old, with: new)
                 }
             }
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            try scratch.write("conf.d/" + file, text)
         }
         let result = ConfigLoader.load(topdir: topdir)
         guard var config = result.config else {

@@ -2,13 +2,14 @@ import Foundation
 import SSLMConfig
 import SSLMCore
 import SSLMPlan
+import SSLMTestSupport
 import Testing
 
 /// `plans/`: golden plans of conf.d.example over checked-in observed states (`plans/states/`).
 /// `SSLM_RECORD_GOLDEN=1 swift test --filter PlansDirectoryTests` rewrites both from the builders.
 @Suite("plans/: golden plans of the example")
 struct PlansDirectoryTests {
-    static let plansDirectory = ExampleConfig.repositoryRoot + "/plans"
+    static let plansDirectory = Repo.root.path + "/plans"
     static let showcased = [
         "fresh-install", "in-sync", "renewal-due-90d", "next-waiting-to-roll", "roll-exactly-at-min-roll-mins",
         "production-file-edited", "tlsa-file-drift", "config-changed-sans",

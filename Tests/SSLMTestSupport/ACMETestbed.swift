@@ -17,8 +17,8 @@ public final class ACMETestbed: @unchecked Sendable {
 
     /// Starts the three parts; `pebbleOptions` are extra `pebble-testbed start` options (`--nonce-reject 20`).
     public init(pebbleOptions: [String] = [], webroot: String? = nil) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-acme-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = ScratchTopdir.newPath("sslm-acme")
+        try ScratchTopdir.makeDirectory(directory, parents: true)
         self.webroot = webroot ?? directory + "/webroot"
         try FileManager.default.createDirectory(atPath: self.webroot, withIntermediateDirectories: true)
         for binary in ["/usr/sbin/nsd", "/usr/bin/pebble", "/usr/sbin/nginx", "/usr/bin/ldns-signzone"] {
@@ -110,8 +110,7 @@ public final class ACMETestbed: @unchecked Sendable {
         _ topdir: String, services: [Service], extraGlobals: String = "", webServers: [String] = [],
         serverDir: String? = nil
     ) throws {
-        let conf = topdir + "/conf.d"
-        try FileManager.default.createDirectory(atPath: conf, withIntermediateDirectories: true)
+        let builder = ScratchTopdir(at: topdir)
         let primary = dns["DNS_PRIMARY"] ?? ""
         let secondary = dns["DNS_SECONDARY"] ?? ""
         let (primaryHost, primaryPort) = Self.split(primary)
@@ -151,10 +150,9 @@ public final class ACMETestbed: @unchecked Sendable {
                 server_dir = '\(serverDir ?? webroot)'
 
             """
-        try main.write(toFile: conf + "/ssl-mgr.conf", atomically: true, encoding: .utf8)
+        try builder.writeConf(["ssl-mgr.conf": main])
         try writeCAInfo(topdir)
         for service in services {
-            try FileManager.default.createDirectory(atPath: conf + "/" + service.apex, withIntermediateDirectories: true)
             let keyOptions = service.key == "rsa" ? "ktype = 'rsa'\n    rsa_bits = 2048" : "ktype = 'ec'\n    ec_algo = 'secp256r1'"
             let text = """
                 name = '\(service.name)'
@@ -172,7 +170,7 @@ public final class ACMETestbed: @unchecked Sendable {
                     sans = [\(service.sans.map { "'\($0)'" }.joined(separator: ", "))]
 
                 """
-            try text.write(toFile: conf + "/\(service.apex)/\(service.name)", atomically: true, encoding: .utf8)
+            try builder.writeConf(["\(service.apex)/\(service.name)": text])
         }
     }
 
@@ -200,7 +198,7 @@ public final class ACMETestbed: @unchecked Sendable {
                 ca_trust_file = '\(trust)'
 
             """
-        try text.write(toFile: topdir + "/conf.d/ca-info.conf", atomically: true, encoding: .utf8)
+        try ScratchTopdir(at: topdir).writeConf(["ca-info.conf": text])
     }
 
     // MARK: scripts

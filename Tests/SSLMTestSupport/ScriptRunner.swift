@@ -5,36 +5,113 @@ import SSLMCore
     import Glibc
 #endif
 
-/// Test support shared by the test targets (SSLMTestSupport): runs a program as an argv (no shell) and
+/// The one process runner of the test targets (SSLMTestSupport): runs a program as an argv (no shell) and
 /// waits for it, with stdout and stderr captured in files (daemons a script starts inherit them; pipes would
-/// stay open).
+/// stay open, and no reader thread is parked on a Dispatch queue while the child runs).
 ///
 /// posix_spawn with an empty signal mask and default handlers: the test runner's threads block SIGTERM, and
 /// daemons started by a script would inherit that mask and never stop on SIGTERM.
 public enum ScriptRunner {
     public struct Outcome: Sendable {
+        /// The exit status, or 128 + the signal that ended the program.
         public var status: Int32
-        public var stdout: String
+        /// The signal that ended the program, nil when it exited.
+        public var signal: Int32?
+        public var stdoutBytes: [UInt8]
         public var stderr: String
+        public var stdout: String { String(decoding: stdoutBytes, as: UTF8.self) }
         public var succeeded: Bool { status == 0 }
+        /// Ended by SIGKILL.
+        public var killed: Bool { signal == SIGKILL }
     }
 
-    public static func run(_ arguments: [String]) throws -> Outcome {
+    /// Runs `arguments` to the end.
+    /// - `environment`: entries set on top of this process's environment; `unsetting`: names removed.
+    /// - `stdin`: the program's standard input (else /dev/null).
+    /// - `combinedOutput`: stderr goes to stdout (one stream in order; `stderr` stays empty).
+    /// - `searchPath`: PATH becomes `searchPath` (PATH plus the system directories) and `arguments[0]` is
+    ///   looked up in it; without it PATH is left alone and `arguments[0]` must be a path.
+    public static func run(
+        _ arguments: [String], environment: [String: String] = [:], unsetting: [String] = [], stdin: Data? = nil,
+        workingDirectory: String? = nil, combinedOutput: Bool = false, searchPath: Bool = true
+    ) throws -> Outcome {
+        try start(
+            arguments, environment: environment, unsetting: unsetting, stdin: stdin,
+            workingDirectory: workingDirectory, combinedOutput: combinedOutput, searchPath: searchPath
+        ).wait()
+    }
+
+    /// Starts `arguments` like `run` and returns at once; `wait()` collects the outcome.
+    public static func start(
+        _ arguments: [String], environment: [String: String] = [:], unsetting: [String] = [], stdin: Data? = nil,
+        workingDirectory: String? = nil, combinedOutput: Bool = false, searchPath: Bool = true
+    ) throws -> RunningProgram {
         guard !arguments.isEmpty else { throw SSLMError(.invalidArgument, "empty argv") }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "sslm-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let outPath = scratch.appendingPathComponent("out").path
-        let errPath = scratch.appendingPathComponent("err").path
-        let pid = try spawn(arguments, stdout: outPath, stderr: errPath, append: false, searchPath: true)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let exited = (status & 0x7f) == 0
-        let code: Int32 = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        return Outcome(status: code, stdout: out, stderr: err)
+            "sslm-run-\(UUID().uuidString)"
+        ).path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        do {
+            var input = "/dev/null"
+            if let stdin {
+                input = scratch + "/in"
+                try stdin.write(to: URL(fileURLWithPath: input))
+            }
+            var env = ProcessInfo.processInfo.environment
+            if searchPath { env["PATH"] = Self.searchPath.joined(separator: ":") }
+            for name in unsetting { env.removeValue(forKey: name) }
+            for (key, value) in environment { env[key] = value }
+            let pid = try spawn(
+                arguments, stdin: input, stdout: scratch + "/out", stderr: combinedOutput ? nil : scratch + "/err",
+                append: false, searchPath: searchPath, environment: env, workingDirectory: workingDirectory)
+            return RunningProgram(pid: pid, scratch: scratch)
+        } catch {
+            try? FileManager.default.removeItem(atPath: scratch)
+            throw error
+        }
+    }
+
+    /// A program started by `start`: wait for it, or signal it first.
+    public final class RunningProgram: @unchecked Sendable {
+        public let pid: pid_t
+        private let scratch: String
+        private var status: Int32?
+
+        init(pid: pid_t, scratch: String) {
+            self.pid = pid
+            self.scratch = scratch
+        }
+
+        /// Whether it still runs (reaps it when it has ended).
+        public var isRunning: Bool {
+            guard status == nil else { return false }
+            var raw: Int32 = 0
+            guard waitpid(pid, &raw, WNOHANG) == pid else { return true }
+            status = raw
+            return false
+        }
+
+        /// Sends `signal` unless it has ended.
+        public func signal(_ signal: Int32) {
+            if isRunning { kill(pid, signal) }
+        }
+
+        /// Waits for the end, collects the output and removes the scratch files.
+        public func wait() -> Outcome {
+            if status == nil {
+                var raw: Int32 = 0
+                while waitpid(pid, &raw, 0) == -1 && errno == EINTR {}
+                status = raw
+            }
+            let raw = status ?? 0
+            let exited = (raw & 0x7f) == 0
+            let out = FileManager.default.contents(atPath: scratch + "/out").map { Array($0) } ?? []
+            let err = (try? String(contentsOfFile: scratch + "/err", encoding: .utf8)) ?? ""
+            try? FileManager.default.removeItem(atPath: scratch)
+            return Outcome(
+                status: exited ? (raw >> 8) & 0xff : 128 + (raw & 0x7f), signal: exited ? nil : raw & 0x7f,
+                stdoutBytes: out, stderr: err)
+        }
     }
 
     /// Starts a long-running program (a daemon in the foreground) with stdout and stderr appended to `log`
@@ -44,7 +121,9 @@ public enum ScriptRunner {
     /// up noticing the exit of every child started after it (later `sslm` runs hung as zombies), and its
     /// children inherit the test runner's blocked SIGTERM.
     public static func spawnDaemon(_ arguments: [String], log: String? = nil) throws -> pid_t {
-        try spawn(arguments, stdout: log ?? "/dev/null", stderr: nil, append: true, searchPath: false)
+        try spawn(
+            arguments, stdin: "/dev/null", stdout: log ?? "/dev/null", stderr: nil, append: true, searchPath: false,
+            environment: ProcessInfo.processInfo.environment, workingDirectory: nil)
     }
 
     /// Whether `pid` (a child) is still running; reaps it when it has exited.
@@ -67,10 +146,11 @@ public enum ScriptRunner {
     }
 
     /// posix_spawn with an empty signal mask and default handlers (the test runner's threads block SIGTERM,
-    /// and daemons started by a script would inherit that mask and never stop on SIGTERM); stdin from
-    /// /dev/null, stdout to a file, stderr to another file or the same one.
+    /// and daemons started by a script would inherit that mask and never stop on SIGTERM); stdin from a
+    /// file, stdout to a file, stderr to another file or the same one.
     private static func spawn(
-        _ arguments: [String], stdout: String, stderr: String?, append: Bool, searchPath usePath: Bool
+        _ arguments: [String], stdin: String, stdout: String, stderr: String?, append: Bool, searchPath usePath: Bool,
+        environment: [String: String], workingDirectory: String?
     ) throws -> pid_t {
         guard let program = arguments.first else { throw SSLMError(.invalidArgument, "empty argv") }
         var attributes = posix_spawnattr_t()
@@ -88,7 +168,7 @@ public enum ScriptRunner {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         let mode = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdout, mode, 0o600)
         if let stderr {
             posix_spawn_file_actions_addopen(&actions, 2, stderr, mode, 0o600)
@@ -97,8 +177,15 @@ public enum ScriptRunner {
         }
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        var environment = ProcessInfo.processInfo.environment
-        if usePath { environment["PATH"] = searchPath.joined(separator: ":") }
+        if let workingDirectory {
+            guard let addChdir = Self.addChdir else {
+                throw SSLMError(.ioFailure, "posix_spawn_file_actions_addchdir_np is missing (glibc < 2.29)")
+            }
+            let result = addChdir(&actions, workingDirectory)
+            guard result == 0 else {
+                throw SSLMError(.ioFailure, "cannot run in \(workingDirectory): \(String(cString: strerror(result)))")
+            }
+        }
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
         var pid = pid_t()
@@ -110,6 +197,17 @@ public enum ScriptRunner {
         }
         return pid
     }
+
+    /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29), which the Glibc module does not export: the child
+    /// changes directory, the test runner (whose other tests run concurrently) does not.
+    private typealias AddChdir = @convention(c) (
+        UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>
+    ) -> Int32
+    private static let addChdir: AddChdir? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np")
+        else { return nil }
+        return unsafeBitCast(symbol, to: AddChdir.self)
+    }()
 
     /// Whether `tool` is an executable in PATH (or an absolute path).
     public static func hasTool(_ tool: String) -> Bool {

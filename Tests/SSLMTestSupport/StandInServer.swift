@@ -12,22 +12,9 @@ public enum Repo {
     public static var acmeStandIn: String { root.appendingPathComponent("scripts/testbed/acme-standin.py").path }
 }
 
-/// A fresh temporary directory, removed by `remove()`.
-public struct TempDir: Sendable {
-    public let path: String
-    public init() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-acmetests-\(UUID().uuidString)")
-            .path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        self.path = path
-    }
-    public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
-    public func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
-
 /// A stand-in ACME server (`scripts/testbed/acme-standin.py`) in one mode.
 public final class StandInServer: @unchecked Sendable {
-    public let dir: TempDir
+    public let dir: ScratchTopdir
     let pid: pid_t
     public let port: Int
 
@@ -35,7 +22,7 @@ public final class StandInServer: @unchecked Sendable {
     public var trustFile: String { dir.file("ca.pem") }
 
     public init(mode: String) throws {
-        dir = try TempDir()
+        dir = try ScratchTopdir("sslm-acmetests")
         pid = try ScriptRunner.spawnDaemon(
             ["/usr/bin/python3", Repo.acmeStandIn, "--mode", mode, "--dir", dir.path, "--port-file", dir.file("port")],
             log: dir.file("standin.log"))

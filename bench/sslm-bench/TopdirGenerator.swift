@@ -3,6 +3,7 @@ import SSLMConfig
 import SSLMCore
 import SSLMObserve
 import SSLMPKI
+import SSLMTestSupport
 import X509
 
 /// `sslm-bench topdir`: writes a synthetic ssl-mgr topdir with N services signed by a local CA, for
@@ -86,7 +87,8 @@ struct TopdirGenerator {
             }
         }
         if let first = failures.first { throw SSLMError(.ioFailure, first) }
-        try Files.write(UUID().uuidString.lowercased() + "\n", to: topdir + "/.sslm/lineage", makeParents: true)
+        try ScratchTopdir.writeFile(
+            UUID().uuidString.lowercased() + "\n", to: topdir + "/.sslm/lineage", makeParents: true)
         print(
             "state: \(services + 2) certificates, production copies, TLSA files in \(seconds(clock.now - stateStart)) s"
         )
@@ -157,8 +159,8 @@ struct TopdirGenerator {
                 depends = ['dns']
 
             """
-        try Files.write(main, to: conf + "/ssl-mgr.conf", makeParents: true)
-        try Files.write(
+        try ScratchTopdir.writeFile(main, to: conf + "/ssl-mgr.conf", makeParents: true)
+        try ScratchTopdir.writeFile(
             """
             [root]
                 ca_desc = 'Bench root CA'
@@ -169,18 +171,18 @@ struct TopdirGenerator {
                 ca_type = 'local'
 
             """, to: conf + "/ca-info.conf")
-        try Files.write(
+        try ScratchTopdir.writeFile(
             caService(name: "root", signer: "self", commonName: "Bench Root CA", validityDays: 3650),
             to: conf + "/ca/root", makeParents: true)
-        try Files.write(
+        try ScratchTopdir.writeFile(
             caService(name: "int", signer: "root", commonName: "Bench Intermediate CA", validityDays: 90),
             to: conf + "/ca/int")
         for group in groups {
-            try Files.makeDirectory(conf + "/" + group.apex)
+            try ScratchTopdir.makeDirectory(conf + "/" + group.apex)
             for (offset, service) in group.services.enumerated() {
                 let dane = (offset + 1) % daneEvery == 0 ? "[[443, 'tcp', 3, 1, 1]]" : "[]"
                 let cn = "\(service).\(group.apex)"
-                try Files.write(
+                try ScratchTopdir.writeFile(
                     """
                     name = '\(group.apex) \(service)'
                     group = '\(group.apex)'
@@ -308,14 +310,14 @@ struct StateWriter: Sendable {
     func writeService(_ address: ServiceAddress, files: [(name: String, text: String)]) throws {
         let serviceDirectory = CertsLayout.serviceDirectory(topdir: topdir, address: address)
         let db = CertsLayout.dbDirectory(topdir: topdir, address: address) + "/" + dbName
-        try Files.makeDirectory(db, mode: 0o750, parents: true)
+        try ScratchTopdir.makeDirectory(db, mode: 0o750, parents: true)
         let prod = ProductionLayout.serviceDirectory(prodRoot: prodRoot, address: address, slot: .curr)
-        try Files.makeDirectory(prod, mode: 0o750, parents: true)
+        try ScratchTopdir.makeDirectory(prod, mode: 0o750, parents: true)
         for file in files {
             let secret = CertificateFileSet.Name.privateKey == file.name || CertificateFileSet.Name.bundle == file.name
-            try Files.write(file.text, to: db + "/" + file.name, mode: secret ? 0o600 : 0o644)
+            try ScratchTopdir.writeFile(file.text, to: db + "/" + file.name, mode: secret ? 0o600 : 0o644)
             if ProductionLayout.includes(fileName: file.name, group: address.group) {
-                try Files.write(file.text, to: prod + "/" + file.name, mode: secret ? 0o600 : 0o644)
+                try ScratchTopdir.writeFile(file.text, to: prod + "/" + file.name, mode: secret ? 0o600 : 0o644)
             }
         }
         guard symlink(CertsLayout.linkTarget(dbName: dbName), serviceDirectory + "/curr") == 0 else {
@@ -353,11 +355,11 @@ struct StateWriter: Sendable {
         }
         guard let content = output.content else { return }
         let name = CertsLayout.tlsaFileName(apex: group.apex)
-        try Files.write(content, to: CertsLayout.tlsaFile(topdir: topdir, apex: group.apex))
+        try ScratchTopdir.writeFile(content, to: CertsLayout.tlsaFile(topdir: topdir, apex: group.apex))
         for directory in config.dns.tlsaDirs {
-            try Files.write(content, to: directory + "/" + name, makeParents: true)
+            try ScratchTopdir.writeFile(content, to: directory + "/" + name, makeParents: true)
         }
-        try Files.write(content, to: ProductionLayout.tlsaFile(prodRoot: prodRoot, apex: group.apex))
+        try ScratchTopdir.writeFile(content, to: ProductionLayout.tlsaFile(prodRoot: prodRoot, apex: group.apex))
     }
 
     /// `db/<ts>/tlsa.rr` as `write_tlsa` (service) writes it: the records `TLSAFileBuilder` makes for this
@@ -373,44 +375,6 @@ struct StateWriter: Sendable {
         return ([";;", ";; tlsa \(address.group) \(address.service) \(dbName)", ";;"] + records)
             .joined(separator: "\n") + "\n"
     }
-}
-
-/// Plain POSIX writes (no fsync: a generator, not the executor).
-enum Files {
-    static func write(_ text: String, to path: String, mode: mode_t = 0o644, makeParents: Bool = false) throws {
-        if makeParents, let slash = path.lastIndex(of: "/") {
-            try makeDirectory(String(path[..<slash]), parents: true)
-        }
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw SSLMError(.ioFailure, "\(path): open failed (errno \(errno))") }
-        defer { close(fd) }
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { buffer in
-                posixWrite(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
-            }
-            guard written > 0 else { throw SSLMError(.ioFailure, "\(path): write failed (errno \(errno))") }
-            offset += written
-        }
-        bytes.removeAll()
-    }
-
-    static func makeDirectory(_ path: String, mode: mode_t = 0o755, parents: Bool = false) throws {
-        if parents {
-            try FileManager.default.createDirectory(
-                atPath: path, withIntermediateDirectories: true,
-                attributes: [.posixPermissions: NSNumber(value: mode)])
-            return
-        }
-        guard mkdir(path, mode) == 0 || errno == EEXIST else {
-            throw SSLMError(.ioFailure, "\(path): mkdir failed (errno \(errno))")
-        }
-    }
-}
-
-private func posixWrite(_ fd: Int32, _ pointer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
-    write(fd, pointer, count)
 }
 
 /// Errors of concurrent group writers.

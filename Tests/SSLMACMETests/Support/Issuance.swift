@@ -1,8 +1,8 @@
 import Crypto
 import Foundation
-import SSLMTestSupport
 import Logging
 @testable import SSLMACME
+import SSLMTestSupport
 import X509
 
 /// A logger for tests: warnings and above only.
@@ -65,7 +65,7 @@ func issue(
 
 /// `openssl verify -CAfile root -untrusted intermediate leaf` on a downloaded chain.
 func opensslVerify(_ chain: ACMECertificateChain, testbed: PebbleTestbed, index: Int = 0) throws -> String {
-    let dir = try TempDir()
+    let dir = try ScratchTopdir()
     defer { dir.remove() }
     try testbed.managementPEM("/roots/\(index)").write(toFile: dir.file("root.pem"), atomically: true, encoding: .utf8)
     try testbed.managementPEM("/intermediates/\(index)").write(

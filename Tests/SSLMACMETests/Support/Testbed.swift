@@ -31,7 +31,7 @@ enum Program {
 /// One pebble (Let's Encrypt's ACME test server) with pebble's test responder (pebble-challtestsrv,
 /// its DNS and http-01 server), started by `scripts/testbed/pebble-testbed`.
 final class PebbleTestbed: @unchecked Sendable {
-    let dir: TempDir
+    let dir: ScratchTopdir
     let env: [String: String]
 
     var directoryURL: String { env["PEBBLE_DIRECTORY"] ?? "" }
@@ -48,7 +48,7 @@ final class PebbleTestbed: @unchecked Sendable {
                 "pebble is not installed (/usr/bin/pebble, /usr/bin/pebble-challtestsrv): "
                     + "run scripts/install-deps test")
         }
-        dir = try TempDir()
+        dir = try ScratchTopdir()
         do {
             try Program.check([Repo.pebbleTestbed, "start", dir.path, "--challtestsrv"] + options)
             let text = try String(contentsOfFile: dir.file("env"), encoding: .utf8)

@@ -5,13 +5,15 @@ import SSLMConfig
 import SSLMCore
 import SSLMDeploy
 import SSLMPlan
+import SSLMTestSupport
 
-/// A throw-away topdir: a root CA (self-signed), an intermediate (signed by root), example.com/mail (RSA,
-/// signed by the intermediate, DANE on port 25 with MX owners) and example.net/web (self-signed leaf,
-/// independent of the CAs), `[dns] tlsa_dirs`, an `[smtp]` section and stand-in programs that record
-/// their argv.
+/// A throw-away topdir (a `ScratchTopdir`): a root CA (self-signed), an intermediate (signed by root),
+/// example.com/mail (RSA, signed by the intermediate, DANE on port 25 with MX owners) and example.net/web
+/// (self-signed leaf, independent of the CAs), `[dns] tlsa_dirs`, an `[smtp]` section and stand-in programs
+/// that record their argv.
 final class ApplyFixture {
-    let path: String
+    let topdir: ScratchTopdir
+    var path: String { topdir.path }
     let bin: String
     let commandLog: String
     let config: Config
@@ -19,10 +21,9 @@ final class ApplyFixture {
     static let now = Date(timeIntervalSince1970: 1_799_928_000)
 
     init(smtp: String? = nil) throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-apply-\(UUID().uuidString)").path
-        bin = path + "/bin"
-        commandLog = path + "/commands.log"
-        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        topdir = try ScratchTopdir("sslm-apply")
+        bin = topdir.path + "/bin"
+        commandLog = topdir.path + "/commands.log"
         try Self.writeStandIns(bin: bin, log: commandLog)
         // `BIN` in a custom section stands for the fixture's stand-in program directory.
         let smtpSection =
@@ -33,122 +34,25 @@ final class ApplyFixture {
                 depends = ['cert']
                 """
         let files: [String: String] = [
-            "ssl-mgr.conf": """
-            [globals]
-            prod_cert_dir = 'prod'
-            logdir = 'logs'
-            dns_xtra_ns = []
-            clean_keep = 1
-            post_copy_cmd = [['mx1.example.org', '\(bin)/post-copy']]
-
-            [[groups]]
-            domain = 'ca'
-            services = ['root', 'int']
-            active = true
-
-            [[groups]]
-            domain = 'example.com'
-            services = ['mail']
-            active = true
-
-            [[groups]]
-            domain = 'example.net'
-            services = ['web']
-            active = true
-
-            [[dns_primary]]
-            domain = 'default'
-            server = '127.0.0.1'
-            port = 5053
-
-            [dns]
-            tlsa_dirs = ['dns/tlsa']
-            restart_cmd = '\(bin)/dns-refresh'
-            depends = ['tlsa']
-
-            \(smtpSection)
-            """,
-            "ca-info.conf": """
-            [root]
-            ca_type = 'self'
-            [int]
-            ca_type = 'local'
-            """,
-            "ca/root": """
-            name = 'Root'
-            group = 'ca'
-            service = 'root'
-            signing_ca = 'self'
-            [KeyOpts]
-            ktype = 'ec'
-            [X509]
-            CN = 'Test Root CA'
-            O = 'Test'
-            C = 'US'
-            [CA]
-            sign_end_days = 3650
-            digest = 'sha384'
-            """,
-            "ca/int": """
-            name = 'Intermediate'
-            group = 'ca'
-            service = 'int'
-            signing_ca = 'root'
-            [KeyOpts]
-            ktype = 'ec'
-            ec_algo = 'secp256r1'
-            [X509]
-            CN = 'Test Intermediate CA'
-            O = 'Test'
-            C = 'US'
-            [CA]
-            sign_end_days = 90
-            digest = 'sha256'
-            """,
-            "example.com/mail": """
-            name = 'Mail'
-            group = 'example.com'
-            service = 'mail'
-            signing_ca = 'int'
-            dane_tls = [[25, 'tcp', 3, 1, 1]]
-            [KeyOpts]
-            ktype = 'rsa'
-            rsa_bits = 2048
-            [X509]
-            CN = 'example.com'
-            O = 'Example'
-            C = 'US'
-            sans = ['mail.example.com', 'example.com']
-            """,
-            "example.net/web": """
-            name = 'Web'
-            group = 'example.net'
-            service = 'web'
-            signing_ca = 'self'
-            [KeyOpts]
-            ktype = 'ec'
-            [X509]
-            CN = 'www.example.net'
-            O = 'Example'
-            C = 'US'
-            [CA]
-            sign_end_days = 30
-            """,
+            "ssl-mgr.conf": ScratchTopdir.mainConf(
+                groups: ["ca": ["root", "int"], "example.com": ["mail"], "example.net": ["web"]],
+                extraGlobals: ["clean_keep = 1", "post_copy_cmd = [['mx1.example.org', '\(bin)/post-copy']]"],
+                extraDNS: ["restart_cmd = '\(bin)/dns-refresh'", "depends = ['tlsa']"]) + "\n\n" + smtpSection,
+            "ca-info.conf": ScratchTopdir.localCAInfo(),
+            "ca/root": ScratchTopdir.rootCAConf(),
+            "ca/int": ScratchTopdir.intermediateCAConf(ecAlgorithm: "secp256r1"),
+            "example.com/mail": ScratchTopdir.mailConf(),
+            "example.net/web": ScratchTopdir.serviceConf(
+                name: "Web", group: "example.net", service: "web", signer: "self", key: ["ktype = 'ec'"],
+                commonName: "www.example.net", organization: "Example", caDays: 30),
         ]
-        for (name, content) in files {
-            let file = path + "/conf.d/" + name
-            try FileManager.default.createDirectory(
-                atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try Data(content.utf8).write(to: URL(fileURLWithPath: file))
-        }
-        let loaded = ConfigLoader.load(topdir: path)
+        try topdir.writeConf(files)
+        let loaded = ConfigLoader.load(topdir: topdir.path)
         guard let config = loaded.config else {
             throw SSLMError(.configInvalid, loaded.diagnostics.map(\.description).joined(separator: "\n"))
         }
         self.config = config
     }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 
     func executor(
         now: Date = ApplyFixture.now, runner: any CommandRunner = ProcessCommandRunner(),
@@ -184,12 +88,7 @@ final class ApplyFixture {
         serviceDir(address) + "/" + link + "/" + file
     }
 
-    func mode(_ path: String) -> Int? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-            let value = attributes[.posixPermissions] as? NSNumber
-        else { return nil }
-        return value.intValue & 0o777
-    }
+    func mode(_ path: String) -> Int? { ScratchTopdir.mode(path) }
 
     func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
@@ -240,9 +139,7 @@ final class ApplyFixture {
             "sleeper": record + "\nsleep 30\nexit 0\n",
         ]
         for (name, text) in scripts {
-            let file = bin + "/" + name
-            try Data(text.utf8).write(to: URL(fileURLWithPath: file))
-            chmod(file, 0o755)
+            try ScratchTopdir.writeFile(text, to: bin + "/" + name, mode: 0o755, makeParents: true)
         }
     }
 }
@@ -314,14 +211,6 @@ enum Plans {
 
 /// Runs a program and returns its exit status and combined output (for openssl checks).
 func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let outcome = try ScriptRunner.run([executable] + arguments, combinedOutput: true)
+    return (outcome.status, outcome.stdout)
 }

@@ -1,10 +1,11 @@
 import Foundation
 import SSLMCore
 import SSLMPKI
+import SSLMTestSupport
 import X509
 
-/// Runs the real openssl CLI with an argv (no shell). Returns exit status, stdout, stderr.
-struct OpenSSL {
+/// Runs the real openssl CLI with an argv (no shell), through `ScriptRunner`; stdout as bytes (DER).
+enum OpenSSL {
     static let path = "/usr/bin/openssl"
 
     struct Result {
@@ -16,45 +17,8 @@ struct OpenSSL {
 
     @discardableResult
     static func run(_ arguments: [String], stdin: [UInt8]? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        let input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin)) }
-        try input.fileHandleForWriting.close()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: Array(outData),
-            stderr: String(decoding: errData, as: UTF8.self))
-    }
-}
-
-/// A fresh temporary directory, removed when the value is released.
-final class TempDir: @unchecked Sendable {
-    let path: String
-
-    init() throws {
-        let base = FileManager.default.temporaryDirectory.path
-        path = base + "/sslm-pki-test-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    func write(_ name: String, _ text: String) throws -> String {
-        let p = file(name)
-        try text.write(toFile: p, atomically: false, encoding: .utf8)
-        return p
+        let outcome = try ScriptRunner.run([path] + arguments, stdin: stdin.map { Data($0) })
+        return Result(status: outcome.status, stdout: outcome.stdoutBytes, stderr: outcome.stderr)
     }
 }
 
