@@ -19,7 +19,14 @@ import Testing
 ///
 /// The kill switches are the test-only `SSLM_FAULT_KILL_AFTER_ACTIONS` and `SSLM_FAULT_KILL_IN_WRITE`
 /// (Docs/apply.md "Testing"); the random kills are a real `kill -9` of a child process.
-@Suite("sslm apply killed with SIGKILL, then applied again")
+///
+/// By default the matrix is sampled (`CrashSampling`, Tests/README.md): every kind of crash-safe write of every
+/// phase, before and after its rename; three action counts per phase (per-action coverage is the in-process
+/// `CrashResumeTests`); one random instant per phase. `SSLM_CRASH_TEST_FULL=1` in the environment of `swift test`
+/// runs every action, the write selection below and 15 random instants.
+@Suite(
+    "sslm apply killed with SIGKILL, then applied again",
+    .enabled(if: TestTier.full, "the crash matrix: not in make check"))
 struct CrashKillTests {
     @Test(
         "killed right after the journal record of action N",
@@ -42,7 +49,7 @@ struct CrashKillTests {
         }
     }
 
-    @Test("kill -9 after a random delay (seeded)", arguments: 0..<15)
+    @Test("kill -9 after a random delay (seeded)", arguments: 0..<CrashSampling.randomInstants)
     func killAtRandomInstant(_ iteration: Int) async throws {
         let phase = CrashPhase.allCases[iteration % CrashPhase.allCases.count]
         let reference = try await CrashReference.shared.value(phase)
@@ -90,6 +97,18 @@ struct CrashKillTests {
             // The roll swaps production curr/ directories and removes next/: those writes are tested.
             #expect(reference.writes.contains { $0.hasPrefix("prod-certs/") && $0.hasSuffix("/curr") })
             #expect(reference.writes.contains { $0.hasPrefix("prod-certs/") && $0.hasSuffix("/next") })
+            #expect(reference.writeKinds.contains("prod-certs set replaced"))
+            #expect(reference.writeKinds.contains("prod-certs set removed"))
+        }
+        if phase == .install {
+            #expect(reference.writeKinds.contains("prod-certs set new"))
+            #expect(reference.writeKinds.contains("certs link new"))
+        }
+        // The sample kills every kind of write of the phase both before and after its rename.
+        let sampled = try await CrashReference.shared.writeKillPoints().filter { $0.phase == phase }
+        for kind in Set(reference.writeKinds) {
+            let instants = Set(sampled.filter { $0.kind == kind }.map(\.afterRename))
+            #expect(instants == [false, true], "\(phase.rawValue): \(kind) is not killed before and after its rename")
         }
     }
 }
@@ -173,15 +192,60 @@ struct ActionKillPoint: Sendable, CustomTestStringConvertible {
     var testDescription: String { "\(phase.rawValue) \(count)" }
 }
 
-/// `SSLM_FAULT_KILL_IN_WRITE=<index>:<instant>` in a phase; `path` is what that write replaces.
+/// `SSLM_FAULT_KILL_IN_WRITE=<index>:<instant>` in a phase; `path` is what that write replaces, `kind` what
+/// kind of write it is (`CrashSampling.kind`).
 struct WriteKillPoint: Sendable, CustomTestStringConvertible {
     var phase: CrashPhase
     var index: Int
     var afterRename: Bool
     var path: String
+    var kind: String
 
     var switchValue: String { "\(index):\(afterRename ? "after" : "before")" }
-    var testDescription: String { "\(phase.rawValue) \(switchValue) \(path)" }
+    var testDescription: String { "\(phase.rawValue) \(switchValue) \(path) (\(kind))" }
+}
+
+/// How much of the crash matrix runs: a sample by default, all of it with `SSLM_CRASH_TEST_FULL=1` in the
+/// environment of `swift test` (Tests/README.md).
+enum CrashSampling {
+    static var full: Bool { ProcessInfo.processInfo.environment["SSLM_CRASH_TEST_FULL"] == "1" }
+    static var allWrites: Bool { ProcessInfo.processInfo.environment["SSLM_CRASH_TEST_ALL_WRITES"] == "1" }
+
+    /// Random kill instants: one per phase by default.
+    static var randomInstants: Int { full ? 15 : CrashPhase.allCases.count }
+
+    /// Of `1...count`: all, or the first, the middle and the last.
+    static func actionCounts(_ count: Int) -> [Int] {
+        full ? Array(1...count) : Array(Set([1, (count + 1) / 2, count])).sorted()
+    }
+
+    /// The kind of a crash-safe write, from its path and what was there before and after the uninterrupted
+    /// run: the tree (`certs`, `prod-certs`, `dns`, `.sslm`), the thing (`link`: a `curr`/`next`/`prev` switch
+    /// below `certs/`; `set`: a production `curr/` or `next/` directory, copied in, swapped or removed as a
+    /// whole; else `file`) and the effect (`new`, `replaced`, `removed`, or `transient`: made and gone again
+    /// within the run). For example `prod-certs set replaced` is a production swap, `certs link new` a link
+    /// switch to a new `next`.
+    static func kind(of path: String, before: FileKind, after: FileKind) -> String {
+        let components = path.split(separator: "/").map(String.init)
+        let tree = components.first ?? ""
+        let name = components.last ?? ""
+        let thing: String
+        if tree == "certs", ["curr", "next", "prev"].contains(name) {
+            thing = "link"
+        } else if tree == "prod-certs", ["curr", "next"].contains(name) {
+            thing = "set"
+        } else {
+            thing = "file"
+        }
+        let effect: String
+        switch (before == .missing, after == .missing) {
+        case (true, false): effect = "new"
+        case (false, false): effect = "replaced"
+        case (false, true): effect = "removed"
+        case (true, true): effect = "transient"
+        }
+        return "\(tree) \(thing) \(effect)"
+    }
 }
 
 /// The starting topdir of each phase and an uninterrupted apply of the phase's plan, made once: the figures
@@ -194,6 +258,8 @@ actor CrashReference {
         var actionCount: Int
         /// The path of each write, in order (`writes[0]` is write 1).
         var writes: [String]
+        /// `CrashSampling.kind` of each write.
+        var writeKinds: [String]
         var duration: Duration
         var shape: Set<String>
         /// Invariants broken by the uninterrupted run itself.
@@ -206,31 +272,45 @@ actor CrashReference {
     private var starts: [CrashPhase: String] = [:]
     private var values: [CrashPhase: Value] = [:]
 
-    /// Every action of every phase.
+    /// Every action of every phase with `SSLM_CRASH_TEST_FULL=1`; else the first, the middle and the last action
+    /// of each phase (per-action coverage is the in-process `CrashResumeTests`).
     func actionKillPoints() throws -> [ActionKillPoint] {
         try CrashPhase.allCases.flatMap { phase in
-            (1...max(try value(phase).actionCount, 1)).map { ActionKillPoint(phase: phase, count: $0) }
+            CrashSampling.actionCounts(max(try value(phase).actionCount, 1)).map {
+                ActionKillPoint(phase: phase, count: $0)
+            }
         }
     }
 
-    /// Both instants of every switch of a `curr`, `next` or `prev` link, of every production directory swap
-    /// or removal (the writes that move a whole set) and of the last write; every third other file write,
-    /// alternately before and after its rename. With `SSLM_CRASH_TEST_ALL_WRITES=1` in the environment of `swift test`: both instants of every
-    /// write.
+    /// By default, per phase: both instants (before and after the rename) of the first write of each kind
+    /// (`CrashSampling.kind`) and of the last write.
+    ///
+    /// With `SSLM_CRASH_TEST_FULL=1`, also: both instants of every switch of a `curr`, `next` or `prev` link, of every
+    /// production directory swap or removal (the writes that move a whole set) and of the last write; every
+    /// third other file write, alternately before and after its rename. With `SSLM_CRASH_TEST_ALL_WRITES=1`:
+    /// both instants of every write.
     func writeKillPoints() throws -> [WriteKillPoint] {
-        let all = ProcessInfo.processInfo.environment["SSLM_CRASH_TEST_ALL_WRITES"] == "1"
-        return try CrashPhase.allCases.flatMap { phase in
-            let writes = try value(phase).writes
+        try CrashPhase.allCases.flatMap { phase in
+            let value = try value(phase)
+            let writes = value.writes
             var otherFiles = 0
+            var kindsSeen: Set<String> = []
             return writes.enumerated().flatMap { offset, path -> [WriteKillPoint] in
                 let index = offset + 1
-                let movesASet = ["curr", "next", "prev"].contains((path as NSString).lastPathComponent)
-                if all || movesASet || index == writes.count {
-                    return [false, true].map { WriteKillPoint(phase: phase, index: index, afterRename: $0, path: path) }
+                let kind = value.writeKinds[offset]
+                func both() -> [WriteKillPoint] {
+                    [false, true].map {
+                        WriteKillPoint(phase: phase, index: index, afterRename: $0, path: path, kind: kind)
+                    }
                 }
+                if CrashSampling.allWrites || index == writes.count || kindsSeen.insert(kind).inserted { return both() }
+                guard CrashSampling.full else { return [] }
+                if ["curr", "next", "prev"].contains((path as NSString).lastPathComponent) { return both() }
                 otherFiles += 1
                 guard otherFiles % 3 == 1 else { return [] }
-                return [WriteKillPoint(phase: phase, index: index, afterRename: otherFiles % 2 == 0, path: path)]
+                return [
+                    WriteKillPoint(phase: phase, index: index, afterRename: otherFiles % 2 == 0, path: path, kind: kind)
+                ]
             }
         }
     }
@@ -240,16 +320,9 @@ actor CrashReference {
         try copy(of: try start(of: phase))
     }
 
-    /// A new copy of a topdir.
-    func copy(of start: String, into root: String = FileManager.default.temporaryDirectory.path) throws -> String {
-        let topdir = CrashTopdir.newPath(in: root)
-        let copy = Process()
-        copy.executableURL = URL(fileURLWithPath: "/bin/cp")
-        copy.arguments = ["-a", start, topdir]  // keeps links, modes and times
-        try copy.run()
-        copy.waitUntilExit()
-        guard copy.terminationStatus == 0 else { throw CrashTestError("cp -a \(start) \(topdir) failed") }
-        return topdir
+    /// A new copy of a topdir (links, modes and times kept).
+    func copy(of start: String, into root: String? = nil) throws -> String {
+        try ScratchTopdir(at: start).copy(prefix: "sslm-crash", into: root)
     }
 
     func value(_ phase: CrashPhase) throws -> Value {
@@ -275,8 +348,13 @@ actor CrashReference {
         else {
             throw CrashTestError("\(phase.rawValue): cannot read the action and write counts from: \(run.output)")
         }
+        let startTopdir = try start(of: phase)
+        let kinds = writes.map {
+            CrashSampling.kind(
+                of: $0, before: FileKind.of(startTopdir + "/" + $0), after: FileKind.of(topdir + "/" + $0))
+        }
         let value = Value(
-            environment: environment, actionCount: actions, writes: writes, duration: duration,
+            environment: environment, actionCount: actions, writes: writes, writeKinds: kinds, duration: duration,
             shape: try CrashShape.of(topdir: topdir), violations: CrashInvariants.violations(topdir: topdir))
         values[phase] = value
         return value
@@ -295,7 +373,8 @@ actor CrashReference {
                     "\(before.rawValue): the apply that prepares \(phase.rawValue) failed: \(run.output)")
             }
         } else {
-            made = try CrashTopdir.make(in: CrashTopdir.templateRoot)
+            // An EC key instead of RSA-4096, whose generation would dominate the runs of this suite.
+            made = try ExampleTopdir.make("sslm-crash", ecKeys: true, in: CrashTopdir.templateRoot)
         }
         starts[phase] = made
         return made
@@ -309,7 +388,7 @@ actor CrashReference {
     }
 }
 
-/// A scratch topdir with the example configuration, made to run offline and fast.
+/// Where the phases' starting topdirs (`ExampleTopdir` and the applies after it) are kept.
 enum CrashTopdir {
     /// The starting topdirs of the phases, for the whole test process; removed when it exits.
     static let templateRoot: String = {
@@ -317,29 +396,6 @@ enum CrashTopdir {
         atexit { try? FileManager.default.removeItem(atPath: CrashTopdir.templateRoot) }
         return root
     }()
-
-    static func newPath(in root: String = FileManager.default.temporaryDirectory.path) -> String {
-        root + "/sslm-crash-\(UUID().uuidString)"
-    }
-
-    static func make(in root: String = FileManager.default.temporaryDirectory.path) throws -> String {
-        let topdir = newPath(in: root)
-        try FileManager.default.createDirectory(atPath: topdir, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(
-            atPath: SSLMProcess.repositoryRoot + "/conf.d.example", toPath: topdir + "/conf.d")
-        for service in ["mail-ec", "mail-rsa"] {
-            let file = topdir + "/conf.d/example.com/\(service)"
-            let text = try String(contentsOfFile: file, encoding: .utf8)
-                // DANE on port 465 names the SANs; port 25 would look up MX hosts (DNS).
-                .replacingOccurrences(
-                    of: "dane_tls = [[25, 'tcp', 3, 1, 1]]", with: "dane_tls = [[465, 'tcp', 3, 1, 1]]"
-                )
-                // An EC key instead of RSA-4096, whose generation would dominate the ~600 runs of this suite.
-                .replacingOccurrences(of: "ktype = 'rsa'", with: "ktype = 'ec'")
-            try text.write(toFile: file, atomically: true, encoding: .utf8)
-        }
-        return topdir
-    }
 }
 
 /// `sslm apply --topdir <topdir>` as a child process that may be killed.
@@ -354,47 +410,29 @@ enum CrashChild {
 
     /// Runs to the end (or to a fault-injection kill).
     static func run(_ topdir: String, environment: [String: String] = [:]) throws -> Result {
-        let (process, log) = try start(topdir, environment: environment)
-        process.waitUntilExit()
-        return finish(process, log: log)
+        finish(try start(topdir, environment: environment).wait())
     }
 
     /// Sends SIGKILL after `delay` unless the run has ended by then.
     static func run(_ topdir: String, environment: [String: String], killAfter delay: Duration) async throws -> Result {
-        let (process, log) = try start(topdir, environment: environment)
+        let child = try start(topdir, environment: environment)
         try await Task.sleep(for: delay)
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        return finish(process, log: log)
+        child.signal(SIGKILL)
+        return finish(child.wait())
     }
 
-    private static func start(_ topdir: String, environment: [String: String]) throws -> (Process, String) {
-        let log = topdir + ".log"
-        guard FileManager.default.createFile(atPath: log, contents: nil), let output = FileHandle(forWritingAtPath: log)
-        else { throw CrashTestError("cannot create \(log)") }
-        defer { try? output.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: SSLMProcess.executable)
-        let extra = environment[CrashChild.argumentsKey]?.split(separator: " ").map(String.init) ?? []
-        process.arguments = ["apply", "--topdir", topdir] + extra
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "SSL_MGR_TOPDIR")
-        env.removeValue(forKey: "SSLM_FAULT_KILL_AFTER_ACTIONS")
-        env.removeValue(forKey: "SSLM_FAULT_KILL_IN_WRITE")
-        for (key, value) in environment where key != CrashChild.argumentsKey { env[key] = value }
-        process.environment = env
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        return (process, log)
+    /// stdout and stderr in one stream; the fault switches of the test runner's environment are not passed on.
+    private static func start(_ topdir: String, environment: [String: String]) throws -> ScriptRunner.RunningProgram {
+        let extra = environment[argumentsKey]?.split(separator: " ").map(String.init) ?? []
+        return try ScriptRunner.start(
+            [SSLMProcess.executable, "apply", "--topdir", topdir] + extra,
+            environment: environment.filter { $0.key != argumentsKey },
+            unsetting: ["SSL_MGR_TOPDIR", "SSLM_FAULT_KILL_AFTER_ACTIONS", "SSLM_FAULT_KILL_IN_WRITE"],
+            combinedOutput: true, searchPath: false)
     }
 
-    private static func finish(_ process: Process, log: String) -> Result {
-        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        try? FileManager.default.removeItem(atPath: log)
-        let killed = process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
-        return Result(killed: killed, status: process.terminationStatus, output: output)
+    private static func finish(_ outcome: ScriptRunner.Outcome) -> Result {
+        Result(killed: outcome.killed, status: outcome.signal ?? outcome.status, output: outcome.stdout)
     }
 }
 
@@ -521,22 +559,9 @@ enum CrashInvariants {
         }
     }
 
-    static func entries(_ directory: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
-    }
+    static func entries(_ directory: String) -> [String] { ScratchTopdir.entries(directory) }
 
-    enum Kind { case missing, file, directory, symlink, other }
-
-    static func kind(_ path: String) -> Kind {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return .missing }
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: return .file
-        case S_IFDIR: return .directory
-        case S_IFLNK: return .symlink
-        default: return .other
-        }
-    }
+    static func kind(_ path: String) -> FileKind { FileKind.of(path) }
 
     static func relative(_ path: String, _ root: String) -> String {
         path.hasPrefix(root + "/") ? String(path.dropFirst(root.count + 1)) : path
@@ -590,21 +615,6 @@ enum CrashShape {
 extension FileManager {
     fileprivate func destinationOfSymbolicLinkSafe(_ path: String) -> String? {
         try? destinationOfSymbolicLink(atPath: path)
-    }
-}
-
-/// A seeded generator (SplitMix64), so that the random kill instants are the same in every run.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
