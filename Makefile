@@ -37,9 +37,10 @@ example: build
 	.build/debug/sslm status --topdir $(EXAMPLE_TOPDIR)
 	.build/debug/sslm plan --topdir $(EXAMPLE_TOPDIR)
 
-# The fast tier (Tests/README.md): unit, golden, config, PKI and planner tests, CLI runs of sslm; no daemon
-# (pebble, nsd, nginx, sshd, unbound, the ACME stand-in) and no crash matrix. SSLM_TEST_TIER=fast disables the
-# suites marked `.enabled(if: TestTier.full, …)`; they are reported as skipped.
+# The fast tier (Tests/README.md): unit, golden, config, PKI and planner tests, the in-process executor tests,
+# the CLI's golden output; no daemon (pebble, nsd, nginx, sshd, unbound, the ACME stand-in), no crash matrix,
+# no end-to-end applies of the example. SSLM_TEST_TIER=fast disables the suites marked
+# `.enabled(if: TestTier.full, …)`; they are reported as skipped.
 check:
 	scripts/install-deps test
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)

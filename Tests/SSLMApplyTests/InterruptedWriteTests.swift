@@ -1,5 +1,6 @@
 import Foundation
 import SSLMDeploy
+import SSLMTestSupport
 import Testing
 
 @testable import SSLMApply
@@ -9,12 +10,11 @@ import Testing
 /// SSLMCLITests/CrashKillTests.)
 @Suite("Interrupted production writes, fault-injection switches")
 struct InterruptedWriteTests {
+    /// A scratch directory (the caller removes it) with `src/privkey.pem`.
     private func scratch() throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-prod-\(UUID().uuidString)")
-            .path
-        try FileManager.default.createDirectory(atPath: directory + "/src", withIntermediateDirectories: true)
-        try Data("key\n".utf8).write(to: URL(fileURLWithPath: directory + "/src/privkey.pem"))
-        return directory
+        let directory = try ScratchTopdir("sslm-prod", removesItself: false)
+        try directory.write("src/privkey.pem", "key\n")
+        return directory.path
     }
 
     private func names(_ directory: String) throws -> [String] {

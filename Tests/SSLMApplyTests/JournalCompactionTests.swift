@@ -2,6 +2,7 @@ import Foundation
 import SSLMCore
 import SSLMDeploy
 import SSLMPlan
+import SSLMTestSupport
 import Testing
 
 @testable import SSLMApply
@@ -9,7 +10,7 @@ import Testing
 
 /// Docs/apply.md "The journal": compaction keeps exactly what the journal's readers need, and a run
 /// interrupted after a compaction resumes.
-@Suite("Journal compaction")
+@Suite("Journal compaction", .enabled(if: TestTier.full, "slow (journals of 100,000 records): not in make check"))
 struct JournalCompactionTests {
     private static func line(_ plan: String, _ action: String?, _ event: String, _ detail: String? = nil) -> String {
         let record = JournalRecord(

@@ -11,7 +11,8 @@ import Testing
 /// header, per-service comment blocks, its duplicated-apex quirk commented out and its `<ttl>  IN` spacing.
 /// The certificates themselves are made by `sslm apply` on the same config (same file names and contents as
 /// ssl-mgr's), then everything sslm-specific is removed.
-@Suite struct AdoptionTests {
+@Suite(.enabled(if: TestTier.full, "runs sslm apply on the example: not in make check"))
+struct AdoptionTests {
     static func sslMgrTopdir() throws -> String {
         let topdir = try ExampleTopdir.make("sslm-adopt")
         let made = try SSLMProcess.run(["apply", "--topdir", topdir])

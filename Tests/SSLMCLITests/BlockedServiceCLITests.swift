@@ -4,7 +4,7 @@ import Testing
 
 /// A blocked service (one sslm cannot act on until a person fixes it) is not success: apply exits 1 and
 /// leaves `last-success` alone, `plan --detailed-exitcode` exits 2, `status` and `sslm-mgr` say why.
-@Suite("Blocked is not success")
+@Suite("Blocked is not success", .enabled(if: TestTier.full, "runs sslm apply on the example: not in make check"))
 struct BlockedServiceCLITests {
     @Test func aBlockedServiceFailsTheRun() throws {
         let topdir = try ExampleTopdir.make("sslm-blocked")

@@ -6,7 +6,9 @@ import Testing
 /// end with exit status 0 or 1 — never a crash (a shell shows SIGILL as 132; `Process` reports the signal
 /// number, 4) and never 2 (`plan` without `--detailed-exitcode`) — and both agree on whether the configuration is valid. The topdir holds
 /// real certificates (curr and next) so that `plan` computes renewal and roll times with the values.
-@Suite("Generated configurations never crash sslm")
+@Suite(
+    "Generated configurations never crash sslm",
+    .enabled(if: TestTier.full, "runs sslm on 500 configurations: not in make check"))
 struct ConfigFuzzCLITests {
     /// One file, the table (nil: the top of the file) and the key a mutation replaces.
     struct Slot: Sendable {
@@ -154,7 +156,7 @@ struct ConfigFuzzCLITests {
     }
 
     /// One generated configuration: 1–4 changes of the example, chosen by a seeded generator.
-    static func generate(_ base: [String: String], using generator: inout SeededRandom) -> [String: String] {
+    static func generate(_ base: [String: String], using generator: inout SplitMix64) -> [String: String] {
         var files = base
         // Half the cases change one key (so that a fair share loads and reaches the planner), half 2–4.
         let count = Bool.random(using: &generator) ? 1 : Int.random(in: 2...4, using: &generator)
@@ -169,12 +171,7 @@ struct ConfigFuzzCLITests {
 
     /// Writes `files` (paths below conf.d) into `topdir`/conf.d.
     static func write(_ files: [String: String], to topdir: String) throws {
-        for (path, text) in files {
-            let file = topdir + "/conf.d/" + path
-            try FileManager.default.createDirectory(
-                atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: URL(fileURLWithPath: file))
-        }
+        try ScratchTopdir(at: topdir).writeConf(files)
     }
 
     struct Outcome: Sendable {
@@ -187,8 +184,7 @@ struct ConfigFuzzCLITests {
     /// A topdir of the example after one apply and one forced renewal: every service has a curr and a next,
     /// so `plan` evaluates renewal and roll timing (where out-of-range numbers used to trap).
     static func stateTopdir(_ files: [String: String]) throws -> String {
-        let topdir = FileManager.default.temporaryDirectory
-            .appendingPathComponent("sslm-fuzz-state-\(UUID().uuidString)").path
+        let topdir = ScratchTopdir.newPath("sslm-fuzz-state")
         try write(files, to: topdir)
         let first = try SSLMProcess.run(["apply", "--topdir", topdir])
         let renew = try SSLMProcess.run(["apply", "--topdir", topdir, "--force", "--phase", "renew"])
@@ -203,7 +199,7 @@ struct ConfigFuzzCLITests {
         let state = try Self.stateTopdir(base)
         defer { try? FileManager.default.removeItem(atPath: state) }
         #expect(FileManager.default.fileExists(atPath: state + "/certs/example.com/web-ec/next/cert.pem"))
-        var generator = SeededRandom(seed: 0x7275_7374)
+        var generator = SplitMix64(seed: 0x7275_7374)
         // Systematic: every numeric key alone at every extreme number; then random combinations up to 500.
         var generated: [[String: String]] = []
         for slot in Self.slots where Self.numericKeys.contains(slot.key) {
@@ -221,14 +217,13 @@ struct ConfigFuzzCLITests {
         // One scratch topdir per worker, a copy of the state; each case rewrites its conf.d (plan writes only
         // its log file, so the certificates stay as they are).
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let topdir = FileManager.default.temporaryDirectory
-                .appendingPathComponent("sslm-fuzz-\(worker)-\(UUID().uuidString)").path
+            let topdir = ScratchTopdir.newPath("sslm-fuzz-\(worker)")
             defer { try? FileManager.default.removeItem(atPath: topdir) }
             for index in stride(from: worker, to: cases.count, by: workers) {
                 do {
                     if index < workers {
-                        let copy = try SSLMProcess.run(["-a", state, topdir], executable: "/bin/cp")
-                        guard copy.status == 0 else { throw CocoaError(.fileWriteUnknown) }
+                        let copy = try ScriptRunner.run(["/bin/cp", "-a", state, topdir])
+                        guard copy.succeeded else { throw TestbedError("cp -a \(state) \(topdir): \(copy.stderr)") }
                     }
                     try Self.write(cases[index], to: topdir)
                     let check = try SSLMProcess.run(["config", "check", "--topdir", topdir])
@@ -286,15 +281,3 @@ final class OutcomeList: @unchecked Sendable {
     }
 }
 
-/// SplitMix64: a deterministic generator, so a failing case can be found again by its index.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

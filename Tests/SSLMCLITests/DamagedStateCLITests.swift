@@ -4,7 +4,9 @@ import Testing
 
 /// Damaged `certs/` state and production modes, through the real executable on the bundled example:
 /// a damaged set is repaired or renewed, never copied to production, and the next plan is empty.
-@Suite("Damaged state is repaired and never reaches production")
+@Suite(
+    "Damaged state is repaired and never reaches production",
+    .enabled(if: TestTier.full, "runs sslm apply on the example: not in make check"))
 struct DamagedStateCLITests {
     private static let service = "example.com/web-ec"
     private static let productionFiles = [

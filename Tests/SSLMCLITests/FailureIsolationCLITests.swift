@@ -4,7 +4,9 @@ import Testing
 
 /// One service whose signing fails: the others are done, its production files stay as they were, the run
 /// exits non-zero with the reason, and the next run tries again.
-@Suite("Failure isolation through the CLI")
+@Suite(
+    "Failure isolation through the CLI",
+    .enabled(if: TestTier.full, "runs sslm apply on the example: not in make check"))
 struct FailureIsolationCLITests {
     /// name → bytes of every file under `directory`.
     private static func snapshot(_ directory: String) -> [String: Data] {

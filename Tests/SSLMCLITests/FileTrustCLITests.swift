@@ -9,7 +9,9 @@ import Testing
 /// Docs/apply.md "Files": the real binary never writes through a symlink that sslm manages (`.sslm/`, the
 /// log file, the production tree below `prod_cert_dir`), reads files with a size limit, and keeps the
 /// journal bounded.
-@Suite("Writes never follow symlinks, reads are bounded, the journal is compacted")
+@Suite(
+    "Writes never follow symlinks, reads are bounded, the journal is compacted",
+    .enabled(if: TestTier.full, "runs sslm apply on the example: not in make check"))
 struct FileTrustCLITests {
     private static let fm = FileManager.default
 

@@ -3,7 +3,9 @@ import SSLMTestSupport
 import Testing
 
 /// The ssl-mgr command lines of its manual, run through `sslm-mgr` (a symlink to sslm) on a test topdir.
-@Suite("sslm-mgr: the ssl-mgr command line", .serialized)
+@Suite(
+    "sslm-mgr: the ssl-mgr command line", .serialized,
+    .enabled(if: TestTier.full, "runs sslm apply on the example: not in make check"))
 struct LegacyCLITests {
     /// A topdir with the example (DANE on 465, EC keys: no DNS lookup, fast), and an `sslm-mgr` symlink.
     private func setUp() throws -> (topdir: String, mgr: String) {

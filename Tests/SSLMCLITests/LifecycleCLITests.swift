@@ -4,7 +4,9 @@ import Testing
 
 /// The renew → wait → roll cycle through the real executable, with injected time (SSLM_NOW) and
 /// recording stand-in commands for the server restart and the DNS refresh.
-@Suite("Renew, wait, roll with injected time")
+@Suite(
+    "Renew, wait, roll with injected time",
+    .enabled(if: TestTier.full, "runs sslm apply on the example: not in make check"))
 struct LifecycleCLITests {
     private static func hostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)

@@ -3,7 +3,7 @@ import SSLMTestSupport
 import Testing
 
 /// `--metrics-file`: a Prometheus textfile for node_exporter.
-@Suite("Prometheus textfile")
+@Suite("Prometheus textfile", .enabled(if: TestTier.full, "runs sslm apply on the example: not in make check"))
 struct MetricsFileTests {
     @Test("apply --metrics-file writes expiry, renewal, last success and failures; status --metrics-file too")
     func metrics() throws {

@@ -5,7 +5,9 @@ import Testing
 /// plan / apply / show / status through the real executable on a copy of conf.d.example.
 /// The mail services' DANE entries are moved from port 25 (MX hosts, a DNS lookup) to 465 (SAN owners)
 /// so these tests need no DNS server.
-@Suite("sslm plan, apply, show, status", .serialized)
+@Suite(
+    "sslm plan, apply, show, status", .serialized,
+    .enabled(if: TestTier.full, "runs sslm apply on the example: not in make check"))
 struct ReconcileCLITests {
     /// A scratch topdir with the example, applied once when `applied`.
     private func topdir(applied: Bool) throws -> String {
@@ -124,7 +126,9 @@ enum OpenSSL {
     }
 }
 
-@Suite("a stale saved plan says what changed")
+@Suite(
+    "a stale saved plan says what changed",
+    .enabled(if: TestTier.full, "runs sslm apply on the example: not in make check"))
 struct StalePlanMessageTests {
     @Test func namesTheChangedService() throws {
         let topdir = try ExampleTopdir.make("sslm-stale", ecKeys: false)

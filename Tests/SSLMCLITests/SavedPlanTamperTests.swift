@@ -5,7 +5,9 @@ import Testing
 /// `sslm apply FILE` executes only what config + observed state give: every edit of a saved plan (each
 /// parameter of each action kind, ids, kinds, services, dependencies, reasons, options, actions added,
 /// removed or reordered) is refused before any program runs or any file is written.
-@Suite("A tampered saved plan is refused")
+@Suite(
+    "A tampered saved plan is refused",
+    .enabled(if: TestTier.full, "runs sslm apply on the example: not in make check"))
 struct SavedPlanTamperTests {
     /// The example with a recording stand-in for every command the config names: the DNS refresh, a
     /// local smtp restart, a "remote" imap server at 127.0.0.1 (copy over rsync + restart over ssh) and a

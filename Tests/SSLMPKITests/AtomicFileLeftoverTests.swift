@@ -1,18 +1,15 @@
 import Foundation
 import SSLMPKI
+import SSLMTestSupport
 import Testing
 
 /// A writer killed between creating its temporary file and renaming it leaves `.<name>.tmp-<hex>` (or
 /// `<link>.tmp-<hex>`) behind; the next write of the same name removes it, and nothing else.
 @Suite("AtomicFile removes the temporary files of interrupted writes")
 struct AtomicFileLeftoverTests {
+    /// A scratch directory; the caller removes it.
     private func scratch() throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "sslm-atomic-\(UUID().uuidString)"
-        )
-        .path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return directory
+        try ScratchTopdir("sslm-atomic", removesItself: false).path
     }
 
     private func names(_ directory: String) throws -> [String] {
