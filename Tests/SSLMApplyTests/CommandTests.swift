@@ -74,14 +74,16 @@ struct CommandTests {
     func unconfiguredHost() async throws {
         let fixture = try ApplyFixture()
         let actions = [
-            Action(id: "restart/smtp/evil.example.org", kind: .restartServer,
-                   params: ["section": .string("smtp"), "host": .string("evil.example.org")],
-                   reason: Reason(.serversChanged, "test")),
-            Action(id: "server/evil.example.org/copy", kind: .copyToServer,
-                   params: ["host": .string("evil.example.org")], reason: Reason(.serversChanged, "test")),
-            Action(id: "dns/refresh", kind: .refreshDNS,
-                   params: ["domains": .strings(["example.com", "--zone-file=/etc/shadow"])],
-                   reason: Reason(.dnsChanged, "test")),
+            Action(
+                id: "restart/smtp/evil.example.org",
+                payload: .restartServer(section: "smtp", host: "evil.example.org", commands: []),
+                reason: Reason(.serversChanged, "test")),
+            Action(
+                id: "server/evil.example.org/copy", payload: .copyToServer(host: "evil.example.org", sections: []),
+                reason: Reason(.serversChanged, "test")),
+            Action(
+                id: "dns/refresh", payload: .refreshDNS(domains: ["example.com", "--zone-file=/etc/shadow"]),
+                reason: Reason(.dnsChanged, "test")),
         ]
         let report = try await fixture.executor().apply(Plans.plan(actions))
         #expect(report.failures.count == 3, "\(report.failures)")
