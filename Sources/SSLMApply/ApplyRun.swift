@@ -6,10 +6,10 @@ import SSLMDeploy
 import SSLMPlan
 
 /// The state of one `Executor.apply` call: the executor's inputs, what earlier runs of the same plan
-/// finished (from the journal), and values learnt while applying (the db directory `create_next` made).
-/// Only the ACME kinds (`ActionKind.runsConcurrently`) run concurrently; they use `acme`, never
-/// `createdNext`.
-final class ApplyRun: @unchecked Sendable {
+/// finished (from the journal), and the ACME state shared by concurrent actions. Immutable apart from
+/// `acme` (an actor): a value an action learns for a later one (the db directory `create_next` made) travels
+/// as the action's journal detail (`RecordedDetails`).
+final class ApplyRun: Sendable {
     let executor: Executor
     /// The plan being applied (ACME actions look up their batch in it).
     let plan: Plan?
@@ -17,8 +17,8 @@ final class ApplyRun: @unchecked Sendable {
     let acme = ACMERunState()
     /// Action ids the journal shows as done for this plan.
     let alreadyDone: Set<String>
-    /// db directory created by `create_next` per service, in this run or an earlier run of the plan.
-    var createdNext: [ServiceAddress: String] = [:]
+    /// The `ok` details of this plan's actions in earlier runs, by action id.
+    let earlierDetails: [String: String]
 
     var config: Config { executor.config }
     var topdir: String { executor.topdir }
@@ -34,54 +34,55 @@ final class ApplyRun: @unchecked Sendable {
         self.plan = plan
         var orders: [String: String] = [:]
         for record in journal where record.event == .ok {
-            guard let id = record.action, id.hasSuffix("/next/order"), let detail = record.detail else { continue }
+            guard let id = record.action, ActionID(id)?.isACMEOrder == true, let detail = record.detail else {
+                continue
+            }
             orders[id] = detail
         }
         self.recordedOrders = orders
         var done: Set<String> = []
+        var details: [String: String] = [:]
         for record in earlier where record.event == .ok {
             guard let id = record.action else { continue }
             done.insert(id)
+            if let detail = record.detail { details[id] = detail }
         }
         self.alreadyDone = done
-        // `create_next` records `db/<name>`; its action id is `<group>/<service>/next/dir`.
-        for record in earlier where record.event == .ok {
-            guard let id = record.action, id.hasSuffix("/next/dir"), let detail = record.detail,
-                detail.hasPrefix("db/")
-            else { continue }
-            let parts = id.split(separator: "/").map(String.init)
-            guard parts.count == 4 else { continue }
-            createdNext[ServiceAddress(group: parts[0], service: parts[1])] = String(detail.dropFirst(3))
-        }
+        self.earlierDetails = details
     }
 
-    /// Runs the handler of `action.kind`; returns a detail for the report and journal.
-    func perform(_ action: Action, logger: Logger) async throws -> String? {
-        switch action.kind {
+    /// Runs the handler of the action's payload; returns a detail for the report and journal. `recorded`:
+    /// the `ok` details of the plan's actions finished so far (earlier runs and this one), by action id.
+    func perform(_ action: Action, recorded: [String: String], logger: Logger) async throws -> String? {
+        switch action.payload {
         case .createNext: return try createNext(action)
         case .generateKey: return try generateKey(action)
         case .reuseKey: return try reuseKey(action)
         case .createCSR: return try createCSR(action)
         case .signLocal: return try signLocal(action)
         case .writeBundle: return try writeBundle(action)
-        case .repairSet: return try repairSet(action)
-        case .writeTLSA:
-            return action.service == nil
-                ? try writeApexTLSA(action, logger: logger) : try writeServiceTLSA(action, logger: logger)
-        case .publishTLSA: return try publishTLSA(action)
-        case .roll: return try roll(action)
-        case .syncProduction:
-            return action.service == nil ? try syncApexProduction(action) : try syncServiceProduction(action)
-        case .clean: return try clean(action, logger: logger)
-        case .copyToServer: return try await copyToServer(action, logger: logger)
-        case .postCopy: return try await postCopy(action, logger: logger)
-        case .restartServer: return try await restartServer(action, logger: logger)
-        case .refreshDNS: return try await refreshDNS(action, logger: logger)
-        case .acmeOrder: return try await acmeOrder(action, logger: logger)
-        case .publishChallenges: return try await publishChallenges(action, logger: logger)
-        case .awaitPropagation: return try await awaitPropagation(action, logger: logger)
+        case .repairSet(let slot, let rebuild, let modes):
+            return try repairSet(action, slot: slot, rebuild: Set(rebuild), modes: modes)
+        case .writeServiceTLSA: return try writeServiceTLSA(action, logger: logger)
+        case .writeApexTLSA(let apex, let rolling):
+            return try writeApexTLSA(apex: apex, rolling: rolling, logger: logger)
+        case .publishTLSA(let apex, _): return try publishTLSA(apex: apex)
+        case .roll(let next): return try roll(action, next: next, recorded: recorded)
+        case .syncServiceProduction(let curr, _): return try syncServiceProduction(action, currExpected: curr)
+        case .syncApexTLSA(let apex): return try syncApexProduction(apex: apex)
+        case .clean(let remove): return try clean(action, remove: remove, logger: logger)
+        case .copyToServer(let host, _): return try await copyToServer(action, host: host, logger: logger)
+        case .postCopy(let host, _): return try await postCopy(action, host: host, logger: logger)
+        case .restartServer(let section, let host, _):
+            return try await restartServer(action, section: section, host: host, logger: logger)
+        case .refreshDNS(let domains): return try await refreshDNS(action, domains: domains, logger: logger)
+        case .acmeOrder(let order): return try await acmeOrder(action, order, logger: logger)
+        case .publishChallenges(let apex, let type, let services, let clear):
+            return try await publishChallenges(apex: apex, type: type, services: services, clear: clear, logger: logger)
+        case .awaitPropagation(let apex): return try await awaitPropagation(apex: apex, logger: logger)
         case .answerChallenges: return try await answerChallenges(action, logger: logger)
-        case .finalizeOrder: return try await finalizeOrder(action, logger: logger)
+        case .finalizeOrder(_, let preferredChain):
+            return try await finalizeOrder(action, preferredChain: preferredChain, logger: logger)
         }
     }
 
@@ -89,12 +90,10 @@ final class ApplyRun: @unchecked Sendable {
 
     /// The service of a service action, from its `service` field, with its config.
     func service(of action: Action) throws -> (ServiceAddress, ServiceConfig) {
-        guard let text = action.service, let slash = text.firstIndex(of: "/") else {
+        guard let text = action.service else {
             throw SSLMError(.malformedInput, "action \(action.id) (\(action.kind.rawValue)) names no service")
         }
-        let address = ServiceAddress(
-            group: String(text[..<slash]), service: String(text[text.index(after: slash)...]))
-        guard SafeName.isSafe(address.group), SafeName.isSafe(address.service) else {
+        guard let address = ServiceAddress(planText: text) else {
             throw SSLMError(
                 .malformedInput, "action \(action.id): \"\(SafeName.printable(text))\" is not group/service")
         }
@@ -105,27 +104,12 @@ final class ApplyRun: @unchecked Sendable {
         return (address, config)
     }
 
-    /// The apex of an apex action: the first component of its id (`<apex>/tlsa`, `<apex>/prod`).
-    func apex(of action: Action) throws -> String {
-        guard let first = action.id.split(separator: "/").first.map(String.init), SafeName.isSafe(first) else {
-            throw SSLMError(.malformedInput, "action \(action.id): no apex in its id")
+    /// The apex of an apex action, checked to be a safe name (it becomes a path component).
+    func checked(apex: String) throws -> String {
+        guard SafeName.isSafe(apex) else {
+            throw SSLMError(.malformedInput, "\"\(SafeName.printable(apex))\" is not an apex")
         }
-        return first
-    }
-
-    func stringParam(_ action: Action, _ name: String) -> String? {
-        if case .string(let value)? = action.params[name] { return value }
-        return nil
-    }
-
-    func stringsParam(_ action: Action, _ name: String) -> [String]? {
-        if case .strings(let value)? = action.params[name] { return value }
-        return nil
-    }
-
-    func boolParam(_ action: Action, _ name: String) -> Bool? {
-        if case .bool(let value)? = action.params[name] { return value }
-        return nil
+        return apex
     }
 
     /// A path as shown in results: relative to the topdir when inside it.

@@ -78,7 +78,7 @@ public struct Executor: Sendable {
         // What ApplyRun reads: this plan's records (resume) and the ACME orders' `ok` records.
         var journalRecords: [JournalRecord] = []
         try Journal.forEachRecord(topdir: topdir, matching: { fields in
-            fields.plan == digest || (fields.event == "ok" && fields.action?.hasSuffix("/next/order") == true)
+            fields.plan == digest || (fields.event == "ok" && fields.action.flatMap(ActionID.init)?.isACMEOrder == true)
         }) { journalRecords.append($0) }
         let earlier = journalRecords.filter { $0.plan == digest }
         let journal = try Journal(topdir: topdir)
@@ -89,6 +89,8 @@ public struct Executor: Sendable {
         try journal.append(record(digest, nil, .begin, "base \(plan.base.fingerprint)"))
 
         var outcomes: [String: ActionOutcome] = [:]
+        // The `ok` details of the plan's finished actions: what a later action reads (roll: create_next's).
+        var recorded = run.earlierDetails
         var results: [ActionResult] = []
         var ran = 0
         var index = 0
@@ -130,11 +132,14 @@ public struct Executor: Sendable {
             for action in toRun {
                 try journal.append(record(digest, action.id, .start, nil))
             }
-            let finished = await Self.perform(toRun, run: run, logger: logger, width: max(1, options.acmeConcurrency))
+            let finished = await Self.perform(
+                toRun, run: run, recorded: recorded, logger: logger, width: max(1, options.acmeConcurrency))
             for (action, outcome) in finished {
                 ran += 1
                 switch outcome {
-                case .succeeded(let detail): try journal.append(record(digest, action.id, .ok, detail))
+                case .succeeded(let detail):
+                    try journal.append(record(digest, action.id, .ok, detail))
+                    recorded[action.id] = detail
                 case .failed(let reason), .failedNonFatal(let reason):
                     try journal.append(record(digest, action.id, .failed, reason))
                 case .alreadyApplied, .skipped: break
@@ -156,8 +161,9 @@ public struct Executor: Sendable {
 
     /// Runs `actions` (one, or a batch of a concurrent kind) with at most `width` at a time; returns each
     /// with its outcome in the order they finished.
-    private static func perform(_ actions: [Action], run: ApplyRun, logger: Logger, width: Int) async
-        -> [(Action, ActionOutcome)]
+    private static func perform(
+        _ actions: [Action], run: ApplyRun, recorded: [String: String], logger: Logger, width: Int
+    ) async -> [(Action, ActionOutcome)]
     {
         func one(_ action: Action) async -> ActionOutcome {
             var actionLogger = logger
@@ -165,7 +171,7 @@ public struct Executor: Sendable {
             actionLogger[metadataKey: "action.kind"] = "\(action.kind.rawValue)"
             actionLogger.info("\(action.kind.rawValue) \(action.id)")
             do {
-                let detail = try await run.perform(action, logger: actionLogger)
+                let detail = try await run.perform(action, recorded: recorded, logger: actionLogger)
                 if let detail { actionLogger.info("done: \(detail)") }
                 return .succeeded(detail: detail)
             } catch let failure as NonFatalFailure {

@@ -57,7 +57,7 @@ struct JournalLineFields: Decodable, Equatable {
 /// - every record of the `recentPlans` most recent plan digests: resuming the same plan (`ok` actions are
 ///   not repeated, `create_next`'s db directory is reused), and what a person reads;
 /// - for every ACME order (`…/next/order`), its newest `ok` record: a later run reopens the order from it;
-/// - for every copy, restart, `post_copy` and DNS refresh (`PendingDeployment.prefixes`), its last record:
+/// - for every copy, restart, `post_copy` and DNS refresh (`ActionID.journalIsState`), its last record:
 ///   that is its state, and a failed or interrupted one is planned again (`retry`).
 /// Everything else (older plans' records, lines that cannot be decoded) is dropped. The new file is written
 /// beside the journal, fsync'ed and renamed over it, and the directory fsync'ed: after a crash the journal
@@ -122,8 +122,9 @@ public enum JournalCompaction {
             }
             linePlans.append(id)
             guard let action = fields.action else { return }
-            if PendingDeployment.prefixes.contains(where: action.hasPrefix) { lastDeployment[action] = index }
-            if fields.event == JournalRecord.Event.ok.rawValue, action.hasSuffix("/next/order") {
+            let parsed = ActionID(action)
+            if parsed?.journalIsState == true { lastDeployment[action] = index }
+            if fields.event == JournalRecord.Event.ok.rawValue, parsed?.isACMEOrder == true {
                 newestOrder[action] = index
             }
         }

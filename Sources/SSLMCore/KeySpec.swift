@@ -58,3 +58,31 @@ public enum DigestAlgorithm: String, Sendable, Hashable, Codable, CaseIterable {
     /// ssl-mgr's default when `digest` is empty.
     public static let `default` = DigestAlgorithm.sha384
 }
+
+extension KeySpec {
+    /// The key type as a plan writes it: `ec secp384r1`, `rsa 4096`, `ed25519`.
+    public var planText: String {
+        switch self {
+        case .ec(let curve): "ec \(curve.rawValue)"
+        case .rsa(let bits): "rsa \(bits)"
+        case .ed25519: "ed25519"
+        }
+    }
+
+    /// Reads a key type written by `planText`, or by `description` (`secp384r1`, `rsa-4096`), which
+    /// `reuse_key` actions of saved plans carry. Nil for anything else.
+    public init?(planText text: String) {
+        let words = text.split(whereSeparator: { $0 == " " || $0 == "-" }).map(String.init)
+        if words == ["ed25519"] {
+            self = .ed25519
+        } else if words.count == 1, let curve = ECCurve(rawValue: words[0]) {
+            self = .ec(curve)
+        } else if words.count == 2, words[0] == "ec", let curve = ECCurve(rawValue: words[1]) {
+            self = .ec(curve)
+        } else if words.count == 2, words[0] == "rsa", let bits = Int(words[1]), bits > 0 {
+            self = .rsa(bits: bits)
+        } else {
+            return nil
+        }
+    }
+}

@@ -18,7 +18,6 @@ public struct SSLMError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let verificationFailed = Code(rawValue: "verification_failed")
         public static let ioFailure = Code(rawValue: "io_failure")
         public static let invalidArgument = Code(rawValue: "invalid_argument")
-        public static let notImplemented = Code(rawValue: "not_implemented")
         /// Another sslm holds the topdir's lock and did not release it in time; nothing was done.
         public static let lockHeld = Code(rawValue: "lock_held")
         /// A file is larger than sslm accepts for its kind (`BoundedFile.Limit`).

@@ -16,3 +16,12 @@ public struct ServiceAddress: Hashable, Sendable, Comparable, Codable, CustomStr
         (lhs.group, lhs.service) < (rhs.group, rhs.service)
     }
 }
+
+extension ServiceAddress {
+    /// Reads `group/service` as plans write it; nil unless both parts are safe names.
+    public init?(planText text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2, SafeName.isSafe(parts[0]), SafeName.isSafe(parts[1]) else { return nil }
+        self.init(group: parts[0], service: parts[1])
+    }
+}

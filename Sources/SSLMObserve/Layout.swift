@@ -1,13 +1,6 @@
 import SSLMConfig
 import SSLMCore
 
-/// A certificate slot that exists in production and in TLSA files: `curr` or `next` (`prev` is never
-/// copied to production and never published).
-public enum CertificateSlot: String, Sendable, Hashable, Codable, CaseIterable {
-    case curr
-    case next
-}
-
 /// Paths of ssl-mgr's `certs/` tree (spec §3.1): the single definition shared by the observer and the
 /// executor. Pure string composition; no I/O, no validation (addresses are already safe names).
 public enum CertsLayout {

@@ -9,10 +9,6 @@ import SSLMCore
 /// planner plans it again. Reads only the journal's last 4 MiB (older history cannot be pending: every
 /// run that deploys records the outcome).
 public enum PendingDeployment {
-    /// Action id prefixes of the deployment kinds whose last journal record is their state (the journal's
-    /// compaction keeps that record).
-    public static let prefixes = ["server/", "restart/", "post_copy/", "dns/refresh"]
-
     private struct Record: Decodable {
         let action: String?
         let event: String
@@ -30,7 +26,7 @@ public enum PendingDeployment {
         let decoder = JSONDecoder()
         for line in data.split(separator: UInt8(ascii: "\n")) {
             guard let record = try? decoder.decode(Record.self, from: Data(line)), let action = record.action,
-                  prefixes.contains(where: { action.hasPrefix($0) })
+                  ActionID(action)?.journalIsState == true
             else { continue }
             last[action] = record.event
         }

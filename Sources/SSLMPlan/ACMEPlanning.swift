@@ -7,7 +7,6 @@ struct ACMEIssue {
     var address: ServiceAddress
     var validation: ACMESettings.Validation
     var orderId: String
-    var answerId: String
     var finalizeId: String
 }
 
@@ -19,50 +18,43 @@ struct ACMEIssue {
 /// Apex actions are added after every service was planned, so services refer to them before they exist;
 /// `ActionOrdering.batched` then puts every action after its dependencies.
 extension PlanBuilder {
-    static func batchId(apex: String, _ validation: ACMESettings.Validation, _ step: String) -> String {
-        "\(apex)/acme/\(validation.rawValue)/\(step)"
+    static func batchId(apex: String, _ validation: ACMESettings.Validation, _ step: ActionID.ACMEBatchStep) -> String {
+        ActionID.acmeBatch(apex: apex, validation, step).description
     }
 
-    static let dnsChallengeRefreshId = "acme/dns-01/refresh"
-    static let dnsClearedRefreshId = "acme/dns-01/refresh-cleared"
+    static let dnsChallengeRefreshId = ActionID.acmeChallengeRefresh.description
+    static let dnsClearedRefreshId = ActionID.acmeClearedRefresh.description
 
     mutating func planACMEIssue(
         _ service: ServiceConfig, state: ServiceState, caName: String, acme: ACMESettings, reason: Reason,
         previous: inout String?, outcome: inout ServiceOutcome
     ) {
-        let id = service.address.description
-        let apex = service.address.group
+        let address = service.address
+        let apex = address.group
         let staging = request.acmeStaging
-        var params: [String: PlanValue] = [
-            "ca": .string(caName), "validation": .string(acme.validation.rawValue),
-            "identifiers": .strings(service.sans),
-            "directory": .string(staging ? (acme.stagingDirectoryURL ?? acme.directoryURL) : acme.directoryURL),
-            "profile": .string(acme.preferredProfile ?? "tlsserver"),
-        ]
-        if let chain = acme.preferredChain, !chain.isEmpty { params["preferred_chain"] = .string(chain) }
+        let chain = acme.preferredChain.flatMap { $0.isEmpty ? nil : $0 }
         // ARI (RFC 9773): a renewal names the certificate it replaces; the executor sends it only when the
         // CA offers renewalInfo.
-        if let curr = state.dbDir(state.curr), curr.certificate != nil, !curr.problemsMakeUnusable {
-            params["replaces"] = .string("curr")
-        }
-        func add(_ suffix: String, _ kind: ActionKind, _ params: [String: PlanValue], extra: [String] = []) -> String {
-            let actionId = "\(id)/next/\(suffix)"
-            actions.append(Action(id: actionId, kind: kind, service: id, params: params, reason: reason,
+        let replacesCurrent = state.dbDir(state.curr).map { $0.certificate != nil && !$0.problemsMakeUnusable }
+        let order = ActionPayload.ACMEOrderRequest(
+            ca: caName, type: acme.validation, identifiers: service.sans,
+            directory: staging ? (acme.stagingDirectoryURL ?? acme.directoryURL) : acme.directoryURL,
+            profile: acme.preferredProfile ?? "tlsserver", preferredChain: chain,
+            replacesCurrent: replacesCurrent ?? false)
+        func add(_ step: ActionID.ServiceStep, _ payload: ActionPayload, extra: [String] = []) -> String {
+            let actionId = ActionID.service(address, step)
+            actions.append(Action(actionId, service: address, payload: payload, reason: reason,
                                   dependsOn: (previous.map { [$0] } ?? []) + extra))
-            outcome.buildIds.append(actionId)
-            previous = actionId
-            return actionId
+            previous = actionId.description
+            return actionId.description
         }
-        let orderId = add("order", .acmeOrder, params)
+        let orderId = add(.nextOrder, .acmeOrder(order))
         let gate = acme.validation == .dns01
-            ? Self.batchId(apex: apex, .dns01, "await") : Self.batchId(apex: apex, .http01, "publish")
-        let answerId = add("answer", .answerChallenges, ["validation": .string(acme.validation.rawValue)],
-                           extra: [gate])
-        var finalizeParams: [String: PlanValue] = ["signer": .string(caName)]
-        if let chain = acme.preferredChain, !chain.isEmpty { finalizeParams["preferred_chain"] = .string(chain) }
-        let finalizeId = add("cert", .finalizeOrder, finalizeParams)
-        acmeIssues.append(ACMEIssue(address: service.address, validation: acme.validation, orderId: orderId,
-                                    answerId: answerId, finalizeId: finalizeId))
+            ? Self.batchId(apex: apex, .dns01, .await) : Self.batchId(apex: apex, .http01, .publish)
+        _ = add(.nextAnswer, .answerChallenges(type: acme.validation), extra: [gate])
+        let finalizeId = add(.nextCertificate, .finalizeOrder(signer: caName, preferredChain: chain))
+        acmeIssues.append(ACMEIssue(address: address, validation: acme.validation, orderId: orderId,
+                                    finalizeId: finalizeId))
     }
 
     /// The apex actions of this run's ACME issues (see the type's comment).
@@ -78,20 +70,21 @@ extension PlanBuilder {
                 let issues = acmeIssues.filter { $0.address.group == apex && $0.validation == validation }
                 guard !issues.isEmpty else { continue }
                 let names = issues.map(\.address.service).joined(separator: ", ")
-                let publishId = Self.batchId(apex: apex, validation, "publish")
+                let publishId = Self.batchId(apex: apex, validation, .publish)
                 let what = validation == .dns01
                     ? "acme-challenge.\(apex) with the dns-01 challenges of \(names), in one write"
                     : "the http-01 tokens of \(names) under [web] server_dir/\(apex)"
                 actions.append(Action(
-                    id: publishId, kind: .publishChallenges,
-                    params: ["validation": .string(validation.rawValue), "services": .strings(issues.map(\.address.description))],
+                    id: publishId,
+                    payload: .publishChallenges(
+                        apex: apex, type: validation, services: issues.map(\.address), clear: false),
                     reason: Reason(.acmeChallenge, "publishing " + what),
                     dependsOn: issues.map(\.orderId)))
-                let clearId = Self.batchId(apex: apex, validation, "clear")
+                let clearId = Self.batchId(apex: apex, validation, .clear)
                 actions.append(Action(
-                    id: clearId, kind: .publishChallenges,
-                    params: ["validation": .string(validation.rawValue), "clear": .bool(true),
-                             "services": .strings(issues.map(\.address.description))],
+                    id: clearId,
+                    payload: .publishChallenges(
+                        apex: apex, type: validation, services: issues.map(\.address), clear: true),
                     reason: Reason(.acmeChallenge, validation == .dns01
                         ? "the orders of \(apex) are done: acme-challenge.\(apex) is emptied"
                         : "the orders of \(apex) are done: the http-01 tokens are removed"),
@@ -101,8 +94,7 @@ extension PlanBuilder {
                     dnsApexes.append(apex)
                     dnsClearIds.append(clearId)
                     actions.append(Action(
-                        id: Self.batchId(apex: apex, .dns01, "await"), kind: .awaitPropagation,
-                        params: ["apex": .string(apex), "records": .unknown("the challenges of the orders")],
+                        id: Self.batchId(apex: apex, .dns01, .await), payload: .awaitPropagation(apex: apex),
                         reason: Reason(.acmeChallenge,
                                        "the CA validates only when the primary and every nameserver of \(apex) serve the challenges"),
                         dependsOn: [Self.dnsChallengeRefreshId]))
@@ -111,11 +103,11 @@ extension PlanBuilder {
         }
         guard !dnsApexes.isEmpty else { return }
         actions.append(Action(
-            id: Self.dnsChallengeRefreshId, kind: .refreshDNS, params: ["domains": .strings(dnsApexes)],
+            id: Self.dnsChallengeRefreshId, payload: .refreshDNS(domains: dnsApexes),
             reason: Reason(.acmeChallenge, "one refresh for the dns-01 challenges of \(dnsApexes.joined(separator: ", "))"),
             dependsOn: dnsPublishIds))
         actions.append(Action(
-            id: Self.dnsClearedRefreshId, kind: .refreshDNS, params: ["domains": .strings(dnsApexes)],
+            id: Self.dnsClearedRefreshId, payload: .refreshDNS(domains: dnsApexes),
             reason: Reason(.acmeChallenge, "the dns-01 challenges of \(dnsApexes.joined(separator: ", ")) were removed"),
             dependsOn: dnsClearIds))
     }
@@ -129,16 +121,15 @@ extension PlanBuilder {
         guard !apexes.isEmpty else { return }
         var ids: [String] = []
         for apex in apexes {
-            let id = Self.batchId(apex: apex, .dns01, "clear")
+            let id = Self.batchId(apex: apex, .dns01, .clear)
             actions.append(Action(
-                id: id, kind: .publishChallenges,
-                params: ["validation": .string("dns-01"), "clear": .bool(true), "services": .strings([])],
+                id: id, payload: .publishChallenges(apex: apex, type: .dns01, services: [], clear: true),
                 reason: Reason(.acmeChallenge, "acme-challenge.\(apex) still holds challenges of an earlier run: emptying it")))
             ids.append(id)
         }
         guard !config.dns.restartCommands.isEmpty, acmeIssues.allSatisfy({ $0.validation != .dns01 }) else { return }
         actions.append(Action(
-            id: Self.dnsClearedRefreshId, kind: .refreshDNS, params: ["domains": .strings(apexes)],
+            id: Self.dnsClearedRefreshId, payload: .refreshDNS(domains: apexes),
             reason: Reason(.acmeChallenge, "the leftover dns-01 challenges of \(apexes.joined(separator: ", ")) were removed"),
             dependsOn: ids))
     }

@@ -90,7 +90,6 @@ struct PlanBuilder {
     private var caRolls: [String: String] = [:]
 
     struct ServiceOutcome {
-        var buildIds: [String] = []
         var lastBuildId: String?
         var rollId: String?
         var builtNext = false
@@ -228,7 +227,7 @@ struct PlanBuilder {
             if request.phase == .roll {
                 notes.append(Note(subject: id, reason: Reason(.phaseSkipped, repair.reason.message + " (not in --phase roll)")))
             } else {
-                outcome.currRepairId = planRepair(id: id, slot: "curr", repair: repair, depends: [])
+                outcome.currRepairId = planRepair(address, slot: .curr, repair: repair, depends: [])
                 outcome.currRebuilt = !repair.rebuild.isEmpty
             }
         }
@@ -323,7 +322,7 @@ struct PlanBuilder {
         }
 
         if let nextRepair, request.phase != .roll {
-            let repairId = planRepair(id: id, slot: "next", repair: nextRepair,
+            let repairId = planRepair(address, slot: .next, repair: nextRepair,
                                       depends: outcome.lastBuildId.map { [$0] } ?? [])
             outcome.lastBuildId = repairId
         }
@@ -339,10 +338,9 @@ struct PlanBuilder {
         if nextReady {
             if let rollReason = rollDecision(state: state, service: service, currProblem: currProblem,
                                              builtNow: buildPlanned) {
-                let rollId = "\(id)/roll"
-                let nextName: PlanValue = newDirectory
-                    ? .unknown("the new db directory") : .string(state.next.dbName ?? "")
-                actions.append(Action(id: rollId, kind: .roll, service: id, params: ["next": nextName],
+                let rollId = ActionID.service(address, .roll).description
+                actions.append(Action(.service(address, .roll), service: address,
+                                      payload: .roll(next: newDirectory ? nil : state.next.dbName ?? ""),
                                       reason: rollReason, dependsOn: outcome.lastBuildId.map { [$0] } ?? []))
                 outcome.rollId = rollId
                 outcome.nextAfterRun = false
@@ -357,15 +355,15 @@ struct PlanBuilder {
     }
 
     /// A `repair_set` of `slot` (`<g>/<s>/<slot>/repair`); returns its id.
-    private mutating func planRepair(id: String, slot: String, repair: ServiceChecks.Repair, depends: [String])
-        -> String
-    {
-        let repairId = "\(id)/\(slot)/repair"
+    private mutating func planRepair(
+        _ address: ServiceAddress, slot: CertificateSlot, repair: ServiceChecks.Repair, depends: [String]
+    ) -> String {
+        let repairId = ActionID.service(address, slot == .curr ? .currRepair : .nextRepair)
         actions.append(Action(
-            id: repairId, kind: .repairSet, service: id,
-            params: ["slot": .string(slot), "rebuild": .strings(repair.rebuild), "modes": .strings(repair.modes)],
+            repairId, service: address,
+            payload: .repairSet(slot: slot, rebuild: repair.rebuild, modes: repair.modes),
             reason: repair.reason, dependsOn: depends))
-        return repairId
+        return repairId.description
     }
 
     /// Whether the pending (or just built) next becomes curr in this run, and why.
@@ -427,32 +425,30 @@ struct PlanBuilder {
     private mutating func planBuild(_ service: ServiceConfig, state: ServiceState, steps: [ServiceChecks.Step],
                                     newDirectory: Bool, reason: Reason, caRollId: String?,
                                     outcome: inout ServiceOutcome) {
-        let id = service.address.description
+        let address = service.address
         var previous: String?
-        func add(_ suffix: String, _ kind: ActionKind, _ params: [String: PlanValue], extra: [String] = []) {
-            let actionId = "\(id)/next/\(suffix)"
+        func add(_ step: ActionID.ServiceStep, _ payload: ActionPayload, extra: [String] = []) {
+            let actionId = ActionID.service(address, step)
             let depends = (previous.map { [$0] } ?? []) + extra
-            actions.append(Action(id: actionId, kind: kind, service: id, params: params, reason: reason,
-                                  dependsOn: depends))
-            outcome.buildIds.append(actionId)
-            previous = actionId
+            actions.append(Action(actionId, service: address, payload: payload, reason: reason, dependsOn: depends))
+            previous = actionId.description
         }
         if newDirectory {
-            add("dir", .createNext, ["directory": .unknown("db/<time of apply>")])
+            add(.nextDirectory, .createNext)
         }
         if steps.contains(.key) {
             let currKey = state.dbDir(state.curr)?.key
             if request.reuseKey, let currKey, currKey.spec == service.key {
-                add("key", .reuseKey, ["from": .string("curr"), "key": .string(service.key.description)])
+                add(.nextKey, .reuseKey(service.key))
             } else {
-                add("key", .generateKey, ["key": .string(Self.keyText(service.key))])
+                add(.nextKey, .generateKey(service.key))
             }
         }
         if steps.contains(.csr) {
-            add("csr", .createCSR, ["sans": .strings(service.sans)])
+            add(.nextRequest, .createCSR(sans: service.sans))
         }
         if steps.contains(.cert) {
-            var params: [String: PlanValue] = ["signer": .string(service.signer.description)]
+            var signingPayload = ActionPayload.LocalSigning(signer: service.signer.description)
             let signing: SigningSettings?
             switch service.signer {
             case .selfSigned: signing = service.signing
@@ -460,8 +456,8 @@ struct PlanBuilder {
                 signing = config.certificateAuthorities[name].flatMap { config.service($0.localAddress)?.signing }
             }
             if let signing {
-                params["validity_days"] = .int(signing.validityDays)
-                params["digest"] = .string(signing.digest.rawValue)
+                signingPayload.validityDays = signing.validityDays
+                signingPayload.digest = signing.digest.rawValue
             }
             if case .authority(let name) = service.signer, let ca = config.certificateAuthorities[name],
                 let acme = ca.acme
@@ -469,32 +465,23 @@ struct PlanBuilder {
                 planACMEIssue(service, state: state, caName: name, acme: acme, reason: reason, previous: &previous,
                               outcome: &outcome)
             } else {
-                add("cert", .signLocal, params, extra: caRollId.map { [$0] } ?? [])
+                add(.nextCertificate, .signLocal(signingPayload), extra: caRollId.map { [$0] } ?? [])
             }
         }
         if steps.contains(.bundle) {
-            add("bundle", .writeBundle, [:])
+            add(.nextBundle, .writeBundle)
         }
         if steps.contains(.tlsa) {
-            add("tlsa", .writeTLSA, ["dane": .strings(service.dane.map(\.description))])
+            add(.nextTLSA, .writeServiceTLSA(dane: service.dane.map(\.description)))
         }
         outcome.lastBuildId = previous
         outcome.builtNext = true
-    }
-
-    static func keyText(_ key: KeySpec) -> String {
-        switch key {
-        case .ec(let curve): "ec \(curve.rawValue)"
-        case .rsa(let bits): "rsa \(bits)"
-        case .ed25519: "ed25519"
-        }
     }
 
     // MARK: production
 
     private mutating func planProduction(_ service: ServiceConfig, state: ServiceState, outcome: inout ServiceOutcome) {
         let address = service.address
-        let id = address.description
         let certsPath = "certs/\(address.group)/\(address.service)"
         let prodPath = display(config.globals.prodCertDir) + "/\(address.group)/\(address.service)"
         let prod = observation.production.service(address)
@@ -538,12 +525,12 @@ struct PlanBuilder {
             }
         }
         guard let reason else { return }
-        let syncId = "\(id)/prod"
+        let syncId = ActionID.service(address, .production)
         actions.append(Action(
-            id: syncId, kind: .syncProduction, service: id,
-            params: ["curr": .bool(outcome.currAfterRun), "next": .bool(outcome.nextAfterRun)],
+            syncId, service: address,
+            payload: .syncServiceProduction(curr: outcome.currAfterRun, next: outcome.nextAfterRun),
             reason: reason, dependsOn: depends))
-        outcome.prodSyncId = syncId
+        outcome.prodSyncId = syncId.description
     }
 
     /// The first production file (`curr/<file>` or `next/<file>`) whose mode is not the one sslm sets,
@@ -613,9 +600,10 @@ struct PlanBuilder {
                 : "certs/\(apex)/tlsa.\(apex) does not match the records of the curr and next certificates")
         }
         var ids: [String] = []
-        let writeId = "\(apex)/tlsa"
+        let writeId = ActionID.apexTLSA(apex: apex).description
+        let publishId = ActionID.apexTLSAPublish(apex: apex).description
         if let writeReason {
-            actions.append(Action(id: writeId, kind: .writeTLSA, params: ["rolling": .bool(rolling)],
+            actions.append(Action(.apexTLSA(apex: apex), payload: .writeApexTLSA(apex: apex, rolling: rolling),
                                   reason: writeReason, dependsOn: depends))
             ids.append(writeId)
         }
@@ -625,10 +613,10 @@ struct PlanBuilder {
             if writeReason != nil || (!stale.isEmpty && group?.tlsaFile != nil) {
                 let reason = writeReason ?? Reason(
                     .tlsaCopyDrift, "\(display(stale[0]))/tlsa.\(apex) differs from certs/\(apex)/tlsa.\(apex)")
-                actions.append(Action(id: "\(apex)/tlsa/publish", kind: .publishTLSA,
-                                      params: ["directories": .strings(dirs.map(display))], reason: reason,
-                                      dependsOn: writeReason == nil ? [] : [writeId]))
-                ids.append("\(apex)/tlsa/publish")
+                actions.append(Action(.apexTLSAPublish(apex: apex),
+                                      payload: .publishTLSA(apex: apex, directories: dirs.map(display)),
+                                      reason: reason, dependsOn: writeReason == nil ? [] : [writeId]))
+                ids.append(publishId)
             }
         }
         let prodDigest = observation.production.tlsaFiles[apex] ?? nil
@@ -636,11 +624,11 @@ struct PlanBuilder {
             let reason = writeReason ?? Reason(.productionDrift, prodDigest == nil
                 ? "\(display(config.globals.prodCertDir))/\(apex)/tlsa.\(apex) is missing"
                 : "\(display(config.globals.prodCertDir))/\(apex)/tlsa.\(apex) differs from certs/\(apex)/tlsa.\(apex)")
-            actions.append(Action(id: "\(apex)/prod", kind: .syncProduction, params: ["tlsa": .bool(true)],
+            actions.append(Action(.apexProduction(apex: apex), payload: .syncApexTLSA(apex: apex),
                                   reason: reason, dependsOn: writeReason == nil ? [] : [writeId]))
-            prodTLSAIds.append("\(apex)/prod")
+            prodTLSAIds.append(ActionID.apexProduction(apex: apex).description)
         }
-        let published = ids.contains("\(apex)/tlsa/publish") || (dirs.isEmpty && writeReason != nil)
+        let published = ids.contains(publishId) || (dirs.isEmpty && writeReason != nil)
         return published ? ids : nil
     }
 
@@ -664,7 +652,7 @@ struct PlanBuilder {
         for section in config.servers where !section.skipProdCopy {
             for host in section.servers where !isLocal(host) && !done.contains(host) {
                 done.insert(host)
-                let copyId = "server/\(host)/copy"
+                let copyId = ActionID.copyToServer(host: host).description
                 let reason: Reason
                 if !prodIds.isEmpty {
                     reason = Reason(.serversChanged, "production changed: copying it to \(host)")
@@ -674,8 +662,7 @@ struct PlanBuilder {
                     continue
                 }
                 let sections = config.servers.filter { $0.servers.contains(host) && !$0.skipProdCopy }.map(\.name)
-                actions.append(Action(id: copyId, kind: .copyToServer,
-                                      params: ["host": .string(host), "sections": .strings(sections)],
+                actions.append(Action(id: copyId, payload: .copyToServer(host: host, sections: sections),
                                       reason: reason, dependsOn: prodIds))
                 copyIds[host] = copyId
             }
@@ -683,7 +670,7 @@ struct PlanBuilder {
         // post_copy_cmd: after the copy to its host (or after production, for a host not copied to).
         var postIds: [String: String] = [:]
         for command in config.globals.postCopyCommands {
-            let postId = "post_copy/\(command.host)"
+            let postId = ActionID.postCopy(host: command.host).description
             guard postIds[command.host] == nil else { continue }
             let reason: Reason
             if !prodIds.isEmpty || copyIds[command.host] != nil {
@@ -693,8 +680,7 @@ struct PlanBuilder {
             } else {
                 continue
             }
-            actions.append(Action(id: postId, kind: .postCopy,
-                                  params: ["host": .string(command.host), "command": .string(command.command)],
+            actions.append(Action(id: postId, payload: .postCopy(host: command.host, command: command.command),
                                   reason: reason, dependsOn: copyIds[command.host].map { [$0] } ?? prodIds))
             postIds[command.host] = postId
         }
@@ -717,7 +703,7 @@ struct PlanBuilder {
                 }
             }
             for host in section.servers {
-                let restartId = "restart/\(section.name)/\(host)"
+                let restartId = ActionID.restart(section: section.name, host: host).description
                 let reason: Reason
                 if let why {
                     reason = Reason(.serversChanged, "[\(section.name)] \(why)")
@@ -729,9 +715,10 @@ struct PlanBuilder {
                 var depends = [copyIds[host], postIds[host]].compactMap { $0 }
                 if depends.isEmpty { depends = prodIds }
                 actions.append(Action(
-                    id: restartId, kind: .restartServer,
-                    params: ["section": .string(section.name), "host": .string(host),
-                             "commands": .strings(section.restartCommands.map { $0.joined(separator: " ") })],
+                    id: restartId,
+                    payload: .restartServer(
+                        section: section.name, host: host,
+                        commands: section.restartCommands.map { $0.joined(separator: " ") }),
                     reason: reason, dependsOn: depends))
                 restartIds.append(restartId)
             }
@@ -742,8 +729,9 @@ struct PlanBuilder {
         // restart then leaves the zone with both keys' records: the safe side.
         if !restartIds.isEmpty {
             for apex in tlsaApexes {
-                guard let write = actions.first(where: { $0.id == "\(apex)/tlsa" }), write.params["rolling"] == .bool(true),
-                    let index = actions.firstIndex(where: { $0.id == "\(apex)/tlsa/publish" })
+                guard let write = actions.first(where: { $0.id == ActionID.apexTLSA(apex: apex).description }),
+                    case .writeApexTLSA(_, rolling: true) = write.payload,
+                    let index = actions.firstIndex(where: { $0.id == ActionID.apexTLSAPublish(apex: apex).description })
                 else { continue }
                 actions[index].dependsOn += restartIds.filter { !actions[index].dependsOn.contains($0) }
             }
@@ -757,11 +745,11 @@ struct PlanBuilder {
         } else if request.forceRestarts || request.forceDNSRefresh {
             domains = orderedUnique(services.map(\.group)).filter { $0.lowercased() != GroupConfig.caGroup }
             refreshReason = Reason(.forced, "DNS refresh forced (\(request.forceRestarts ? "force-server-restarts" : "dns-refresh"))")
-        } else if pending.contains("dns/refresh") {
+        } else if pending.contains(ActionID.dnsRefresh.description) {
             domains = orderedUnique(services.map(\.group)).filter {
                 $0.lowercased() != GroupConfig.caGroup && observation.group($0) != nil
             }
-            refreshReason = retry("dns/refresh", "DNS refresh")
+            refreshReason = retry(ActionID.dnsRefresh.description, "DNS refresh")
         }
         guard let refreshReason, !domains.isEmpty else { return }
         if config.dns.restartCommands.isEmpty {
@@ -778,7 +766,7 @@ struct PlanBuilder {
             return
         }
         actions.append(Action(
-            id: "dns/refresh", kind: .refreshDNS, params: ["domains": .strings(domains)],
+            .dnsRefresh, payload: .refreshDNS(domains: domains),
             reason: refreshReason, dependsOn: tlsaIds + restartIds))
     }
 
@@ -811,9 +799,8 @@ struct PlanBuilder {
         let limit = max(1, request.cleanKeep ?? config.globals.cleanKeep)
         guard candidates.count > limit else { return }
         let remove = Array(candidates.prefix(candidates.count - limit))
-        let id = address.description
         actions.append(Action(
-            id: "\(id)/clean", kind: .clean, service: id, params: ["remove": .strings(remove)],
+            .service(address, .clean), service: address, payload: .clean(remove: remove),
             reason: Reason(.oldDirectories, "\(candidates.count) old db directories, clean_keep is \(limit): removing \(PlanText.list(remove))"),
             dependsOn: outcome.rollId.map { [$0] } ?? []))
     }

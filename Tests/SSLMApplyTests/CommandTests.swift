@@ -11,22 +11,22 @@ struct CommandTests {
         let reason = Reason(.serversChanged, "test")
         return [
             Action(
-                id: "server/mx1.example.org/copy", kind: .copyToServer,
-                params: ["host": .string("mx1.example.org"), "sections": .strings(["smtp"])], reason: reason),
+                id: "server/mx1.example.org/copy", 
+                payload: .copyToServer(host: "mx1.example.org", sections: ["smtp"]), reason: reason),
             Action(
-                id: "post_copy/mx1.example.org", kind: .postCopy,
-                params: ["host": .string("mx1.example.org"), "command": .string("post-copy")], reason: reason,
+                id: "post_copy/mx1.example.org", 
+                payload: .postCopy(host: "mx1.example.org", command: "post-copy"), reason: reason,
                 dependsOn: ["server/mx1.example.org/copy"]),
             Action(
-                id: "restart/smtp/mx1.example.org", kind: .restartServer,
-                params: ["section": .string("smtp"), "host": .string("mx1.example.org")], reason: reason,
+                id: "restart/smtp/mx1.example.org", 
+                payload: .restartServer(section: "smtp", host: "mx1.example.org", commands: []), reason: reason,
                 dependsOn: ["server/mx1.example.org/copy"]),
             Action(
-                id: "restart/smtp/localhost", kind: .restartServer,
-                params: ["section": .string("smtp"), "host": .string("localhost")], reason: reason,
+                id: "restart/smtp/localhost", 
+                payload: .restartServer(section: "smtp", host: "localhost", commands: []), reason: reason,
                 dependsOn: ["server/mx1.example.org/copy"]),
             Action(
-                id: "dns/refresh", kind: .refreshDNS, params: ["domains": .strings(["example.com", "example.net"])],
+                id: "dns/refresh", payload: .refreshDNS(domains: ["example.com", "example.net"]),
                 reason: Reason(.dnsChanged, "test"),
                 dependsOn: ["restart/smtp/mx1.example.org", "restart/smtp/localhost"]),
         ]
@@ -61,8 +61,8 @@ struct CommandTests {
                 depends = ['cert']
                 """)
         let restart = Action(
-            id: "restart/smtp/SSLM-TEST-HOST", kind: .restartServer,
-            params: ["section": .string("smtp"), "host": .string("SSLM-TEST-HOST")],
+            id: "restart/smtp/SSLM-TEST-HOST",
+            payload: .restartServer(section: "smtp", host: "SSLM-TEST-HOST", commands: []),
             reason: Reason(.serversChanged, "test"))
         let report = try await fixture2.executor().apply(Plans.plan([restart]))
         #expect(report.succeeded, "\(report.failures)")
@@ -74,14 +74,16 @@ struct CommandTests {
     func unconfiguredHost() async throws {
         let fixture = try ApplyFixture()
         let actions = [
-            Action(id: "restart/smtp/evil.example.org", kind: .restartServer,
-                   params: ["section": .string("smtp"), "host": .string("evil.example.org")],
-                   reason: Reason(.serversChanged, "test")),
-            Action(id: "server/evil.example.org/copy", kind: .copyToServer,
-                   params: ["host": .string("evil.example.org")], reason: Reason(.serversChanged, "test")),
-            Action(id: "dns/refresh", kind: .refreshDNS,
-                   params: ["domains": .strings(["example.com", "--zone-file=/etc/shadow"])],
-                   reason: Reason(.dnsChanged, "test")),
+            Action(
+                id: "restart/smtp/evil.example.org",
+                payload: .restartServer(section: "smtp", host: "evil.example.org", commands: []),
+                reason: Reason(.serversChanged, "test")),
+            Action(
+                id: "server/evil.example.org/copy", payload: .copyToServer(host: "evil.example.org", sections: []),
+                reason: Reason(.serversChanged, "test")),
+            Action(
+                id: "dns/refresh", payload: .refreshDNS(domains: ["example.com", "--zone-file=/etc/shadow"]),
+                reason: Reason(.dnsChanged, "test")),
         ]
         let report = try await fixture.executor().apply(Plans.plan(actions))
         #expect(report.failures.count == 3, "\(report.failures)")
@@ -144,11 +146,11 @@ struct CommandTests {
     static func localRestartAndRefresh() -> [Action] {
         [
             Action(
-                id: "restart/smtp/localhost", kind: .restartServer,
-                params: ["section": .string("smtp"), "host": .string("localhost")],
+                id: "restart/smtp/localhost", 
+                payload: .restartServer(section: "smtp", host: "localhost", commands: []),
                 reason: Reason(.serversChanged, "test")),
             Action(
-                id: "dns/refresh", kind: .refreshDNS, params: ["domains": .strings(["example.com"])],
+                id: "dns/refresh", payload: .refreshDNS(domains: ["example.com"]),
                 reason: Reason(.dnsChanged, "test"), dependsOn: ["restart/smtp/localhost"]),
         ]
     }

@@ -89,8 +89,8 @@ struct FailureAndResumeTests {
         try FileManager.default.createSymbolicLink(atPath: dir + "/curr", withDestinationPath: "db/" + newNext)
 
         let roll = Action(
-            id: "example.net/web/roll", kind: .roll, service: "example.net/web",
-            params: ["next": .string(newNext)], reason: Plans.reason)
+            id: "example.net/web/roll", service: "example.net/web",
+            payload: .roll(next: newNext), reason: Plans.reason)
         let report = try await fixture.executor(now: later).apply(Plans.plan([roll]))
         #expect(report.succeeded, "\(report.failures)")
         #expect(fixture.link("example.net/web", "curr") == newNext)
@@ -107,8 +107,8 @@ struct FailureAndResumeTests {
                 Plans.build("example.net/web", signer: "self", roll: false)
                     + [
                         Action(
-                            id: "example.net/web/roll", kind: .roll, service: "example.net/web",
-                            params: ["next": .unknown("new")], reason: Plans.reason)
+                            id: "example.net/web/roll", service: "example.net/web",
+                            payload: .roll(next: nil), reason: Plans.reason)
                     ]))
         #expect(report.succeeded)
         let curr = try #require(fixture.link("example.net/web", "curr"))
@@ -118,8 +118,8 @@ struct FailureAndResumeTests {
                 Array(Plans.build("example.net/web", signer: "self", roll: false).prefix(4))))  // no bundle
         let next = try #require(fixture.link("example.net/web", "next"))
         let roll = Action(
-            id: "example.net/web/roll", kind: .roll, service: "example.net/web",
-            params: ["next": .string(next)], reason: Plans.reason)
+            id: "example.net/web/roll", service: "example.net/web",
+            payload: .roll(next: next), reason: Plans.reason)
         let failed = try await fixture.executor(now: later).apply(Plans.plan([roll], fingerprint: "sha256:other"))
         guard case .failed(let reason)? = failed.outcome("example.net/web/roll") else {
             Issue.record("roll did not fail")
@@ -174,10 +174,14 @@ struct FailureAndResumeTests {
     func acmeActionForALocalCA() async throws {
         let fixture = try ApplyFixture()
         let order = Action(
-            id: "example.com/mail/next/order", kind: .acmeOrder, service: "example.com/mail",
+            id: "example.com/mail/next/order", service: "example.com/mail",
+            payload: .acmeOrder(
+                .init(
+                    ca: "int", type: .http01, identifiers: [], directory: "https://acme.invalid/dir",
+                    profile: "tlsserver", preferredChain: nil, replacesCurrent: false)),
             reason: Plans.reason)
         let answer = Action(
-            id: "example.com/mail/next/answer", kind: .answerChallenges, service: "example.com/mail",
+            id: "example.com/mail/next/answer", service: "example.com/mail", payload: .answerChallenges(type: .http01),
             reason: Plans.reason, dependsOn: [order.id])
         let report = try await fixture.executor().apply(Plans.plan([order, answer]))
         guard case .failed(let reason)? = report.outcome(order.id) else {

@@ -32,7 +32,7 @@ struct ProductionAndCleanTests {
         let nextName = try #require(fixture.link(web, "next"))
         let day3 = ApplyFixture.now.addingTimeInterval(2 * 86_400)
         let roll = Action(
-            id: "\(web)/roll", kind: .roll, service: web, params: ["next": .string(nextName)],
+            id: "\(web)/roll", service: web, payload: .roll(next: nextName),
             reason: Plans.reason)
         let rolled = try await fixture.executor(now: day3).apply(Plans.plan([roll, Plans.sync(web, after: [roll.id])]))
         #expect(rolled.succeeded, "\(rolled.failures)")
@@ -110,13 +110,10 @@ struct ProductionAndCleanTests {
         }
         try FileManager.default.createDirectory(atPath: db + "/keep-me", withIntermediateDirectories: false)
         let clean = Action(
-            id: "\(web)/clean", kind: .clean, service: web,
-            params: [
-                "remove": .strings([
-                    prev, curr, next, "20200101-00:00:00", "20200102-00:00:00", "keep-me",
-                    "20200103-00:00:00",
-                ])
-            ],
+            id: "\(web)/clean", service: web,
+            payload: .clean(remove: [
+                prev, curr, next, "20200101-00:00:00", "20200102-00:00:00", "keep-me", "20200103-00:00:00",
+            ]),
             reason: Reason(.oldDirectories, "test"))
         let report = try await fixture.executor(now: day3).apply(Plans.plan([clean]))
         #expect(report.succeeded, "\(report.failures)")

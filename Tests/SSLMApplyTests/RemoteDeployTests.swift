@@ -58,11 +58,11 @@ struct SSHConfigArgvTests {
         let reason = Reason(.serversChanged, "test")
         let plan = Plans.plan([
             Action(
-                id: "server/mx1.example.org/copy", kind: .copyToServer,
-                params: ["host": .string("mx1.example.org"), "sections": .strings(["smtp"])], reason: reason),
+                id: "server/mx1.example.org/copy", 
+                payload: .copyToServer(host: "mx1.example.org", sections: ["smtp"]), reason: reason),
             Action(
-                id: "restart/smtp/mx1.example.org", kind: .restartServer,
-                params: ["section": .string("smtp"), "host": .string("mx1.example.org")], reason: reason),
+                id: "restart/smtp/mx1.example.org", 
+                payload: .restartServer(section: "smtp", host: "mx1.example.org", commands: []), reason: reason),
         ])
         let report = try await executor.apply(plan)
         guard case .failed(let why)? = report.outcome("server/mx1.example.org/copy") else {
@@ -126,19 +126,19 @@ struct RemoteDeployTests {
         let copy = "server/\(host)/copy"
         return [
             Action(
-                id: copy, kind: .copyToServer,
-                params: ["host": .string(host), "sections": .strings(["smtp"])], reason: reason,
+                id: copy, 
+                payload: .copyToServer(host: host, sections: ["smtp"]), reason: reason,
                 dependsOn: production),
             Action(
-                id: "restart/smtp/\(host)", kind: .restartServer,
-                params: ["section": .string("smtp"), "host": .string(host)], reason: reason, dependsOn: [copy]),
+                id: "restart/smtp/\(host)", 
+                payload: .restartServer(section: "smtp", host: host, commands: []), reason: reason, dependsOn: [copy]),
             // skip_prod_copy: a restart that does not wait for a copy.
             Action(
-                id: "restart/imap/\(host)", kind: .restartServer,
-                params: ["section": .string("imap"), "host": .string(host)], reason: reason,
+                id: "restart/imap/\(host)", 
+                payload: .restartServer(section: "imap", host: host, commands: []), reason: reason,
                 dependsOn: production),
             Action(
-                id: "dns/refresh", kind: .refreshDNS, params: ["domains": .strings(["example.com"])],
+                id: "dns/refresh", payload: .refreshDNS(domains: ["example.com"]),
                 reason: Reason(.dnsChanged, "test"),
                 dependsOn: production + ["restart/smtp/\(host)", "restart/imap/\(host)"]),
         ]

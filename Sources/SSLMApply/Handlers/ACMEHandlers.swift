@@ -21,11 +21,13 @@ extension ApplyRun {
     // MARK: acme_order
 
     /// Opens (or resumes) the order of the service's `next/csr.pem` and learns its challenges.
-    func acmeOrder(_ action: Action, logger: Logger) async throws -> String? {
+    func acmeOrder(_ action: Action, _ request: ActionPayload.ACMEOrderRequest, logger: Logger) async throws
+        -> String?
+    {
         let (address, service) = try service(of: action)
         let (_, settings) = try acmeAuthority(of: service)
         let validation = settings.validation
-        let directoryURL = stringParam(action, "directory") ?? settings.directoryURL
+        let directoryURL = request.directory
         let client = try await acmeClient(directoryURL: directoryURL, service: service, settings: settings,
                                           logger: logger)
         let csrDigest = try currentCSRDigest(address)
@@ -48,7 +50,7 @@ extension ApplyRun {
             let directory = try await client.directory()
             let profile = try Self.chooseProfile(settings: settings, offered: directory.profiles, service: service)
             var replaces: String?
-            if stringParam(action, "replaces") == "curr", directory.renewalInfo != nil {
+            if request.replacesCurrent, directory.renewalInfo != nil {
                 replaces = try? currentCertificateID(address)
             }
             order = try await client.newOrder(identifiers, profile: profile, replaces: replaces)
@@ -102,18 +104,18 @@ extension ApplyRun {
     /// emptied, with `clear`). http-01: the token files under `[web] server_dir/<apex>/.well-known/acme-challenge/`
     /// on this host when `[web] servers` is empty or names it, and copied to the other web servers (or
     /// removed, with `clear`).
-    func publishChallenges(_ action: Action, logger: Logger) async throws -> String? {
-        let apex = try apex(of: action)
-        let clear = boolParam(action, "clear") ?? false
-        let addresses = try (stringsParam(action, "services") ?? []).map(Self.parseAddress)
+    func publishChallenges(
+        apex: String, type: ACMEChallengeType, services: [ServiceAddress], clear: Bool, logger: Logger
+    ) async throws -> String? {
+        let apex = try checked(apex: apex)
         var challenges: [PendingChallenge] = []
-        for address in addresses {
+        for address in services {
             // Clearing after a failed order still removes what the run published.
             guard let open = clear ? await acme.order(for: address) : try await ensureOrder(address, logger: logger)
             else { continue }
             challenges += open.challenges
         }
-        if stringParam(action, "validation") == ACMESettings.Validation.dns01.rawValue {
+        if type == .dns01 {
             return try publishDNSChallenges(apex: apex, challenges: clear ? [] : challenges)
         }
         return try await publishHTTPChallenges(apex: apex, challenges: challenges, clear: clear, logger: logger)
@@ -189,10 +191,10 @@ extension ApplyRun {
 
     /// Waits until the primary serves every TXT value of the apex's challenges and every nameserver (and
     /// `dns_xtra_ns`) serves the primary's serial or newer.
-    func awaitPropagation(_ action: Action, logger: Logger) async throws -> String? {
-        let apex = try apex(of: action)
+    func awaitPropagation(apex: String, logger: Logger) async throws -> String? {
+        let apex = try checked(apex: apex)
         var records: [ACMEChallengeRecord] = []
-        for issue in try acmeServices(ofApex: apex, validation: .dns01) {
+        for issue in acmeServices(ofApex: apex, validation: .dns01) {
             if let open = try await ensureOrder(issue, logger: logger) {
                 records += open.challenges.map { ACMEChallengeRecord(domain: $0.identifier, value: $0.value) }
             }
@@ -243,7 +245,7 @@ extension ApplyRun {
 
     /// Finalizes the order with `next/csr.pem`, downloads the chain (the preferred one when configured),
     /// checks it, and writes `next/cert.pem`, `chain.pem` and `fullchain.pem`.
-    func finalizeOrder(_ action: Action, logger: Logger) async throws -> String? {
+    func finalizeOrder(_ action: Action, preferredChain: String?, logger: Logger) async throws -> String? {
         let (address, service) = try service(of: action)
         guard let open = try await ensureOrder(address, logger: logger) else {
             throw SSLMError(.ioFailure, "\(address): no open ACME order (acme_order did not run): make a new plan")
@@ -274,7 +276,7 @@ extension ApplyRun {
             throw SSLMError(.ioFailure, "order \(order.url) is valid but names no certificate")
         }
         let chain = try await client.downloadCertificate(
-            url: certificateURL, preferredChain: stringParam(action, "preferred_chain") ?? settings.preferredChain)
+            url: certificateURL, preferredChain: preferredChain ?? settings.preferredChain)
         var spki = DER.Serializer()
         try spki.serialize(key.publicKey)
         do {
@@ -301,7 +303,7 @@ extension ApplyRun {
     /// The open order of `address`: from this run, or fetched again from the journal's `acme_order` record.
     func ensureOrder(_ address: ServiceAddress, logger: Logger) async throws -> OpenOrder? {
         if let open = await acme.order(for: address) { return open }
-        let orderId = "\(address)/next/order"
+        let orderId = ActionID.service(address, .nextOrder).description
         guard let detail = recordedOrders[orderId], let parsed = OpenOrder.parse(detail: detail)
         else { return nil }
         guard let service = config.service(address) else { return nil }
@@ -366,20 +368,14 @@ extension ApplyRun {
                                     logger: logger)
     }
 
-    /// The services of this run's plan that validate `validation` under `apex`: from the publish action's
-    /// `services` parameter of the same batch.
-    private func acmeServices(ofApex apex: String, validation: ACMESettings.Validation) throws -> [ServiceAddress] {
-        let publishId = "\(apex)/acme/\(validation.rawValue)/publish"
-        guard let publish = plan?.actions.first(where: { $0.id == publishId }) else { return [] }
-        return try (stringsParam(publish, "services") ?? []).map(Self.parseAddress)
-    }
-
-    static func parseAddress(_ text: String) throws -> ServiceAddress {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 2, SafeName.isSafe(parts[0]), SafeName.isSafe(parts[1]) else {
-            throw SSLMError(.malformedInput, "\"\(SafeName.printable(text))\" is not group/service")
-        }
-        return ServiceAddress(group: parts[0], service: parts[1])
+    /// The services of this run's plan that validate `validation` under `apex`: those of the publish action
+    /// of the same batch.
+    private func acmeServices(ofApex apex: String, validation: ACMEChallengeType) -> [ServiceAddress] {
+        let publishId = ActionID.acmeBatch(apex: apex, validation, .publish).description
+        guard let publish = plan?.actions.first(where: { $0.id == publishId }),
+            case .publishChallenges(_, _, let services, _) = publish.payload
+        else { return [] }
+        return services
     }
 
     static func identifier(_ san: String) -> ACMEIdentifier {

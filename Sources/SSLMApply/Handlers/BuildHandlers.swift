@@ -29,7 +29,6 @@ extension ApplyRun {
         }
         try FileOps.syncDirectory(tree.dbDirectory)
         try AtomicFile.symlink(target: CertsLayout.linkTarget(dbName: name), at: tree.link("next"), root: topdir)
-        createdNext[address] = name
         return "db/" + name
     }
 

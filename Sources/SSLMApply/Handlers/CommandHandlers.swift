@@ -8,8 +8,8 @@ import SSLMPlan
 /// Handlers that run programs: copy_to_server, post_copy, restart_server, refresh_dns.
 extension ApplyRun {
     /// `rsync -a --delete --mkpath -e '<ssh> [-F <ssh_config>]' <prod>/ <host>:<prod>/`.
-    func copyToServer(_ action: Action, logger: Logger) async throws -> String? {
-        let host = try hostParam(action)
+    func copyToServer(_ action: Action, host: String, logger: Logger) async throws -> String? {
+        let host = try checked(host: host, of: action, postCopy: false)
         guard productionRoot.hasPrefix("/") else {
             throw SSLMError(
                 .configInvalid, "prod_cert_dir \(productionRoot) is not absolute: cannot copy it to \(host)")
@@ -25,8 +25,8 @@ extension ApplyRun {
 
     /// `post_copy_cmd`: `[command, host]`, locally, for every pair of the config naming the action's host.
     /// A failure is reported but not fatal (as in ssl-mgr).
-    func postCopy(_ action: Action, logger: Logger) async throws -> String? {
-        let host = try hostParam(action)
+    func postCopy(_ action: Action, host: String, logger: Logger) async throws -> String? {
+        let host = try checked(host: host, of: action, postCopy: true)
         let commands = config.globals.postCopyCommands.filter { $0.host == host }
         guard !commands.isEmpty else {
             throw NonFatalFailure(reason: "post_copy_cmd has no entry for \(host) any more: make a new plan")
@@ -45,12 +45,12 @@ extension ApplyRun {
 
     /// The section's `restart_cmd`s, in order, on the host: directly for this machine, else over ssh.
     /// Stops at the first failing command. Timeout: the section's `restart_timeout`.
-    func restartServer(_ action: Action, logger: Logger) async throws -> String? {
-        let host = try hostParam(action)
-        guard let name = stringParam(action, "section"), let section = config.servers.first(where: { $0.name == name })
-        else {
-            throw SSLMError(
-                .configInvalid, "action \(action.id): no server section \(stringParam(action, "section") ?? "")")
+    func restartServer(_ action: Action, section name: String, host: String, logger: Logger) async throws
+        -> String?
+    {
+        let host = try checked(host: host, of: action, postCopy: false)
+        guard let section = config.servers.first(where: { $0.name == name }) else {
+            throw SSLMError(.configInvalid, "action \(action.id): no server section \(name)")
         }
         let local = isLocal(host)
         for argv in section.restartCommands {
@@ -66,8 +66,7 @@ extension ApplyRun {
     }
 
     /// Each `[dns] restart_cmd` with `--serial_bump <domains…>`.
-    func refreshDNS(_ action: Action, logger: Logger) async throws -> String? {
-        let domains = stringsParam(action, "domains") ?? []
+    func refreshDNS(_ action: Action, domains: [String], logger: Logger) async throws -> String? {
         // Only the config's own group domains ever reach the command (a plan is checked by re-planning
         // before it gets here; this keeps the executor safe on its own).
         let configured = Set(config.groups.map { $0.domain.lowercased() })
@@ -96,13 +95,13 @@ extension ApplyRun {
     /// The action's host: one named in a server section of the config, or for `post_copy` in
     /// `post_copy_cmd` (a plan is checked by re-planning before it gets here; this keeps the executor safe
     /// on its own).
-    private func hostParam(_ action: Action) throws -> String {
-        guard let host = stringParam(action, "host"), !host.isEmpty, !host.hasPrefix("-"),
+    private func checked(host: String, of action: Action, postCopy: Bool) throws -> String {
+        guard !host.isEmpty, !host.hasPrefix("-"),
             !host.contains(where: { $0.isWhitespace || $0 == "/" })
         else {
             throw SSLMError(.malformedInput, "action \(action.id): missing or unusable host")
         }
-        let known = action.kind == .postCopy
+        let known = postCopy
             ? config.globals.postCopyCommands.contains { $0.host == host }
             : config.servers.contains { $0.servers.contains(host) }
         guard known else {

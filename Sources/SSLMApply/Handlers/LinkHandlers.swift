@@ -19,14 +19,18 @@ extension ApplyRun {
     /// pointing at the same directory or a curr without `info`. Idempotent after a crash at any point (and
     /// for a `curr` that already points at the rolled directory, from older runs): it is not moved to
     /// `prev` again.
-    func roll(_ action: Action) throws -> String? {
+    func roll(_ action: Action, next plannedNext: String?, recorded: [String: String]) throws -> String? {
         let (address, _) = try service(of: action)
         let tree = ServiceTree(topdir: topdir, address: address)
         let expected: String? = {
-            if let name = stringParam(action, "next"), !name.isEmpty {
+            if let name = plannedNext, !name.isEmpty {
                 return name.hasPrefix("db/") ? String(name.dropFirst(3)) : name
             }
-            return createdNext[address]
+            // The directory `create_next` made, in this run or an earlier run of the plan: its detail `db/<name>`.
+            guard let detail = recorded[ActionID.service(address, .nextDirectory).description],
+                detail.hasPrefix("db/")
+            else { return nil }
+            return String(detail.dropFirst(3))
         }()
         let next = try tree.target(of: "next")
         // A curr link whose db directory is gone is what this roll replaces (the planner rolls at once when
@@ -79,7 +83,7 @@ extension ApplyRun {
 
     /// Removes the listed db directories — never one that `curr`, `next` or `prev` points to now, and never
     /// anything that is not a dated directory. Already-removed ones are fine.
-    func clean(_ action: Action, logger: Logger) throws -> String? {
+    func clean(_ action: Action, remove: [String], logger: Logger) throws -> String? {
         let (address, _) = try service(of: action)
         let tree = ServiceTree(topdir: topdir, address: address)
         var protected: Set<String> = []
@@ -92,7 +96,7 @@ extension ApplyRun {
         }
         var removed: [String] = []
         var kept: [String] = []
-        for name in stringsParam(action, "remove") ?? [] {
+        for name in remove {
             guard Timestamps.isDBDirectoryName(name) else {
                 kept.append(name)
                 logger.warning("not removing db/\(SafeName.printable(name)): not a dated db directory")

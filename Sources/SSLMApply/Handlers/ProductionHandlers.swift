@@ -14,14 +14,14 @@ extension ApplyRun {
     /// first (`verifyForProduction`): a damaged or unverifiable set is refused, leaving production as it
     /// was. Files get the modes sslm sets (`ProductionFileRule.mode`: keys 0600, others 0644), whatever
     /// their mode in `certs/`.
-    func syncServiceProduction(_ action: Action) throws -> String? {
+    func syncServiceProduction(_ action: Action, currExpected: Bool) throws -> String? {
         let (address, service) = try service(of: action)
         let tree = ServiceTree(topdir: topdir, address: address)
         var done: [String] = []
         for slot in CertificateSlot.allCases {
             let destination = ProductionLayout.serviceDirectory(prodRoot: productionRoot, address: address, slot: slot)
             guard let name = try tree.target(of: slot.rawValue) else {
-                if slot == .curr, boolParam(action, "curr") == true {
+                if slot == .curr, currExpected {
                     throw SSLMError(.ioFailure, "\(tree.link("curr")) does not exist: production left as it is")
                 }
                 if FileOps.kind(destination) != .missing {
@@ -51,8 +51,8 @@ extension ApplyRun {
     }
 
     /// `<prod>/<apex>/tlsa.<apex>`, a copy of `certs/<apex>/tlsa.<apex>` (nothing when that is absent).
-    func syncApexProduction(_ action: Action) throws -> String? {
-        let apex = try apex(of: action)
+    func syncApexProduction(apex: String) throws -> String? {
+        let apex = try checked(apex: apex)
         let source = CertsLayout.tlsaFile(topdir: topdir, apex: apex)
         guard FileOps.kind(source) == .file else { return "no \(CertsLayout.tlsaFileName(apex: apex)) to copy" }
         try ProductionSync.makeDirectories(

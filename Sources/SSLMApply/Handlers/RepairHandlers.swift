@@ -20,16 +20,10 @@ extension ApplyRun {
     /// checking that the key belongs to the certificate and that the issuer signed it; then gives the key
     /// files in `modes` mode 0600. The repaired set is checked as a whole (`CertificateSetCheck`) before
     /// the action succeeds. An ACME chain cannot be rebuilt (the planner renews instead).
-    func repairSet(_ action: Action) throws -> String? {
+    func repairSet(_ action: Action, slot: CertificateSlot, rebuild: Set<String>, modes: [String]) throws -> String? {
         let (address, service) = try service(of: action)
-        let slot = stringParam(action, "slot") ?? CertificateSlot.curr.rawValue
-        guard slot == CertificateSlot.curr.rawValue || slot == CertificateSlot.next.rawValue else {
-            throw SSLMError(
-                .malformedInput, "action \(action.id): slot \"\(SafeName.printable(slot))\" is not curr or next")
-        }
-        let directory = try ServiceTree(topdir: topdir, address: address).required(slot)
+        let directory = try ServiceTree(topdir: topdir, address: address).required(slot.rawValue)
         let names = CertificateFileSet.Name.self
-        let rebuild = Set(stringsParam(action, "rebuild") ?? [])
         var done: [String] = []
         if !rebuild.isEmpty {
             let keyPath = directory + "/" + names.privateKey
@@ -70,18 +64,18 @@ extension ApplyRun {
                         + "run `sslm apply --force` for \(address)")
             }
         }
-        var modes: [String] = []
-        for file in stringsParam(action, "modes") ?? [] where ProductionFileRule.privateFiles.contains(file) {
+        var changedModes: [String] = []
+        for file in modes where ProductionFileRule.privateFiles.contains(file) {
             let path = directory + "/" + file
             guard FileOps.kind(path) == .file else { continue }
             guard chmod(path, AtomicFile.privateMode) == 0 else {
                 throw SSLMError(.ioFailure, "cannot chmod 0600 \(path): \(String(cString: strerror(errno)))")
             }
-            modes.append(file)
+            changedModes.append(file)
         }
         var parts: [String] = []
         if !done.isEmpty { parts.append("rebuilt " + done.joined(separator: ", ")) }
-        if !modes.isEmpty { parts.append("mode 0600: " + modes.joined(separator: ", ")) }
+        if !changedModes.isEmpty { parts.append("mode 0600: " + changedModes.joined(separator: ", ")) }
         return parts.isEmpty ? "nothing to do" : parts.joined(separator: "; ")
     }
 

@@ -46,11 +46,10 @@ extension ApplyRun {
 
     /// `certs/<apex>/tlsa.<apex>` from the curr and next certificates of the apex's DANE services. When
     /// there is no row at all the previous file (if any) is left as it is (spec §3.10).
-    func writeApexTLSA(_ action: Action, logger: Logger) throws -> String? {
-        let apex = try apex(of: action)
+    func writeApexTLSA(apex: String, rolling: Bool, logger: Logger) throws -> String? {
+        let apex = try checked(apex: apex)
         let output = TLSAFileBuilder.build(
-            apex: apex, config: config, dns: dnsFacts(apex), existingFile: existingApexFile(apex),
-            rolling: boolParam(action, "rolling") ?? false)
+            apex: apex, config: config, dns: dnsFacts(apex), existingFile: existingApexFile(apex), rolling: rolling)
         output.warnings.forEach { logger.warning("\($0)") }
         if let note = output.note { logger.warning("\(note)") }
         guard let content = output.content else {
@@ -63,8 +62,8 @@ extension ApplyRun {
 
     /// Copies `certs/<apex>/tlsa.<apex>` into each `[dns] tlsa_dirs` directory (from the config), creating
     /// them (0750) when needed; each copy is atomic.
-    func publishTLSA(_ action: Action) throws -> String? {
-        let apex = try apex(of: action)
+    func publishTLSA(apex: String) throws -> String? {
+        let apex = try checked(apex: apex)
         let source = CertsLayout.tlsaFile(topdir: topdir, apex: apex)
         guard FileOps.kind(source) == .file else {
             throw SSLMError(.ioFailure, "\(source) does not exist: nothing to publish")

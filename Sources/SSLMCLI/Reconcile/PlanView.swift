@@ -1,4 +1,5 @@
 import Foundation
+import SSLMCore
 import SSLMPlan
 
 /// The human rendering of a plan: counts by kind, then each subject (service, apex, servers) with its
@@ -58,7 +59,7 @@ enum PlanView {
         switch action.kind {
         case .copyToServer, .postCopy, .restartServer: return "servers"
         case .refreshDNS: return "dns"
-        default: return action.id.split(separator: "/").first.map(String.init) ?? action.id
+        default: return ActionID(action.id)?.apex ?? action.id
         }
     }
 }

@@ -33,10 +33,8 @@ public struct CertificateAuthority: Sendable, Hashable {
 
 /// ACME settings of a CA.
 public struct ACMESettings: Sendable, Hashable {
-    public enum Validation: String, Sendable, Hashable {
-        case http01 = "http-01"
-        case dns01 = "dns-01"
-    }
+    /// The challenge type (`ca_validation`); defined in SSLMCore because plan ids name it.
+    public typealias Validation = ACMEChallengeType
 
     public var validation: Validation
     /// CN of the root of the preferred alternate chain ('' = the server's default chain).

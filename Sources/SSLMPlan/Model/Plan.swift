@@ -108,29 +108,78 @@ public enum Phase: String, Sendable, Hashable, Codable, CaseIterable {
     case all
 }
 
-/// One step of a plan.
+/// One step of a plan: an id (`ActionID`'s grammar), what it does (`payload`), why, and what it waits for.
+///
+/// Encodes as `id`, `kind`, `service`, `params`, `reason`, `depends_on`; decoding reads `kind` and `params`
+/// back into the typed payload and refuses unknown, missing or mistyped parameters.
 public struct Action: Sendable, Hashable, Codable {
-    /// Stable id, e.g. `example.com/mail-ec/next/key`.
+    /// Stable id, e.g. `example.com/mail-ec/next/key` (see `ActionID`).
     public var id: String
-    public var kind: ActionKind
     /// `group/service` for service actions; nil for actions of an apex or of the whole run.
     public var service: String?
-    public var params: [String: PlanValue]
+    public var payload: ActionPayload
     public var reason: Reason
     public var dependsOn: [String]
+
+    public var kind: ActionKind { payload.kind }
+    /// The parameters as the JSON form writes them (for views; handlers read `payload`).
+    public var params: [String: PlanValue] { payload.params }
 
     enum CodingKeys: String, CodingKey {
         case id, kind, service, params, reason, dependsOn = "depends_on"
     }
 
-    public init(id: String, kind: ActionKind, service: String? = nil, params: [String: PlanValue] = [:],
-                reason: Reason, dependsOn: [String] = []) {
+    public init(id: String, service: String? = nil, payload: ActionPayload, reason: Reason, dependsOn: [String] = []) {
         self.id = id
-        self.kind = kind
         self.service = service
-        self.params = params
+        self.payload = payload
         self.reason = reason
         self.dependsOn = dependsOn
+    }
+
+    public init(
+        _ id: ActionID, service: ServiceAddress? = nil, payload: ActionPayload, reason: Reason,
+        dependsOn: [String] = []
+    ) {
+        self.init(id: id.description, service: service?.description, payload: payload, reason: reason,
+                  dependsOn: dependsOn)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        service = try container.decodeIfPresent(String.self, forKey: .service)
+        reason = try container.decode(Reason.self, forKey: .reason)
+        dependsOn = try container.decode([String].self, forKey: .dependsOn)
+        let kind = try container.decode(ActionKind.self, forKey: .kind)
+        let params = try container.decode([String: PlanValue].self, forKey: .params)
+        func refuse(_ message: String) -> DecodingError {
+            .dataCorrupted(.init(codingPath: container.codingPath, debugDescription: message))
+        }
+        do {
+            payload = try ActionPayload(kind: kind, params: params, id: id)
+        } catch {
+            throw refuse(error.description)
+        }
+        let printable = SafeName.printable(id)
+        if payload.isServiceAction {
+            guard let service, ServiceAddress(planText: service) != nil, ActionID(id)?.service?.description == service
+            else {
+                throw refuse("action \(printable) (\(kind.rawValue)): service must be the group/service of its id")
+            }
+        } else if service != nil {
+            throw refuse("action \(printable) (\(kind.rawValue)): names a service, but acts on an apex or the run")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(kind, forKey: .kind)
+        try container.encodeIfPresent(service, forKey: .service)
+        try container.encode(params, forKey: .params)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(dependsOn, forKey: .dependsOn)
     }
 }
 

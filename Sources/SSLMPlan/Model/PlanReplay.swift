@@ -46,7 +46,7 @@ public enum PlanReplay {
                 return "\(position) (\(theirs.id)) names service \(quoted(mine.service)) in the file, sslm plans "
                     + quoted(theirs.service)
             }
-            if mine.params != theirs.params {
+            if mine.payload != theirs.payload {
                 let names = Set(mine.params.keys).union(theirs.params.keys).sorted()
                 let name = names.first { mine.params[$0] != theirs.params[$0] } ?? "?"
                 return

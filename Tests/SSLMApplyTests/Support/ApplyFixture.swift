@@ -155,27 +155,27 @@ enum Plans {
     ) -> [Action] {
         var actions: [Action] = []
         var previous: String?
-        func add(_ id: String, _ kind: ActionKind, _ params: [String: PlanValue] = [:], extra: [String] = []) {
+        func add(_ id: String, _ payload: ActionPayload, extra: [String] = []) {
             actions.append(
                 Action(
-                    id: id, kind: kind, service: service, params: params, reason: reason,
+                    id: id, service: service, payload: payload, reason: reason,
                     dependsOn: (previous.map { [$0] } ?? []) + extra))
             previous = id
         }
-        add("\(service)/next/dir", .createNext, ["directory": .unknown("db/<time of apply>")])
-        add("\(service)/next/key", .generateKey)
-        add("\(service)/next/csr", .createCSR)
-        add("\(service)/next/cert", .signLocal, ["signer": .string(signer)], extra: after)
+        add("\(service)/next/dir", .createNext)
+        add("\(service)/next/key", .generateKey(.default))
+        add("\(service)/next/csr", .createCSR(sans: []))
+        add("\(service)/next/cert", .signLocal(.init(signer: signer)), extra: after)
         add("\(service)/next/bundle", .writeBundle)
-        if tlsa { add("\(service)/next/tlsa", .writeTLSA) }
-        if roll { add("\(service)/roll", .roll, ["next": .unknown("the new db directory")]) }
+        if tlsa { add("\(service)/next/tlsa", .writeServiceTLSA(dane: [])) }
+        if roll { add("\(service)/roll", .roll(next: nil)) }
         return actions
     }
 
     static func sync(_ service: String, after: [String], curr: Bool = true, next: Bool = false) -> Action {
         Action(
-            id: "\(service)/prod", kind: .syncProduction, service: service,
-            params: ["curr": .bool(curr), "next": .bool(next)], reason: reason, dependsOn: after)
+            id: "\(service)/prod", service: service, payload: .syncServiceProduction(curr: curr, next: next),
+            reason: reason, dependsOn: after)
     }
 
     /// root → int → mail (DANE) fresh install with production, apex TLSA, publish and its prod copy.
@@ -188,14 +188,14 @@ enum Plans {
                 sync("ca/int", after: ["ca/int/roll"]),
                 sync("example.com/mail", after: ["example.com/mail/roll"]),
                 Action(
-                    id: "example.com/tlsa", kind: .writeTLSA, params: ["rolling": .bool(true)], reason: reason,
+                    id: "example.com/tlsa", payload: .writeApexTLSA(apex: "example.com", rolling: true), reason: reason,
                     dependsOn: ["example.com/mail/roll"]),
                 Action(
-                    id: "example.com/tlsa/publish", kind: .publishTLSA,
-                    params: ["directories": .strings(["dns/tlsa"])], reason: reason,
+                    id: "example.com/tlsa/publish",
+                    payload: .publishTLSA(apex: "example.com", directories: ["dns/tlsa"]), reason: reason,
                     dependsOn: ["example.com/tlsa"]),
                 Action(
-                    id: "example.com/prod", kind: .syncProduction, params: ["tlsa": .bool(true)], reason: reason,
+                    id: "example.com/prod", payload: .syncApexTLSA(apex: "example.com"), reason: reason,
                     dependsOn: ["example.com/tlsa"]),
             ]
     }
