@@ -12,7 +12,7 @@ let package = Package(
     name: "sslm",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "sslm", targets: ["sslm"]),
+        .executable(name: "sslm", targets: ["sslm"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

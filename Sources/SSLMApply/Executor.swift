@@ -51,7 +51,8 @@ public struct Executor: Sendable {
         let lock: ApplyLock
         if let held = options.heldLock {
             guard held.covers(topdir: topdir) else {
-                throw SSLMError(.invalidArgument, "the lock \(held.path) held by the caller is not the lock of \(topdir)")
+                throw SSLMError(
+                    .invalidArgument, "the lock \(held.path) held by the caller is not the lock of \(topdir)")
             }
             lock = held
         } else {
@@ -71,15 +72,20 @@ public struct Executor: Sendable {
         // Under the lock: compaction replaces the file the journal appends to.
         if let compacted = try JournalCompaction.compact(topdir: topdir, policy: options.journalCompaction) {
             let (lines, bytes) = (
-                "\(compacted.linesBefore) → \(compacted.linesAfter)", "\(compacted.bytesBefore) → \(compacted.bytesAfter)"
+                "\(compacted.linesBefore) → \(compacted.linesAfter)",
+                "\(compacted.bytesBefore) → \(compacted.bytesAfter)"
             )
             logger.info("journal compacted: \(lines) lines, \(bytes) bytes")
         }
         // What ApplyRun reads: this plan's records (resume) and the ACME orders' `ok` records.
         var journalRecords: [JournalRecord] = []
-        try Journal.forEachRecord(topdir: topdir, matching: { fields in
-            fields.plan == digest || (fields.event == "ok" && fields.action.flatMap(ActionID.init)?.isACMEOrder == true)
-        }) { journalRecords.append($0) }
+        try Journal.forEachRecord(
+            topdir: topdir,
+            matching: { fields in
+                fields.plan == digest
+                    || (fields.event == "ok" && fields.action.flatMap(ActionID.init)?.isACMEOrder == true)
+            }
+        ) { journalRecords.append($0) }
         let earlier = journalRecords.filter { $0.plan == digest }
         let journal = try Journal(topdir: topdir)
         let run = ApplyRun(executor: self, earlier: earlier, plan: plan, journal: journalRecords)
@@ -163,8 +169,7 @@ public struct Executor: Sendable {
     /// with its outcome in the order they finished.
     private static func perform(
         _ actions: [Action], run: ApplyRun, recorded: [String: String], logger: Logger, width: Int
-    ) async -> [(Action, ActionOutcome)]
-    {
+    ) async -> [(Action, ActionOutcome)] {
         func one(_ action: Action) async -> ActionOutcome {
             var actionLogger = logger
             actionLogger[metadataKey: "action.id"] = "\(action.id)"

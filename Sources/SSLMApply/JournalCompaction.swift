@@ -142,7 +142,9 @@ public enum JournalCompaction {
 
         // Pass 2: write the kept lines beside the journal, then rename over it.
         let prefix = "." + name + ".compact-"
-        for leftover in directory.names() where leftover.hasPrefix(prefix) { unlinkat(directory.descriptor, leftover, 0) }
+        for leftover in directory.names() where leftover.hasPrefix(prefix) {
+            unlinkat(directory.descriptor, leftover, 0)
+        }
         var generator = SystemRandomNumberGenerator()
         let temporary = prefix + String(generator.next() & 0xFFFF_FFFF, radix: 16)
         let fd = try directory.openFile(temporary, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
@@ -157,7 +159,10 @@ public enum JournalCompaction {
             func flush() throws {
                 var written = 0
                 while written < buffer.count {
-                    let n = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+                    let n = buffer.withUnsafeBytes { raw -> Int in
+                        guard let base = raw.baseAddress else { return -1 }
+                        return write(fd, base + written, raw.count - written)
+                    }
                     if n < 0 {
                         if errno == EINTR { continue }
                         throw posixFailure("cannot write \(directory.entryPath(temporary))")

@@ -52,21 +52,25 @@ public enum RenewalInfoGatherer {
                 if let existing = clients[directoryURL] {
                     client = existing
                 } else {
-                    client = try ACMEClient(directoryURL: directoryURL, trustFile: settings.trustFile, logger: logger,
-                                            limits: limits)
+                    client = try ACMEClient(
+                        directoryURL: directoryURL, trustFile: settings.trustFile, logger: logger,
+                        limits: limits)
                     clients[directoryURL] = client
                 }
                 let path = "\(config.topdir)/certs/\(state.address.group)/\(state.address.service)/curr/cert.pem"
-                guard let block = try PEMBlock.parseAll(try FileBytes.read(path), file: path)
-                    .first(where: { $0.label == "CERTIFICATE" })
+                guard
+                    let block = try PEMBlock.parseAll(try FileBytes.read(path), file: path)
+                        .first(where: { $0.label == "CERTIFICATE" })
                 else { continue }
                 let certificate = try Certificate(derEncoded: block.derBytes)
                 let info = try await client.renewalInfo(for: certificate)
-                var entry = CacheEntry(serialHex: facts.serialHex, directoryURL: directoryURL, window: nil,
-                                       refreshAfter: wallClock.addingTimeInterval(6 * 3600))
+                var entry = CacheEntry(
+                    serialHex: facts.serialHex, directoryURL: directoryURL, window: nil,
+                    refreshAfter: wallClock.addingTimeInterval(6 * 3600))
                 if let info {
-                    let window = RenewalWindow(serialHex: facts.serialHex, start: info.windowStart, end: info.windowEnd,
-                                               explanationURL: info.explanationURL)
+                    let window = RenewalWindow(
+                        serialHex: facts.serialHex, start: info.windowStart, end: info.windowEnd,
+                        explanationURL: info.explanationURL)
                     entry.window = window
                     windows[id] = window
                     if let retry = info.retryAfter {

@@ -23,7 +23,8 @@ public enum Revocation {
         guard let code = reasons[reason] else {
             throw SSLMError(
                 .invalidArgument,
-                "--reason: \"\(SafeName.printable(reason))\" is not one of \(reasons.keys.sorted().joined(separator: ", "))")
+                "--reason: \"\(SafeName.printable(reason))\" is not one of \(reasons.keys.sorted().joined(separator: ", "))"
+            )
         }
         guard let service = config.service(address) else {
             throw SSLMError(.invalidArgument, "\(address) is not a configured service")
@@ -32,10 +33,14 @@ public enum Revocation {
             let settings = authority.acme
         else {
             throw SSLMError(
-                .invalidArgument, "\(address) is signed by \(service.signer), not by an ACME CA: nothing to revoke there")
+                .invalidArgument,
+                "\(address) is signed by \(service.signer), not by an ACME CA: nothing to revoke there")
         }
         let path = "\(config.topdir)/certs/\(address.group)/\(address.service)/\(slot)/cert.pem"
-        guard let block = try PEMBlock.parseAll(try FileBytes.read(path), file: path).first(where: { $0.label == "CERTIFICATE" })
+        guard
+            let block = try PEMBlock.parseAll(try FileBytes.read(path), file: path).first(where: {
+                $0.label == "CERTIFICATE"
+            })
         else { throw SSLMError(.malformedInput, "\(path) holds no certificate") }
         let certificate = try Certificate(derEncoded: block.derBytes)
         let directoryURL = directoryOverride ?? settings.directoryURL

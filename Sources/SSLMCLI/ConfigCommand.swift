@@ -17,13 +17,13 @@ struct ConfigCheckCommand: AsyncParsableCommand {
         commandName: "check",
         abstract: "Load and validate every config file; report every problem with its file and key.",
         discussion: """
-        Reads conf.d/ssl-mgr.conf, conf.d/ca-info.conf and the service file of every configured group \
-        and local CA. Every problem is reported, not only the first, as
+            Reads conf.d/ssl-mgr.conf, conf.d/ca-info.conf and the service file of every configured group \
+            and local CA. Every problem is reported, not only the first, as
 
-          error: conf.d/example.com/mail-ec: [KeyOpts] ec_algo: unknown curve "secp999r1" (…)
+              error: conf.d/example.com/mail-ec: [KeyOpts] ec_algo: unknown curve "secp999r1" (…)
 
-        Unknown keys and tables are warnings. Exit status 1 when there is at least one error.
-        """)
+            Unknown keys and tables are warnings. Exit status 1 when there is at least one error.
+            """)
 
     @OptionGroup var global: GlobalOptions
 
@@ -43,8 +43,9 @@ struct ConfigCheckCommand: AsyncParsableCommand {
                 let groups = config.groups.count
                 let services = config.services.count
                 let cas = config.certificateAuthorities.count
-                Console.out("\(topdir)/conf.d: OK — \(groups) group(s), \(services) service(s), \(cas) CA(s)"
-                    + (warnings > 0 ? ", \(warnings) warning(s)" : ""))
+                Console.out(
+                    "\(topdir)/conf.d: OK — \(groups) group(s), \(services) service(s), \(cas) CA(s)"
+                        + (warnings > 0 ? ", \(warnings) warning(s)" : ""))
             } else {
                 Console.out("\(topdir)/conf.d: \(errors) error(s), \(warnings) warning(s)")
             }

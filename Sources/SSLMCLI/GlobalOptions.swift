@@ -5,13 +5,16 @@ import SSLMCore
 
 /// Options every command that works on a topdir accepts.
 public struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "The directory that contains conf.d/ (default: $SSL_MGR_TOPDIR, then ./, then /etc/ssl-mgr/, the first with a conf.d).",
-        valueName: "dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The directory that contains conf.d/ (default: $SSL_MGR_TOPDIR, then ./, then /etc/ssl-mgr/, the first with a conf.d).",
+            valueName: "dir"))
     public var topdir: String?
 
-    @Flag(name: [.customShort("v"), .customLong("verbose"), .customLong("verb")],
-          help: "Print more detail (also set by [globals] verb = true).")
+    @Flag(
+        name: [.customShort("v"), .customLong("verbose"), .customLong("verb")],
+        help: "Print more detail (also set by [globals] verb = true).")
     public var verbose = false
 
     public init() {}
@@ -60,7 +63,9 @@ enum ConfigSession {
         let result = ConfigLoader.load(topdir: topdir, extraTargets: extraTargets)
         for diagnostic in result.diagnostics { Console.error(diagnostic.description) }
         guard let config = result.config else {
-            throw CLIError("the configuration in \(topdir)/conf.d has \(result.diagnostics.errors.count) error(s); nothing was done")
+            throw CLIError(
+                "the configuration in \(topdir)/conf.d has \(result.diagnostics.errors.count) error(s); nothing was done"
+            )
         }
         return config
     }

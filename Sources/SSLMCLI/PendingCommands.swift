@@ -4,9 +4,10 @@ import SSLMCore
 
 /// Options that change what is planned; shared by `plan` and `apply`.
 struct PlanningOptions: ParsableArguments {
-    @Argument(help: ArgumentHelp(
-        "Targets in ssl-mgr's syntax: group:svc1,svc2 or group:ALL (default: every active group).",
-        valueName: "group:services"))
+    @Argument(
+        help: ArgumentHelp(
+            "Targets in ssl-mgr's syntax: group:svc1,svc2 or group:ALL (default: every active group).",
+            valueName: "group:services"))
     var targets: [String] = []
 
     @Option(help: "Which work to plan: renew (new next certificates), roll (next becomes curr), or all.")
@@ -18,14 +19,21 @@ struct PlanningOptions: ParsableArguments {
     @Flag(name: .customLong("reuse-key"), help: "Renew with the current private key (TLSA 3 1 1 records stay valid).")
     var reuseKey = false
 
-    @Flag(help: "Issue from the ACME CAs' staging directories, in a separate state (<topdir>/test/certs, its own accounts, production in <prod_cert_dir>.test); no TLSA publication, copies or restarts.")
+    @Flag(
+        help:
+            "Issue from the ACME CAs' staging directories, in a separate state (<topdir>/test/certs, its own accounts, production in <prod_cert_dir>.test); no TLSA publication, copies or restarts."
+    )
     var test = false
 
-    @Option(name: .customLong("min-roll-mins"), help: "Minimum age of next, in minutes, before a roll (default: min_roll_mins).")
+    @Option(
+        name: .customLong("min-roll-mins"),
+        help: "Minimum age of next, in minutes, before a roll (default: min_roll_mins).")
     var minRollMinutes: Int?
 
-    @Option(help: ArgumentHelp("For tests and simulations: plan as if it were this time (RFC 3339). Also SSLM_NOW.",
-                               valueName: "time"))
+    @Option(
+        help: ArgumentHelp(
+            "For tests and simulations: plan as if it were this time (RFC 3339). Also SSLM_NOW.",
+            valueName: "time"))
     var now: String?
 
     func validate() throws {
@@ -42,10 +50,10 @@ struct RevokeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revoke", abstract: "Revoke a service's certificate at its ACME CA.",
         discussion: """
-        Revokes certs/<group>/<service>/curr/cert.pem (or next, with --next) at the ACME CA that issued it, \
-        signed with sslm's account for that CA. Nothing else changes: run `sslm apply --force group:service` \
-        afterwards to replace the certificate (and, after a key compromise, its key).
-        """)
+            Revokes certs/<group>/<service>/curr/cert.pem (or next, with --next) at the ACME CA that issued it, \
+            signed with sslm's account for that CA. Nothing else changes: run `sslm apply --force group:service` \
+            afterwards to replace the certificate (and, after a key compromise, its key).
+            """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "group:service") var target: String
     @Option(help: "RFC 5280 reason: unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation.")
@@ -58,8 +66,9 @@ struct RevokeCommand: AsyncParsableCommand {
             let name = services.first
         else { throw ValidationError("expected one group:service, found \"\(target)\"") }
         let address = ServiceAddress(group: spec.group, service: name)
-        let lock = try await WriterLock.acquire(topdirOption: global.topdir, test: test,
-                                                seconds: WriterLock.defaultTimeoutSeconds)
+        let lock = try await WriterLock.acquire(
+            topdirOption: global.topdir, test: test,
+            seconds: WriterLock.defaultTimeoutSeconds)
         defer { lock.release() }
         var config = try ConfigSession.load(topdirOption: global.topdir, extraTargets: [address])
         if test { config = TestMode.apply(to: config) }
@@ -71,8 +80,10 @@ struct RevokeCommand: AsyncParsableCommand {
             directory = settings.stagingDirectoryURL ?? settings.directoryURL
         }
         do {
-            print(try await Revocation.revoke(config: config, address: address, reason: reason,
-                                              slot: next ? "next" : "curr", logger: logger, directoryOverride: directory))
+            print(
+                try await Revocation.revoke(
+                    config: config, address: address, reason: reason,
+                    slot: next ? "next" : "curr", logger: logger, directoryOverride: directory))
         } catch let error as SSLMError {
             throw CLIError(error.description)
         }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Classification of a name that appears in a certificate's subject alternative names or as a
@@ -19,7 +19,8 @@ public enum HostName: Sendable, Hashable {
     public static func classify(_ text: String) -> Result<HostName, HostNameError> {
         if text.isEmpty { return .failure(HostNameError("is empty")) }
         if text.contains("/") {
-            return .failure(HostNameError("\"\(SafeName.printable(text))\" is a network or path, not a host name or address"))
+            return .failure(
+                HostNameError("\"\(SafeName.printable(text))\" is a network or path, not a host name or address"))
         }
         if isIPv4(text) { return .success(.ipv4(text)) }
         if text.contains(":") {
@@ -73,7 +74,8 @@ public enum HostName: Sendable, Hashable {
             if label.hasPrefix("-") || label.hasSuffix("-") { return "has a label that starts or ends with \"-\"" }
             if label == "*" { return "has a wildcard that is not the whole leftmost label" }
             for byte in label.utf8 {
-                let ok = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A)
+                let ok =
+                    (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A)
                     || (byte >= 0x61 && byte <= 0x7A) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
                 if !ok { return "contains a character not allowed in a DNS name" }
             }

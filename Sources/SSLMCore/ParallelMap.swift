@@ -8,7 +8,8 @@ public enum ParallelMap {
         _ elements: [Element], minimumChunk: Int = 64, makeContext: @Sendable () -> Context,
         _ transform: @Sendable (inout Context, Element) -> Result
     ) -> [Result] {
-        let chunks = max(1, min(elements.count / max(1, minimumChunk), ProcessInfo.processInfo.activeProcessorCount * 4))
+        let chunks = max(
+            1, min(elements.count / max(1, minimumChunk), ProcessInfo.processInfo.activeProcessorCount * 4))
         if chunks == 1 {
             var context = makeContext()
             return elements.map { transform(&context, $0) }

@@ -32,8 +32,10 @@ public struct SSLMError: Error, Sendable, CustomStringConvertible, Equatable {
     public var file: String
     public var line: UInt
 
-    public init(_ code: Code, _ message: String, underlying: (any Error)? = nil,
-                file: String = #fileID, line: UInt = #line) {
+    public init(
+        _ code: Code, _ message: String, underlying: (any Error)? = nil,
+        file: String = #fileID, line: UInt = #line
+    ) {
         self.code = code
         self.message = message
         self.underlying = underlying.map { String(describing: $0) }

@@ -25,10 +25,11 @@ public enum SafeName {
     /// Whether `text` is 1–256 characters of the base64url alphabet (`A–Z a–z 0–9 - _`, no padding): what
     /// an ACME token must be before it becomes a file name.
     public static func isBase64URL(_ text: String) -> Bool {
-        (1...256).contains(text.utf8.count) && text.utf8.allSatisfy { byte in
-            (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
-                || byte == 0x2D || byte == 0x5F
-        }
+        (1...256).contains(text.utf8.count)
+            && text.utf8.allSatisfy { byte in
+                (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+                    || byte == 0x2D || byte == 0x5F
+            }
     }
 
     /// The name with control characters escaped, for messages.

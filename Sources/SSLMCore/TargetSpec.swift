@@ -7,8 +7,10 @@ public struct TargetSpec: Sendable, Hashable, CustomStringConvertible {
     /// Parses one argument; an error message names what is wrong.
     public static func parse(_ text: String) -> Result<TargetSpec, SSLMError> {
         guard let colon = text.firstIndex(of: ":") else {
-            return .failure(SSLMError(.invalidArgument,
-                                      "target \"\(SafeName.printable(text))\": expected group:service[,service…] or group:ALL"))
+            return .failure(
+                SSLMError(
+                    .invalidArgument,
+                    "target \"\(SafeName.printable(text))\": expected group:service[,service…] or group:ALL"))
         }
         let group = String(text[..<colon])
         let list = text[text.index(after: colon)...].split(separator: ",").map(String.init).filter { !$0.isEmpty }
@@ -16,15 +18,18 @@ public struct TargetSpec: Sendable, Hashable, CustomStringConvertible {
             return .failure(SSLMError(.invalidArgument, "target \"\(SafeName.printable(text))\": group \(problem)"))
         }
         if list.isEmpty {
-            return .failure(SSLMError(.invalidArgument,
-                                      "target \"\(SafeName.printable(text))\": no services (use \(group):ALL for all)"))
+            return .failure(
+                SSLMError(
+                    .invalidArgument,
+                    "target \"\(SafeName.printable(text))\": no services (use \(group):ALL for all)"))
         }
         if list.contains(where: { $0 == "*" || $0.uppercased() == "ALL" }) {
             return .success(TargetSpec(group: group, services: nil))
         }
         for service in list {
             if let problem = SafeName.problem(service) {
-                return .failure(SSLMError(.invalidArgument, "target \"\(SafeName.printable(text))\": service \(problem)"))
+                return .failure(
+                    SSLMError(.invalidArgument, "target \"\(SafeName.printable(text))\": service \(problem)"))
             }
         }
         return .success(TargetSpec(group: group, services: list))

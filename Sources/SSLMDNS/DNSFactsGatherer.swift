@@ -58,8 +58,9 @@ public enum DNSFactsGatherer {
             case .success(let servers):
                 let owners = publication.owners
                 observed.servers = concurrentMap(servers.map(\.offset)) { index in
-                    served(servers[index].element, isPrimary: index == 0, apex: publication.apex, owners: owners,
-                           query: query)
+                    served(
+                        servers[index].element, isPrimary: index == 0, apex: publication.apex, owners: owners,
+                        query: query)
                 }
             }
             return observed
@@ -92,9 +93,10 @@ public enum DNSFactsGatherer {
     }
 
     /// One server's SOA serial and TLSA records at `owners`.
-    static func served(_ server: AuthoritativeServer, isPrimary: Bool, apex: String, owners: [String],
-                       query: DNSQuery) -> ServedTLSA
-    {
+    static func served(
+        _ server: AuthoritativeServer, isPrimary: Bool, apex: String, owners: [String],
+        query: DNSQuery
+    ) -> ServedTLSA {
         let name = server.description
         var records: [String] = []
         var serial: UInt32?
@@ -108,8 +110,9 @@ public enum DNSFactsGatherer {
             case .success(let found):
                 records += found.map { DANERecord(owner: owner, ttl: nil, rdata: $0.description).key }
             case .failure(let error):
-                return ServedTLSA(server: name, isPrimary: isPrimary, serial: serial, records: records,
-                                  failure: error.message)
+                return ServedTLSA(
+                    server: name, isPrimary: isPrimary, serial: serial, records: records,
+                    failure: error.message)
             }
         }
         return ServedTLSA(server: name, isPrimary: isPrimary, serial: serial, records: records, failure: nil)
@@ -117,8 +120,7 @@ public enum DNSFactsGatherer {
 
     private static func concurrentMap<Item: Sendable, T: Sendable>(
         _ items: [Item], _ body: @escaping @Sendable (Item) -> T
-    ) -> [T]
-    {
+    ) -> [T] {
         if items.count < 2 { return items.map(body) }
         let results = Results<T>(count: items.count)
         DispatchQueue.concurrentPerform(iterations: items.count) { index in results.set(index, body(items[index])) }

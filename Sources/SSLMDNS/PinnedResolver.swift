@@ -93,7 +93,8 @@ struct PinnedResolver: Sendable {
         guard status == LDNS_STATUS_OK, let answer else {
             if let answer { ldns_pkt_free(answer) }
             return .failure(
-                DNSLookupError(.network, "\(typeName) \(name) at \(serverText): no answer (\(Self.statusText(status)))"))
+                DNSLookupError(.network, "\(typeName) \(name) at \(serverText): no answer (\(Self.statusText(status)))")
+            )
         }
         defer { ldns_pkt_free(answer) }
 

@@ -44,8 +44,9 @@ public enum ProductionSync {
                 guard SafeName.isSafe(name) else {
                     throw SSLMError(.invalidArgument, "\"\(SafeName.printable(name))\" is not a plain file name")
                 }
-                try copyFile(from: source + "/" + name, into: staging, name: name, reportAs: destination + "/" + name,
-                             mode: mode?(name))
+                try copyFile(
+                    from: source + "/" + name, into: staging, name: name, reportAs: destination + "/" + name,
+                    mode: mode?(name))
             }
             try staging.sync()
             try install(stagingName, at: destination, base: base, in: parent)

@@ -131,7 +131,8 @@ enum DBDirectoryReader {
             let parsedLeaf = leaf.flatMap { leaf in leafDER.map { (certificate: leaf, der: $0) } }
             let found = CertificateSetCheck.check(
                 CertificateSetCheck.Input(
-                    key: contents[Names.privateKey], leaf: parsedLeaf, chain: chain, fullchain: contents[Names.fullchain], bundle: contents[Names.bundle],
+                    key: contents[Names.privateKey], leaf: parsedLeaf, chain: chain,
+                    fullchain: contents[Names.fullchain], bundle: contents[Names.bundle],
                     fallbackIssuers: fallbackIssuers))
             damage = found.isEmpty ? nil : found
             let modes = FileModes.drift(

@@ -98,7 +98,10 @@ public enum Observer {
 
     /// `.sslm/lineage`, trimmed; nil when absent or empty.
     static func lineage(topdir: String) -> String? {
-        guard case .success(let bytes) = PosixFiles.read(CertsLayout.lineageFile(topdir: topdir), limit: .state, followLinks: false) else { return nil }
+        guard
+            case .success(let bytes) = PosixFiles.read(
+                CertsLayout.lineageFile(topdir: topdir), limit: .state, followLinks: false)
+        else { return nil }
         let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? nil : text
     }
@@ -143,7 +146,9 @@ public enum Observer {
                 if let reading = observed[address] { return reading.certificates[slot] }
                 return try TLSAFileBuilder.diskCertificate(topdir: config.topdir, address: address, slot: slot)
             },
-            issuer: { address, slot in try TLSAFileBuilder.diskIssuer(topdir: config.topdir, address: address, slot: slot) })
+            issuer: { address, slot in
+                try TLSAFileBuilder.diskIssuer(topdir: config.topdir, address: address, slot: slot)
+            })
         var copies: [String: String?] = [:]
         for directory in config.dns.tlsaDirs {
             copies[directory] = normalisedDigest(directory + "/" + CertsLayout.tlsaFileName(apex: apex))

@@ -26,7 +26,7 @@ public enum PendingDeployment {
         let decoder = JSONDecoder()
         for line in data.split(separator: UInt8(ascii: "\n")) {
             guard let record = try? decoder.decode(Record.self, from: Data(line)), let action = record.action,
-                  ActionID(action)?.journalIsState == true
+                ActionID(action)?.journalIsState == true
             else { continue }
             last[action] = record.event
         }

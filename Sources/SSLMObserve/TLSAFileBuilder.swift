@@ -62,14 +62,17 @@ public enum TLSAFileBuilder {
     }
 
     /// The first certificate of `certs/<g>/<s>/<slot>/chain.pem` (the issuing CA, for usage 0 and 2 records).
-    public static func diskIssuer(topdir: String, address: ServiceAddress, slot: CertificateSlot) throws -> Certificate? {
+    public static func diskIssuer(topdir: String, address: ServiceAddress, slot: CertificateSlot) throws -> Certificate?
+    {
         let path = CertsLayout.serviceDirectory(topdir: topdir, address: address) + "/\(slot.rawValue)/chain.pem"
         guard PosixFiles.kind(path) != .missing else { return nil }
         return try CertificatePEM.read(path: path).first
     }
 
     /// The first certificate of `certs/<g>/<s>/<slot>/cert.pem`; nil when the file does not exist.
-    public static func diskCertificate(topdir: String, address: ServiceAddress, slot: CertificateSlot) throws -> Certificate? {
+    public static func diskCertificate(topdir: String, address: ServiceAddress, slot: CertificateSlot) throws
+        -> Certificate?
+    {
         let path = CertsLayout.certificateFile(topdir: topdir, address: address, slot: slot)
         guard PosixFiles.kind(path) != .missing else { return nil }
         guard let first = try CertificatePEM.read(path: path).first else {
@@ -135,7 +138,8 @@ public enum TLSAFileBuilder {
                         }
                     }
                     do {
-                        let caCertificate = spec.usage == 0 || spec.usage == 2
+                        let caCertificate =
+                            spec.usage == 0 || spec.usage == 2
                             ? try issuer(service.address, slot) : nil
                         let result = try TLSARecordSet.records(
                             apex: apex, specs: [spec], ttl: service.daneTTL ?? 0, certificate: cert,
@@ -149,13 +153,14 @@ public enum TLSAFileBuilder {
                 guard !records.isEmpty else { continue }
                 let text = records.map(\.zoneText).joined(separator: "\n") + "\n"
                 sections.append(.init(service: service.address.service, slot: slot.rawValue, tlsaText: text))
-                slotRecords.append(DANESlotRecords(
-                    service: service.address.service, slot: slot.rawValue,
-                    records: records.map { record in
-                        DANERecord(
-                            owner: record.owner, ttl: record.ttl,
-                            rdata: "\(record.usage) \(record.selector) \(record.matchingType) \(record.dataHex)")
-                    }))
+                slotRecords.append(
+                    DANESlotRecords(
+                        service: service.address.service, slot: slot.rawValue,
+                        records: records.map { record in
+                            DANERecord(
+                                owner: record.owner, ttl: record.ttl,
+                                rdata: "\(record.usage) \(record.selector) \(record.matchingType) \(record.dataHex)")
+                        }))
             }
         }
 

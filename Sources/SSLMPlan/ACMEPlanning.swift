@@ -43,18 +43,23 @@ extension PlanBuilder {
             replacesCurrent: replacesCurrent ?? false)
         func add(_ step: ActionID.ServiceStep, _ payload: ActionPayload, extra: [String] = []) -> String {
             let actionId = ActionID.service(address, step)
-            actions.append(Action(actionId, service: address, payload: payload, reason: reason,
-                                  dependsOn: (previous.map { [$0] } ?? []) + extra))
+            actions.append(
+                Action(
+                    actionId, service: address, payload: payload, reason: reason,
+                    dependsOn: (previous.map { [$0] } ?? []) + extra))
             previous = actionId.description
             return actionId.description
         }
         let orderId = add(.nextOrder, .acmeOrder(order))
-        let gate = acme.validation == .dns01
+        let gate =
+            acme.validation == .dns01
             ? Self.batchId(apex: apex, .dns01, .await) : Self.batchId(apex: apex, .http01, .publish)
         _ = add(.nextAnswer, .answerChallenges(type: acme.validation), extra: [gate])
         let finalizeId = add(.nextCertificate, .finalizeOrder(signer: caName, preferredChain: chain))
-        acmeIssues.append(ACMEIssue(address: address, validation: acme.validation, orderId: orderId,
-                                    finalizeId: finalizeId))
+        acmeIssues.append(
+            ACMEIssue(
+                address: address, validation: acme.validation, orderId: orderId,
+                finalizeId: finalizeId))
     }
 
     /// The apex actions of this run's ACME issues (see the type's comment).
@@ -71,45 +76,57 @@ extension PlanBuilder {
                 guard !issues.isEmpty else { continue }
                 let names = issues.map(\.address.service).joined(separator: ", ")
                 let publishId = Self.batchId(apex: apex, validation, .publish)
-                let what = validation == .dns01
+                let what =
+                    validation == .dns01
                     ? "acme-challenge.\(apex) with the dns-01 challenges of \(names), in one write"
                     : "the http-01 tokens of \(names) under [web] server_dir/\(apex)"
-                actions.append(Action(
-                    id: publishId,
-                    payload: .publishChallenges(
-                        apex: apex, type: validation, services: issues.map(\.address), clear: false),
-                    reason: Reason(.acmeChallenge, "publishing " + what),
-                    dependsOn: issues.map(\.orderId)))
+                actions.append(
+                    Action(
+                        id: publishId,
+                        payload: .publishChallenges(
+                            apex: apex, type: validation, services: issues.map(\.address), clear: false),
+                        reason: Reason(.acmeChallenge, "publishing " + what),
+                        dependsOn: issues.map(\.orderId)))
                 let clearId = Self.batchId(apex: apex, validation, .clear)
-                actions.append(Action(
-                    id: clearId,
-                    payload: .publishChallenges(
-                        apex: apex, type: validation, services: issues.map(\.address), clear: true),
-                    reason: Reason(.acmeChallenge, validation == .dns01
-                        ? "the orders of \(apex) are done: acme-challenge.\(apex) is emptied"
-                        : "the orders of \(apex) are done: the http-01 tokens are removed"),
-                    dependsOn: issues.map(\.finalizeId)))
+                actions.append(
+                    Action(
+                        id: clearId,
+                        payload: .publishChallenges(
+                            apex: apex, type: validation, services: issues.map(\.address), clear: true),
+                        reason: Reason(
+                            .acmeChallenge,
+                            validation == .dns01
+                                ? "the orders of \(apex) are done: acme-challenge.\(apex) is emptied"
+                                : "the orders of \(apex) are done: the http-01 tokens are removed"),
+                        dependsOn: issues.map(\.finalizeId)))
                 if validation == .dns01 {
                     dnsPublishIds.append(publishId)
                     dnsApexes.append(apex)
                     dnsClearIds.append(clearId)
-                    actions.append(Action(
-                        id: Self.batchId(apex: apex, .dns01, .await), payload: .awaitPropagation(apex: apex),
-                        reason: Reason(.acmeChallenge,
-                                       "the CA validates only when the primary and every nameserver of \(apex) serve the challenges"),
-                        dependsOn: [Self.dnsChallengeRefreshId]))
+                    actions.append(
+                        Action(
+                            id: Self.batchId(apex: apex, .dns01, .await), payload: .awaitPropagation(apex: apex),
+                            reason: Reason(
+                                .acmeChallenge,
+                                "the CA validates only when the primary and every nameserver of \(apex) serve the challenges"
+                            ),
+                            dependsOn: [Self.dnsChallengeRefreshId]))
                 }
             }
         }
         guard !dnsApexes.isEmpty else { return }
-        actions.append(Action(
-            id: Self.dnsChallengeRefreshId, payload: .refreshDNS(domains: dnsApexes),
-            reason: Reason(.acmeChallenge, "one refresh for the dns-01 challenges of \(dnsApexes.joined(separator: ", "))"),
-            dependsOn: dnsPublishIds))
-        actions.append(Action(
-            id: Self.dnsClearedRefreshId, payload: .refreshDNS(domains: dnsApexes),
-            reason: Reason(.acmeChallenge, "the dns-01 challenges of \(dnsApexes.joined(separator: ", ")) were removed"),
-            dependsOn: dnsClearIds))
+        actions.append(
+            Action(
+                id: Self.dnsChallengeRefreshId, payload: .refreshDNS(domains: dnsApexes),
+                reason: Reason(
+                    .acmeChallenge, "one refresh for the dns-01 challenges of \(dnsApexes.joined(separator: ", "))"),
+                dependsOn: dnsPublishIds))
+        actions.append(
+            Action(
+                id: Self.dnsClearedRefreshId, payload: .refreshDNS(domains: dnsApexes),
+                reason: Reason(
+                    .acmeChallenge, "the dns-01 challenges of \(dnsApexes.joined(separator: ", ")) were removed"),
+                dependsOn: dnsClearIds))
     }
 }
 
@@ -122,16 +139,21 @@ extension PlanBuilder {
         var ids: [String] = []
         for apex in apexes {
             let id = Self.batchId(apex: apex, .dns01, .clear)
-            actions.append(Action(
-                id: id, payload: .publishChallenges(apex: apex, type: .dns01, services: [], clear: true),
-                reason: Reason(.acmeChallenge, "acme-challenge.\(apex) still holds challenges of an earlier run: emptying it")))
+            actions.append(
+                Action(
+                    id: id, payload: .publishChallenges(apex: apex, type: .dns01, services: [], clear: true),
+                    reason: Reason(
+                        .acmeChallenge, "acme-challenge.\(apex) still holds challenges of an earlier run: emptying it"))
+            )
             ids.append(id)
         }
         guard !config.dns.restartCommands.isEmpty, acmeIssues.allSatisfy({ $0.validation != .dns01 }) else { return }
-        actions.append(Action(
-            id: Self.dnsClearedRefreshId, payload: .refreshDNS(domains: apexes),
-            reason: Reason(.acmeChallenge, "the leftover dns-01 challenges of \(apexes.joined(separator: ", ")) were removed"),
-            dependsOn: ids))
+        actions.append(
+            Action(
+                id: Self.dnsClearedRefreshId, payload: .refreshDNS(domains: apexes),
+                reason: Reason(
+                    .acmeChallenge, "the leftover dns-01 challenges of \(apexes.joined(separator: ", ")) were removed"),
+                dependsOn: ids))
     }
 }
 

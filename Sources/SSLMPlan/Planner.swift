@@ -30,9 +30,11 @@ public struct PlanningRequest: Sendable {
     public var acmeStaging = false
     public var toolVersion: String
 
-    public init(config: Config, observation: Observation, now: Date, targets: [ServiceAddress]? = nil,
-                targetSpecs: [String] = [], phase: Phase = .all, force: Bool = false, reuseKey: Bool = false,
-                minRollMinutes: Int? = nil, toolVersion: String = SSLMVersion.current) {
+    public init(
+        config: Config, observation: Observation, now: Date, targets: [ServiceAddress]? = nil,
+        targetSpecs: [String] = [], phase: Phase = .all, force: Bool = false, reuseKey: Bool = false,
+        minRollMinutes: Int? = nil, toolVersion: String = SSLMVersion.current
+    ) {
         self.config = config
         self.observation = observation
         self.now = now
@@ -66,8 +68,9 @@ public enum Planner {
         return Plan(
             toolVersion: request.toolVersion, now: Timestamps.rfc3339(request.now),
             configDigest: request.config.digest,
-            base: .init(lineage: request.observation.lineage, fingerprint: request.observation.fingerprint,
-                        parts: request.observation.parts),
+            base: .init(
+                lineage: request.observation.lineage, fingerprint: request.observation.fingerprint,
+                parts: request.observation.parts),
             options: options, actions: ActionOrdering.batched(builder.actions), notes: builder.notes)
     }
 }
@@ -107,24 +110,32 @@ struct PlanBuilder {
         self.request = request
         // Clamped: the config and the command line validate the range; a request built in code may not.
         let range = ConfigLimits.minRollMinutes
-        self.minRollMinutes = min(max(request.minRollMinutes ?? request.config.globals.minRollMinutes,
-                                      range.lowerBound), range.upperBound)
+        self.minRollMinutes = min(
+            max(
+                request.minRollMinutes ?? request.config.globals.minRollMinutes,
+                range.lowerBound), range.upperBound)
     }
 
     mutating func run() {
         let services = orderedServices()
         for address in services {
             guard let service = config.service(address) else {
-                notes.append(Note(subject: address.description,
-                                  reason: Reason(.unconfigured, "\(address) has no service file; nothing planned")))
+                notes.append(
+                    Note(
+                        subject: address.description,
+                        reason: Reason(.unconfigured, "\(address) has no service file; nothing planned")))
                 continue
             }
             planService(service)
         }
         for address in observation.unconfigured {
-            notes.append(Note(subject: address.description, reason: Reason(
-                .unconfigured,
-                "certs/\(address.group)/\(address.service) is not in the config: left alone (its production copy too)")))
+            notes.append(
+                Note(
+                    subject: address.description,
+                    reason: Reason(
+                        .unconfigured,
+                        "certs/\(address.group)/\(address.service) is not in the config: left alone (its production copy too)"
+                    )))
         }
         let apexes = orderedUnique(services.map(\.group)).filter { $0.lowercased() != GroupConfig.caGroup }
         var tlsaApexes: [String] = []
@@ -137,7 +148,8 @@ struct PlanBuilder {
         }
         planACMEChallenges()
         planServersAndDNS(services: services, tlsaApexes: tlsaApexes, tlsaIds: publishIds)
-        let cleanScope = request.cleanAll
+        let cleanScope =
+            request.cleanAll
             ? observation.services.map(\.address).filter { config.service($0) != nil }
             : services.filter { config.service($0) != nil }
         for address in cleanScope { planClean(address) }
@@ -150,7 +162,7 @@ struct PlanBuilder {
         let base = orderedUnique(request.targets ?? config.activeServices)
         func depth(_ address: ServiceAddress, _ seen: Set<ServiceAddress>) -> Int {
             guard let service = config.service(address), case .authority(let name) = service.signer,
-                  let ca = config.certificateAuthorities[name], ca.isLocal, !seen.contains(ca.localAddress)
+                let ca = config.certificateAuthorities[name], ca.isLocal, !seen.contains(ca.localAddress)
             else { return 0 }
             return 1 + depth(ca.localAddress, seen.union([address]))
         }
@@ -165,12 +177,20 @@ struct PlanBuilder {
     private mutating func planService(_ service: ServiceConfig) {
         let address = service.address
         let id = address.description
-        let state = observation.service(address) ?? ServiceState(
-            address: address, exists: false, curr: .absent, next: .absent, prev: .absent, dbDirs: [], strayEntries: [])
+        let state =
+            observation.service(address)
+            ?? ServiceState(
+                address: address, exists: false, curr: .absent, next: .absent, prev: .absent, dbDirs: [],
+                strayEntries: [])
         var outcome = ServiceOutcome()
         if state.curr == .notALink || state.next == .notALink || state.prev == .notALink {
-            notes.append(Note(subject: id, reason: Reason(
-                .blocked, "certs/\(address.group)/\(address.service): curr, next or prev is not a symbolic link; fix it by hand (nothing planned)")))
+            notes.append(
+                Note(
+                    subject: id,
+                    reason: Reason(
+                        .blocked,
+                        "certs/\(address.group)/\(address.service): curr, next or prev is not a symbolic link; fix it by hand (nothing planned)"
+                    )))
             outcomes[address] = outcome
             return
         }
@@ -194,7 +214,8 @@ struct PlanBuilder {
                         signerSubject = caCurr?.certificate?.subject
                         caFullchain = caCurr?.files["fullchain.pem"]
                         if caCurr?.certificate == nil || caCurr?.key == nil {
-                            signerBlocked = "signing CA \"\(name)\" (ca/\(name)) has no usable current certificate"
+                            signerBlocked =
+                                "signing CA \"\(name)\" (ca/\(name)) has no usable current certificate"
                                 + (outcomes[ca.localAddress] == nil ? " and is not part of this run" : " yet")
                         }
                     }
@@ -225,7 +246,8 @@ struct PlanBuilder {
             let repair = ServiceChecks.setNeedsRepair(currDir, slot: "curr", chainSource: chainSource ?? "")
         {
             if request.phase == .roll {
-                notes.append(Note(subject: id, reason: Reason(.phaseSkipped, repair.reason.message + " (not in --phase roll)")))
+                notes.append(
+                    Note(subject: id, reason: Reason(.phaseSkipped, repair.reason.message + " (not in --phase roll)")))
             } else {
                 outcome.currRepairId = planRepair(address, slot: .curr, repair: repair, depends: [])
                 outcome.currRebuilt = !repair.rebuild.isEmpty
@@ -238,17 +260,20 @@ struct PlanBuilder {
             let current = RenewalAssessment(certificate: certificate, renewInfo: service.renewInfo, now: request.now)
             assessment = current
             renewReason = ServiceChecks.certificateDiffersFromConfig(
-                certificate, service: service, signerSubject: signerSubject ?? (caRollId == nil ? nil : certificate.issuer),
+                certificate, service: service,
+                signerSubject: signerSubject ?? (caRollId == nil ? nil : certificate.issuer),
                 slot: "curr")
             if renewReason == nil, let caName {
-                renewReason = ServiceChecks.issuerChanged(currDir, caName: caName, caFullchainDigest: caFullchain,
-                                                          caRollsNow: caRollId != nil)
+                renewReason = ServiceChecks.issuerChanged(
+                    currDir, caName: caName, caFullchainDigest: caFullchain,
+                    caRollsNow: caRollId != nil)
             }
             if renewReason == nil {
                 if let window = observation.renewalWindows?[id], window.serialHex == certificate.serialHex {
                     renewReason = ServiceChecks.renewalWindowIsOpen(window, now: request.now)
                     if renewReason == nil {
-                        ariNote = "curr expires \(PlanText.day(certificate.notAfter)); the CA's renewal window (ARI) is "
+                        ariNote =
+                            "curr expires \(PlanText.day(certificate.notAfter)); the CA's renewal window (ARI) is "
                             + "\(Timestamps.rfc3339(window.start)) – \(Timestamps.rfc3339(window.end)); due \(Timestamps.rfc3339(window.renewAt))"
                     }
                 } else {
@@ -261,8 +286,9 @@ struct PlanBuilder {
         }
 
         // 2. next
-        let condition = ServiceChecks.nextCondition(state, service: service, signerSubject: signerSubject,
-                                                    caFullchainDigest: caFullchain, caRollsNow: caRollId != nil)
+        let condition = ServiceChecks.nextCondition(
+            state, service: service, signerSubject: signerSubject,
+            caFullchainDigest: caFullchain, caRollsNow: caRollId != nil)
         var steps: [ServiceChecks.Step] = []
         var buildReason: Reason?
         var newDirectory = false
@@ -304,26 +330,35 @@ struct PlanBuilder {
         var buildPlanned = false
         if !steps.isEmpty, let reason = buildReason {
             if request.phase == .roll {
-                notes.append(Note(subject: id, reason: Reason(.phaseSkipped, reason.message + " (not in --phase roll)")))
+                notes.append(
+                    Note(subject: id, reason: Reason(.phaseSkipped, reason.message + " (not in --phase roll)")))
             } else if let signerBlocked {
                 notes.append(Note(subject: id, reason: Reason(.blocked, reason.message + "; but " + signerBlocked)))
             } else {
-                planBuild(service, state: state, steps: steps, newDirectory: newDirectory, reason: reason,
-                          caRollId: caRollId, outcome: &outcome)
+                planBuild(
+                    service, state: state, steps: steps, newDirectory: newDirectory, reason: reason,
+                    caRollId: caRollId, outcome: &outcome)
                 buildPlanned = true
             }
         } else if let assessment, currProblem == nil {
-            if case .complete = condition {} else if let ariNote {
+            if case .complete = condition {
+            } else if let ariNote {
                 notes.append(Note(subject: id, reason: Reason(.notDue, ariNote)))
             } else {
-                notes.append(Note(subject: id, reason: Reason(.notDue, "curr " + assessment.sentence
-                    + "; due \(Timestamps.rfc3339(assessment.renewAt))")))
+                notes.append(
+                    Note(
+                        subject: id,
+                        reason: Reason(
+                            .notDue,
+                            "curr " + assessment.sentence
+                                + "; due \(Timestamps.rfc3339(assessment.renewAt))")))
             }
         }
 
         if let nextRepair, request.phase != .roll {
-            let repairId = planRepair(address, slot: .next, repair: nextRepair,
-                                      depends: outcome.lastBuildId.map { [$0] } ?? [])
+            let repairId = planRepair(
+                address, slot: .next, repair: nextRepair,
+                depends: outcome.lastBuildId.map { [$0] } ?? [])
             outcome.lastBuildId = repairId
         }
 
@@ -336,12 +371,16 @@ struct PlanBuilder {
         outcome.nextAfterRun = nextReady || (state.next != .absent && !buildPlanned && condition != .none)
         outcome.currAfterRun = currProblem == nil
         if nextReady {
-            if let rollReason = rollDecision(state: state, service: service, currProblem: currProblem,
-                                             builtNow: buildPlanned) {
+            if let rollReason = rollDecision(
+                state: state, service: service, currProblem: currProblem,
+                builtNow: buildPlanned)
+            {
                 let rollId = ActionID.service(address, .roll).description
-                actions.append(Action(.service(address, .roll), service: address,
-                                      payload: .roll(next: newDirectory ? nil : state.next.dbName ?? ""),
-                                      reason: rollReason, dependsOn: outcome.lastBuildId.map { [$0] } ?? []))
+                actions.append(
+                    Action(
+                        .service(address, .roll), service: address,
+                        payload: .roll(next: newDirectory ? nil : state.next.dbName ?? ""),
+                        reason: rollReason, dependsOn: outcome.lastBuildId.map { [$0] } ?? []))
                 outcome.rollId = rollId
                 outcome.nextAfterRun = false
                 outcome.currAfterRun = true
@@ -359,19 +398,23 @@ struct PlanBuilder {
         _ address: ServiceAddress, slot: CertificateSlot, repair: ServiceChecks.Repair, depends: [String]
     ) -> String {
         let repairId = ActionID.service(address, slot == .curr ? .currRepair : .nextRepair)
-        actions.append(Action(
-            repairId, service: address,
-            payload: .repairSet(slot: slot, rebuild: repair.rebuild, modes: repair.modes),
-            reason: repair.reason, dependsOn: depends))
+        actions.append(
+            Action(
+                repairId, service: address,
+                payload: .repairSet(slot: slot, rebuild: repair.rebuild, modes: repair.modes),
+                reason: repair.reason, dependsOn: depends))
         return repairId.description
     }
 
     /// Whether the pending (or just built) next becomes curr in this run, and why.
-    private mutating func rollDecision(state: ServiceState, service: ServiceConfig, currProblem: Reason?,
-                                       builtNow: Bool) -> Reason? {
+    private mutating func rollDecision(
+        state: ServiceState, service: ServiceConfig, currProblem: Reason?,
+        builtNow: Bool
+    ) -> Reason? {
         let id = service.address.description
         if request.phase == .renew {
-            notes.append(Note(subject: id, reason: Reason(.phaseSkipped, "next waits for the roll phase (--phase renew)")))
+            notes.append(
+                Note(subject: id, reason: Reason(.phaseSkipped, "next waits for the roll phase (--phase renew)")))
             return nil
         }
         if currProblem != nil {
@@ -385,25 +428,45 @@ struct PlanBuilder {
         let currKey = state.dbDir(state.curr)?.key?.spkiSHA256
         if builtNow {
             let reused = request.reuseKey && state.dbDir(state.curr)?.key?.spec == service.key
-            if dane, reused, DANERollChecks.tlsaRecordsAreUnchanged(service: service, currSPKI: currKey, nextSPKI: currKey) {
-                return Reason(.nextReady, "--reuse-key with selector 1: the TLSA records do not change, nothing to wait for: the new next becomes curr now")
+            if dane, reused,
+                DANERollChecks.tlsaRecordsAreUnchanged(service: service, currSPKI: currKey, nextSPKI: currKey)
+            {
+                return Reason(
+                    .nextReady,
+                    "--reuse-key with selector 1: the TLSA records do not change, nothing to wait for: the new next becomes curr now"
+                )
             }
-            if minRollMinutes == 0 && !dane { return Reason(.nextReady, "min_roll_mins is 0: the new next becomes curr now") }
-            let dnsRule = dane
+            if minRollMinutes == 0 && !dane {
+                return Reason(.nextReady, "min_roll_mins is 0: the new next becomes curr now")
+            }
+            let dnsRule =
+                dane
                 ? " and its TLSA records have been served by every name server of \(service.address.group) that long and for at least 2 × their TTL"
                 : ""
-            notes.append(Note(subject: id, reason: Reason(
-                .waitingToRoll, "the new next rolls to curr when it is \(minRollMinutes) min old (min_roll_mins)\(dnsRule)")))
+            notes.append(
+                Note(
+                    subject: id,
+                    reason: Reason(
+                        .waitingToRoll,
+                        "the new next rolls to curr when it is \(minRollMinutes) min old (min_roll_mins)\(dnsRule)")))
             return nil
         }
         guard let next = state.dbDir(state.next), let certificate = next.certificate else { return nil }
-        if dane, DANERollChecks.tlsaRecordsAreUnchanged(service: service, currSPKI: currKey, nextSPKI: next.key?.spkiSHA256) {
-            return Reason(.nextReady, "next (db/\(next.name)) keeps curr's key and every dane_tls entry uses selector 1: the TLSA records do not change, nothing to wait for: next becomes curr")
+        if dane,
+            DANERollChecks.tlsaRecordsAreUnchanged(service: service, currSPKI: currKey, nextSPKI: next.key?.spkiSHA256)
+        {
+            return Reason(
+                .nextReady,
+                "next (db/\(next.name)) keeps curr's key and every dane_tls entry uses selector 1: the TLSA records do not change, nothing to wait for: next becomes curr"
+            )
         }
         let age = request.now.timeIntervalSince(certificate.notBefore)
         if age >= minimum {
             guard dane else {
-                return Reason(.nextReady, "next (db/\(next.name)) is \(PlanText.minutes(max(0, age))) old (min_roll_mins \(minRollMinutes)): next becomes curr")
+                return Reason(
+                    .nextReady,
+                    "next (db/\(next.name)) is \(PlanText.minutes(max(0, age))) old (min_roll_mins \(minRollMinutes)): next becomes curr"
+                )
             }
             let verdict = DANERollChecks.nextRecordsArePublished(
                 apex: service.address.group, service: service.address.service, nextName: next.name,
@@ -413,18 +476,28 @@ struct PlanBuilder {
                 notes.append(Note(subject: id, reason: waiting))
                 return nil
             }
-            return Reason(.nextReady, "next (db/\(next.name)) is \(PlanText.minutes(max(0, age))) old; " + (verdict.ready ?? "next becomes curr"))
+            return Reason(
+                .nextReady,
+                "next (db/\(next.name)) is \(PlanText.minutes(max(0, age))) old; "
+                    + (verdict.ready ?? "next becomes curr"))
         }
         let at = certificate.notBefore.addingTimeInterval(minimum)
-        notes.append(Note(subject: id, reason: Reason(
-            .waitingToRoll, "next (db/\(next.name)) is \(PlanText.minutes(max(0, age))) old; rolls to curr at \(Timestamps.rfc3339(at)) (in \(PlanText.minutes(at.timeIntervalSince(request.now))))")))
+        notes.append(
+            Note(
+                subject: id,
+                reason: Reason(
+                    .waitingToRoll,
+                    "next (db/\(next.name)) is \(PlanText.minutes(max(0, age))) old; rolls to curr at \(Timestamps.rfc3339(at)) (in \(PlanText.minutes(at.timeIntervalSince(request.now))))"
+                )))
         return nil
     }
 
     /// The actions that build (or finish building) next.
-    private mutating func planBuild(_ service: ServiceConfig, state: ServiceState, steps: [ServiceChecks.Step],
-                                    newDirectory: Bool, reason: Reason, caRollId: String?,
-                                    outcome: inout ServiceOutcome) {
+    private mutating func planBuild(
+        _ service: ServiceConfig, state: ServiceState, steps: [ServiceChecks.Step],
+        newDirectory: Bool, reason: Reason, caRollId: String?,
+        outcome: inout ServiceOutcome
+    ) {
         let address = service.address
         var previous: String?
         func add(_ step: ActionID.ServiceStep, _ payload: ActionPayload, extra: [String] = []) {
@@ -462,8 +535,9 @@ struct PlanBuilder {
             if case .authority(let name) = service.signer, let ca = config.certificateAuthorities[name],
                 let acme = ca.acme
             {
-                planACMEIssue(service, state: state, caName: name, acme: acme, reason: reason, previous: &previous,
-                              outcome: &outcome)
+                planACMEIssue(
+                    service, state: state, caName: name, acme: acme, reason: reason, previous: &previous,
+                    outcome: &outcome)
             } else {
                 add(.nextCertificate, .signLocal(signingPayload), extra: caRollId.map { [$0] } ?? [])
             }
@@ -497,39 +571,49 @@ struct PlanBuilder {
             reason = Reason(.productionChanged, "curr is repaired in this run: production takes the repaired set")
             depends = [repairId]
         } else {
-            let currFiles = state.dbDir(state.curr).map { ProductionFileRule.productionFiles($0.files, group: address.group) }
-            let nextFiles = state.dbDir(state.next).map { ProductionFileRule.productionFiles($0.files, group: address.group) }
+            let currFiles = state.dbDir(state.curr).map {
+                ProductionFileRule.productionFiles($0.files, group: address.group)
+            }
+            let nextFiles = state.dbDir(state.next).map {
+                ProductionFileRule.productionFiles($0.files, group: address.group)
+            }
             let usableCurr = outcome.currAfterRun ? currFiles : nil
             // ssl-mgr copied local CAs' private keys to production; sslm never does, and does not count such
             // a copy (identical to certs/) as drift: it says so in a note instead.
-            let prodCurr = withoutLegacyCAKeys(prod?.curr, certs: state.dbDir(state.curr)?.files, address: address,
-                                              prodPath: prodPath + "/curr")
-            let prodNext = withoutLegacyCAKeys(prod?.next, certs: state.dbDir(state.next)?.files, address: address,
-                                              prodPath: prodPath + "/next")
+            let prodCurr = withoutLegacyCAKeys(
+                prod?.curr, certs: state.dbDir(state.curr)?.files, address: address,
+                prodPath: prodPath + "/curr")
+            let prodNext = withoutLegacyCAKeys(
+                prod?.next, certs: state.dbDir(state.next)?.files, address: address,
+                prodPath: prodPath + "/next")
             if let difference = ServiceChecks.productionDifference(
                 expected: usableCurr, actual: usableCurr == nil ? nil : prodCurr,
                 certsPath: certsPath + "/curr", prodPath: prodPath + "/curr")
-                ?? ServiceChecks.productionDifference(expected: nextFiles, actual: prodNext,
-                                                      certsPath: certsPath + "/next", prodPath: prodPath + "/next")
+                ?? ServiceChecks.productionDifference(
+                    expected: nextFiles, actual: prodNext,
+                    certsPath: certsPath + "/next", prodPath: prodPath + "/next")
             {
                 reason = Reason(.productionDrift, difference)
             } else if let drift = productionModeDrift(prod, group: address.group) {
                 let wanted = ProductionFileRule.modeText(
                     ProductionFileRule.mode(fileName: (drift.file as NSString).lastPathComponent))
-                reason = Reason(.productionDrift, "\(prodPath)/\(drift.file) has mode \(drift.mode); sslm sets \(wanted)")
+                reason = Reason(
+                    .productionDrift, "\(prodPath)/\(drift.file) has mode \(drift.mode); sslm sets \(wanted)")
             } else if let leftover = prod?.leftovers?.first {
-                reason = Reason(.productionDrift,
-                                "\(prodPath)/\(leftover) was left by an interrupted run (it may hold an old key): removing it")
+                reason = Reason(
+                    .productionDrift,
+                    "\(prodPath)/\(leftover) was left by an interrupted run (it may hold an old key): removing it")
             } else if request.forceProductionSync && outcome.currAfterRun {
                 reason = Reason(.forced, "certs-to-prod: copying \(certsPath) to production although nothing differs")
             }
         }
         guard let reason else { return }
         let syncId = ActionID.service(address, .production)
-        actions.append(Action(
-            syncId, service: address,
-            payload: .syncServiceProduction(curr: outcome.currAfterRun, next: outcome.nextAfterRun),
-            reason: reason, dependsOn: depends))
+        actions.append(
+            Action(
+                syncId, service: address,
+                payload: .syncServiceProduction(curr: outcome.currAfterRun, next: outcome.nextAfterRun),
+                reason: reason, dependsOn: depends))
         outcome.prodSyncId = syncId.description
     }
 
@@ -555,11 +639,14 @@ struct PlanBuilder {
         }
         guard !legacy.isEmpty else { return files }
         for name in legacy { files[name] = nil }
-        notes.append(Note(subject: address.description, reason: Reason(
-            .caKeyInProduction,
-            "\(legacy.map { prodPath + "/" + $0 }.joined(separator: " and ")): the CA's private key, copied to production "
-                + "by ssl-mgr; sslm never copies CA keys. Delete it there (and on the servers) once nothing reads it; "
-                + "sslm's next production update of this CA drops it")))
+        notes.append(
+            Note(
+                subject: address.description,
+                reason: Reason(
+                    .caKeyInProduction,
+                    "\(legacy.map { prodPath + "/" + $0 }.joined(separator: " and ")): the CA's private key, copied to production "
+                        + "by ssl-mgr; sslm never copies CA keys. Delete it there (and on the servers) once nothing reads it; "
+                        + "sslm's next production update of this CA drops it")))
         return files
     }
 
@@ -574,9 +661,13 @@ struct PlanBuilder {
         if let note = group?.tlsaNote {
             notes.append(Note(subject: apex, reason: Reason(.dnsFactsUnavailable, note)))
         } else if let failure = observation.dnsFacts(apex)?.failure {
-            notes.append(Note(subject: apex, reason: Reason(
-                .dnsFactsUnavailable,
-                "MX lookup for \(apex) failed (\(failure)); TLSA records for MX hosts keep the owners already published (none yet: the apex only)")))
+            notes.append(
+                Note(
+                    subject: apex,
+                    reason: Reason(
+                        .dnsFactsUnavailable,
+                        "MX lookup for \(apex) failed (\(failure)); TLSA records for MX hosts keep the owners already published (none yet: the apex only)"
+                    )))
         }
         var writeReason: Reason?
         var depends: [String] = []
@@ -591,41 +682,58 @@ struct PlanBuilder {
             }
         }
         if !depends.isEmpty {
-            writeReason = Reason(.tlsaChanged, rolling
-                ? "curr changes in this run: tlsa.\(apex) keeps the records of the new curr (and of next, if any)"
-                : "a new next in this run: tlsa.\(apex) publishes curr and next records")
+            writeReason = Reason(
+                .tlsaChanged,
+                rolling
+                    ? "curr changes in this run: tlsa.\(apex) keeps the records of the new curr (and of next, if any)"
+                    : "a new next in this run: tlsa.\(apex) publishes curr and next records")
         } else if let group, group.tlsaExpected != nil, group.tlsaExpected != group.tlsaFile {
-            writeReason = Reason(.tlsaDrift, group.tlsaFile == nil
-                ? "certs/\(apex)/tlsa.\(apex) is missing"
-                : "certs/\(apex)/tlsa.\(apex) does not match the records of the curr and next certificates")
+            writeReason = Reason(
+                .tlsaDrift,
+                group.tlsaFile == nil
+                    ? "certs/\(apex)/tlsa.\(apex) is missing"
+                    : "certs/\(apex)/tlsa.\(apex) does not match the records of the curr and next certificates")
         }
         var ids: [String] = []
         let writeId = ActionID.apexTLSA(apex: apex).description
         let publishId = ActionID.apexTLSAPublish(apex: apex).description
         if let writeReason {
-            actions.append(Action(.apexTLSA(apex: apex), payload: .writeApexTLSA(apex: apex, rolling: rolling),
-                                  reason: writeReason, dependsOn: depends))
+            actions.append(
+                Action(
+                    .apexTLSA(apex: apex), payload: .writeApexTLSA(apex: apex, rolling: rolling),
+                    reason: writeReason, dependsOn: depends))
             ids.append(writeId)
         }
         let dirs = config.dns.tlsaDirs
         if !dirs.isEmpty {
             let stale = dirs.filter { (group?.tlsaCopies[$0] ?? nil) != group?.tlsaFile }
             if writeReason != nil || (!stale.isEmpty && group?.tlsaFile != nil) {
-                let reason = writeReason ?? Reason(
-                    .tlsaCopyDrift, "\(display(stale[0]))/tlsa.\(apex) differs from certs/\(apex)/tlsa.\(apex)")
-                actions.append(Action(.apexTLSAPublish(apex: apex),
-                                      payload: .publishTLSA(apex: apex, directories: dirs.map(display)),
-                                      reason: reason, dependsOn: writeReason == nil ? [] : [writeId]))
+                let reason =
+                    writeReason
+                    ?? Reason(
+                        .tlsaCopyDrift, "\(display(stale[0]))/tlsa.\(apex) differs from certs/\(apex)/tlsa.\(apex)")
+                actions.append(
+                    Action(
+                        .apexTLSAPublish(apex: apex),
+                        payload: .publishTLSA(apex: apex, directories: dirs.map(display)),
+                        reason: reason, dependsOn: writeReason == nil ? [] : [writeId]))
                 ids.append(publishId)
             }
         }
         let prodDigest = observation.production.tlsaFiles[apex] ?? nil
         if writeReason != nil || (group?.tlsaFile != nil && prodDigest != group?.tlsaFile) {
-            let reason = writeReason ?? Reason(.productionDrift, prodDigest == nil
-                ? "\(display(config.globals.prodCertDir))/\(apex)/tlsa.\(apex) is missing"
-                : "\(display(config.globals.prodCertDir))/\(apex)/tlsa.\(apex) differs from certs/\(apex)/tlsa.\(apex)")
-            actions.append(Action(.apexProduction(apex: apex), payload: .syncApexTLSA(apex: apex),
-                                  reason: reason, dependsOn: writeReason == nil ? [] : [writeId]))
+            let reason =
+                writeReason
+                ?? Reason(
+                    .productionDrift,
+                    prodDigest == nil
+                        ? "\(display(config.globals.prodCertDir))/\(apex)/tlsa.\(apex) is missing"
+                        : "\(display(config.globals.prodCertDir))/\(apex)/tlsa.\(apex) differs from certs/\(apex)/tlsa.\(apex)"
+                )
+            actions.append(
+                Action(
+                    .apexProduction(apex: apex), payload: .syncApexTLSA(apex: apex),
+                    reason: reason, dependsOn: writeReason == nil ? [] : [writeId]))
             prodTLSAIds.append(ActionID.apexProduction(apex: apex).description)
         }
         let published = ids.contains(publishId) || (dirs.isEmpty && writeReason != nil)
@@ -662,8 +770,10 @@ struct PlanBuilder {
                     continue
                 }
                 let sections = config.servers.filter { $0.servers.contains(host) && !$0.skipProdCopy }.map(\.name)
-                actions.append(Action(id: copyId, payload: .copyToServer(host: host, sections: sections),
-                                      reason: reason, dependsOn: prodIds))
+                actions.append(
+                    Action(
+                        id: copyId, payload: .copyToServer(host: host, sections: sections),
+                        reason: reason, dependsOn: prodIds))
                 copyIds[host] = copyId
             }
         }
@@ -680,8 +790,10 @@ struct PlanBuilder {
             } else {
                 continue
             }
-            actions.append(Action(id: postId, payload: .postCopy(host: command.host, command: command.command),
-                                  reason: reason, dependsOn: copyIds[command.host].map { [$0] } ?? prodIds))
+            actions.append(
+                Action(
+                    id: postId, payload: .postCopy(host: command.host, command: command.command),
+                    reason: reason, dependsOn: copyIds[command.host].map { [$0] } ?? prodIds))
             postIds[command.host] = postId
         }
         // Restarts: each host after its own copy and post_copy, so one unreachable host does not hold
@@ -714,12 +826,13 @@ struct PlanBuilder {
                 }
                 var depends = [copyIds[host], postIds[host]].compactMap { $0 }
                 if depends.isEmpty { depends = prodIds }
-                actions.append(Action(
-                    id: restartId,
-                    payload: .restartServer(
-                        section: section.name, host: host,
-                        commands: section.restartCommands.map { $0.joined(separator: " ") }),
-                    reason: reason, dependsOn: depends))
+                actions.append(
+                    Action(
+                        id: restartId,
+                        payload: .restartServer(
+                            section: section.name, host: host,
+                            commands: section.restartCommands.map { $0.joined(separator: " ") }),
+                        reason: reason, dependsOn: depends))
                 restartIds.append(restartId)
             }
         }
@@ -740,11 +853,14 @@ struct PlanBuilder {
         var domains = tlsaApexes
         var refreshReason: Reason?
         if !tlsaApexes.isEmpty {
-            refreshReason = Reason(.dnsChanged, "TLSA records of \(tlsaApexes.joined(separator: ", ")) changed"
-                + (restartIds.isEmpty ? "" : "; after the server restarts, so no server is left without a record"))
+            refreshReason = Reason(
+                .dnsChanged,
+                "TLSA records of \(tlsaApexes.joined(separator: ", ")) changed"
+                    + (restartIds.isEmpty ? "" : "; after the server restarts, so no server is left without a record"))
         } else if request.forceRestarts || request.forceDNSRefresh {
             domains = orderedUnique(services.map(\.group)).filter { $0.lowercased() != GroupConfig.caGroup }
-            refreshReason = Reason(.forced, "DNS refresh forced (\(request.forceRestarts ? "force-server-restarts" : "dns-refresh"))")
+            refreshReason = Reason(
+                .forced, "DNS refresh forced (\(request.forceRestarts ? "force-server-restarts" : "dns-refresh"))")
         } else if pending.contains(ActionID.dnsRefresh.description) {
             domains = orderedUnique(services.map(\.group)).filter {
                 $0.lowercased() != GroupConfig.caGroup && observation.group($0) != nil
@@ -753,21 +869,33 @@ struct PlanBuilder {
         }
         guard let refreshReason, !domains.isEmpty else { return }
         if config.dns.restartCommands.isEmpty {
-            notes.append(Note(subject: "dns", reason: Reason(
-                .dnsChanged, "TLSA of \(domains.joined(separator: ", ")) changed; [dns] restart_cmd is not set, so refresh the zone yourself")))
+            notes.append(
+                Note(
+                    subject: "dns",
+                    reason: Reason(
+                        .dnsChanged,
+                        "TLSA of \(domains.joined(separator: ", ")) changed; [dns] restart_cmd is not set, so refresh the zone yourself"
+                    )))
             return
         }
         let matched = config.dns.depends.intersection(tokens)
-        guard !matched.isEmpty || refreshReason.code == ReasonCode.retry.rawValue
-            || refreshReason.code == ReasonCode.forced.rawValue
+        guard
+            !matched.isEmpty || refreshReason.code == ReasonCode.retry.rawValue
+                || refreshReason.code == ReasonCode.forced.rawValue
         else {
-            notes.append(Note(subject: "dns", reason: Reason(
-                .dnsChanged, "TLSA of \(domains.joined(separator: ", ")) changed, but [dns] depends lists neither 'tlsa' nor 'dns': the zone is not refreshed")))
+            notes.append(
+                Note(
+                    subject: "dns",
+                    reason: Reason(
+                        .dnsChanged,
+                        "TLSA of \(domains.joined(separator: ", ")) changed, but [dns] depends lists neither 'tlsa' nor 'dns': the zone is not refreshed"
+                    )))
             return
         }
-        actions.append(Action(
-            .dnsRefresh, payload: .refreshDNS(domains: domains),
-            reason: refreshReason, dependsOn: tlsaIds + restartIds))
+        actions.append(
+            Action(
+                .dnsRefresh, payload: .refreshDNS(domains: domains),
+                reason: refreshReason, dependsOn: tlsaIds + restartIds))
     }
 
     /// A path as shown in reasons: relative to the topdir when inside it, so plans do not depend on
@@ -799,10 +927,13 @@ struct PlanBuilder {
         let limit = max(1, request.cleanKeep ?? config.globals.cleanKeep)
         guard candidates.count > limit else { return }
         let remove = Array(candidates.prefix(candidates.count - limit))
-        actions.append(Action(
-            .service(address, .clean), service: address, payload: .clean(remove: remove),
-            reason: Reason(.oldDirectories, "\(candidates.count) old db directories, clean_keep is \(limit): removing \(PlanText.list(remove))"),
-            dependsOn: outcome.rollId.map { [$0] } ?? []))
+        actions.append(
+            Action(
+                .service(address, .clean), service: address, payload: .clean(remove: remove),
+                reason: Reason(
+                    .oldDirectories,
+                    "\(candidates.count) old db directories, clean_keep is \(limit): removing \(PlanText.list(remove))"),
+                dependsOn: outcome.rollId.map { [$0] } ?? []))
     }
 }
 

@@ -11,18 +11,18 @@ struct CommandTests {
         let reason = Reason(.serversChanged, "test")
         return [
             Action(
-                id: "server/mx1.example.org/copy", 
+                id: "server/mx1.example.org/copy",
                 payload: .copyToServer(host: "mx1.example.org", sections: ["smtp"]), reason: reason),
             Action(
-                id: "post_copy/mx1.example.org", 
+                id: "post_copy/mx1.example.org",
                 payload: .postCopy(host: "mx1.example.org", command: "post-copy"), reason: reason,
                 dependsOn: ["server/mx1.example.org/copy"]),
             Action(
-                id: "restart/smtp/mx1.example.org", 
+                id: "restart/smtp/mx1.example.org",
                 payload: .restartServer(section: "smtp", host: "mx1.example.org", commands: []), reason: reason,
                 dependsOn: ["server/mx1.example.org/copy"]),
             Action(
-                id: "restart/smtp/localhost", 
+                id: "restart/smtp/localhost",
                 payload: .restartServer(section: "smtp", host: "localhost", commands: []), reason: reason,
                 dependsOn: ["server/mx1.example.org/copy"]),
             Action(
@@ -146,7 +146,7 @@ struct CommandTests {
     static func localRestartAndRefresh() -> [Action] {
         [
             Action(
-                id: "restart/smtp/localhost", 
+                id: "restart/smtp/localhost",
                 payload: .restartServer(section: "smtp", host: "localhost", commands: []),
                 reason: Reason(.serversChanged, "test")),
             Action(

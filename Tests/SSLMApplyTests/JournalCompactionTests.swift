@@ -100,12 +100,14 @@ struct JournalCompactionTests {
         #expect(resumed.results.filter { $0.outcome == .alreadyApplied }.count == halted)
     }
 
-    @Test("the fast field scan agrees with the decoder", arguments: [
-        #"{"action":"a/b","detail":"x","event":"ok","plan":"sha256:1","time":"t"}"#,
-        #"{"detail":"base","event":"begin","plan":"sha256:2","time":"t"}"#,
-        #"{"action":"a","detail":"say \"plan\":\"no\"","event":"failed","plan":"sha256:3","time":"t"}"#,
-        #"{ "plan" : "sha256:4", "event" : "ok" }"#,
-    ])
+    @Test(
+        "the fast field scan agrees with the decoder",
+        arguments: [
+            #"{"action":"a/b","detail":"x","event":"ok","plan":"sha256:1","time":"t"}"#,
+            #"{"detail":"base","event":"begin","plan":"sha256:2","time":"t"}"#,
+            #"{"action":"a","detail":"say \"plan\":\"no\"","event":"failed","plan":"sha256:3","time":"t"}"#,
+            #"{ "plan" : "sha256:4", "event" : "ok" }"#,
+        ])
     func fieldScan(line: String) throws {
         let bytes = Array(line.utf8)
         let scanned = JournalLineFields.scan(bytes[...])
@@ -119,7 +121,8 @@ struct JournalCompactionTests {
         let victim = fixture.path + "/victim"
         try Data("precious\n".utf8).write(to: URL(fileURLWithPath: victim))
         try FileManager.default.createDirectory(atPath: fixture.path + "/.sslm", withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: fixture.path + "/.sslm/journal.jsonl", withDestinationPath: victim)
+        try FileManager.default.createSymbolicLink(
+            atPath: fixture.path + "/.sslm/journal.jsonl", withDestinationPath: victim)
         #expect(throws: SSLMError(.symbolicLink, "")) { try JournalCompaction.compact(topdir: fixture.path) }
         await #expect(throws: SSLMError(.symbolicLink, "")) {
             _ = try await fixture.executor().apply(Plans.plan(Plans.freshInstall()))

@@ -23,8 +23,11 @@ struct ReconcileTests {
             observation.danePublications = observation.danePublications?.map { publication in
                 var served = publication
                 let keys = publication.expected.flatMap { $0.records.map(\.key) }
-                served.servers = [ServedTLSA(server: "primary (127.0.0.1:53)", isPrimary: true, serial: 1, records: keys,
-                                             failure: nil)]
+                served.servers = [
+                    ServedTLSA(
+                        server: "primary (127.0.0.1:53)", isPrimary: true, serial: 1, records: keys,
+                        failure: nil)
+                ]
                 served.firstSeen = Dictionary(keys.map { ($0, publishedSince) }, uniquingKeysWith: { a, _ in a })
                 return served
             }
@@ -71,7 +74,9 @@ struct ReconcileTests {
 
         let later = due.addingTimeInterval(2 * 3600)
         let blind = Self.plan(fixture, now: later)
-        #expect(!blind.actions.contains { $0.id == "example.com/mail/roll" }, "no DANE roll before the records are seen in DNS")
+        #expect(
+            !blind.actions.contains { $0.id == "example.com/mail/roll" },
+            "no DANE roll before the records are seen in DNS")
         let roll = Self.plan(fixture, now: later, publishedSince: due.addingTimeInterval(60))
         #expect(roll.actions.contains { $0.kind == .roll })
         let rolled = try await fixture.executor(now: later).apply(roll)

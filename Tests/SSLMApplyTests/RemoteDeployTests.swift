@@ -58,10 +58,10 @@ struct SSHConfigArgvTests {
         let reason = Reason(.serversChanged, "test")
         let plan = Plans.plan([
             Action(
-                id: "server/mx1.example.org/copy", 
+                id: "server/mx1.example.org/copy",
                 payload: .copyToServer(host: "mx1.example.org", sections: ["smtp"]), reason: reason),
             Action(
-                id: "restart/smtp/mx1.example.org", 
+                id: "restart/smtp/mx1.example.org",
                 payload: .restartServer(section: "smtp", host: "mx1.example.org", commands: []), reason: reason),
         ])
         let report = try await executor.apply(plan)
@@ -126,15 +126,15 @@ struct RemoteDeployTests {
         let copy = "server/\(host)/copy"
         return [
             Action(
-                id: copy, 
+                id: copy,
                 payload: .copyToServer(host: host, sections: ["smtp"]), reason: reason,
                 dependsOn: production),
             Action(
-                id: "restart/smtp/\(host)", 
+                id: "restart/smtp/\(host)",
                 payload: .restartServer(section: "smtp", host: host, commands: []), reason: reason, dependsOn: [copy]),
             // skip_prod_copy: a restart that does not wait for a copy.
             Action(
-                id: "restart/imap/\(host)", 
+                id: "restart/imap/\(host)",
                 payload: .restartServer(section: "imap", host: host, commands: []), reason: reason,
                 dependsOn: production),
             Action(
@@ -337,7 +337,9 @@ struct RemoteDeployCLITests {
             // Local state is complete and consistent: nothing local is planned again, except the TLSA copy
             // into the zone's include directory, which after a roll waits for every restart (the zone keeps
             // the old key's records while a server may still present it).
-            let deployKinds: Set<String> = ["copy_to_server", "post_copy", "restart_server", "refresh_dns", "publish_tlsa"]
+            let deployKinds: Set<String> = [
+                "copy_to_server", "post_copy", "restart_server", "refresh_dns", "publish_tlsa",
+            ]
             let planned = try Self.plannedActions(topdir)
             #expect(planned.allSatisfy { deployKinds.contains($0.kind) }, "\(planned)")
             let status = try SSLMProcess.run(["status", "--topdir", topdir])
@@ -347,7 +349,9 @@ struct RemoteDeployCLITests {
             // The host comes back: the next apply should copy to it, restart it and refresh DNS.
             try server.reviveRefusingHost()
             #expect(planned.contains { $0.kind == "copy_to_server" && $0.id == "server/\(dead)/copy" })
-            #expect(!planned.contains { $0.id == "server/\(LoopbackSSHServer.hostAlias)/copy" }, "a copy that succeeded is not repeated")
+            #expect(
+                !planned.contains { $0.id == "server/\(LoopbackSSHServer.hostAlias)/copy" },
+                "a copy that succeeded is not repeated")
             let retry = try SSLMProcess.run(["apply", "--topdir", topdir])
             #expect(retry.status == 0, "\(retry.stdout)\(retry.stderr)")
             #expect(retry.stdout.contains("done    server/\(dead)/copy"), "\(retry.stdout)")

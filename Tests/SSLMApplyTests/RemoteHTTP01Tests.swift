@@ -19,8 +19,11 @@ struct RemoteHTTP01Tests {
             let topdir = testbed.directory + "/topdir"
             try testbed.writeTopdir(
                 topdir,
-                services: [.init(apex: "example.com", name: "web", ca: "pebble-http",
-                                 sans: ["example.com", "www.example.com"], key: "ec")],
+                services: [
+                    .init(
+                        apex: "example.com", name: "web", ca: "pebble-http",
+                        sans: ["example.com", "www.example.com"], key: "ec")
+                ],
                 extraGlobals: "    ssh_config = '\(server.clientConfig)'", webServers: [LoopbackSSHServer.hostAlias],
                 serverDir: serverDir)
             let run = try SSLMProcess.run(["apply", "--topdir", topdir, "--dns-timeout", "20"])
@@ -33,8 +36,11 @@ struct RemoteHTTP01Tests {
             #expect(sessions.contains { $0.hasPrefix("rsync --server") && $0.hasSuffix(tokenDirectory) }, "\(sessions)")
             #expect(sessions.contains { $0.hasPrefix("rm -f --") && $0.contains(tokenDirectory) }, "\(sessions)")
             // Tokens are base64url file names, two (one per name).
-            let copied = (try? FileManager.default.contentsOfDirectory(atPath: server.remoteRoot + tokenDirectory)) ?? []
-            #expect(copied.count == 2 && copied.allSatisfy { $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } })
+            let copied =
+                (try? FileManager.default.contentsOfDirectory(atPath: server.remoteRoot + tokenDirectory)) ?? []
+            #expect(
+                copied.count == 2
+                    && copied.allSatisfy { $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } })
         }
     }
 }

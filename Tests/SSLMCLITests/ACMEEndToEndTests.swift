@@ -8,12 +8,16 @@ import Testing
 @Suite(.serialized, .enabled(if: TestTier.full, "starts pebble, nsd and nginx: not in make check"))
 struct ACMEEndToEndTests {
     static let services: [ACMETestbed.Service] = [
-        .init(apex: "example.com", name: "web-ec", ca: "pebble-http", sans: ["example.com", "www.example.com"], key: "ec"),
-        .init(apex: "example.com", name: "mail-rsa", ca: "pebble-dns",
-              sans: ["mail.example.com", "smtp.example.com"], key: "rsa", dane: true),
+        .init(
+            apex: "example.com", name: "web-ec", ca: "pebble-http", sans: ["example.com", "www.example.com"], key: "ec"),
+        .init(
+            apex: "example.com", name: "mail-rsa", ca: "pebble-dns",
+            sans: ["mail.example.com", "smtp.example.com"], key: "rsa", dane: true),
         .init(apex: "example.com", name: "wild", ca: "pebble-dns", sans: ["example.com", "*.example.com"], key: "ec"),
-        .init(apex: "example.net", name: "web-ec", ca: "pebble-http", sans: ["example.net", "www.example.net"], key: "ec"),
-        .init(apex: "example.net", name: "mail-ec", ca: "pebble-dns", sans: ["mail.example.net"], key: "ec", dane: true),
+        .init(
+            apex: "example.net", name: "web-ec", ca: "pebble-http", sans: ["example.net", "www.example.net"], key: "ec"),
+        .init(
+            apex: "example.net", name: "mail-ec", ca: "pebble-dns", sans: ["mail.example.net"], key: "ec", dane: true),
     ]
 
     static func makeTopdir(_ testbed: ACMETestbed, services: [ACMETestbed.Service] = services) throws -> String {
@@ -29,20 +33,28 @@ struct ACMEEndToEndTests {
     }
 
     /// `openssl verify` of `certs/<apex>/<svc>/curr/cert.pem` with pebble's root as the only trust anchor.
-    static func expectVerifies(_ topdir: String, _ service: ACMETestbed.Service, issuers: (root: String, intermediate: String))
+    static func expectVerifies(
+        _ topdir: String, _ service: ACMETestbed.Service, issuers: (root: String, intermediate: String)
+    )
         throws
     {
         let curr = "\(topdir)/certs/\(service.apex)/\(service.name)/curr"
         let verify = try SSLMProcess.run(
-            ["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", issuers.root, "-untrusted", curr + "/chain.pem",
-             curr + "/cert.pem"], executable: "/usr/bin/openssl")
+            [
+                "verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", issuers.root, "-untrusted",
+                curr + "/chain.pem",
+                curr + "/cert.pem",
+            ], executable: "/usr/bin/openssl")
         #expect(verify.status == 0, "openssl verify \(service.apex)/\(service.name): \(verify.stdout)\(verify.stderr)")
-        let text = try SSLMProcess.run(["x509", "-noout", "-ext", "subjectAltName", "-in", curr + "/cert.pem"],
-                                       executable: "/usr/bin/openssl")
+        let text = try SSLMProcess.run(
+            ["x509", "-noout", "-ext", "subjectAltName", "-in", curr + "/cert.pem"],
+            executable: "/usr/bin/openssl")
         for san in service.sans { #expect(text.stdout.contains("DNS:" + san), "\(service.name) lacks \(san)") }
         // The key of curr is the certificate's.
-        let keyPub = try SSLMProcess.run(["pkey", "-in", curr + "/privkey.pem", "-pubout"], executable: "/usr/bin/openssl")
-        let certPub = try SSLMProcess.run(["x509", "-noout", "-pubkey", "-in", curr + "/cert.pem"], executable: "/usr/bin/openssl")
+        let keyPub = try SSLMProcess.run(
+            ["pkey", "-in", curr + "/privkey.pem", "-pubout"], executable: "/usr/bin/openssl")
+        let certPub = try SSLMProcess.run(
+            ["x509", "-noout", "-pubkey", "-in", curr + "/cert.pem"], executable: "/usr/bin/openssl")
         #expect(!keyPub.stdout.isEmpty && keyPub.stdout == certPub.stdout)
     }
 
@@ -61,7 +73,8 @@ struct ACMEEndToEndTests {
         #expect(refreshes.first?.contains("example.com") == true && refreshes.first?.contains("example.net") == true)
         // The challenge files are empty again.
         for apex in ["example.com", "example.net"] {
-            let file = try String(contentsOfFile: "\(testbed.dns["DNS_ACME_DIR"] ?? "")/acme-challenge.\(apex)", encoding: .utf8)
+            let file = try String(
+                contentsOfFile: "\(testbed.dns["DNS_ACME_DIR"] ?? "")/acme-challenge.\(apex)", encoding: .utf8)
             #expect(!file.contains("TXT"), "acme-challenge.\(apex) still holds challenges")
         }
         // TLSA: the mail services' records, in certs/, the tlsa_dirs copy and production.
@@ -70,7 +83,8 @@ struct ACMEEndToEndTests {
             let hash = try Self.spkiSHA256(cert)
             let tlsa = try String(contentsOfFile: "\(topdir)/certs/\(apex)/tlsa.\(apex)", encoding: .utf8)
             #expect(tlsa.contains("3 1 1 \(hash)"), "tlsa.\(apex): \(tlsa)")
-            let published = try String(contentsOfFile: "\(testbed.dns["DNS_TLSA_DIR"] ?? "")/tlsa.\(apex)", encoding: .utf8)
+            let published = try String(
+                contentsOfFile: "\(testbed.dns["DNS_TLSA_DIR"] ?? "")/tlsa.\(apex)", encoding: .utf8)
             #expect(published == tlsa)
             let prod = try String(contentsOfFile: "\(topdir)/prod/\(apex)/tlsa.\(apex)", encoding: .utf8)
             #expect(prod == tlsa)
@@ -79,8 +93,10 @@ struct ACMEEndToEndTests {
             let prod = "\(topdir)/prod/\(service.apex)/\(service.name)/curr"
             let curr = "\(topdir)/certs/\(service.apex)/\(service.name)/curr"
             for file in ["cert.pem", "chain.pem", "fullchain.pem", "privkey.pem", "bundle.pem"] {
-                #expect(FileManager.default.contents(atPath: prod + "/" + file) == FileManager.default.contents(atPath: curr + "/" + file),
-                        "prod \(service.name)/\(file)")
+                #expect(
+                    FileManager.default.contents(atPath: prod + "/" + file)
+                        == FileManager.default.contents(atPath: curr + "/" + file),
+                    "prod \(service.name)/\(file)")
             }
             let attributes = try FileManager.default.attributesOfItem(atPath: curr + "/privkey.pem")
             #expect((attributes[.posixPermissions] as? Int) == 0o600)
@@ -113,7 +129,9 @@ struct ACMEEndToEndTests {
         let failed = try Self.apply(topdir)
         #expect(failed.status == 1)
         let primary = testbed.dns["DNS_PRIMARY"] ?? "?"
-        #expect((failed.stdout + failed.stderr).contains(primary), "the error names the primary: \(failed.stdout)\(failed.stderr)")
+        #expect(
+            (failed.stdout + failed.stderr).contains(primary),
+            "the error names the primary: \(failed.stdout)\(failed.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "\(topdir)/certs/example.com/mail-rsa/curr"))
         #expect(!FileManager.default.fileExists(atPath: "\(topdir)/prod/example.com/mail-rsa"))
         try testbed.dnsControl("start-primary")
@@ -167,7 +185,9 @@ struct ACMEEndToEndTests {
         let again = try Self.apply(topdir)
         #expect(again.status == 0, "resumed: \(again.stdout)\(again.stderr)")
         let journal = try String(contentsOfFile: topdir + "/.sslm/journal.jsonl", encoding: .utf8)
-        let orders = journal.split(separator: "\n").filter { $0.contains("\"event\":\"ok\"") && $0.contains("next/order\"") }
+        let orders = journal.split(separator: "\n").filter {
+            $0.contains("\"event\":\"ok\"") && $0.contains("next/order\"")
+        }
         let urls = orders.compactMap { line -> String? in
             guard let range = line.range(of: "order https://") else { return nil }
             return line[range.upperBound...].split(separator: " ").first.map(String.init)
@@ -207,7 +227,9 @@ struct ACMEEndToEndTests {
         let topdir = try Self.makeTopdir(testbed, services: services)
         let run = try Self.apply(topdir)
         #expect(run.status == 0, "apply: \(run.stdout)\(run.stderr)")
-        let revoked = try SSLMProcess.run(["revoke", "--topdir", topdir, "example.com:web-ec", "--reason", "superseded"])
+        let revoked = try SSLMProcess.run([
+            "revoke", "--topdir", topdir, "example.com:web-ec", "--reason", "superseded",
+        ])
         #expect(revoked.status == 0, "revoke: \(revoked.stdout)\(revoked.stderr)")
         #expect(revoked.stdout.contains("revoked example.com/web-ec curr"))
         // The CA knows: a second revocation is its problem document, quoted.
@@ -243,9 +265,11 @@ struct ACMEEndToEndTests {
             try? FileManager.default.removeItem(atPath: base + ".der")
         }
         let openssl = "/usr/bin/openssl"
-        _ = try SSLMProcess.run(["x509", "-noout", "-pubkey", "-in", certificate, "-out", base + ".pem"], executable: openssl)
-        _ = try SSLMProcess.run(["pkey", "-pubin", "-in", base + ".pem", "-outform", "DER", "-out", base + ".der"],
-                                executable: openssl)
+        _ = try SSLMProcess.run(
+            ["x509", "-noout", "-pubkey", "-in", certificate, "-out", base + ".pem"], executable: openssl)
+        _ = try SSLMProcess.run(
+            ["pkey", "-pubin", "-in", base + ".pem", "-outform", "DER", "-out", base + ".der"],
+            executable: openssl)
         let digest = try SSLMProcess.run(["dgst", "-sha256", "-r", base + ".der"], executable: openssl)
         return String(digest.stdout.split(separator: " ").first ?? "")
     }

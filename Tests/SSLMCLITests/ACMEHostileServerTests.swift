@@ -86,7 +86,9 @@ struct ACMEHostileServerTests {
         let run = try SSLMProcess.run(["apply", "--topdir", topdir])
         let output = run.stdout + run.stderr
         #expect(run.status == 1, "\(mode): \(output)")
-        #expect(output.localizedCaseInsensitiveContains(expected), "\(mode): the reason should mention \(expected): \(output)")
+        #expect(
+            output.localizedCaseInsensitiveContains(expected),
+            "\(mode): the reason should mention \(expected): \(output)")
         // Nothing outside the topdir (the web root may receive tokens only; none is valid here).
         let after = Self.files(under: outside.path).filter { !$0.hasPrefix("topdir/") }
         #expect(after == before, "\(mode) wrote outside the topdir: \(after.subtracting(before))")

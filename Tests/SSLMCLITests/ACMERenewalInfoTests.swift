@@ -41,8 +41,9 @@ struct ACMERenewalInfoTests {
         defer { try? FileManager.default.removeItem(atPath: topdir) }
         // 75 days into a 90-day certificate: [renew_info] (30 d before expiry) would renew now.
         let now = ISO8601DateFormatter().string(from: Date().addingTimeInterval(75 * 86_400))
-        let plan = try SSLMProcess.run(["plan", "--topdir", topdir, "--json", "example.com:web-ec"],
-                                       environment: ["SSLM_NOW": now])
+        let plan = try SSLMProcess.run(
+            ["plan", "--topdir", topdir, "--json", "example.com:web-ec"],
+            environment: ["SSLM_NOW": now])
         #expect(plan.status == 0, "\(plan.stderr)")
         let object = try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any]
         let actions = object?["actions"] as? [[String: Any]] ?? []
@@ -54,12 +55,14 @@ struct ACMERenewalInfoTests {
         let asked = try server.requests().filter { $0.path.hasPrefix("/renewal-info/") }
         #expect(asked.count == 1)
         // Cached (the CA said Retry-After 6 h): a second plan does not ask again, and decides the same.
-        let second = try SSLMProcess.run(["plan", "-v", "--topdir", topdir, "example.com:web-ec"], environment: ["SSLM_NOW": now])
+        let second = try SSLMProcess.run(
+            ["plan", "-v", "--topdir", topdir, "example.com:web-ec"], environment: ["SSLM_NOW": now])
         #expect(second.stdout.contains("ARI"), "\(second.stdout)")
         #expect(try server.requests().filter { $0.path.hasPrefix("/renewal-info/") }.count == 1)
         // Inside the window the same certificate is due, and the renewal order will name it (`replaces`).
-        let inWindow = try SSLMProcess.run(["plan", "--topdir", topdir, "--json", "example.com:web-ec"],
-                                           environment: ["SSLM_NOW": "2030-01-03T03:04:05Z"])
+        let inWindow = try SSLMProcess.run(
+            ["plan", "--topdir", topdir, "--json", "example.com:web-ec"],
+            environment: ["SSLM_NOW": "2030-01-03T03:04:05Z"])
         let due = try JSONSerialization.jsonObject(with: Data(inWindow.stdout.utf8)) as? [String: Any]
         let order = (due?["actions"] as? [[String: Any]] ?? []).first { ($0["kind"] as? String) == "acme_order" }
         #expect((order?["params"] as? [String: Any])?["replaces"] as? String == "curr", "\(inWindow.stdout)")

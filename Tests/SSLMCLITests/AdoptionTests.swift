@@ -27,13 +27,16 @@ struct AdoptionTests {
         let certs = topdir + "/certs"
         for group in try fm.contentsOfDirectory(atPath: certs) where !group.hasPrefix("tlsa") {
             var isDirectory: ObjCBool = false
-            guard fm.fileExists(atPath: certs + "/" + group, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            guard fm.fileExists(atPath: certs + "/" + group, isDirectory: &isDirectory), isDirectory.boolValue else {
+                continue
+            }
             for service in try fm.contentsOfDirectory(atPath: certs + "/" + group) where !service.hasPrefix("tlsa.") {
                 // certbot's config dir, with an account and ssl-mgr's hook files.
                 let cb = "\(certs)/\(group)/\(service)/cb"
                 let account = cb + "/accounts/acme-v02.api.letsencrypt.org/directory/0123456789abcdef"
                 try fm.createDirectory(atPath: account, withIntermediateDirectories: true)
-                try "{\"creation_host\": \"mail.example.com\"}".write(toFile: account + "/meta.json", atomically: true, encoding: .utf8)
+                try "{\"creation_host\": \"mail.example.com\"}".write(
+                    toFile: account + "/meta.json", atomically: true, encoding: .utf8)
                 try "{}".write(toFile: account + "/private_key.json", atomically: true, encoding: .utf8)
                 try fm.createDirectory(atPath: cb + "/work", withIntermediateDirectories: true)
                 try "# auth-data\n#\n".write(toFile: cb + "/auth-data", atomically: true, encoding: .utf8)
@@ -53,7 +56,9 @@ struct AdoptionTests {
         for apex in ["example.com", "example.net"] {
             let path = "\(certs)/\(apex)/tlsa.\(apex)"
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
-            let records = text.split(separator: "\n").filter { !$0.hasPrefix(";") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            let records = text.split(separator: "\n").filter {
+                !$0.hasPrefix(";") && !$0.trimmingCharacters(in: .whitespaces).isEmpty
+            }
             var file = ";;\n;; TLSA \(apex) : phase = normal\n;;\n;;\n;; mail-ec curr\n;;\n"
             for (index, record) in records.enumerated() {
                 let spaced = record.replacingOccurrences(of: " IN TLSA ", with: "  IN TLSA ")
@@ -61,7 +66,9 @@ struct AdoptionTests {
                 if index == 0 { file += ";; " + spaced + "\n" }  // ssl-mgr's duplicated apex row, commented
             }
             file += "\n"
-            for target in [path, "\(topdir)/prod-certs/\(apex)/tlsa.\(apex)", "\(topdir)/dns/include-tlsa/tlsa.\(apex)"]
+            for target in [
+                path, "\(topdir)/prod-certs/\(apex)/tlsa.\(apex)", "\(topdir)/dns/include-tlsa/tlsa.\(apex)",
+            ]
             where fm.fileExists(atPath: target) {
                 try file.write(toFile: target, atomically: true, encoding: .utf8)
             }
@@ -83,8 +90,9 @@ struct AdoptionTests {
     @Test func aChangedProductionFileIsNamed() throws {
         let topdir = try Self.sslMgrTopdir()
         defer { try? FileManager.default.removeItem(atPath: topdir) }
-        try "edited by hand\n".write(toFile: topdir + "/prod-certs/example.com/web-ec/curr/fullchain.pem",
-                                     atomically: true, encoding: .utf8)
+        try "edited by hand\n".write(
+            toFile: topdir + "/prod-certs/example.com/web-ec/curr/fullchain.pem",
+            atomically: true, encoding: .utf8)
         let plan = try SSLMProcess.run(["plan", "--topdir", topdir, "--detailed-exitcode"])
         #expect(plan.status == 2)
         #expect(plan.stdout.contains("prod-certs/example.com/web-ec/curr/fullchain.pem differs"), "\(plan.stdout)")

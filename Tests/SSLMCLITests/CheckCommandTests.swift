@@ -24,11 +24,13 @@ final class DANECheckBed: @unchecked Sendable {
         try ScratchTopdir.makeDirectory(topdir, parents: true)
         for tool in ["/usr/sbin/nsd", "/usr/sbin/unbound", "/usr/bin/ldns-signzone", "/usr/bin/openssl"] {
             guard FileManager.default.isExecutableFile(atPath: tool) else {
-                throw TestbedError("\(tool) is missing: run scripts/install-deps test (packages nsd ldnsutils unbound openssl)")
+                throw TestbedError(
+                    "\(tool) is missing: run scripts/install-deps test (packages nsd ldnsutils unbound openssl)")
             }
         }
-        dns = try Self.start("dns-testbed", ["start", directory + "/dns", "--zones", "example.com"],
-                             env: directory + "/dns/env")
+        dns = try Self.start(
+            "dns-testbed", ["start", directory + "/dns", "--zones", "example.com"],
+            env: directory + "/dns/env")
         do {
             let primary = dns["DNS_PRIMARY"] ?? ""
             var arguments = ["start", directory + "/resolver", "--forward-zone", "example.com=\(primary)"]
@@ -40,10 +42,13 @@ final class DANECheckBed: @unchecked Sendable {
                 throw TestbedError("sslm apply failed (\(apply.status)): \(apply.stdout)\(apply.stderr)")
             }
             let prod = topdir + "/prod/example.com/mail/curr"
-            smtp = try Self.start(
-                "smtp-testbed",
-                ["start", directory + "/smtp", "--cert", prod + "/cert.pem", "--key", prod + "/privkey.pem",
-                 "--chain", prod + "/chain.pem"], env: directory + "/smtp/env")["SMTP_ADDRESS"] ?? ""
+            smtp =
+                try Self.start(
+                    "smtp-testbed",
+                    [
+                        "start", directory + "/smtp", "--cert", prod + "/cert.pem", "--key", prod + "/privkey.pem",
+                        "--chain", prod + "/chain.pem",
+                    ], env: directory + "/smtp/env")["SMTP_ADDRESS"] ?? ""
         } catch {
             stop()
             throw error
@@ -63,8 +68,9 @@ final class DANECheckBed: @unchecked Sendable {
 
     /// `sslm check --topdir T --connect H=SMTP …` plus `arguments`.
     func check(_ arguments: [String]) throws -> SSLMProcess.Output {
-        try SSLMProcess.run(["check", "--topdir", topdir] + Self.hosts.flatMap { ["--connect", "\($0)=\(smtp)"] }
-                            + arguments)
+        try SSLMProcess.run(
+            ["check", "--topdir", topdir] + Self.hosts.flatMap { ["--connect", "\($0)=\(smtp)"] }
+                + arguments)
     }
 
     /// The TLSA include file the zone reads, and a refresh (sign, reload, served).
@@ -136,7 +142,8 @@ final class DANECheckBed: @unchecked Sendable {
     private static func start(_ script: String, _ arguments: [String], env: String) throws -> [String: String] {
         let outcome = try ACMETestbed.script(script, arguments)
         guard outcome.succeeded else {
-            throw TestbedError("\(script) \(arguments.first ?? "") failed (\(outcome.status)): \(outcome.stderr)\(outcome.stdout)")
+            throw TestbedError(
+                "\(script) \(arguments.first ?? "") failed (\(outcome.status)): \(outcome.stderr)\(outcome.stdout)")
         }
         return try ACMETestbed.readEnv(env)
     }
@@ -167,8 +174,9 @@ struct CheckCommandTests {
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("check: OK (4 endpoints)"), "\(result.stdout)")
         for host in DANECheckBed.hosts {
-            #expect(result.stdout.contains("OK   \(host):25 (STARTTLS smtp, \(bed.smtp)): matches TLSA 3 1 1 "),
-                    "\(result.stdout)")
+            #expect(
+                result.stdout.contains("OK   \(host):25 (STARTTLS smtp, \(bed.smtp)): matches TLSA 3 1 1 "),
+                "\(result.stdout)")
         }
         #expect(result.stdout.contains("serves curr; DNSSEC-validated"))
 
@@ -176,8 +184,10 @@ struct CheckCommandTests {
         // next: a warning, exit 0; expired: a failure.
         let due = try bed.check(["--resolver", bed.resolver, "--now", Self.rfc3339(days: 70)])
         #expect(due.status == 0, "\(due.stdout)")
-        #expect(due.stdout.contains("WARN example.com/mail: production curr (\(bed.topdir)/prod/example.com/mail/curr/cert.pem) "
-                                    + "is within its renewal window and there is no next: expires "), "\(due.stdout)")
+        #expect(
+            due.stdout.contains(
+                "WARN example.com/mail: production curr (\(bed.topdir)/prod/example.com/mail/curr/cert.pem) "
+                    + "is within its renewal window and there is no next: expires "), "\(due.stdout)")
         #expect(due.stdout.contains("check: OK with warnings (4 endpoints)"))
         let expired = try bed.check(["--resolver", bed.resolver, "--now", Self.rfc3339(days: 91)])
         #expect(expired.status == 1)
@@ -213,10 +223,11 @@ struct CheckCommandTests {
 
         let result = try bed.check(["--resolver", bed.resolver])
         #expect(result.status == 1)
-        #expect(result.stdout.contains(
-            "mail.example.com port 25: the served chain matches no published TLSA record: "
-                + "_25._tcp.mail.example.com TLSA 3 1 1 \(wrong) does not match (the served leaf has 3 1 1 "),
-                "\(result.stdout)")
+        #expect(
+            result.stdout.contains(
+                "mail.example.com port 25: the served chain matches no published TLSA record: "
+                    + "_25._tcp.mail.example.com TLSA 3 1 1 \(wrong) does not match (the served leaf has 3 1 1 "),
+            "\(result.stdout)")
         #expect(result.stdout.contains("FAIL mail.example.com:25"))
         for host in ["example.com", "smtp.example.com", "mx2.example.com"] {
             #expect(result.stdout.contains("OK   \(host):25"), "\(host) still matches: \(result.stdout)")
@@ -229,19 +240,22 @@ struct CheckCommandTests {
         let bed = try DANECheckBed()
         defer { bed.stop() }
         let hash = try SSLMProcess.run(["tlsa-hash", bed.topdir + "/certs/ca/my-int/curr"])
-        let data = try #require(hash.stdout.split(separator: "\n").first { $0.hasPrefix("tlsa hash: ") }?
-            .dropFirst("tlsa hash: ".count))
+        let data = try #require(
+            hash.stdout.split(separator: "\n").first { $0.hasPrefix("tlsa hash: ") }?
+                .dropFirst("tlsa hash: ".count))
         let published = try String(contentsOfFile: bed.tlsaFile, encoding: .utf8)
         let text = published.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            line.hasPrefix("_25._tcp.mail.example.com.") ? "_25._tcp.mail.example.com.  IN TLSA 2 1 1 \(data)" : String(line)
+            line.hasPrefix("_25._tcp.mail.example.com.")
+                ? "_25._tcp.mail.example.com.  IN TLSA 2 1 1 \(data)" : String(line)
         }.joined(separator: "\n")
         try text.write(toFile: bed.tlsaFile, atomically: true, encoding: .utf8)
         try bed.refreshZone()
 
         let result = try bed.check(["--resolver", bed.resolver])
         #expect(result.status == 0, "\(result.stdout)")
-        #expect(result.stdout.contains("OK   mail.example.com:25 (STARTTLS smtp, \(bed.smtp)): matches TLSA 2 1 1 "),
-                "\(result.stdout)")
+        #expect(
+            result.stdout.contains("OK   mail.example.com:25 (STARTTLS smtp, \(bed.smtp)): matches TLSA 2 1 1 "),
+            "\(result.stdout)")
         #expect(result.stdout.contains("check: OK (4 endpoints)"))
     }
 
@@ -255,7 +269,9 @@ struct CheckCommandTests {
         for arguments in [["apply", "--force"], ["apply", "--force", "--phase", "roll"]] {
             let apply = try SSLMProcess.run(arguments + ["--topdir", bed.topdir])
             #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
-            if try String(contentsOfFile: bed.topdir + "/prod/example.com/mail/curr/cert.pem", encoding: .utf8) != before {
+            if try String(contentsOfFile: bed.topdir + "/prod/example.com/mail/curr/cert.pem", encoding: .utf8)
+                != before
+            {
                 break
             }
         }
@@ -264,8 +280,10 @@ struct CheckCommandTests {
 
         let result = try bed.check(["--resolver", bed.resolver])
         #expect(result.status == 1)
-        #expect(result.stdout.contains(
-            "mail.example.com port 25 (\(bed.smtp)) serves a certificate that is not sslm's curr"), "\(result.stdout)")
+        #expect(
+            result.stdout.contains(
+                "mail.example.com port 25 (\(bed.smtp)) serves a certificate that is not sslm's curr"),
+            "\(result.stdout)")
         #expect(result.stdout.contains("an old or foreign certificate"))
         #expect(result.stdout.contains("check: FAILED (4 of 4 endpoints)"))
 
@@ -281,16 +299,19 @@ struct CheckCommandTests {
         defer { bed.stop() }
         let result = try bed.check([])
         #expect(result.status == 1)
-        #expect(result.stdout.contains(
-            "the TLSA answer for _25._tcp.mail.example.com is not DNSSEC-validated: no --resolver was given"),
-                "\(result.stdout)")
-        #expect(result.stdout.contains("DNS: [[dns_primary]] servers (no --resolver: answers are not DNSSEC-validated)"))
+        #expect(
+            result.stdout.contains(
+                "the TLSA answer for _25._tcp.mail.example.com is not DNSSEC-validated: no --resolver was given"),
+            "\(result.stdout)")
+        #expect(
+            result.stdout.contains("DNS: [[dns_primary]] servers (no --resolver: answers are not DNSSEC-validated)"))
         #expect(result.stdout.contains("check: FAILED (4 of 4 endpoints)"))
 
         let allowed = try bed.check(["--allow-unvalidated"])
         #expect(allowed.status == 0, "\(allowed.stdout)")
         #expect(allowed.stdout.contains("WARN mail.example.com:25"))
-        #expect(allowed.stdout.contains("warning: the TLSA answer for _25._tcp.mail.example.com is not DNSSEC-validated"))
+        #expect(
+            allowed.stdout.contains("warning: the TLSA answer for _25._tcp.mail.example.com is not DNSSEC-validated"))
         #expect(allowed.stdout.contains("check: OK with warnings (4 endpoints)"))
     }
 
@@ -300,9 +321,10 @@ struct CheckCommandTests {
         defer { bed.stop() }
         let result = try bed.check(["--resolver", bed.resolver])
         #expect(result.status == 1)
-        #expect(result.stdout.contains(
-            "the TLSA answer for _25._tcp.smtp.example.com is not DNSSEC-validated: the resolver \(bed.resolver) "
-                + "did not set the AD flag"), "\(result.stdout)")
+        #expect(
+            result.stdout.contains(
+                "the TLSA answer for _25._tcp.smtp.example.com is not DNSSEC-validated: the resolver \(bed.resolver) "
+                    + "did not set the AD flag"), "\(result.stdout)")
         // The records themselves still match the served curr.
         #expect(result.stdout.contains("matches TLSA 3 1 1 "))
         #expect(result.stdout.contains("serves curr; not validated"))
@@ -310,8 +332,10 @@ struct CheckCommandTests {
 
     @Test("--connect and --starttls are checked before anything runs")
     func badOptions() throws {
-        for arguments in [["--connect", "mail.example.com"], ["--connect", "mail.example.com=127.0.0.1"],
-                          ["--starttls", "25=gopher"], ["--resolver", "not an address"]] {
+        for arguments in [
+            ["--connect", "mail.example.com"], ["--connect", "mail.example.com=127.0.0.1"],
+            ["--starttls", "25=gopher"], ["--resolver", "not an address"],
+        ] {
             let result = try SSLMProcess.run(["check"] + arguments + ["--topdir", "/nonexistent"])
             #expect(result.status == 64, "\(arguments): \(result.stderr)")
         }

@@ -23,7 +23,8 @@ struct ConfigCheckCLITests {
     func topdirFromEnvironmentAndCwd() throws {
         let topdir = try exampleTopdir()
         defer { try? FileManager.default.removeItem(atPath: topdir) }
-        let viaEnv = try SSLMProcess.run(["config", "check"], environment: ["SSL_MGR_TOPDIR": topdir], workingDirectory: "/")
+        let viaEnv = try SSLMProcess.run(
+            ["config", "check"], environment: ["SSL_MGR_TOPDIR": topdir], workingDirectory: "/")
         #expect(viaEnv.status == 0 && viaEnv.stdout.hasPrefix(topdir + "/conf.d: OK"))
         let viaCwd = try SSLMProcess.run(["config", "check"], workingDirectory: topdir)
         #expect(viaCwd.status == 0 && viaCwd.stdout.hasPrefix(topdir + "/conf.d: OK"))
@@ -42,8 +43,10 @@ struct ConfigCheckCLITests {
             .write(toFile: caInfo, atomically: true, encoding: .utf8)
         let result = try SSLMProcess.run(["config", "check", "--topdir", topdir])
         #expect(result.status == 1)
-        #expect(result.stderr.contains(
-            "error: conf.d/example.com/mail-ec: [KeyOpts] ec_algo: unknown curve \"secp999r1\" (expected one of secp256r1, secp384r1, secp521r1)\n"))
+        #expect(
+            result.stderr.contains(
+                "error: conf.d/example.com/mail-ec: [KeyOpts] ec_algo: unknown curve \"secp999r1\" (expected one of secp256r1, secp384r1, secp521r1)\n"
+            ))
         #expect(result.stderr.contains("error: conf.d/ca-info.conf: [broken] ca_type: unknown CA type \"magic\""))
         #expect(result.stdout == "\(topdir)/conf.d: 2 error(s), 0 warning(s)\n")
     }
@@ -53,7 +56,8 @@ struct ConfigCheckCLITests {
         let topdir = try exampleTopdir()
         defer { try? FileManager.default.removeItem(atPath: topdir) }
         let file = topdir + "/conf.d/example.net/web-ec"
-        try (String(contentsOfFile: file, encoding: .utf8) + "\n[Unknown]\nx = 1\n").write(toFile: file, atomically: true, encoding: .utf8)
+        try (String(contentsOfFile: file, encoding: .utf8) + "\n[Unknown]\nx = 1\n").write(
+            toFile: file, atomically: true, encoding: .utf8)
         let result = try SSLMProcess.run(["config", "check", "--json", "--topdir", topdir])
         #expect(result.status == 0)
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
@@ -81,7 +85,9 @@ struct ConfigCheckCLITests {
         #expect(version.status == 0 && version.stdout == "0.1.0\n")
         let help = try SSLMProcess.run(["--help"])
         #expect(help.status == 0)
-        for command in ["plan", "apply", "show", "status", "check", "revoke", "config", "info", "verify", "dhparam", "tlsa-hash"] {
+        for command in [
+            "plan", "apply", "show", "status", "check", "revoke", "config", "info", "verify", "dhparam", "tlsa-hash",
+        ] {
             #expect(help.stdout.contains("  \(command) "), "--help lists \(command)")
         }
     }
@@ -93,8 +99,9 @@ struct ConfigCheckCLITests {
         let result = try SSLMProcess.run(["check", "--topdir", topdir])
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
         for service in ["example.com/mail-ec", "example.com/mail-rsa"] {
-            #expect(result.stdout.contains("FAIL \(service): no curr certificate (certs/\(service)/curr/cert.pem)"),
-                    "\(result.stdout)")
+            #expect(
+                result.stdout.contains("FAIL \(service): no curr certificate (certs/\(service)/curr/cert.pem)"),
+                "\(result.stdout)")
         }
         #expect(result.stdout.contains("check: FAILED (2 service findings)"))
         #expect(!result.stderr.contains("not implemented"))

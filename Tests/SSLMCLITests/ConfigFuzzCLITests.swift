@@ -280,4 +280,3 @@ final class OutcomeList: @unchecked Sendable {
         return items.sorted { $0.index < $1.index }
     }
 }
-

@@ -63,7 +63,9 @@ struct CrashKillTests {
         }
     }
 
-    @Test("killed right after production curr/ was exchanged, with no next/ to remove: the next apply removes the hidden old set")
+    @Test(
+        "killed right after production curr/ was exchanged, with no next/ to remove: the next apply removes the hidden old set"
+    )
     func killAfterLoneCurrSwap() async throws {
         // A hand-edited production file makes the plan replace web-ec's curr/ (and nothing else).
         let topdir = try await CrashReference.shared.copyOfStart(.renew)

@@ -38,13 +38,16 @@ struct DANERolloverTests {
 
     static func serial(at server: String) throws -> String {
         let (host, port) = ACMETestbed.split(server)
-        let dig = try ScriptRunner.run(["dig", "+short", "+norecurse", "-p", String(port), "@" + host, "example.com", "SOA"])
+        let dig = try ScriptRunner.run([
+            "dig", "+short", "+norecurse", "-p", String(port), "@" + host, "example.com", "SOA",
+        ])
         return dig.stdout.split(separator: " ").dropFirst(2).first.map(String.init) ?? ""
     }
 
     /// SHA-256 of the SPKI of the certificate the SMTP server presents (what a 3 1 1 record holds).
     static func presentedSPKI(port: String) throws -> String {
-        let script = "echo QUIT | openssl s_client -starttls smtp -connect 127.0.0.1:\(port) 2>/dev/null"
+        let script =
+            "echo QUIT | openssl s_client -starttls smtp -connect 127.0.0.1:\(port) 2>/dev/null"
             + " | openssl x509 -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r"
         let output = try ScriptRunner.run(["sh", "-c", script])
         return String(output.stdout.prefix(64))
@@ -66,18 +69,22 @@ struct DANERolloverTests {
         }
         let records = (common ?? []).sorted()
         #expect(!records.isEmpty, "\(step): no TLSA record is served by every name server")
-        var arguments = ["openssl", "s_client", "-brief", "-starttls", "smtp", "-connect", "127.0.0.1:\(smtpPort)",
-                         "-dane_tlsa_domain", "mail.example.com", "-verify_return_error",
-                         "-attime", String(Int(now.timeIntervalSince1970))]
+        var arguments = [
+            "openssl", "s_client", "-brief", "-starttls", "smtp", "-connect", "127.0.0.1:\(smtpPort)",
+            "-dane_tlsa_domain", "mail.example.com", "-verify_return_error",
+            "-attime", String(Int(now.timeIntervalSince1970)),
+        ]
         for record in records { arguments += ["-dane_tlsa_rrdata", record] }
         let check = try ScriptRunner.run(arguments)
         let output = check.stdout + check.stderr
-        #expect(check.status == 0 && output.contains("Verification: OK"),
-                "\(step): the presented certificate matches none of \(records): \(output)")
+        #expect(
+            check.status == 0 && output.contains("Verification: OK"),
+            "\(step): the presented certificate matches none of \(records): \(output)")
     }
 
     @Test func renewRollRenewRoll() throws {
-        for tool in ["/usr/sbin/nsd", "/usr/bin/ldns-signzone", "/usr/bin/dig", "/usr/bin/openssl", "/usr/bin/python3"] {
+        for tool in ["/usr/sbin/nsd", "/usr/bin/ldns-signzone", "/usr/bin/dig", "/usr/bin/openssl", "/usr/bin/python3"]
+        {
             guard FileManager.default.isExecutableFile(atPath: tool) else {
                 throw TestbedError("\(tool) is missing: run scripts/install-deps test")
             }
@@ -92,7 +99,9 @@ struct DANERolloverTests {
             _ = try? ScriptRunner.run([Self.scripts + "/dns-testbed", "stop", dnsDirectory])
             try? FileManager.default.removeItem(atPath: work)
         }
-        let started = try ScriptRunner.run([Self.scripts + "/dns-testbed", "start", dnsDirectory, "--zones", "example.com"])
+        let started = try ScriptRunner.run([
+            Self.scripts + "/dns-testbed", "start", dnsDirectory, "--zones", "example.com",
+        ])
         guard started.succeeded else { throw TestbedError("dns-testbed start: \(started.stderr)") }
         let dns = try ACMETestbed.readEnv(dnsDirectory + "/env")
         let beds = Beds(dns: dns, dnsDirectory: dnsDirectory, smtpDirectory: smtpDirectory)
@@ -106,16 +115,22 @@ struct DANERolloverTests {
         defer { try? FileManager.default.removeItem(atPath: topdir) }
         let main = topdir + "/conf.d/ssl-mgr.conf"
         var config = try String(contentsOfFile: main, encoding: .utf8)
-            .replacingOccurrences(of: "server = '127.0.0.1'\n    port = 53", with: """
-                server = '\(primaryHost)'
-                    port = \(primaryPort)
+            .replacingOccurrences(
+                of: "server = '127.0.0.1'\n    port = 53",
+                with: """
+                    server = '\(primaryHost)'
+                        port = \(primaryPort)
 
-                [[dns_nameservers]]
-                    domain = 'default'
-                    servers = ['\(primary)', '\(secondary)']
-                """)
-            .replacingOccurrences(of: "restart_cmd = ''", with: "restart_cmd = '\(dns["DNS_REFRESH"] ?? "") --testbed \(dnsDirectory)'")
-            .replacingOccurrences(of: "tlsa_dirs = ['dns/include-tlsa']", with: "tlsa_dirs = ['\(dns["DNS_TLSA_DIR"] ?? "")']")
+                    [[dns_nameservers]]
+                        domain = 'default'
+                        servers = ['\(primary)', '\(secondary)']
+                    """
+            )
+            .replacingOccurrences(
+                of: "restart_cmd = ''", with: "restart_cmd = '\(dns["DNS_REFRESH"] ?? "") --testbed \(dnsDirectory)'"
+            )
+            .replacingOccurrences(
+                of: "tlsa_dirs = ['dns/include-tlsa']", with: "tlsa_dirs = ['\(dns["DNS_TLSA_DIR"] ?? "")']")
         try config.write(toFile: main, atomically: true, encoding: .utf8)
         let t0 = Date()
         let minute: TimeInterval = 60
@@ -149,17 +164,21 @@ struct DANERolloverTests {
         #expect(currRows.contains { $0.hasPrefix("_25._tcp.mail.example.com.") }, "MX owners: \(currRows)")
         try waitForSecondary()
         let prodCurr = topdir + "/prod-certs/example.com/mail-ec/curr"
-        let smtp = try ScriptRunner.run([Self.scripts + "/smtp-dane-testbed", "start", smtpDirectory,
-                                         "--cert", prodCurr + "/fullchain.pem", "--key", prodCurr + "/privkey.pem"])
+        let smtp = try ScriptRunner.run([
+            Self.scripts + "/smtp-dane-testbed", "start", smtpDirectory,
+            "--cert", prodCurr + "/fullchain.pem", "--key", prodCurr + "/privkey.pem",
+        ])
         guard smtp.succeeded else { throw TestbedError("smtp-dane-testbed start: \(smtp.stderr)") }
         let smtpPort = try ACMETestbed.readEnv(smtpDirectory + "/env")["SMTP_PORT"] ?? ""
         config = try String(contentsOfFile: main, encoding: .utf8)
-            .replacingOccurrences(of: "[smtp]\n    servers = []", with: """
-                [smtp]
-                    servers = ['\(Self.hostName())']
-                    restart_cmd = '\(Self.scripts)/smtp-dane-testbed reload \(smtpDirectory)'
-                    svc_depends = [['example.com', ['mail-ec', 'mail-rsa']]]
-                """)
+            .replacingOccurrences(
+                of: "[smtp]\n    servers = []",
+                with: """
+                    [smtp]
+                        servers = ['\(Self.hostName())']
+                        restart_cmd = '\(Self.scripts)/smtp-dane-testbed reload \(smtpDirectory)'
+                        svc_depends = [['example.com', ['mail-ec', 'mail-rsa']]]
+                    """)
         try config.write(toFile: main, atomically: true, encoding: .utf8)
         try Self.expectDANEVerifies(beds, smtpPort: smtpPort, at: t0, "after install")
         let firstKey = try Self.presentedSPKI(port: smtpPort)
@@ -176,19 +195,25 @@ struct DANERolloverTests {
         // 3. Long past min_roll_mins, but the secondary still serves the old serial: the roll waits, and says why.
         let held = try plan(renew1 + 200 * minute)
         #expect(!held.stdout.contains("example.com/mail-ec/roll"), "no roll while the secondary lags: \(held.stdout)")
-        #expect(held.stdout.contains("waiting_for_tlsa") && held.stdout.contains("\(secondary) still serves serial"),
-                "\(held.stdout)")
+        #expect(
+            held.stdout.contains("waiting_for_tlsa") && held.stdout.contains("\(secondary) still serves serial"),
+            "\(held.stdout)")
         try Self.expectDANEVerifies(beds, smtpPort: smtpPort, at: renew1 + 200 * minute, "while held")
 
         // 4. The secondary catches up: the records are first seen everywhere now; the roll waits 90 min from here.
-        try ScriptRunner.run([Self.scripts + "/dns-testbed", "release-secondary", dnsDirectory]).expectSuccess("release")
+        try ScriptRunner.run([Self.scripts + "/dns-testbed", "release-secondary", dnsDirectory]).expectSuccess(
+            "release")
         try waitForSecondary()
         let seen1 = renew1 + 210 * minute
         let counting = try plan(seen1)
-        #expect(!counting.stdout.contains("example.com/mail-ec/roll") && counting.stdout.contains("served by all 2 name servers"),
-                "\(counting.stdout)")
+        #expect(
+            !counting.stdout.contains("example.com/mail-ec/roll")
+                && counting.stdout.contains("served by all 2 name servers"),
+            "\(counting.stdout)")
         let early = try plan(seen1 + 89 * minute)
-        #expect(!early.stdout.contains("example.com/mail-ec/roll") && early.stdout.contains("waiting_for_tlsa"), "\(early.stdout)")
+        #expect(
+            !early.stdout.contains("example.com/mail-ec/roll") && early.stdout.contains("waiting_for_tlsa"),
+            "\(early.stdout)")
         try Self.expectDANEVerifies(beds, smtpPort: smtpPort, at: seen1 + 89 * minute, "before roll 1")
 
         // 5. Roll: the SMTP server reloads the new curr before DNS drops the old records; TLSA shrinks to curr.
@@ -212,8 +237,9 @@ struct DANERolloverTests {
         let waiting = try plan(renew2 + minute)
         #expect(waiting.status == 0 && waiting.stdout.contains("waiting_to_roll"), "\(waiting.stdout)")
         let published = TLSAPublicationLogFile.read(topdir)
-        #expect(published.contains(ISO8601DateFormatter().string(from: renew2 + minute)),
-                "next's records are recorded as first seen at this plan: \(published)")
+        #expect(
+            published.contains(ISO8601DateFormatter().string(from: renew2 + minute)),
+            "next's records are recorded as first seen at this plan: \(published)")
         let roll2 = renew2 + 92 * minute
         _ = try apply(roll2, "roll 2")
         try Self.expectDANEVerifies(beds, smtpPort: smtpPort, at: roll2, "right after roll 2")

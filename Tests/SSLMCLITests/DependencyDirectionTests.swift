@@ -30,20 +30,36 @@ struct DependencyDirectionTests {
 
     @Test("only SSLMDNS imports CLDNS")
     func ldnsConfined() throws {
-        for module in ["SSLMCore", "SSLMConfig", "SSLMObserve", "SSLMPlan", "SSLMApply", "SSLMPKI", "SSLMACME",
-                       "SSLMDeploy", "SSLMCLI", "sslm"] {
+        for module in [
+            "SSLMCore", "SSLMConfig", "SSLMObserve", "SSLMPlan", "SSLMApply", "SSLMPKI", "SSLMACME",
+            "SSLMDeploy", "SSLMCLI", "sslm",
+        ] {
             #expect(!(try imports(of: module)).contains("CLDNS"), "\(module) imports CLDNS")
         }
         #expect(try imports(of: "SSLMDNS").contains("CLDNS"))
     }
 
-    @Test("lower modules never import higher ones", arguments: [
-        ("SSLMCore", ["SSLMConfig", "SSLMObserve", "SSLMPlan", "SSLMApply", "SSLMPKI", "SSLMACME", "SSLMDNS", "SSLMDeploy", "SSLMCLI"]),
-        ("SSLMConfig", ["SSLMObserve", "SSLMPlan", "SSLMApply", "SSLMPKI", "SSLMACME", "SSLMDNS", "SSLMDeploy", "SSLMCLI"]),
-        ("SSLMPKI", ["SSLMConfig", "SSLMObserve", "SSLMPlan", "SSLMApply", "SSLMACME", "SSLMDNS", "SSLMDeploy", "SSLMCLI"]),
-        ("SSLMPlan", ["SSLMObserve", "SSLMApply", "SSLMPKI", "SSLMACME", "SSLMDNS", "SSLMDeploy", "SSLMCLI"]),
-        ("SSLMApply", ["SSLMCLI"]),
-    ])
+    @Test(
+        "lower modules never import higher ones",
+        arguments: [
+            (
+                "SSLMCore",
+                [
+                    "SSLMConfig", "SSLMObserve", "SSLMPlan", "SSLMApply", "SSLMPKI", "SSLMACME", "SSLMDNS",
+                    "SSLMDeploy", "SSLMCLI",
+                ]
+            ),
+            (
+                "SSLMConfig",
+                ["SSLMObserve", "SSLMPlan", "SSLMApply", "SSLMPKI", "SSLMACME", "SSLMDNS", "SSLMDeploy", "SSLMCLI"]
+            ),
+            (
+                "SSLMPKI",
+                ["SSLMConfig", "SSLMObserve", "SSLMPlan", "SSLMApply", "SSLMACME", "SSLMDNS", "SSLMDeploy", "SSLMCLI"]
+            ),
+            ("SSLMPlan", ["SSLMObserve", "SSLMApply", "SSLMPKI", "SSLMACME", "SSLMDNS", "SSLMDeploy", "SSLMCLI"]),
+            ("SSLMApply", ["SSLMCLI"]),
+        ])
     func direction(module: String, forbidden: [String]) throws {
         let found = try imports(of: module)
         #expect(found.isDisjoint(with: forbidden), "\(module) imports \(found.intersection(forbidden).sorted())")

@@ -37,8 +37,9 @@ struct FileTrustCLITests {
         try Self.fm.createSymbolicLink(atPath: topdir + "/.sslm/journal.jsonl", withDestinationPath: victim.path)
         let result = try SSLMProcess.run(["apply", "--topdir", topdir])
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
-        #expect(result.stderr.contains(".sslm/journal.jsonl: it is a symbolic link (to \(victim.path)); remove it"),
-                "\(result.stderr)")
+        #expect(
+            result.stderr.contains(".sslm/journal.jsonl: it is a symbolic link (to \(victim.path)); remove it"),
+            "\(result.stderr)")
         #expect(Self.read(victim.path) == victim.content)
         #expect(!Self.fm.fileExists(atPath: topdir + "/certs/ca"), "no action ran")
     }
@@ -71,8 +72,9 @@ struct FileTrustCLITests {
         try Self.fm.createSymbolicLink(atPath: topdir + "/logs/sslm", withDestinationPath: victim.path)
         let result = try SSLMProcess.run(["apply", "--topdir", topdir])
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
-        #expect(result.stderr.contains("logs/sslm: it is a symbolic link (to \(victim.path)); remove it"),
-                "\(result.stderr)")
+        #expect(
+            result.stderr.contains("logs/sslm: it is a symbolic link (to \(victim.path)); remove it"),
+            "\(result.stderr)")
         #expect(Self.read(victim.path) == victim.content)
         #expect(!Self.fm.fileExists(atPath: topdir + "/.sslm/journal.jsonl"), "the run stopped before the executor")
     }
@@ -90,8 +92,9 @@ struct FileTrustCLITests {
         try Self.fm.createSymbolicLink(atPath: topdir + "/prod-certs/example.com", withDestinationPath: elsewhere)
         let result = try SSLMProcess.run(["apply", "--topdir", topdir])
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
-        #expect(result.stderr.contains("prod-certs/example.com: it is a symbolic link (to \(elsewhere)); remove it"),
-                "\(result.stderr)")
+        #expect(
+            result.stderr.contains("prod-certs/example.com: it is a symbolic link (to \(elsewhere)); remove it"),
+            "\(result.stderr)")
         #expect(try Self.fm.contentsOfDirectory(atPath: elsewhere).isEmpty, "nothing written through the link")
         // Groups without a link are deployed as usual.
         #expect(Self.fm.fileExists(atPath: topdir + "/prod-certs/example.net/web-ec/curr/fullchain.pem"))
@@ -128,16 +131,24 @@ struct FileTrustCLITests {
 
         // Two old facts that must survive, then 100,000 records of 5,000 old plans, before the real ones.
         var text = ""
-        text += #"{"action":"example.org/old/next/order","detail":"synthetic-order","event":"ok","plan":"sha256:retained","time":"2020-01-02T00:00:00Z"}"# + "\n"
-        text += #"{"action":"server/mx9.example.com/copy","detail":"ssh: no route","event":"failed","plan":"sha256:retained","time":"2020-01-02T00:00:00Z"}"# + "\n"
-        let actions = ["example.com/web-ec/next/dir", "example.com/web-ec/next/key", "example.com/web-ec/roll",
-                       "restart/mx9.example.com/smtp"]
+        text +=
+            #"{"action":"example.org/old/next/order","detail":"synthetic-order","event":"ok","plan":"sha256:retained","time":"2020-01-02T00:00:00Z"}"#
+            + "\n"
+        text +=
+            #"{"action":"server/mx9.example.com/copy","detail":"ssh: no route","event":"failed","plan":"sha256:retained","time":"2020-01-02T00:00:00Z"}"#
+            + "\n"
+        let actions = [
+            "example.com/web-ec/next/dir", "example.com/web-ec/next/key", "example.com/web-ec/roll",
+            "restart/mx9.example.com/smtp",
+        ]
         for plan in 0..<5_000 {
             let digest = "sha256:" + String(repeating: "0", count: 56) + String(format: "%08x", plan)
             text += #"{"detail":"base old","event":"begin","plan":"\#(digest)","time":"2020-01-01T00:00:00Z"}"# + "\n"
             for index in 0..<19 {
                 let action = actions[index % actions.count]
-                text += #"{"action":"\#(action)","detail":"db/20200101-00:00:00","event":"ok","plan":"\#(digest)","time":"2020-01-01T00:00:01Z"}"# + "\n"
+                text +=
+                    #"{"action":"\#(action)","detail":"db/20200101-00:00:00","event":"ok","plan":"\#(digest)","time":"2020-01-01T00:00:01Z"}"#
+                    + "\n"
             }
         }
         let real = try String(contentsOfFile: journal, encoding: .utf8)
@@ -146,8 +157,9 @@ struct FileTrustCLITests {
         #expect(before > 10_000_000)
 
         // A forced renewal, killed after two actions.
-        let killed = try SSLMProcess.run(["apply", "--force", "example.net:web-ec", "--topdir", topdir],
-                                         environment: ["SSLM_FAULT_KILL_AFTER_ACTIONS": "2"])
+        let killed = try SSLMProcess.run(
+            ["apply", "--force", "example.net:web-ec", "--topdir", topdir],
+            environment: ["SSLM_FAULT_KILL_AFTER_ACTIONS": "2"])
         #expect(killed.status != 0, "killed")
         let compacted = try Self.size(journal)
         #expect(compacted < 256 * 1024, "journal \(compacted) bytes after compaction (was \(before))")

@@ -67,8 +67,9 @@ struct InstallTests {
         let groffPath = try #require(Self.which("groff"), "install groff-base (scripts/install-deps test)")
         let dir = try ScratchTopdir("sslm-install")
         let script = SSLMProcess.repositoryRoot + "/scripts/make-manpage"
-        let made = try SSLMProcess.run([SSLMProcess.executable, generateManual, dir.path, "2026-01-02"],
-                                       executable: script)
+        let made = try SSLMProcess.run(
+            [SSLMProcess.executable, generateManual, dir.path, "2026-01-02"],
+            executable: script)
         #expect(made.status == 0, "\(made.stderr)")
         let page = dir.path + "/sslm.1"
         let source = try String(contentsOfFile: page, encoding: .utf8)
@@ -77,14 +78,16 @@ struct InstallTests {
         #expect(source.contains(".Sh SYNOPSIS"))
         #expect(source.contains(".Sh DESCRIPTION"))
         #expect(source.contains(".Dd January 2, 2026"))
-        #expect(!source.split(separator: "\n", omittingEmptySubsequences: false).dropLast().contains(""),
-                "empty input lines left")
+        #expect(
+            !source.split(separator: "\n", omittingEmptySubsequences: false).dropLast().contains(""),
+            "empty input lines left")
         // -ww: all warnings; -z: no output. mdoc prints its warnings on stderr. -P-bou: plain text, no overstrike.
         let groff = try SSLMProcess.run(["-mandoc", "-Tutf8", "-ww", "-z", page], executable: groffPath)
         #expect(groff.status == 0)
         #expect(groff.stderr.isEmpty, "\(groff.stderr)")
-        let text = try SSLMProcess.run(["-mandoc", "-Tutf8", "-P-bou", page], environment: ["LC_ALL": "C.UTF-8"],
-                                       executable: groffPath)
+        let text = try SSLMProcess.run(
+            ["-mandoc", "-Tutf8", "-P-bou", page], environment: ["LC_ALL": "C.UTF-8"],
+            executable: groffPath)
         #expect(text.stdout.contains("NAME"))
         for name in Self.subcommands { #expect(text.stdout.contains(name), "man page lacks \(name)") }
     }

@@ -41,8 +41,9 @@ struct LegacyCLITests {
         #expect(link(topdir, "ca/my-int", "curr") != nil)
         let renew = try run(mgr, ["-renew"], in: topdir)
         #expect(renew.status == 0, "\(renew.stdout)\(renew.stderr)")
-        #expect(link(topdir, "example.com/web-ec", "next") != nil && link(topdir, "example.com/web-ec", "curr") == nil,
-                "-renew builds next only: the roll is a separate phase")
+        #expect(
+            link(topdir, "example.com/web-ec", "next") != nil && link(topdir, "example.com/web-ec", "curr") == nil,
+            "-renew builds next only: the roll is a separate phase")
         let roll = try run(mgr, ["-roll"], in: topdir)
         #expect(roll.status == 0, "\(roll.stdout)\(roll.stderr)")
         #expect(link(topdir, "example.com/web-ec", "curr") != nil && link(topdir, "example.com/web-ec", "next") == nil)
@@ -85,7 +86,10 @@ struct LegacyCLITests {
         let main = topdir + "/conf.d/ssl-mgr.conf"
         try String(contentsOfFile: main, encoding: .utf8)
             .replacingOccurrences(of: "restart_cmd = ''", with: "restart_cmd = '\(recorder) dns'")
-            .replacingOccurrences(of: "[imap]\n    servers = []", with: "[imap]\n    servers = ['\(hostName)']\n    restart_cmd = '\(recorder) imap'")
+            .replacingOccurrences(
+                of: "[imap]\n    servers = []",
+                with: "[imap]\n    servers = ['\(hostName)']\n    restart_cmd = '\(recorder) imap'"
+            )
             .write(toFile: main, atomically: true, encoding: .utf8)
         #expect(try SSLMProcess.run(["apply", "--topdir", topdir]).status == 0)
         try? FileManager.default.removeItem(atPath: recordFile)
@@ -101,7 +105,8 @@ struct LegacyCLITests {
 
         let restarts = try run(mgr, ["dev", "--force-server-restarts"], in: topdir)
         #expect(restarts.status == 0, "\(restarts.stdout)\(restarts.stderr)")
-        let lines = ((try? String(contentsOfFile: recordFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        let lines = ((try? String(contentsOfFile: recordFile, encoding: .utf8)) ?? "").split(separator: "\n").map(
+            String.init)
         #expect(lines == ["imap", "dns --serial_bump example.com example.net"], "\(lines)")
     }
 

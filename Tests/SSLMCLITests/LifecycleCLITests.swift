@@ -34,12 +34,15 @@ struct LifecycleCLITests {
         let main = topdir + "/conf.d/ssl-mgr.conf"
         try String(contentsOfFile: main, encoding: .utf8)
             .replacingOccurrences(of: "restart_cmd = ''", with: "restart_cmd = '\(recorder) dns-refresh'")
-            .replacingOccurrences(of: "[smtp]\n    servers = []", with: """
-                [smtp]
-                    servers = ['\(Self.hostName())']
-                    restart_cmd = '\(recorder) smtp-reload'
-                    svc_depends = [['example.com', ['mail-ec', 'mail-rsa']]]
-                """)
+            .replacingOccurrences(
+                of: "[smtp]\n    servers = []",
+                with: """
+                    [smtp]
+                        servers = ['\(Self.hostName())']
+                        restart_cmd = '\(recorder) smtp-reload'
+                        svc_depends = [['example.com', ['mail-ec', 'mail-rsa']]]
+                    """
+            )
             .write(toFile: main, atomically: true, encoding: .utf8)
         let t0 = Date()
         func at(_ seconds: TimeInterval) -> [String: String] {
@@ -67,7 +70,8 @@ struct LifecycleCLITests {
         #expect(FileManager.default.fileExists(atPath: topdir + "/prod-certs/example.com/mail-ec/next/cert.pem"))
 
         // 3. 30 minutes later: too soon to roll, nothing changes.
-        let wait = try SSLMProcess.run(["plan", "--detailed-exitcode", "--topdir", topdir], environment: at(65 * day + 1800))
+        let wait = try SSLMProcess.run(
+            ["plan", "--detailed-exitcode", "--topdir", topdir], environment: at(65 * day + 1800))
         #expect(wait.status == 0, "\(wait.stdout)")
         #expect(wait.stdout.contains("waiting_to_roll"))
 
@@ -76,17 +80,22 @@ struct LifecycleCLITests {
         //    The example's DNS (127.0.0.1:53) does not answer, so the DANE services' roll waits: sslm never
         //    rolls a DANE service before its next records are seen on every name server (DANERolloverTests
         //    walks that with real servers). `--force --phase roll` is the operator's override.
-        let blind = try SSLMProcess.run(["plan", "--detailed-exitcode", "--topdir", topdir], environment: at(65 * day + 91 * 60))
-        #expect(blind.stdout.contains("waiting_for_tlsa") && blind.stdout.contains("could not be observed"), "\(blind.stdout)")
+        let blind = try SSLMProcess.run(
+            ["plan", "--detailed-exitcode", "--topdir", topdir], environment: at(65 * day + 91 * 60))
+        #expect(
+            blind.stdout.contains("waiting_for_tlsa") && blind.stdout.contains("could not be observed"),
+            "\(blind.stdout)")
         #expect(!blind.stdout.contains("example.com/mail-ec/roll"), "\(blind.stdout)")
-        let roll = try SSLMProcess.run(["apply", "--phase", "roll", "--force", "--topdir", topdir],
-                                       environment: at(65 * day + 91 * 60))
+        let roll = try SSLMProcess.run(
+            ["apply", "--phase", "roll", "--force", "--topdir", topdir],
+            environment: at(65 * day + 91 * 60))
         #expect(roll.status == 0, "\(roll.stdout)\(roll.stderr)")
         #expect(Self.records(recordFile).dropFirst(3) == ["smtp-reload", "dns-refresh --serial_bump example.com"])
         #expect(Self.tlsaRows(tlsa).count == currRows.count)
         #expect(Self.tlsaRows(tlsa) != currRows, "the records are those of the new certificates")
         #expect(!FileManager.default.fileExists(atPath: topdir + "/prod-certs/example.com/mail-ec/next"))
-        let after = try SSLMProcess.run(["plan", "--detailed-exitcode", "--topdir", topdir], environment: at(65 * day + 92 * 60))
+        let after = try SSLMProcess.run(
+            ["plan", "--detailed-exitcode", "--topdir", topdir], environment: at(65 * day + 92 * 60))
         #expect(after.status == 0, "\(after.stdout)")
     }
 }

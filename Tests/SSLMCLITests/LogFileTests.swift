@@ -20,7 +20,9 @@ struct LogFileTests {
         }
         let newest = try String(contentsOfFile: dir + "/sslm", encoding: .utf8)
         #expect(newest.contains("line 99 "))
-        #expect(!(try String(contentsOfFile: dir + "/sslm.2", encoding: .utf8)).contains("line 0 "), "the oldest lines are gone")
+        #expect(
+            !(try String(contentsOfFile: dir + "/sslm.2", encoding: .utf8)).contains("line 0 "),
+            "the oldest lines are gone")
     }
 
     @Test("apply writes what it did to <logdir>/sslm")

@@ -16,7 +16,10 @@ struct MetricsFileTests {
         let samples = text.split(separator: "\n").filter { !$0.hasPrefix("#") }
         let expiry = samples.filter { $0.hasPrefix("sslm_certificate_expiry_timestamp_seconds{") }
         #expect(expiry.count == 6, "\(text)")
-        #expect(expiry.contains { $0.hasPrefix("sslm_certificate_expiry_timestamp_seconds{service=\"example.com/web-ec\",slot=\"curr\"} ") })
+        #expect(
+            expiry.contains {
+                $0.hasPrefix("sslm_certificate_expiry_timestamp_seconds{service=\"example.com/web-ec\",slot=\"curr\"} ")
+            })
         // Values are Unix times: a 90-day leaf expires about 90 days from now.
         let web = expiry.first { $0.contains("example.com/web-ec") }
         let value = web.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0

@@ -40,8 +40,10 @@ struct ReconcileCLITests {
         #expect((object?["services"] as? [Any])?.count == 6)
         // The leaf chain verifies with openssl against the local root.
         let leaf = dir + "/certs/example.com/web-ec/curr"
-        let verify = try OpenSSL.run(["verify", "-CAfile", dir + "/certs/ca/my-root/curr/cert.pem",
-                                      "-untrusted", dir + "/certs/ca/my-int/curr/cert.pem", leaf + "/cert.pem"])
+        let verify = try OpenSSL.run([
+            "verify", "-CAfile", dir + "/certs/ca/my-root/curr/cert.pem",
+            "-untrusted", dir + "/certs/ca/my-int/curr/cert.pem", leaf + "/cert.pem",
+        ])
         #expect(verify.status == 0, "\(verify.output)")
     }
 
@@ -50,11 +52,15 @@ struct ReconcileCLITests {
         let dir = try topdir(applied: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = dir + "/prod-certs/example.com/web-ec/curr/fullchain.pem"
-        try (String(contentsOfFile: file, encoding: .utf8) + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        try (String(contentsOfFile: file, encoding: .utf8) + "\n").write(
+            toFile: file, atomically: true, encoding: .utf8)
         let plan = try SSLMProcess.run(["plan", "--detailed-exitcode", "--topdir", dir])
         #expect(plan.status == 2)
-        #expect(plan.stdout.contains("production_drift: prod-certs/example.com/web-ec/curr/fullchain.pem differs from certs/example.com/web-ec/curr/fullchain.pem"),
-                "\(plan.stdout)")
+        #expect(
+            plan.stdout.contains(
+                "production_drift: prod-certs/example.com/web-ec/curr/fullchain.pem differs from certs/example.com/web-ec/curr/fullchain.pem"
+            ),
+            "\(plan.stdout)")
         let apply = try SSLMProcess.run(["apply", "--topdir", dir])
         #expect(apply.status == 0)
         #expect(try SSLMProcess.run(["plan", "--detailed-exitcode", "--topdir", dir]).status == 0)
@@ -70,7 +76,9 @@ struct ReconcileCLITests {
         let show = try SSLMProcess.run(["show", planFile])
         #expect(show.status == 0 && show.stdout.contains("47 action(s)"))
         let showJSON = try SSLMProcess.run(["show", "--json", planFile])
-        #expect(showJSON.stdout == String(decoding: FileManager.default.contents(atPath: planFile) ?? Data(), as: UTF8.self))
+        #expect(
+            showJSON.stdout == String(decoding: FileManager.default.contents(atPath: planFile) ?? Data(), as: UTF8.self)
+        )
         // Change the state: apply a subset, then the saved plan is stale.
         let partial = try SSLMProcess.run(["apply", "ca:my-root", "--topdir", dir])
         #expect(partial.status == 0, "\(partial.stdout)\(partial.stderr)")
@@ -92,12 +100,14 @@ struct ReconcileCLITests {
         #expect(try SSLMProcess.run(["plan", "--detailed-exitcode", "--topdir", dir]).status == 0)
     }
 
-    @Test("bad options and targets are clear errors", arguments: [
-        (["plan", "--phase", "sometimes"], "--phase: \"sometimes\" is not one of renew, roll, all"),
-        (["plan", "example.com"], "expected group:service[,service…] or group:ALL"),
-        (["plan", "--now", "yesterday"], "--now: \"yesterday\" is not an RFC 3339 time"),
-        (["plan", "nosuch.example:web"], "the group directory conf.d/nosuch.example does not exist"),
-    ])
+    @Test(
+        "bad options and targets are clear errors",
+        arguments: [
+            (["plan", "--phase", "sometimes"], "--phase: \"sometimes\" is not one of renew, roll, all"),
+            (["plan", "example.com"], "expected group:service[,service…] or group:ALL"),
+            (["plan", "--now", "yesterday"], "--now: \"yesterday\" is not an RFC 3339 time"),
+            (["plan", "nosuch.example:web"], "the group directory conf.d/nosuch.example does not exist"),
+        ])
     func badInput(arguments: [String], message: String) throws {
         let dir = try topdir(applied: false)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -111,7 +121,8 @@ struct ReconcileCLITests {
         let dir = try topdir(applied: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let later = ISO8601DateFormatter().string(from: Date().addingTimeInterval(65 * 86_400))
-        let plan = try SSLMProcess.run(["plan", "--detailed-exitcode", "--topdir", dir], environment: ["SSLM_NOW": later])
+        let plan = try SSLMProcess.run(
+            ["plan", "--detailed-exitcode", "--topdir", dir], environment: ["SSLM_NOW": later])
         #expect(plan.status == 2)
         #expect(plan.stdout.contains("renewal_due: curr expires"))
         #expect(plan.stdout.contains("+ create_next     example.com/web-ec/next/dir"))
@@ -136,9 +147,12 @@ struct StalePlanMessageTests {
         #expect(try SSLMProcess.run(["apply", "--topdir", topdir]).status == 0)
         let planFile = topdir + "/plan.json"
         let later = ISO8601DateFormatter().string(from: Date().addingTimeInterval(65 * 86_400))
-        #expect(try SSLMProcess.run(["plan", "-o", planFile, "--topdir", topdir], environment: ["SSLM_NOW": later]).status == 0)
+        #expect(
+            try SSLMProcess.run(["plan", "-o", planFile, "--topdir", topdir], environment: ["SSLM_NOW": later]).status
+                == 0)
         let file = topdir + "/prod-certs/example.net/web-ec/curr/cert.pem"
-        try (String(contentsOfFile: file, encoding: .utf8) + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        try (String(contentsOfFile: file, encoding: .utf8) + "\n").write(
+            toFile: file, atomically: true, encoding: .utf8)
         let stale = try SSLMProcess.run(["apply", planFile, "--topdir", topdir], environment: ["SSLM_NOW": later])
         #expect(stale.status == 3)
         #expect(stale.stderr.contains("changed since the plan was made: example.net/web-ec"), "\(stale.stderr)")

@@ -17,23 +17,23 @@ struct ConfigKeyTests {
     func defaults() throws {
         let topdir = try TestTopdir([
             "ssl-mgr.conf": """
-                [[groups]]
-                domain = 'example.com'
-                services = ['web']
-                """,
+            [[groups]]
+            domain = 'example.com'
+            services = ['web']
+            """,
             "ca-info.conf": nil,
             "example.com/web": """
-                name = 'Web'
-                group = 'example.com'
-                service = 'web'
-                [KeyOpts]
-                [X509]
-                CN = 'example.com'
-                O = 'Example'
-                C = 'US'
-                [CA]
-                sign_end_days = 30
-                """,
+            name = 'Web'
+            group = 'example.com'
+            service = 'web'
+            [KeyOpts]
+            [X509]
+            CN = 'example.com'
+            O = 'Example'
+            C = 'US'
+            [CA]
+            sign_end_days = 30
+            """,
         ])
         let result = topdir.load()
         let config = try #require(result.config, "\(result.diagnostics)")
@@ -44,7 +44,8 @@ struct ConfigKeyTests {
         #expect(g.cleanKeep == 10)
         #expect(g.minRollMinutes == 90)
         #expect(g.dnsCheckDelaySeconds == 0)
-        #expect(g.dnsExtraNameservers.map(\.description) == ["1.1.1.1:53", "8.8.8.8:53", "9.9.9.9:53", "208.67.222.222:53"])
+        #expect(
+            g.dnsExtraNameservers.map(\.description) == ["1.1.1.1:53", "8.8.8.8:53", "9.9.9.9:53", "208.67.222.222:53"])
         #expect(g.postCopyCommands.isEmpty)
         #expect(config.renewInfo == .builtin)
         #expect(config.dnsPrimaries.isEmpty && config.dnsNameservers.isEmpty)
@@ -69,127 +70,127 @@ struct ConfigKeyTests {
     func everyKey() throws {
         let topdir = try TestTopdir([
             "ssl-mgr.conf": """
-                [globals]
-                verb = true
-                sslm_auth_hook = '/usr/lib/ssl-mgr/sslm-auth-hook'
-                prod_cert_dir = '/srv/prod-certs'
-                logdir = 'var/log'
-                clean_keep = 3
-                min_roll_mins = 0
-                dns_check_delay = 30
-                dns_xtra_ns = ['127.0.0.1:5054', '[::1]:5055', '::1']
-                post_copy_cmd = [['example.com', '/etc/ssl-mgr/tools/update-permissions']]
+            [globals]
+            verb = true
+            sslm_auth_hook = '/usr/lib/ssl-mgr/sslm-auth-hook'
+            prod_cert_dir = '/srv/prod-certs'
+            logdir = 'var/log'
+            clean_keep = 3
+            min_roll_mins = 0
+            dns_check_delay = 30
+            dns_xtra_ns = ['127.0.0.1:5054', '[::1]:5055', '::1']
+            post_copy_cmd = [['example.com', '/etc/ssl-mgr/tools/update-permissions']]
 
-                [renew_info]
-                target_90 = 25.0
-                rand_adj_90 = 2
-                target_6 = 3
+            [renew_info]
+            target_90 = 25.0
+            rand_adj_90 = 2
+            target_6 = 3
 
-                [[groups]]
-                domain = 'ca'
-                services = ['root', 'int']
-                active = true
+            [[groups]]
+            domain = 'ca'
+            services = ['root', 'int']
+            active = true
 
-                [[groups]]
-                domain = 'example.com'
-                services = 'ALL'
-                active = true
+            [[groups]]
+            domain = 'example.com'
+            services = 'ALL'
+            active = true
 
-                [[dns_primary]]
-                domain = 'example.com'
-                server = '127.0.0.1:5053'
+            [[dns_primary]]
+            domain = 'example.com'
+            server = '127.0.0.1:5053'
 
-                [[dns_primary]]
-                domain = '*'
-                server = '10.0.0.1'
-                port = 10053
+            [[dns_primary]]
+            domain = '*'
+            server = '10.0.0.1'
+            port = 10053
 
-                [[dns_nameservers]]
-                domain = 'example.com'
-                servers = ['127.0.0.1:5053', '127.0.0.1:5054']
+            [[dns_nameservers]]
+            domain = 'example.com'
+            servers = ['127.0.0.1:5053', '127.0.0.1:5054']
 
-                [dns]
-                restart_cmd = '/usr/local/bin/resign --quiet'
-                acme_dir = ['dns/acme-a', '/var/dns/acme-b']
-                tlsa_dirs = ['dns/tlsa']
-                depends = ['dns', 'tlsa']
-                skip_prod_copy = true
+            [dns]
+            restart_cmd = '/usr/local/bin/resign --quiet'
+            acme_dir = ['dns/acme-a', '/var/dns/acme-b']
+            tlsa_dirs = ['dns/tlsa']
+            depends = ['dns', 'tlsa']
+            skip_prod_copy = true
 
-                [smtp]
-                servers = ['mx1.example.com', 'mx2.example.com']
-                restart_cmd = ['/usr/sbin/postmap -F lmdb:/etc/postfix/sni_maps', '/usr/sbin/postfix reload']
-                svc_depends = [['example.com', ['mail']], ['any', ['web']]]
-                depends = ['dns']
-                restart_timeout = 30
+            [smtp]
+            servers = ['mx1.example.com', 'mx2.example.com']
+            restart_cmd = ['/usr/sbin/postmap -F lmdb:/etc/postfix/sni_maps', '/usr/sbin/postfix reload']
+            svc_depends = [['example.com', ['mail']], ['any', ['web']]]
+            depends = ['dns']
+            restart_timeout = 30
 
-                [web]
-                servers = ['www1']
-                restart_cmd = '/usr/bin/systemctl reload nginx'
-                server_dir = '/srv/http'
-                skip_prod_copy = true
+            [web]
+            servers = ['www1']
+            restart_cmd = '/usr/bin/systemctl reload nginx'
+            server_dir = '/srv/http'
+            skip_prod_copy = true
 
-                [ldap]
-                servers = ['ldap1']
-                restart_cmd = '/usr/bin/systemctl restart slapd'
-                """,
+            [ldap]
+            servers = ['ldap1']
+            restart_cmd = '/usr/bin/systemctl restart slapd'
+            """,
             "ca-info.conf": """
-                [root]
-                ca_type = 'self'
-                ca_desc = 'Test root'
-                [int]
-                ca_type = 'local'
-                [le]
-                ca_type = 'letsencrypt'
-                ca_validation = 'dns-01'
-                ca_preferred_chain = 'ISRG Root X2'
-                ca_preferred_acme_profile = 'shortlived'
-                ca_eab_kid = 'kid-1'
-                ca_eab_hmac_key = 'c2VjcmV0LWtleQ'
-                [pebble]
-                ca_type = 'acme'
-                ca_validation = 'http-01'
-                ca_directory_url = 'https://127.0.0.1:14000/dir'
-                ca_staging_directory_url = 'https://127.0.0.1:14001/dir'
-                ca_trust_file = 'pebble.pem'
-                ca_preferred_acme_profile = ''
-                """,
+            [root]
+            ca_type = 'self'
+            ca_desc = 'Test root'
+            [int]
+            ca_type = 'local'
+            [le]
+            ca_type = 'letsencrypt'
+            ca_validation = 'dns-01'
+            ca_preferred_chain = 'ISRG Root X2'
+            ca_preferred_acme_profile = 'shortlived'
+            ca_eab_kid = 'kid-1'
+            ca_eab_hmac_key = 'c2VjcmV0LWtleQ'
+            [pebble]
+            ca_type = 'acme'
+            ca_validation = 'http-01'
+            ca_directory_url = 'https://127.0.0.1:14000/dir'
+            ca_staging_directory_url = 'https://127.0.0.1:14001/dir'
+            ca_trust_file = 'pebble.pem'
+            ca_preferred_acme_profile = ''
+            """,
             "../pebble.pem": "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
             "example.com/mail": """
-                name = 'Mail'
-                group = 'example.com'
-                service = 'mail'
-                signing_ca = 'le'
-                dane_tls = [[25, 'tcp', 3, 1, 1], [465, 'tcp', 2, 0, 2, 'mx']]
-                dane_tls_ttl = 0
-                renew_expire_days = 21
-                renew_expire_days_spread = 1
-                [KeyOpts]
-                ktype = 'ec'
-                ec_algo = 'prime256v1'
-                [X509]
-                CN = 'example.com'
-                O = 'Example'
-                OU = 'Mail'
-                L = 'Springfield'
-                ST = 'Oregon'
-                C = 'us'
-                email = 'hostmaster@example.com'
-                sans = ['mail.example.com', '*.example.com', '192.0.2.1', '2001:db8::1']
-                """,
+            name = 'Mail'
+            group = 'example.com'
+            service = 'mail'
+            signing_ca = 'le'
+            dane_tls = [[25, 'tcp', 3, 1, 1], [465, 'tcp', 2, 0, 2, 'mx']]
+            dane_tls_ttl = 0
+            renew_expire_days = 21
+            renew_expire_days_spread = 1
+            [KeyOpts]
+            ktype = 'ec'
+            ec_algo = 'prime256v1'
+            [X509]
+            CN = 'example.com'
+            O = 'Example'
+            OU = 'Mail'
+            L = 'Springfield'
+            ST = 'Oregon'
+            C = 'us'
+            email = 'hostmaster@example.com'
+            sans = ['mail.example.com', '*.example.com', '192.0.2.1', '2001:db8::1']
+            """,
             "example.com/web": """
-                name = 'Web'
-                group = 'example.com'
-                service = 'web'
-                signing_ca = 'pebble'
-                [KeyOpts]
-                ktype = 'rsa'
-                rsa_bits = '3072'
-                [X509]
-                CN = 'www.example.com'
-                O = 'Example'
-                C = 'US'
-                sans = []
-                """,
+            name = 'Web'
+            group = 'example.com'
+            service = 'web'
+            signing_ca = 'pebble'
+            [KeyOpts]
+            ktype = 'rsa'
+            rsa_bits = '3072'
+            [X509]
+            CN = 'www.example.com'
+            O = 'Example'
+            C = 'US'
+            sans = []
+            """,
             "ca/root": replacing("ca/root", "ktype = 'ec'", with: "ktype = 'ed25519'"),
             "ca/int": replacing("ca/int", "digest = 'sha256'", with: "digest = 'sha512'"),
         ])
@@ -202,9 +203,15 @@ struct ConfigKeyTests {
         #expect(g.cleanKeep == 3)
         #expect(g.minRollMinutes == 0)
         #expect(g.dnsCheckDelaySeconds == 30)
-        #expect(g.dnsExtraNameservers == [NameserverAddress(host: "127.0.0.1", port: 5054),
-                                          NameserverAddress(host: "::1", port: 5055), NameserverAddress(host: "::1")])
-        #expect(g.postCopyCommands == [PostCopyCommand(host: "example.com", command: "/etc/ssl-mgr/tools/update-permissions")])
+        #expect(
+            g.dnsExtraNameservers == [
+                NameserverAddress(host: "127.0.0.1", port: 5054),
+                NameserverAddress(host: "::1", port: 5055), NameserverAddress(host: "::1"),
+            ])
+        #expect(
+            g.postCopyCommands == [
+                PostCopyCommand(host: "example.com", command: "/etc/ssl-mgr/tools/update-permissions")
+            ])
         #expect(config.renewInfo.targetDays(lifetimeDays: 90) == 25)
         #expect(config.renewInfo.randomHalfWidthDays(lifetimeDays: 90) == 2)
         #expect(config.renewInfo.targetDays(lifetimeDays: 6) == 3)
@@ -221,7 +228,10 @@ struct ConfigKeyTests {
         #expect(config.servers.map(\.name) == ["smtp", "web", "ldap"])
         let smtp = config.servers[0]
         #expect(smtp.servers == ["mx1.example.com", "mx2.example.com"])
-        #expect(smtp.restartCommands == [["/usr/sbin/postmap", "-F", "lmdb:/etc/postfix/sni_maps"], ["/usr/sbin/postfix", "reload"]])
+        #expect(
+            smtp.restartCommands == [
+                ["/usr/sbin/postmap", "-F", "lmdb:/etc/postfix/sni_maps"], ["/usr/sbin/postfix", "reload"],
+            ])
         #expect(smtp.serviceDependencies.count == 2, "every svc_depends pair counts")
         #expect(smtp.serviceDependencies[1].matchesEveryGroup)
         #expect(smtp.depends == [.dns])
@@ -251,13 +261,19 @@ struct ConfigKeyTests {
 
         let mail = try #require(config.service(ServiceAddress(group: "example.com", service: "mail")))
         #expect(mail.signer == .authority("le"))
-        #expect(mail.dane == [DANESpec(port: 25, proto: "tcp", usage: 3, selector: 1, matchingType: 1),
-                              DANESpec(port: 465, proto: "tcp", usage: 2, selector: 0, matchingType: 2, subtype: .mx)])
+        #expect(
+            mail.dane == [
+                DANESpec(port: 25, proto: "tcp", usage: 3, selector: 1, matchingType: 1),
+                DANESpec(port: 465, proto: "tcp", usage: 2, selector: 0, matchingType: 2, subtype: .mx),
+            ])
         #expect(mail.daneTTL == nil)
         #expect(mail.key == .ec(.secp256r1))
-        #expect(mail.subject == X509Settings(commonName: "example.com", organization: "Example", organizationalUnit: "Mail",
-                                              locality: "Springfield", state: "Oregon", country: "us",
-                                              email: "hostmaster@example.com"))
+        #expect(
+            mail.subject
+                == X509Settings(
+                    commonName: "example.com", organization: "Example", organizationalUnit: "Mail",
+                    locality: "Springfield", state: "Oregon", country: "us",
+                    email: "hostmaster@example.com"))
         #expect(mail.sans == ["example.com", "mail.example.com", "*.example.com", "192.0.2.1", "2001:db8::1"])
         #expect(mail.renewInfo.targetDays(lifetimeDays: 90) == 21, "the 6.x per-service key applies to this service")
         #expect(mail.renewInfo.randomHalfWidthDays(lifetimeDays: 90) == 1)
@@ -268,8 +284,9 @@ struct ConfigKeyTests {
         #expect(config.service(ServiceAddress(group: "ca", service: "root"))?.key == .ed25519)
         #expect(config.service(ServiceAddress(group: "ca", service: "int"))?.signing?.digest == .sha512)
         // Warnings for the deprecated per-service keys, nothing else.
-        #expect(result.diagnostics.map(\.key) == ["renew_expire_days", "renew_expire_days_spread"],
-                "\(result.diagnostics)")
+        #expect(
+            result.diagnostics.map(\.key) == ["renew_expire_days", "renew_expire_days_spread"],
+            "\(result.diagnostics)")
     }
 
     @Test("unknown keys and tables are warnings with file and key, and the config still loads")
@@ -285,8 +302,11 @@ struct ConfigKeyTests {
         #expect(result.diagnostics.errors.isEmpty)
         #expect(warnings.contains { $0.file == "conf.d/ssl-mgr.conf" && $0.table == "globalz" })
         #expect(warnings.contains { $0.table == "smtp" && $0.key == "restart" && $0.message.contains("restart_cmd") })
-        #expect(warnings.contains { $0.file == "conf.d/example.com/mail" && $0.table == "KeyOpts" && $0.key == "bits"
-            && $0.message.contains("did you mean \"rsa_bits\"") })
+        #expect(
+            warnings.contains {
+                $0.file == "conf.d/example.com/mail" && $0.table == "KeyOpts" && $0.key == "bits"
+                    && $0.message.contains("did you mean \"rsa_bits\"")
+            })
         #expect(warnings.contains { $0.file == "conf.d/example.com/mail" && $0.table == "Extra" })
     }
 
@@ -294,14 +314,18 @@ struct ConfigKeyTests {
     func daneHostSets() {
         #expect(DANESpec(port: 25, proto: "tcp", usage: 3, selector: 1, matchingType: 1).hostSet == .mx)
         #expect(DANESpec(port: 443, proto: "tcp", usage: 3, selector: 1, matchingType: 1).hostSet == .sans)
-        #expect(DANESpec(port: 25, proto: "tcp", usage: 3, selector: 1, matchingType: 1, subtype: .sans).hostSet == .sans)
+        #expect(
+            DANESpec(port: 25, proto: "tcp", usage: 3, selector: 1, matchingType: 1, subtype: .sans).hostSet == .sans)
         #expect(DANESpec(port: 587, proto: "tcp", usage: 3, selector: 1, matchingType: 1, subtype: .mx).hostSet == .mx)
     }
 
     @Test("dane_tls with 6 elements (case-insensitive subtype) parses")
     func daneSixElements() throws {
-        let topdir = try TestTopdir(["example.com/mail": replacing(
-            "example.com/mail", "[[25, 'tcp', 3, 1, 1]]", with: "[[25, 'TCP', 3, 1, 1, 'sans'], [443, 'tcp', 3, 0, 0]]")])
+        let topdir = try TestTopdir([
+            "example.com/mail": replacing(
+                "example.com/mail", "[[25, 'tcp', 3, 1, 1]]",
+                with: "[[25, 'TCP', 3, 1, 1, 'sans'], [443, 'tcp', 3, 0, 0]]")
+        ])
         let config = try #require(topdir.load().config)
         let mail = try #require(config.service(ServiceAddress(group: "example.com", service: "mail")))
         #expect(mail.dane.map(\.hostSet) == [.sans, .sans])
@@ -311,15 +335,19 @@ struct ConfigKeyTests {
 
     @Test("verb = true in the config works (ssl-mgr's CLI default overrode it)")
     func verbWorks() throws {
-        let topdir = try TestTopdir(["ssl-mgr.conf": replacing("ssl-mgr.conf", "[globals]", with: "[globals]\nverb = true")])
+        let topdir = try TestTopdir([
+            "ssl-mgr.conf": replacing("ssl-mgr.conf", "[globals]", with: "[globals]\nverb = true")
+        ])
         #expect(topdir.load().config?.globals.verbose == true)
     }
 
     @Test("dns_primary is not required when nothing needs DNS")
     func dnsPrimaryOptional() throws {
         let topdir = try TestTopdir([
-            "ssl-mgr.conf": replacing("ssl-mgr.conf", "[[dns_primary]]\ndomain = 'default'\nserver = '127.0.0.1'\nport = 5053\n", with: ""),
-            "example.com/mail": replacing("example.com/mail", "dane_tls = [[25, 'tcp', 3, 1, 1]]", with: "dane_tls = [[443, 'tcp', 3, 1, 1]]"),
+            "ssl-mgr.conf": replacing(
+                "ssl-mgr.conf", "[[dns_primary]]\ndomain = 'default'\nserver = '127.0.0.1'\nport = 5053\n", with: ""),
+            "example.com/mail": replacing(
+                "example.com/mail", "dane_tls = [[25, 'tcp', 3, 1, 1]]", with: "dane_tls = [[443, 'tcp', 3, 1, 1]]"),
         ])
         let result = topdir.load()
         #expect(result.config != nil, "\(result.diagnostics)")
@@ -327,7 +355,8 @@ struct ConfigKeyTests {
 
     @Test("groups named on the command line need not be in [[groups]]")
     func extraTargets() throws {
-        let topdir = try TestTopdir(["example.net/web": """
+        let topdir = try TestTopdir([
+            "example.net/web": """
             name = 'Net'
             group = 'example.net'
             service = 'web'
@@ -337,8 +366,10 @@ struct ConfigKeyTests {
             CN = 'example.net'
             O = 'Example'
             C = 'US'
-            """])
-        let config = try #require(topdir.load(extraTargets: [ServiceAddress(group: "example.net", service: "web")]).config)
+            """
+        ])
+        let config = try #require(
+            topdir.load(extraTargets: [ServiceAddress(group: "example.net", service: "web")]).config)
         #expect(config.service(ServiceAddress(group: "example.net", service: "web")) != nil)
         #expect(!config.activeServices.contains(ServiceAddress(group: "example.net", service: "web")))
     }
@@ -354,7 +385,9 @@ struct ConfigKeyTests {
     @Test("the config digest changes with any file")
     func digest() throws {
         let a = try #require(try TestTopdir().load().config?.digest)
-        let b = try #require(try TestTopdir(["ca/int": replacing("ca/int", "sign_end_days = 90", with: "sign_end_days = 91")]).load().config?.digest)
+        let b = try #require(
+            try TestTopdir(["ca/int": replacing("ca/int", "sign_end_days = 90", with: "sign_end_days = 91")]).load()
+                .config?.digest)
         #expect(a.hasPrefix("sha256:"))
         #expect(a == (try TestTopdir().load().config?.digest))
         #expect(a != b)
@@ -372,14 +405,21 @@ struct SSHConfigKeyTests {
         let config = try #require(topdir.load().config)
         #expect(config.globals.sshConfig == topdir.path + "/ssh/config")
         let missing = try TestTopdir([
-            "ssl-mgr.conf": replacing("ssl-mgr.conf", "[globals]", with: "[globals]\nssh_config = '/nonexistent/ssh_config'")])
+            "ssl-mgr.conf": replacing(
+                "ssl-mgr.conf", "[globals]", with: "[globals]\nssh_config = '/nonexistent/ssh_config'")
+        ])
         let errors = missing.load().diagnostics.errors
-        #expect(errors.contains { $0.table == "globals" && $0.key == "ssh_config" && $0.message.contains("cannot read /nonexistent/ssh_config") })
+        #expect(
+            errors.contains {
+                $0.table == "globals" && $0.key == "ssh_config"
+                    && $0.message.contains("cannot read /nonexistent/ssh_config")
+            })
         #expect(try TestTopdir().load().config?.globals.sshConfig == nil)
         let spaced = try TestTopdir([
             "ssl-mgr.conf": replacing("ssl-mgr.conf", "[globals]", with: "[globals]\nssh_config = 'my ssh/config'"),
             "../my ssh/config": "Host *\n",
         ])
-        #expect(spaced.load().diagnostics.errors.contains { $0.key == "ssh_config" && $0.message.contains("white space") })
+        #expect(
+            spaced.load().diagnostics.errors.contains { $0.key == "ssh_config" && $0.message.contains("white space") })
     }
 }

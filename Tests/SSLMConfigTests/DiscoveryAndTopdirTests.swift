@@ -60,8 +60,9 @@ struct DiscoveryAndTopdirTests {
         let root = try makeCandidates(["env", "cwd", "etc", "explicit"])
         defer { try? FileManager.default.removeItem(atPath: root) }
         func resolver(explicit: String? = nil, env: String? = root + "/env") -> TopdirResolver {
-            TopdirResolver(explicit: explicit, environment: env.map { ["SSL_MGR_TOPDIR": $0] } ?? [:],
-                           workingDirectory: root + "/cwd", systemDirectory: root + "/etc")
+            TopdirResolver(
+                explicit: explicit, environment: env.map { ["SSL_MGR_TOPDIR": $0] } ?? [:],
+                workingDirectory: root + "/cwd", systemDirectory: root + "/etc")
         }
         #expect(try resolver(explicit: root + "/explicit").resolve() == root + "/explicit")
         #expect(try resolver().resolve() == root + "/env")
@@ -77,8 +78,9 @@ struct DiscoveryAndTopdirTests {
     func relativeExplicit() throws {
         let root = try makeCandidates(["cwd/sub"])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let resolver = TopdirResolver(explicit: "sub", environment: [:], workingDirectory: root + "/cwd",
-                                      systemDirectory: root + "/etc")
+        let resolver = TopdirResolver(
+            explicit: "sub", environment: [:], workingDirectory: root + "/cwd",
+            systemDirectory: root + "/etc")
         #expect(try resolver.resolve() == root + "/cwd/sub")
     }
 
@@ -86,13 +88,15 @@ struct DiscoveryAndTopdirTests {
     func nothingFound() throws {
         let root = try makeCandidates([])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let resolver = TopdirResolver(explicit: nil, environment: ["SSL_MGR_TOPDIR": root + "/env"],
-                                      workingDirectory: root + "/cwd", systemDirectory: root + "/etc")
+        let resolver = TopdirResolver(
+            explicit: nil, environment: ["SSL_MGR_TOPDIR": root + "/env"],
+            workingDirectory: root + "/cwd", systemDirectory: root + "/etc")
         let error = #expect(throws: SSLMError.self) { try resolver.resolve() }
         #expect(error?.code == .topdirNotFound)
         for place in ["env", "cwd", "etc"] { #expect(error?.message.contains(root + "/" + place + "/conf.d") == true) }
-        let explicit = TopdirResolver(explicit: root + "/explicit", environment: [:], workingDirectory: root + "/cwd",
-                                      systemDirectory: root + "/etc")
+        let explicit = TopdirResolver(
+            explicit: root + "/explicit", environment: [:], workingDirectory: root + "/cwd",
+            systemDirectory: root + "/etc")
         #expect(throws: SSLMError.self) { try explicit.resolve() }
     }
 }

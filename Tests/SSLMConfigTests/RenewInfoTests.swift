@@ -22,12 +22,16 @@ struct RenewInfoTests {
 
     @Test("a configured point within ±0.1 d replaces a built-in one; others are added")
     func configuredPoints() throws {
-        let topdir = try TestTopdir(["ssl-mgr.conf": appending("ssl-mgr.conf", """
-            [renew_info]
-            target_90.05 = 20
-            target_6 = 3.5
-            rand_adj_90 = 2
-            """.replacingOccurrences(of: "target_90.05", with: "'target_90.05'"))])
+        let topdir = try TestTopdir([
+            "ssl-mgr.conf": appending(
+                "ssl-mgr.conf",
+                """
+                [renew_info]
+                target_90.05 = 20
+                target_6 = 3.5
+                rand_adj_90 = 2
+                """.replacingOccurrences(of: "target_90.05", with: "'target_90.05'"))
+        ])
         let result = topdir.load()
         let info = try #require(result.config?.renewInfo, "\(result.diagnostics)")
         #expect(info.targetPoints.count == RenewInfo.builtinTargets.count + 1)
@@ -46,8 +50,10 @@ struct RenewInfoTests {
 
     @Test("6.x renew_expire_days / _spread map onto target_90 / rand_adj_90 (ssl-mgr 7 dropped them)")
     func legacyGlobals() throws {
-        let topdir = try TestTopdir(["ssl-mgr.conf": replacing(
-            "ssl-mgr.conf", "[globals]", with: "[globals]\nrenew_expire_days = 20\nrenew_expire_days_spread = 4")])
+        let topdir = try TestTopdir([
+            "ssl-mgr.conf": replacing(
+                "ssl-mgr.conf", "[globals]", with: "[globals]\nrenew_expire_days = 20\nrenew_expire_days_spread = 4")
+        ])
         let result = topdir.load()
         let info = try #require(result.config?.renewInfo)
         #expect(info.targetDays(lifetimeDays: 90) == 20)
@@ -57,8 +63,10 @@ struct RenewInfoTests {
 
     @Test("[renew_info] wins over the deprecated keys")
     func renewInfoWins() throws {
-        let topdir = try TestTopdir(["ssl-mgr.conf": replacing(
-            "ssl-mgr.conf", "[globals]", with: "[renew_info]\ntarget_90 = 31\n[globals]\nrenew_expire_days = 20")])
+        let topdir = try TestTopdir([
+            "ssl-mgr.conf": replacing(
+                "ssl-mgr.conf", "[globals]", with: "[renew_info]\ntarget_90 = 31\n[globals]\nrenew_expire_days = 20")
+        ])
         let result = topdir.load()
         #expect(result.config?.renewInfo.targetDays(lifetimeDays: 90) == 31)
         #expect(result.diagnostics.warnings.first?.message.contains("overridden") == true)

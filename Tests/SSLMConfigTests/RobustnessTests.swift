@@ -37,29 +37,34 @@ struct RobustnessTests {
         }
     }
 
-    @Test("valid TOML of the wrong shape", arguments: [
-        "groups = 5", "groups = []", "groups = ['a']", "[groups]\ndomain='x'", "globals = [1, 2]",
-        "[[groups]]\ndomain = 5\nservices = 5", "[[groups]]\ndomain = 'ca'\nservices = [[1]]",
-        "dns_primary = 'x'\n[[groups]]\ndomain='ca'\nservices=['root']", "[dns]\nrestart_cmd = [1]\n[[groups]]\ndomain='ca'\nservices=['root']",
-        "[[groups]]\ndomain='ca'\nservices=['root']\n[smtp]\nsvc_depends = [[1, 2, 3]]",
-        "[[groups]]\ndomain='ca'\nservices=['root']\n[renew_info]\ntarget_90 = 'x'\n'target_-1' = 2\n'target_inf' = 2",
-        "[[groups]]\ndomain='ca'\nservices=['root']\n[globals]\npost_copy_cmd = 'x'\ndns_xtra_ns = [[]]",
-        "[[groups]]\ndomain='ca'\nservices=['root']\n[[dns_nameservers]]\ndomain='default'\nservers=[]",
-        "[[groups]]\ndomain='ca'\nservices=['root']\n[[dns_primary]]\ndomain='default'\nserver='[::1'",
-    ])
+    @Test(
+        "valid TOML of the wrong shape",
+        arguments: [
+            "groups = 5", "groups = []", "groups = ['a']", "[groups]\ndomain='x'", "globals = [1, 2]",
+            "[[groups]]\ndomain = 5\nservices = 5", "[[groups]]\ndomain = 'ca'\nservices = [[1]]",
+            "dns_primary = 'x'\n[[groups]]\ndomain='ca'\nservices=['root']",
+            "[dns]\nrestart_cmd = [1]\n[[groups]]\ndomain='ca'\nservices=['root']",
+            "[[groups]]\ndomain='ca'\nservices=['root']\n[smtp]\nsvc_depends = [[1, 2, 3]]",
+            "[[groups]]\ndomain='ca'\nservices=['root']\n[renew_info]\ntarget_90 = 'x'\n'target_-1' = 2\n'target_inf' = 2",
+            "[[groups]]\ndomain='ca'\nservices=['root']\n[globals]\npost_copy_cmd = 'x'\ndns_xtra_ns = [[]]",
+            "[[groups]]\ndomain='ca'\nservices=['root']\n[[dns_nameservers]]\ndomain='default'\nservers=[]",
+            "[[groups]]\ndomain='ca'\nservices=['root']\n[[dns_primary]]\ndomain='default'\nserver='[::1'",
+        ])
     func wrongShapes(text: String) throws {
         let topdir = try TestTopdir(["ssl-mgr.conf": text])
         let result = topdir.load()
         #expect(result.diagnostics.errors.contains { $0.file == "conf.d/ssl-mgr.conf" }, "\(result.diagnostics)")
     }
 
-    @Test("service files of the wrong shape", arguments: [
-        "name = 1\ngroup = 2\nservice = 3\nKeyOpts = 4\nX509 = 5",
-        "dane_tls = 'yes'", "dane_tls = [[]]", "dane_tls = [[25, 'tcp', 3, 1, 1, 'MX', 7]]", "dane_tls = [1, 2]",
-        "[KeyOpts]\nktype = ['ec']\n[X509]\nsans = 'a'",
-        "[X509]\nCN = ''\nO = ' '\nC = 'U\\u0000'",
-        "[CA]\nsign_end_days = 1e400",
-    ])
+    @Test(
+        "service files of the wrong shape",
+        arguments: [
+            "name = 1\ngroup = 2\nservice = 3\nKeyOpts = 4\nX509 = 5",
+            "dane_tls = 'yes'", "dane_tls = [[]]", "dane_tls = [[25, 'tcp', 3, 1, 1, 'MX', 7]]", "dane_tls = [1, 2]",
+            "[KeyOpts]\nktype = ['ec']\n[X509]\nsans = 'a'",
+            "[X509]\nCN = ''\nO = ' '\nC = 'U\\u0000'",
+            "[CA]\nsign_end_days = 1e400",
+        ])
     func wrongServiceShapes(text: String) throws {
         let topdir = try TestTopdir(["example.com/mail": text])
         let result = topdir.load()

@@ -13,6 +13,8 @@ final class TestTopdir: ScratchTopdir, @unchecked Sendable {
         "ca/int": ScratchTopdir.intermediateCAConf(),
         "example.com/mail": ScratchTopdir.mailConf(),
     ]
+    /// The baseline's `ca-info.conf` (tests append CA sections to it).
+    static let baselineCAInfo = ScratchTopdir.localCAInfo()
 
     /// Creates the topdir with `baseline` overridden by `files` (a nil value deletes that file).
     init(_ files: [String: String?] = [:], baseline: [String: String] = TestTopdir.baseline) throws {

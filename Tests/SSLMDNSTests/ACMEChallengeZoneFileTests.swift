@@ -44,7 +44,10 @@ struct ACMEChallengeZoneFileTests {
             ("_acme-challenge.a.example.com. 60 IN TXT \"x\"\n", 1),
             ("_acme-challenge.a.example.com.\t60\tin\ttxt\t\"x\"\n_acme-challenge.b.example.com. TXT \"y\"\n", 2),
             (";; _acme-challenge.a.example.com. 60 IN TXT \"x\"\n\n", 0),
-            ("_acme-challenge.a.example.com. 60 IN TXT (\n                    \"aa\"\n                    \"bb\" )\n", 1),
+            (
+                "_acme-challenge.a.example.com. 60 IN TXT (\n                    \"aa\"\n                    \"bb\" )\n",
+                1
+            ),
             ("www.example.com. 60 IN A 127.0.0.1\n", 0),
         ])
     func count(text: String, rows: Int) {
@@ -71,7 +74,8 @@ struct ACMEChallengeZoneFileTests {
     @Test("owner names: wildcard stripped, lowercase, no trailing dot")
     func owner() {
         #expect(ACMEChallengeRecord(domain: "*.Example.com.", value: "v").ownerName == "_acme-challenge.example.com")
-        #expect(ACMEChallengeRecord(domain: "www.example.com", value: "v").ownerName == "_acme-challenge.www.example.com")
+        #expect(
+            ACMEChallengeRecord(domain: "www.example.com", value: "v").ownerName == "_acme-challenge.www.example.com")
     }
 }
 

@@ -95,7 +95,6 @@ final class LocalNSD {
     private static func stop(_ pid: pid_t) { ScriptRunner.stop(pid) }
 }
 
-
 @Suite("MX lookup (libldns, pinned servers)")
 struct MXLookupTests {
     @Test("a closed port is a failure, not an empty list")

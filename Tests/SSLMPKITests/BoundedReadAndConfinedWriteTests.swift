@@ -97,7 +97,8 @@ struct BoundedReadAndConfinedWriteTests {
         let error = try #require(throws: SSLMError.self) {
             try AtomicFile.write(text: "new\n", to: root + "/certs/grp/passwd", root: root)
         }
-        #expect(error.message == "refusing to write \(root)/certs/grp: it is a symbolic link (to \(elsewhere)); remove it")
+        #expect(
+            error.message == "refusing to write \(root)/certs/grp: it is a symbolic link (to \(elsewhere)); remove it")
         #expect(throws: SSLMError(.symbolicLink, "")) {
             try AtomicFile.write(text: "new\n", to: root + "/certs/file.pem", root: root)
         }

@@ -204,8 +204,9 @@ struct TLSAFileTests {
         #expect(records.first?.dataHex != (try TLSARecordData.hex(for: pki.leaf, selector: 1, matchingType: 1)))
         // Without the issuing CA there is no right answer: an error, not the leaf's hash.
         #expect(throws: SSLMError.self) {
-            try TLSARecordSet.records(apex: "example.com", specs: specs, ttl: 0, certificate: pki.leaf,
-                                      sans: ["smtp.example.com"], mxHosts: [])
+            try TLSARecordSet.records(
+                apex: "example.com", specs: specs, ttl: 0, certificate: pki.leaf,
+                sans: ["smtp.example.com"], mxHosts: [])
         }
     }
 

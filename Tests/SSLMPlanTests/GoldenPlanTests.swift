@@ -26,10 +26,11 @@ struct GoldenPlanTests {
                 targets?.append(contentsOf: names.map { ServiceAddress(group: spec.group, service: $0) })
             }
         }
-        let plan = Planner.plan(PlanningRequest(
-            config: config, observation: observation, now: testCase.now, targets: targets,
-            targetSpecs: testCase.targets ?? [], phase: testCase.phase, force: testCase.force,
-            reuseKey: testCase.reuseKey, minRollMinutes: testCase.minRollMinutes, toolVersion: "test"))
+        let plan = Planner.plan(
+            PlanningRequest(
+                config: config, observation: observation, now: testCase.now, targets: targets,
+                targetSpecs: testCase.targets ?? [], phase: testCase.phase, force: testCase.force,
+                reuseKey: testCase.reuseKey, minRollMinutes: testCase.minRollMinutes, toolVersion: "test"))
         return (plan, observation)
     }
 
@@ -48,14 +49,18 @@ struct GoldenPlanTests {
             #expect(action != nil, "missing action \(id); plan has \(plan.actions.map(\.id))")
             if !code.isEmpty, let action { #expect(action.reason.code == code, "\(id): \(action.reason.message)") }
         }
-        for id in testCase.absent { #expect(ids[id] == nil, "unexpected action \(id): \(ids[id]?.reason.message ?? "")") }
+        for id in testCase.absent {
+            #expect(ids[id] == nil, "unexpected action \(id): \(ids[id]?.reason.message ?? "")")
+        }
         let notes = plan.notes.map { "\($0.subject): \($0.reason.code)" }
         for note in testCase.notes { #expect(notes.contains(note), "missing note \(note); notes: \(notes)") }
         if testCase.empty { #expect(plan.actions.isEmpty, "expected no actions, got \(plan.actions.map(\.id))") }
         // Every dependency names an earlier action: the list is a valid execution order.
         var seen: Set<String> = []
         for action in plan.actions {
-            for dependency in action.dependsOn { #expect(seen.contains(dependency), "\(action.id) depends on later/unknown \(dependency)") }
+            for dependency in action.dependsOn {
+                #expect(seen.contains(dependency), "\(action.id) depends on later/unknown \(dependency)")
+            }
             seen.insert(action.id)
         }
         #expect(seen.count == plan.actions.count, "action ids are unique")
@@ -65,7 +70,8 @@ struct GoldenPlanTests {
         if Self.recording {
             try data.write(to: URL(fileURLWithPath: path))
         } else {
-            let golden = try #require(FileManager.default.contents(atPath: path), "no golden file \(path); record with SSLM_RECORD_GOLDEN=1")
+            let golden = try #require(
+                FileManager.default.contents(atPath: path), "no golden file \(path); record with SSLM_RECORD_GOLDEN=1")
             #expect(golden == data, "plan differs from \(path); re-record with SSLM_RECORD_GOLDEN=1 if intended")
         }
     }
@@ -79,7 +85,9 @@ struct GoldenPlanTests {
 
     @Test("no golden plan contains private key material")
     func noPrivateKeys() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: Self.goldenDirectory).filter { $0.hasSuffix(".json") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.goldenDirectory).filter {
+            $0.hasSuffix(".json")
+        }
         #expect(files.count >= 30)
         for file in files {
             let text = try String(contentsOfFile: Self.goldenDirectory + "/" + file, encoding: .utf8)
@@ -111,8 +119,12 @@ struct RestartDependencyTests {
         let remote = try #require(plan.action("restart/smtp/mx1.example.com"))
         #expect(remote.dependsOn == ["server/mx1.example.com/copy"])
         let local = try #require(plan.action("restart/smtp/sslm-host"))
-        #expect(!local.dependsOn.contains("server/mx1.example.com/copy"), "the local host does not wait for another host's copy")
+        #expect(
+            !local.dependsOn.contains("server/mx1.example.com/copy"),
+            "the local host does not wait for another host's copy")
         let refresh = try #require(plan.action("dns/refresh"))
-        #expect(refresh.dependsOn.contains("restart/smtp/mx1.example.com") && refresh.dependsOn.contains("restart/smtp/sslm-host"))
+        #expect(
+            refresh.dependsOn.contains("restart/smtp/mx1.example.com")
+                && refresh.dependsOn.contains("restart/smtp/sslm-host"))
     }
 }

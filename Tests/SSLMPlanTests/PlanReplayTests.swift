@@ -89,7 +89,10 @@ import Testing
             #expect(ActionID(action.id)?.description == action.id, "\(action.id)")
         }
         let cases: [(String, ActionID?)] = [
-            ("example.com/acme/next/order", .service(ServiceAddress(group: "example.com", service: "acme"), .nextOrder)),
+            (
+                "example.com/acme/next/order",
+                .service(ServiceAddress(group: "example.com", service: "acme"), .nextOrder)
+            ),
             ("example.com/acme/dns-01/await", .acmeBatch(apex: "example.com", .dns01, .await)),
             ("example.com/tlsa/roll", .service(ServiceAddress(group: "example.com", service: "tlsa"), .roll)),
             ("example.com/tlsa/publish", .apexTLSAPublish(apex: "example.com")),
@@ -120,17 +123,22 @@ import Testing
     }
 
     static let parameterEdits: [ParameterEdit] = [
-        ParameterEdit(testDescription: "unknown parameter", kind: "create_csr", edit: { $0["host"] = "x" },
-                      expected: "parameter host is not a parameter of create_csr"),
-        ParameterEdit(testDescription: "misspelt parameter", kind: "sync_production",
-                      edit: { $0["curr "] = $0.removeValue(forKey: "curr") }, expected: "parameter curr is missing"),
-        ParameterEdit(testDescription: "mistyped parameter", kind: "create_csr", edit: { $0["sans"] = "a.example" },
-                      expected: "parameter sans is not a list of strings"),
-        ParameterEdit(testDescription: "bad key type", kind: "generate_key", edit: { $0["key"] = "ec p999" },
-                      expected: "parameter key \"ec p999\" is not a key type"),
-        ParameterEdit(testDescription: "rolling as a string", kind: "write_tlsa",
-                      edit: { if $0["rolling"] != nil { $0["rolling"] = "true" } else { $0["dane"] = true } },
-                      expected: "write_tlsa): parameter"),
+        ParameterEdit(
+            testDescription: "unknown parameter", kind: "create_csr", edit: { $0["host"] = "x" },
+            expected: "parameter host is not a parameter of create_csr"),
+        ParameterEdit(
+            testDescription: "misspelt parameter", kind: "sync_production",
+            edit: { $0["curr "] = $0.removeValue(forKey: "curr") }, expected: "parameter curr is missing"),
+        ParameterEdit(
+            testDescription: "mistyped parameter", kind: "create_csr", edit: { $0["sans"] = "a.example" },
+            expected: "parameter sans is not a list of strings"),
+        ParameterEdit(
+            testDescription: "bad key type", kind: "generate_key", edit: { $0["key"] = "ec p999" },
+            expected: "parameter key \"ec p999\" is not a key type"),
+        ParameterEdit(
+            testDescription: "rolling as a string", kind: "write_tlsa",
+            edit: { if $0["rolling"] != nil { $0["rolling"] = "true" } else { $0["dane"] = true } },
+            expected: "write_tlsa): parameter"),
     ]
 
     /// Decoding refuses unknown, missing and mistyped parameters, naming the action and the parameter.

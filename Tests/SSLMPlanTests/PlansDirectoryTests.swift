@@ -37,7 +37,8 @@ struct PlansDirectoryTests {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         let observation = try decoder.decode(Observation.self, from: stateData)
-        #expect(observation.fingerprint == Observation.computeFingerprint(observation), "the state file was edited by hand")
+        #expect(
+            observation.fingerprint == Observation.computeFingerprint(observation), "the state file was edited by hand")
         let config = try ExampleConfig.load(testCase.edits)
         var targets: [ServiceAddress]?
         if let specs = testCase.targets {
@@ -47,12 +48,14 @@ struct PlansDirectoryTests {
                 return names.map { ServiceAddress(group: spec.group, service: $0) }
             }
         }
-        let plan = Planner.plan(PlanningRequest(
-            config: config, observation: observation, now: testCase.now, targets: targets,
-            targetSpecs: testCase.targets ?? [], phase: testCase.phase, force: testCase.force,
-            reuseKey: testCase.reuseKey, minRollMinutes: testCase.minRollMinutes, toolVersion: "test"))
+        let plan = Planner.plan(
+            PlanningRequest(
+                config: config, observation: observation, now: testCase.now, targets: targets,
+                targetSpecs: testCase.targets ?? [], phase: testCase.phase, force: testCase.force,
+                reuseKey: testCase.reuseKey, minRollMinutes: testCase.minRollMinutes, toolVersion: "test"))
         let golden = try #require(FileManager.default.contents(atPath: planPath), "missing \(planPath)")
-        #expect(PlanCodec.encode(plan) == golden, "\(planPath) differs; re-record with SSLM_RECORD_GOLDEN=1 if intended")
+        #expect(
+            PlanCodec.encode(plan) == golden, "\(planPath) differs; re-record with SSLM_RECORD_GOLDEN=1 if intended")
         #expect(!String(decoding: golden, as: UTF8.self).contains("PRIVATE KEY"))
     }
 }

@@ -28,7 +28,9 @@ struct StateBuilder {
 
     static func digest(_ text: String) -> String { ContentDigest.labelled(Array(text.utf8)) }
 
-    static func dbName(_ date: Date) -> String { Timestamps.dbDirectoryName(date, timeZone: TimeZone(identifier: "UTC")!) }
+    static func dbName(_ date: Date) -> String {
+        Timestamps.dbDirectoryName(date, timeZone: TimeZone(secondsFromGMT: 0) ?? .current)
+    }
 
     /// The subject a local CA's certificate carries (what its leaves name as issuer).
     func subject(of address: ServiceAddress) -> String {
@@ -41,9 +43,11 @@ struct StateBuilder {
     ///   - days: lifetime; default: the signer's `[CA] sign_end_days`.
     ///   - key: default: the configured key. `sans`: default: the configured SANs.
     @discardableResult
-    mutating func issue(_ service: String, slot: String, at notBefore: Date, days: Double? = nil,
-                        key: KeySpec? = nil, sans: [String]? = nil, issuer: String? = nil,
-                        files: Set<String>? = nil, chain: String? = nil, serial: String? = nil) -> String {
+    mutating func issue(
+        _ service: String, slot: String, at notBefore: Date, days: Double? = nil,
+        key: KeySpec? = nil, sans: [String]? = nil, issuer: String? = nil,
+        files: Set<String>? = nil, chain: String? = nil, serial: String? = nil
+    ) -> String {
         let address = Self.address(service)
         let name = Self.dbName(notBefore)
         let serviceConfig = config.service(address)
@@ -88,15 +92,20 @@ struct StateBuilder {
         let directory = DBDirState(
             name: name, files: digests,
             key: fileNames.contains("privkey.pem") ? KeyFacts(spec: keySpec, spkiSHA256: spki) : nil,
-            request: fileNames.contains("csr.pem") ? RequestFacts(spkiSHA256: spki, commonName: serviceConfig?.subject.commonName, sans: sanList) : nil,
+            request: fileNames.contains("csr.pem")
+                ? RequestFacts(spkiSHA256: spki, commonName: serviceConfig?.subject.commonName, sans: sanList) : nil,
             certificate: fileNames.contains("cert.pem") ? facts : nil,
             chainFirst: nil, problems: [:])
-        var state = services[address] ?? ServiceState(address: address, exists: true, curr: .absent, next: .absent,
-                                                      prev: .absent, dbDirs: [], strayEntries: [])
+        var state =
+            services[address]
+            ?? ServiceState(
+                address: address, exists: true, curr: .absent, next: .absent,
+                prev: .absent, dbDirs: [], strayEntries: [])
         var dirs = state.dbDirs.filter { $0.name != name }
         dirs.append(directory)
-        state = ServiceState(address: address, exists: true, curr: state.curr, next: state.next, prev: state.prev,
-                             dbDirs: dirs, strayEntries: state.strayEntries)
+        state = ServiceState(
+            address: address, exists: true, curr: state.curr, next: state.next, prev: state.prev,
+            dbDirs: dirs, strayEntries: state.strayEntries)
         setLink(&state, slot, .valid(name))
         services[address] = state
         return name
@@ -104,8 +113,11 @@ struct StateBuilder {
 
     mutating func link(_ service: String, _ slot: String, _ link: LinkState) {
         let address = Self.address(service)
-        var state = services[address] ?? ServiceState(address: address, exists: true, curr: .absent, next: .absent,
-                                                      prev: .absent, dbDirs: [], strayEntries: [])
+        var state =
+            services[address]
+            ?? ServiceState(
+                address: address, exists: true, curr: .absent, next: .absent,
+                prev: .absent, dbDirs: [], strayEntries: [])
         setLink(&state, slot, link)
         services[address] = state
     }
@@ -116,8 +128,9 @@ struct StateBuilder {
         var directory = current
         edit(&directory)
         let dirs = state.dbDirs.map { $0.name == directory.name ? directory : $0 }
-        services[address] = ServiceState(address: address, exists: true, curr: state.curr, next: state.next,
-                                         prev: state.prev, dbDirs: dirs, strayEntries: state.strayEntries)
+        services[address] = ServiceState(
+            address: address, exists: true, curr: state.curr, next: state.next,
+            prev: state.prev, dbDirs: dirs, strayEntries: state.strayEntries)
     }
 
     /// Adds old, unlinked db directories.
@@ -127,11 +140,14 @@ struct StateBuilder {
         var dirs = state.dbDirs
         for index in 1...count {
             let name = Self.dbName(before.addingTimeInterval(-Double(index) * 86_400))
-            dirs.append(DBDirState(name: name, files: ["cert.pem": Self.digest(name)], key: nil, request: nil,
-                                   certificate: nil, chainFirst: nil, problems: [:]))
+            dirs.append(
+                DBDirState(
+                    name: name, files: ["cert.pem": Self.digest(name)], key: nil, request: nil,
+                    certificate: nil, chainFirst: nil, problems: [:]))
         }
-        services[address] = ServiceState(address: address, exists: true, curr: state.curr, next: state.next,
-                                         prev: state.prev, dbDirs: dirs, strayEntries: state.strayEntries)
+        services[address] = ServiceState(
+            address: address, exists: true, curr: state.curr, next: state.next,
+            prev: state.prev, dbDirs: dirs, strayEntries: state.strayEntries)
     }
 
     private func link(of state: ServiceState, _ slot: String) -> LinkState {
@@ -143,11 +159,12 @@ struct StateBuilder {
     }
 
     private func setLink(_ state: inout ServiceState, _ slot: String, _ link: LinkState) {
-        state = ServiceState(address: state.address, exists: true,
-                             curr: slot == "curr" ? link : state.curr,
-                             next: slot == "next" ? link : state.next,
-                             prev: slot == "prev" ? link : state.prev,
-                             dbDirs: state.dbDirs, strayEntries: state.strayEntries)
+        state = ServiceState(
+            address: state.address, exists: true,
+            curr: slot == "curr" ? link : state.curr,
+            next: slot == "next" ? link : state.next,
+            prev: slot == "prev" ? link : state.prev,
+            dbDirs: state.dbDirs, strayEntries: state.strayEntries)
     }
 
     /// Production, TLSA files and their copies as a successful apply leaves them.
@@ -155,8 +172,11 @@ struct StateBuilder {
         for (address, state) in services {
             production[address] = ProductionServiceState(
                 address: address,
-                curr: state.dbDir(state.curr).map { ProductionFileRule.productionFiles($0.files, group: address.group) },
-                next: state.dbDir(state.next).map { ProductionFileRule.productionFiles($0.files, group: address.group) })
+                curr: state.dbDir(state.curr).map {
+                    ProductionFileRule.productionFiles($0.files, group: address.group)
+                },
+                next: state.dbDir(state.next).map { ProductionFileRule.productionFiles($0.files, group: address.group) }
+            )
         }
         for apex in Set(services.keys.map(\.group)) where apex != "ca" {
             let expected = expectedTLSA(apex)
@@ -192,26 +212,37 @@ struct StateBuilder {
         var expected: [DANESlotRecords] = []
         var firstSeen: [String: Date] = [:]
         for address in services.keys.sorted() where address.group == apex {
-            guard let service = config.service(address), !service.dane.isEmpty, let state = services[address] else { continue }
+            guard let service = config.service(address), !service.dane.isEmpty, let state = services[address] else {
+                continue
+            }
             for (slot, link) in [("curr", state.curr), ("next", state.next)] {
                 guard let certificate = state.dbDir(link)?.certificate else { continue }
                 let records = service.dane.map { spec in
-                    DANERecord(owner: "_\(spec.port)._\(spec.proto.lowercased()).\(apex)", ttl: service.daneTTL,
-                               rdata: "\(spec.usage) \(spec.selector) \(spec.matchingType) \(certificate.spkiSHA256)")
+                    DANERecord(
+                        owner: "_\(spec.port)._\(spec.proto.lowercased()).\(apex)", ttl: service.daneTTL,
+                        rdata: "\(spec.usage) \(spec.selector) \(spec.matchingType) \(certificate.spkiSHA256)")
                 }
-                for record in records { firstSeen[record.key] = min(firstSeen[record.key] ?? .distantFuture, certificate.notBefore) }
+                for record in records {
+                    firstSeen[record.key] = min(firstSeen[record.key] ?? .distantFuture, certificate.notBefore)
+                }
                 expected.append(DANESlotRecords(service: address.service, slot: slot, records: records))
             }
         }
         let keys = expected.flatMap { $0.records.map(\.key) }
-        let servers = daneObserved ? [
-            ServedTLSA(server: "primary (127.0.0.1:53)", isPrimary: true, serial: 2_027_010_100, records: keys, failure: nil),
-            ServedTLSA(server: "ns2.example.com (127.0.0.2:53)", isPrimary: false, serial: 2_027_010_100, records: keys,
-                       failure: nil),
-        ] : nil
-        return DANEPublication(apex: apex, expected: expected, servers: servers,
-                               failure: daneObserved ? nil : "the name servers were not asked",
-                               firstSeen: daneObserved ? firstSeen : [:])
+        let servers =
+            daneObserved
+            ? [
+                ServedTLSA(
+                    server: "primary (127.0.0.1:53)", isPrimary: true, serial: 2_027_010_100, records: keys,
+                    failure: nil),
+                ServedTLSA(
+                    server: "ns2.example.com (127.0.0.2:53)", isPrimary: false, serial: 2_027_010_100, records: keys,
+                    failure: nil),
+            ] : nil
+        return DANEPublication(
+            apex: apex, expected: expected, servers: servers,
+            failure: daneObserved ? nil : "the name servers were not asked",
+            firstSeen: daneObserved ? firstSeen : [:])
     }
 
     func build() -> Observation {
@@ -220,15 +251,18 @@ struct StateBuilder {
         for apex in apexes.sorted() {
             let hasDANE = config.services.values.contains { $0.address.group == apex && !$0.dane.isEmpty }
             guard hasDANE else { continue }
-            groups.append(GroupState(apex: apex, tlsaFile: tlsaFile[apex] ?? nil,
-                                     tlsaExpected: tlsaExpected[apex] ?? expectedTLSA(apex),
-                                     tlsaNote: tlsaNote[apex], tlsaCopies: tlsaCopies[apex] ?? [:]))
+            groups.append(
+                GroupState(
+                    apex: apex, tlsaFile: tlsaFile[apex] ?? nil,
+                    tlsaExpected: tlsaExpected[apex] ?? expectedTLSA(apex),
+                    tlsaNote: tlsaNote[apex], tlsaCopies: tlsaCopies[apex] ?? [:]))
         }
         var observation = Observation(
             topdir: config.topdir, lineage: lineage, localHostNames: ["sslm-host"],
             services: Array(services.values), groups: groups,
-            production: ProductionState(root: config.globals.prodCertDir, exists: !production.isEmpty,
-                                        services: Array(production.values), tlsaFiles: prodTLSA),
+            production: ProductionState(
+                root: config.globals.prodCertDir, exists: !production.isEmpty,
+                services: Array(production.values), tlsaFiles: prodTLSA),
             dns: dns, unconfigured: unconfigured, pendingDeployment: pendingDeployment)
         let publications = groups.map { daneOverride[$0.apex] ?? publication($0.apex) }
         observation.danePublications = publications.isEmpty ? nil : publications

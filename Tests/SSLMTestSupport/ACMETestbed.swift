@@ -26,15 +26,21 @@ public final class ACMETestbed: @unchecked Sendable {
                 throw TestbedError("\(binary) is missing: run scripts/install-deps test")
             }
         }
-        dns = try Self.start("dns-testbed", ["start", directory + "/dns", "--zones", "example.com,example.net"],
-                             envFile: directory + "/dns/env")
+        dns = try Self.start(
+            "dns-testbed", ["start", directory + "/dns", "--zones", "example.com,example.net"],
+            envFile: directory + "/dns/env")
         do {
             let port = try Self.freePort()
-            web = try Self.start("web-testbed", ["start", directory + "/web", "--port", String(port),
-                                                 "--webroot", self.webroot], envFile: directory + "/web/env")
+            web = try Self.start(
+                "web-testbed",
+                [
+                    "start", directory + "/web", "--port", String(port),
+                    "--webroot", self.webroot,
+                ], envFile: directory + "/web/env")
             pebbleArguments = ["--dns", dns["DNS_PRIMARY"] ?? "", "--http-port", web["WEB_PORT"] ?? ""] + pebbleOptions
-            pebble = try Self.start("pebble-testbed", ["start", directory + "/pebble"] + pebbleArguments,
-                                    envFile: directory + "/pebble/env")
+            pebble = try Self.start(
+                "pebble-testbed", ["start", directory + "/pebble"] + pebbleArguments,
+                envFile: directory + "/pebble/env")
         } catch {
             _ = try? Self.script("dns-testbed", ["stop", directory + "/dns"])
             _ = try? Self.script("web-testbed", ["stop", directory + "/web"])
@@ -55,8 +61,9 @@ public final class ACMETestbed: @unchecked Sendable {
     /// rewritten with the new directory URL.
     public func restartPebble() throws {
         _ = try Self.script("pebble-testbed", ["stop", directory + "/pebble"])
-        pebble = try Self.start("pebble-testbed", ["start", directory + "/pebble"] + pebbleArguments,
-                                envFile: directory + "/pebble/env")
+        pebble = try Self.start(
+            "pebble-testbed", ["start", directory + "/pebble"] + pebbleArguments,
+            envFile: directory + "/pebble/env")
     }
 
     public func dnsControl(_ command: String) throws {
@@ -76,8 +83,10 @@ public final class ACMETestbed: @unchecked Sendable {
         let intermediate = directory + "/pebble-intermediate.pem"
         for (path, url) in [(root, "/roots/0"), (intermediate, "/intermediates/0")] {
             let output = try ScriptRunner.run(
-                ["/usr/bin/curl", "-s", "--fail", "--cacert", pebble["PEBBLE_TRUST"] ?? "", "-o", path,
-                 (pebble["PEBBLE_MGMT"] ?? "") + url])
+                [
+                    "/usr/bin/curl", "-s", "--fail", "--cacert", pebble["PEBBLE_TRUST"] ?? "", "-o", path,
+                    (pebble["PEBBLE_MGMT"] ?? "") + url,
+                ])
             guard output.status == 0 else { throw TestbedError("cannot fetch \(url) from pebble: \(output.stderr)") }
         }
         return (root, intermediate)
@@ -153,7 +162,8 @@ public final class ACMETestbed: @unchecked Sendable {
         try builder.writeConf(["ssl-mgr.conf": main])
         try writeCAInfo(topdir)
         for service in services {
-            let keyOptions = service.key == "rsa" ? "ktype = 'rsa'\n    rsa_bits = 2048" : "ktype = 'ec'\n    ec_algo = 'secp256r1'"
+            let keyOptions =
+                service.key == "rsa" ? "ktype = 'rsa'\n    rsa_bits = 2048" : "ktype = 'ec'\n    ec_algo = 'secp256r1'"
             let text = """
                 name = '\(service.name)'
                 group = '\(service.apex)'
@@ -211,7 +221,9 @@ public final class ACMETestbed: @unchecked Sendable {
     private static func start(_ name: String, _ arguments: [String], envFile: String) throws -> [String: String] {
         let output = try script(name, arguments)
         guard output.status == 0 else {
-            throw TestbedError("\(name) \(arguments.joined(separator: " ")) failed (\(output.status)): \(output.stderr)\(output.stdout)")
+            throw TestbedError(
+                "\(name) \(arguments.joined(separator: " ")) failed (\(output.status)): \(output.stderr)\(output.stdout)"
+            )
         }
         return try readEnv(envFile)
     }
@@ -240,7 +252,10 @@ public final class ACMETestbed: @unchecked Sendable {
     /// A TCP port nothing listens on right now (bind to port 0 and read it back).
     public static func freePort() throws -> Int {
         let output = try ScriptRunner.run(
-            ["/usr/bin/python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
+            [
+                "/usr/bin/python3", "-c",
+                "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])",
+            ])
         guard let port = Int(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw TestbedError("no free port: \(output.stderr)")
         }

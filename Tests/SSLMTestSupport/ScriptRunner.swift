@@ -189,7 +189,8 @@ public enum ScriptRunner {
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
         var pid = pid_t()
-        let spawned = usePath
+        let spawned =
+            usePath
             ? posix_spawnp(&pid, program, &actions, &attributes, argv, envp)
             : posix_spawn(&pid, program, &actions, &attributes, argv, envp)
         guard spawned == 0 else {
@@ -200,9 +201,10 @@ public enum ScriptRunner {
 
     /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29), which the Glibc module does not export: the child
     /// changes directory, the test runner (whose other tests run concurrently) does not.
-    private typealias AddChdir = @convention(c) (
-        UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>
-    ) -> Int32
+    private typealias AddChdir =
+        @convention(c) (
+            UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>
+        ) -> Int32
     private static let addChdir: AddChdir? = {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np")
         else { return nil }

@@ -6,7 +6,8 @@ import Foundation
 
 /// Paths of the repository this test file lives in.
 public enum Repo {
-    public static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    public static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent()
         .deletingLastPathComponent()
     public static var pebbleTestbed: String { root.appendingPathComponent("scripts/testbed/pebble-testbed").path }
     public static var acmeStandIn: String { root.appendingPathComponent("scripts/testbed/acme-standin.py").path }

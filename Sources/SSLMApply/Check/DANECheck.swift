@@ -119,7 +119,8 @@ public enum DANECheck {
         for spec in service.dane {
             let records: [TLSARecord]
             do {
-                let issuer = spec.usage == 0 || spec.usage == 2
+                let issuer =
+                    spec.usage == 0 || spec.usage == 2
                     ? try firstCertificate(
                         CertsLayout.serviceDirectory(topdir: config.topdir, address: address) + "/curr/chain.pem")
                     : nil

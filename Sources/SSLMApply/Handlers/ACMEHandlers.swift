@@ -28,8 +28,9 @@ extension ApplyRun {
         let (_, settings) = try acmeAuthority(of: service)
         let validation = settings.validation
         let directoryURL = request.directory
-        let client = try await acmeClient(directoryURL: directoryURL, service: service, settings: settings,
-                                          logger: logger)
+        let client = try await acmeClient(
+            directoryURL: directoryURL, service: service, settings: settings,
+            logger: logger)
         let csrDigest = try currentCSRDigest(address)
         let identifiers = service.sans.map(Self.identifier)
         var order: ACMEOrder?
@@ -57,8 +58,9 @@ extension ApplyRun {
         }
         guard let order else { throw SSLMError(.ioFailure, "no order") }
         let challenges = try await learnChallenges(order, client: client, validation: validation, service: service)
-        let open = OpenOrder(order: order, directoryURL: directoryURL, validation: validation,
-                             challenges: challenges, csrDigest: csrDigest)
+        let open = OpenOrder(
+            order: order, directoryURL: directoryURL, validation: validation,
+            challenges: challenges, csrDigest: csrDigest)
         await acme.setOrder(open, for: address)
         return open.journalDetail
     }
@@ -78,7 +80,8 @@ extension ApplyRun {
             guard authorization.status == "pending" else {
                 throw SSLMError(
                     .ioFailure,
-                    "the CA's authorization of \(name) is \(authorization.status) (\(url)): the order cannot be finished; the next run opens a new order")
+                    "the CA's authorization of \(name) is \(authorization.status) (\(url)): the order cannot be finished; the next run opens a new order"
+                )
             }
             guard let challenge = authorization.challenges.first(where: { $0.type == validation.rawValue }) else {
                 let offered = authorization.challenges.map(\.type).joined(separator: ", ")
@@ -88,12 +91,14 @@ extension ApplyRun {
                         + (authorization.wildcard ? "; wildcard names validate by dns-01 only" : "")
                         + ": change ca_validation of the service's CA (\(service.file))")
             }
-            let value = validation == .http01
+            let value =
+                validation == .http01
                 ? try await client.keyAuthorization(token: challenge.token)
                 : try await client.dns01Value(token: challenge.token)
-            result.append(PendingChallenge(
-                authorizationURL: url, identifier: name, status: authorization.status, challenge: challenge,
-                value: value))
+            result.append(
+                PendingChallenge(
+                    authorizationURL: url, identifier: name, status: authorization.status, challenge: challenge,
+                    value: value))
         }
         return result
     }
@@ -123,7 +128,8 @@ extension ApplyRun {
 
     private func publishDNSChallenges(apex: String, challenges: [PendingChallenge]) throws -> String? {
         guard !config.dns.acmeDirs.isEmpty else {
-            throw SSLMError(.configInvalid, "[dns] acme_dir is not set: dns-01 challenges of \(apex) have nowhere to go")
+            throw SSLMError(
+                .configInvalid, "[dns] acme_dir is not set: dns-01 challenges of \(apex) have nowhere to go")
         }
         let records = challenges.map { ACMEChallengeRecord(domain: $0.identifier, value: $0.value) }
         let text = ACMEChallengeZoneFile.render(apex: apex, records: records)
@@ -148,15 +154,19 @@ extension ApplyRun {
         let remote = web.servers.filter { !isLocal($0) }
         // Tokens are base64url (checked by SSLMACME); checked again here because they become file names.
         for challenge in challenges where !SafeName.isBase64URL(challenge.challenge.token) {
-            throw SSLMError(.malformedInput, "ACME token \"\(SafeName.printable(challenge.challenge.token))\" is not base64url: refused")
+            throw SSLMError(
+                .malformedInput,
+                "ACME token \"\(SafeName.printable(challenge.challenge.token))\" is not base64url: refused")
         }
         if clear {
             if local {
                 for challenge in challenges { unlink(webDirectory + "/" + challenge.challenge.token) }
             }
             for host in remote where !challenges.isEmpty {
-                let argv = DeployCommands.ssh(options.sshProgram, config: config.globals.sshConfig)
-                    + [host, "rm", "-f", "--"] + challenges.map { Self.shellQuoted(webDirectory + "/" + $0.challenge.token) }
+                let argv =
+                    DeployCommands.ssh(options.sshProgram, config: config.globals.sshConfig)
+                    + [host, "rm", "-f", "--"]
+                    + challenges.map { Self.shellQuoted(webDirectory + "/" + $0.challenge.token) }
                 try await runCommand(argv, logger: logger)
             }
             return "removed \(challenges.count) tokens"
@@ -164,8 +174,9 @@ extension ApplyRun {
         if local {
             try FileOps.makeDirectories(webDirectory, root: serverDir)
             for challenge in challenges {
-                try AtomicFile.write(text: challenge.value + "\n", to: webDirectory + "/" + challenge.challenge.token,
-                                     mode: AtomicFile.publicMode, root: serverDir)
+                try AtomicFile.write(
+                    text: challenge.value + "\n", to: webDirectory + "/" + challenge.challenge.token,
+                    mode: AtomicFile.publicMode, root: serverDir)
             }
         }
         if !remote.isEmpty {
@@ -173,13 +184,17 @@ extension ApplyRun {
             let staging = try StateDirectory.ensure(topdir: topdir) + "/acme-http/" + apex
             try FileOps.makeDirectories(staging, root: topdir)
             for challenge in challenges {
-                try AtomicFile.write(text: challenge.value + "\n", to: staging + "/" + challenge.challenge.token,
-                                     mode: AtomicFile.publicMode, root: topdir)
+                try AtomicFile.write(
+                    text: challenge.value + "\n", to: staging + "/" + challenge.challenge.token,
+                    mode: AtomicFile.publicMode, root: topdir)
             }
             let shell = try DeployCommands.rsyncRemoteShell(ssh: options.sshProgram, config: config.globals.sshConfig)
             for host in remote {
                 try await runCommand(
-                    [options.rsyncProgram, "-a", "--mkpath", "-e", shell, staging + "/", host + ":" + webDirectory + "/"],
+                    [
+                        options.rsyncProgram, "-a", "--mkpath", "-e", shell, staging + "/",
+                        host + ":" + webDirectory + "/",
+                    ],
                     logger: logger)
             }
         }
@@ -309,13 +324,15 @@ extension ApplyRun {
         guard let service = config.service(address) else { return nil }
         let (_, settings) = try acmeAuthority(of: service)
         let directoryURL = parsed.directoryURL ?? settings.directoryURL
-        let client = try await acmeClient(directoryURL: directoryURL, service: service, settings: settings,
-                                          logger: logger)
+        let client = try await acmeClient(
+            directoryURL: directoryURL, service: service, settings: settings,
+            logger: logger)
         let order = try await client.order(url: parsed.orderURL)
         let challenges = try await learnChallenges(
             order, client: client, validation: settings.validation, service: service)
-        let open = OpenOrder(order: order, directoryURL: directoryURL, validation: settings.validation,
-                             challenges: challenges, csrDigest: parsed.csrDigest)
+        let open = OpenOrder(
+            order: order, directoryURL: directoryURL, validation: settings.validation,
+            challenges: challenges, csrDigest: parsed.csrDigest)
         await acme.setOrder(open, for: address)
         return open
     }
@@ -364,8 +381,9 @@ extension ApplyRun {
 
     private func acmeClient(for open: OpenOrder, service: ServiceConfig, logger: Logger) async throws -> ACMEClient {
         let (_, settings) = try acmeAuthority(of: service)
-        return try await acmeClient(directoryURL: open.directoryURL, service: service, settings: settings,
-                                    logger: logger)
+        return try await acmeClient(
+            directoryURL: open.directoryURL, service: service, settings: settings,
+            logger: logger)
     }
 
     /// The services of this run's plan that validate `validation` under `apex`: those of the publish action
@@ -393,7 +411,8 @@ extension ApplyRun {
             guard offered[wanted] != nil else {
                 throw SSLMError(
                     .configInvalid,
-                    "ca_preferred_acme_profile '\(wanted)' is not offered by the CA (it offers \(offered.keys.sorted().joined(separator: ", ")))")
+                    "ca_preferred_acme_profile '\(wanted)' is not offered by the CA (it offers \(offered.keys.sorted().joined(separator: ", ")))"
+                )
             }
             return wanted
         }

@@ -101,12 +101,14 @@ extension ApplyRun {
         else {
             throw SSLMError(.malformedInput, "action \(action.id): missing or unusable host")
         }
-        let known = postCopy
+        let known =
+            postCopy
             ? config.globals.postCopyCommands.contains { $0.host == host }
             : config.servers.contains { $0.servers.contains(host) }
         guard known else {
             throw SSLMError(
-                .malformedInput, "action \(action.id): \(SafeName.printable(host)) is not a server of the configuration")
+                .malformedInput, "action \(action.id): \(SafeName.printable(host)) is not a server of the configuration"
+            )
         }
         return host
     }

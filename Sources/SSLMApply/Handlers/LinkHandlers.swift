@@ -38,7 +38,7 @@ extension ApplyRun {
         let curr: String?
         do {
             curr = try tree.target(of: "curr")
-        } catch where FileOps.kind(tree.link("curr")) == .symlink && next != nil {
+        } catch  where FileOps.kind(tree.link("curr")) == .symlink && next != nil {
             curr = nil
         }
         guard let next else {

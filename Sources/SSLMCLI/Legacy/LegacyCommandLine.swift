@@ -49,7 +49,9 @@ struct LegacyCommandLine {
         }
         func integer(_ name: String) throws -> Int {
             let text = try value(name)
-            guard let number = Int(text) else { throw CLIError("\(name): \"\(SafeName.printable(text))\" is not a whole number") }
+            guard let number = Int(text) else {
+                throw CLIError("\(name): \"\(SafeName.printable(text))\" is not a whole number")
+            }
             return number
         }
         while let argument = iterator.next() {
@@ -70,7 +72,7 @@ struct LegacyCommandLine {
             case "-roll-mins", "--min-roll-mins": options.minRollMinutes = try integer(argument)
             case "--topdir": options.topdir = try value(argument)
             case "-keys", "--new-keys", "-csr", "--new-csr", "-cert", "--new-cert", "-copy", "--copy-csr", "-ntoc",
-                 "--next-to-curr", "-certs-prod", "--certs-to-prod", "-fsr", "--force-server-restarts":
+                "--next-to-curr", "-certs-prod", "--certs-to-prod", "-fsr", "--force-server-restarts":
                 guard options.dev else {
                     throw CLIError("unknown option \(argument) (dev options need \"dev\" as the first argument)")
                 }
@@ -85,8 +87,9 @@ struct LegacyCommandLine {
                 }
             default:
                 if argument.hasPrefix("-") {
-                    throw CLIError("unknown option \(SafeName.printable(argument))"
-                        + (options.dev ? "" : " (dev options need \"dev\" as the first argument)"))
+                    throw CLIError(
+                        "unknown option \(SafeName.printable(argument))"
+                            + (options.dev ? "" : " (dev options need \"dev\" as the first argument)"))
                 }
                 options.targets.append(argument)
             }
@@ -153,13 +156,16 @@ struct LegacyCommandLine {
     private static func execute(_ options: Options) async throws -> Int32 {
         // A run that may write takes the lock before it observes (`WriterLock`); -s, -d and -n only read.
         let writes = planning(options) != nil && !options.debug && !options.dryRun
-        let lock = writes
-            ? try await WriterLock.acquire(topdirOption: options.topdir, test: options.test,
-                                           seconds: WriterLock.defaultTimeoutSeconds)
+        let lock =
+            writes
+            ? try await WriterLock.acquire(
+                topdirOption: options.topdir, test: options.test,
+                seconds: WriterLock.defaultTimeoutSeconds)
             : nil
-        var session = try PlanSession.open(topdirOption: options.topdir, targetArguments: options.targets, now: nil,
-                                           gatherDNS: planning(options) != nil, observeAll: options.cleanAll,
-                                           test: options.test)
+        var session = try PlanSession.open(
+            topdirOption: options.topdir, targetArguments: options.targets, now: nil,
+            gatherDNS: planning(options) != nil, observeAll: options.cleanAll,
+            test: options.test)
         session.lock = lock
         if planning(options) != nil { session = await session.withRenewalInfo(verbose: options.verbose) }
         if options.status {
@@ -167,7 +173,8 @@ struct LegacyCommandLine {
             print(report.text(verbose: options.verbose || session.config.globals.verbose), terminator: "")
         }
         guard let (phase, force, reuse) = planning(options) else { return 0 }
-        var request = session.request(phase: phase, force: force, reuseKey: reuse, minRollMinutes: options.minRollMinutes)
+        var request = session.request(
+            phase: phase, force: force, reuseKey: reuse, minRollMinutes: options.minRollMinutes)
         request.cleanKeep = options.cleanKeep
         request.cleanAll = options.cleanAll
         request.forceProductionSync = options.certsToProd

@@ -96,7 +96,8 @@ struct FileLogHandler: LogHandler {
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
         var text = formatter.string(from: Date()) + "  " + level.rawValue + " " + message.description
         if !all.isEmpty {
-            text += " [" + all.keys.sorted().map { "\($0)=\(all[$0].map { "\($0)" } ?? "")" }.joined(separator: " ") + "]"
+            text +=
+                " [" + all.keys.sorted().map { "\($0)=\(all[$0].map { "\($0)" } ?? "")" }.joined(separator: " ") + "]"
         }
         self.file.write(text)
     }
@@ -129,14 +130,17 @@ enum RunLogger {
     static func make(logDirectory: String, verbose: Bool) throws -> Logger {
         var handlers: [any LogHandler] = [StandardErrorLogHandler(logLevel: verbose ? .info : .warning)]
         do {
-            try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o750])
+            try FileManager.default.createDirectory(
+                atPath: logDirectory, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o750])
             let file = try RotatingLogFile(path: logDirectory + "/sslm")
             handlers.append(FileLogHandler(file: file))
         } catch let error as SSLMError where error.code == .symbolicLink {
             throw error
         } catch {
-            Console.error("warning: cannot write the log file \(logDirectory)/sslm (\(error.localizedDescription)); logging to standard error only")
+            Console.error(
+                "warning: cannot write the log file \(logDirectory)/sslm (\(error.localizedDescription)); logging to standard error only"
+            )
         }
         return Logger(label: "sslm") { _ in MultiplexLogHandler(handlers) }
     }

@@ -11,42 +11,49 @@ struct ApplyCommand: AsyncParsableCommand {
         commandName: "apply",
         abstract: "Plan and apply (the cron entry point), or apply a saved plan FILE.",
         discussion: """
-        Without FILE: observes, plans with the given options (the same as `sslm plan`) and executes the \
-        plan at once — no prompt; this is what cron or a systemd timer runs. With FILE (a plan written by \
-        `sslm plan -o FILE`): executes that plan if the state is still the one it was made from; \
-        otherwise refuses with exit status 3.
+            Without FILE: observes, plans with the given options (the same as `sslm plan`) and executes the \
+            plan at once — no prompt; this is what cron or a systemd timer runs. With FILE (a plan written by \
+            `sslm plan -o FILE`): executes that plan if the state is still the one it was made from; \
+            otherwise refuses with exit status 3.
 
-        One writing run at a time per topdir (a lock in <topdir>/.sslm/). Every step is journaled in \
-        <topdir>/.sslm/journal.jsonl; when a step fails, the steps that depend on it are skipped, the \
-        others still run, production keeps the failed service's old files, and the next run retries.
+            One writing run at a time per topdir (a lock in <topdir>/.sslm/). Every step is journaled in \
+            <topdir>/.sslm/journal.jsonl; when a step fails, the steps that depend on it are skipped, the \
+            others still run, production keeps the failed service's old files, and the next run retries.
 
-        Writing commands (apply, apply FILE, sslm-mgr, revoke) take that lock before they read the config or \
-        observe anything, and wait for it (--lock-timeout). A saved plan is only an assertion: sslm plans \
-        again from the config and the state it observes under the lock, with the plan's options, and runs \
-        its own plan only when the actions are the same as the file's (anything else is refused with exit \
-        status 3); a value edited into the file never reaches a command, a host or a path.
+            Writing commands (apply, apply FILE, sslm-mgr, revoke) take that lock before they read the config or \
+            observe anything, and wait for it (--lock-timeout). A saved plan is only an assertion: sslm plans \
+            again from the config and the state it observes under the lock, with the plan's options, and runs \
+            its own plan only when the actions are the same as the file's (anything else is refused with exit \
+            status 3); a value edited into the file never reaches a command, a host or a path.
 
-        Exit status: 0 everything done (or nothing to do), 1 a step failed, a service is blocked, or an \
-        error, 3 stale or altered plan file, 4 another sslm kept the lock longer than --lock-timeout.
-        """)
+            Exit status: 0 everything done (or nothing to do), 1 a step failed, a service is blocked, or an \
+            error, 3 stale or altered plan file, 4 another sslm kept the lock longer than --lock-timeout.
+            """)
     @OptionGroup var global: GlobalOptions
     @OptionGroup var planning: PlanningOptions
-    @Option(name: .customLong("metrics-file"), help: ArgumentHelp(
-        "After the run, write certificate expiry, renewal times, the last successful apply and this run's failures as a Prometheus textfile (for node_exporter's textfile collector).",
-        valueName: "file"))
+    @Option(
+        name: .customLong("metrics-file"),
+        help: ArgumentHelp(
+            "After the run, write certificate expiry, renewal times, the last successful apply and this run's failures as a Prometheus textfile (for node_exporter's textfile collector).",
+            valueName: "file"))
     var metricsFile: String?
-    @Option(name: .customLong("dns-timeout"), help: ArgumentHelp(
-        "dns-01: how long to wait, in seconds, for the primary and every nameserver to serve the challenges (after dns_check_delay). Default 600.",
-        valueName: "seconds"))
+    @Option(
+        name: .customLong("dns-timeout"),
+        help: ArgumentHelp(
+            "dns-01: how long to wait, in seconds, for the primary and every nameserver to serve the challenges (after dns_check_delay). Default 600.",
+            valueName: "seconds"))
     var dnsTimeout: Double?
-    @Option(name: .customLong("lock-timeout"), help: ArgumentHelp(
-        "How long to wait, in seconds, while another sslm works on this topdir (its lock is taken before anything is read). Default 300; exit status 4 when it runs out.",
-        valueName: "seconds"))
+    @Option(
+        name: .customLong("lock-timeout"),
+        help: ArgumentHelp(
+            "How long to wait, in seconds, while another sslm works on this topdir (its lock is taken before anything is read). Default 300; exit status 4 when it runs out.",
+            valueName: "seconds"))
     var lockTimeout: Double = WriterLock.defaultTimeoutSeconds
 
     func validate() throws {
         if let dnsTimeout, !(dnsTimeout > 0 && dnsTimeout <= 86_400) {
-            throw ValidationError("--dns-timeout: expected a number of seconds above 0 and at most 86400, found \(dnsTimeout)")
+            throw ValidationError(
+                "--dns-timeout: expected a number of seconds above 0 and at most 86400, found \(dnsTimeout)")
         }
         try WriterLock.validate(lockTimeout)
     }
@@ -57,8 +64,9 @@ struct ApplyCommand: AsyncParsableCommand {
             return
         }
         let lock = try await WriterLock.acquire(topdirOption: global.topdir, test: planning.test, seconds: lockTimeout)
-        var session = try PlanSession.open(global: global, targetArguments: planning.targets, now: planning.now,
-                                           test: planning.test)
+        var session = try PlanSession.open(
+            global: global, targetArguments: planning.targets, now: planning.now,
+            test: planning.test)
         session.lock = lock
         session = await session.withRenewalInfo(verbose: global.verbose)
         let plan = try session.plan(planning)
@@ -92,20 +100,23 @@ struct ApplyCommand: AsyncParsableCommand {
             throw CLIError("\(file): \(error.message)")
         }
         let lock = try await WriterLock.acquire(topdirOption: global.topdir, test: replay.test, seconds: lockTimeout)
-        var session = try PlanSession.open(global: global, targetArguments: plan.options.targets, now: planning.now,
-                                           observeAll: replay.cleanAll, test: replay.test)
+        var session = try PlanSession.open(
+            global: global, targetArguments: plan.options.targets, now: planning.now,
+            observeAll: replay.cleanAll, test: replay.test)
         session.lock = lock
         var changes: [String] = []
         if session.config.digest != plan.configDigest { changes.append("the configuration in conf.d/ changed") }
         if session.observation.lineage != nil, plan.base.lineage != nil,
-           session.observation.lineage != plan.base.lineage {
+            session.observation.lineage != plan.base.lineage
+        {
             changes.append("the plan was made for another topdir")
         }
         if session.observation.fingerprint != plan.base.fingerprint {
             let parts = plan.base.changedParts(comparedWith: session.observation.parts)
-            changes.append(parts.isEmpty
-                ? "the certificates, production or TLSA files changed"
-                : "changed since the plan was made: " + parts.joined(separator: ", "))
+            changes.append(
+                parts.isEmpty
+                    ? "the certificates, production or TLSA files changed"
+                    : "changed since the plan was made: " + parts.joined(separator: ", "))
         }
         if !changes.isEmpty {
             Console.error("error: \(file) is stale: " + changes.joined(separator: "; ") + ". Run `sslm plan` again.")
@@ -139,7 +150,9 @@ struct ApplyCommand: AsyncParsableCommand {
         logger.info("apply finished: \(summary.split(separator: "\n").last ?? "")")
         for note in blocked { logger.error("blocked: \(note.subject): \(note.reason.message)") }
         print(summary, terminator: "")
-        if report.succeeded && blocked.isEmpty { MetricsFile.writeLastSuccess(topdir: session.topdir, date: session.now) }
+        if report.succeeded && blocked.isEmpty {
+            MetricsFile.writeLastSuccess(topdir: session.topdir, date: session.now)
+        }
         try writeMetrics(topdir: session.topdir, failures: MetricsFile.failures(report, plan: plan))
         try Self.failIfBlocked(blocked)
         if !report.succeeded { throw ExitCode(1) }
@@ -149,18 +162,21 @@ struct ApplyCommand: AsyncParsableCommand {
     static func failIfBlocked(_ blocked: [Note]) throws {
         guard !blocked.isEmpty else { return }
         let subjects = blocked.map(\.subject).joined(separator: ", ")
-        Console.error("error: \(blocked.count) service(s) blocked, nothing can be done for them until fixed by hand: "
-            + subjects + " (see the notes above, or `sslm status`)")
+        Console.error(
+            "error: \(blocked.count) service(s) blocked, nothing can be done for them until fixed by hand: "
+                + subjects + " (see the notes above, or `sslm status`)")
         throw ExitCode(1)
     }
 
     /// The metrics file, from a fresh observation of the state the run left.
     private func writeMetrics(topdir: String, failures: [String: Int]) throws {
         guard let metricsFile else { return }
-        let after = try PlanSession.open(topdirOption: topdir, targetArguments: planning.targets, now: planning.now,
-                                         gatherDNS: false)
-        let text = MetricsFile.render(status: StatusReport.make(session: after),
-                                      lastSuccess: MetricsFile.readLastSuccess(topdir: topdir), failures: failures)
+        let after = try PlanSession.open(
+            topdirOption: topdir, targetArguments: planning.targets, now: planning.now,
+            gatherDNS: false)
+        let text = MetricsFile.render(
+            status: StatusReport.make(session: after),
+            lastSuccess: MetricsFile.readLastSuccess(topdir: topdir), failures: failures)
         try MetricsFile.write(text, to: metricsFile)
     }
 }

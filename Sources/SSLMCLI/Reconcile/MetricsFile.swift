@@ -14,19 +14,25 @@ enum MetricsFile {
                 .replacingOccurrences(of: "\n", with: "\\n")
         }
         func seconds(_ date: Date) -> String { String(Int64(date.timeIntervalSince1970)) }
-        lines.append("# HELP sslm_certificate_expiry_timestamp_seconds notAfter of the certificate, by service and slot.")
+        lines.append(
+            "# HELP sslm_certificate_expiry_timestamp_seconds notAfter of the certificate, by service and slot.")
         lines.append("# TYPE sslm_certificate_expiry_timestamp_seconds gauge")
         for service in status.services {
             for slot in service.slots {
-                lines.append("sslm_certificate_expiry_timestamp_seconds{service=\"\(escape(service.service))\",slot=\"\(slot.slot)\"} \(seconds(slot.notAfter))")
+                lines.append(
+                    "sslm_certificate_expiry_timestamp_seconds{service=\"\(escape(service.service))\",slot=\"\(slot.slot)\"} \(seconds(slot.notAfter))"
+                )
             }
         }
-        lines.append("# HELP sslm_certificate_renewal_timestamp_seconds When the current certificate becomes due for renewal.")
+        lines.append(
+            "# HELP sslm_certificate_renewal_timestamp_seconds When the current certificate becomes due for renewal.")
         lines.append("# TYPE sslm_certificate_renewal_timestamp_seconds gauge")
         for service in status.services {
             for slot in service.slots {
                 if let renewAt = slot.renewAt {
-                    lines.append("sslm_certificate_renewal_timestamp_seconds{service=\"\(escape(service.service))\"} \(seconds(renewAt))")
+                    lines.append(
+                        "sslm_certificate_renewal_timestamp_seconds{service=\"\(escape(service.service))\"} \(seconds(renewAt))"
+                    )
                 }
             }
         }
@@ -37,12 +43,15 @@ enum MetricsFile {
             lines.append("sslm_certificate_missing{service=\"\(escape(service.service))\"} \(missing)")
         }
         if let lastSuccess {
-            lines.append("# HELP sslm_last_apply_success_timestamp_seconds End of the last apply in which every step succeeded.")
+            lines.append(
+                "# HELP sslm_last_apply_success_timestamp_seconds End of the last apply in which every step succeeded.")
             lines.append("# TYPE sslm_last_apply_success_timestamp_seconds gauge")
             lines.append("sslm_last_apply_success_timestamp_seconds \(seconds(lastSuccess))")
         }
         if let failures {
-            lines.append("# HELP sslm_apply_failed_actions Failed steps of the last apply, by service (\"run\" for servers and DNS).")
+            lines.append(
+                "# HELP sslm_apply_failed_actions Failed steps of the last apply, by service (\"run\" for servers and DNS)."
+            )
             lines.append("# TYPE sslm_apply_failed_actions gauge")
             for subject in failures.keys.sorted() {
                 lines.append("sslm_apply_failed_actions{service=\"\(escape(subject))\"} \(failures[subject] ?? 0)")
@@ -67,7 +76,8 @@ enum MetricsFile {
     static func readLastSuccess(topdir: String) -> Date? {
         guard let data = try? BoundedFile.read(lastSuccessPath(topdir: topdir), limit: .state, followLinks: false)
         else { return nil }
-        return Timestamps.parseRFC3339(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        return Timestamps.parseRFC3339(
+            String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     static func writeLastSuccess(topdir: String, date: Date) {

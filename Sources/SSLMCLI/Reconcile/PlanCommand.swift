@@ -9,25 +9,29 @@ struct PlanCommand: AsyncParsableCommand {
         commandName: "plan",
         abstract: "Show what apply would change, with a reason for every action. Changes nothing.",
         discussion: """
-        Reads the config and the state of certs/, the production directory and the TLSA files, and \
-        prints the actions `sslm apply` would take, each with its reason, then notes (waiting to roll, \
-        next renewal, blocked work).
+            Reads the config and the state of certs/, the production directory and the TLSA files, and \
+            prints the actions `sslm apply` would take, each with its reason, then notes (waiting to roll, \
+            next renewal, blocked work).
 
-        -o FILE saves the plan as JSON for `sslm apply FILE` (refused later if the state changed) or for \
-        review; --json prints the JSON. Exit status: 0 success; with --detailed-exitcode 0 = nothing to \
-        do, 2 = changes present or a service blocked (needs a person); 1 = error.
-        """)
+            -o FILE saves the plan as JSON for `sslm apply FILE` (refused later if the state changed) or for \
+            review; --json prints the JSON. Exit status: 0 success; with --detailed-exitcode 0 = nothing to \
+            do, 2 = changes present or a service blocked (needs a person); 1 = error.
+            """)
     @OptionGroup var global: GlobalOptions
     @OptionGroup var planning: PlanningOptions
     @Option(name: .shortAndLong, help: ArgumentHelp("Also write the plan (JSON) to this file.", valueName: "file"))
     var output: String?
     @Flag(help: "Print the plan as JSON instead of text.") var json = false
-    @Flag(name: .customLong("detailed-exitcode"), help: "Exit 2 when the plan has changes or a service is blocked, 0 when it has neither.")
+    @Flag(
+        name: .customLong("detailed-exitcode"),
+        help: "Exit 2 when the plan has changes or a service is blocked, 0 when it has neither.")
     var detailedExitcode = false
 
     func run() async throws {
-        let session = await (try PlanSession.open(global: global, targetArguments: planning.targets, now: planning.now,
-                                                  test: planning.test)).withRenewalInfo(verbose: global.verbose)
+        let session = await
+            (try PlanSession.open(
+                global: global, targetArguments: planning.targets, now: planning.now,
+                test: planning.test)).withRenewalInfo(verbose: global.verbose)
         let plan = try session.plan(planning)
         if let output {
             let data = PlanCodec.encode(plan)

@@ -25,15 +25,20 @@ struct PlanSession {
     var lock: ApplyLock?
 
     /// Loads and observes. Throws `CLIError` after printing diagnostics.
-    static func open(global: GlobalOptions, targetArguments: [String], now nowOption: String?,
-                     gatherDNS: Bool = true, observeAll: Bool = false, test: Bool = false) throws -> PlanSession {
-        try open(topdirOption: global.topdir, targetArguments: targetArguments, now: nowOption, gatherDNS: gatherDNS,
-                 observeAll: observeAll, test: test)
+    static func open(
+        global: GlobalOptions, targetArguments: [String], now nowOption: String?,
+        gatherDNS: Bool = true, observeAll: Bool = false, test: Bool = false
+    ) throws -> PlanSession {
+        try open(
+            topdirOption: global.topdir, targetArguments: targetArguments, now: nowOption, gatherDNS: gatherDNS,
+            observeAll: observeAll, test: test)
     }
 
     /// As above, with the topdir option given directly (the ssl-mgr front end has no `GlobalOptions`).
-    static func open(topdirOption: String?, targetArguments: [String], now nowOption: String?,
-                     gatherDNS: Bool = true, observeAll: Bool = false, test: Bool = false) throws -> PlanSession {
+    static func open(
+        topdirOption: String?, targetArguments: [String], now nowOption: String?,
+        gatherDNS: Bool = true, observeAll: Bool = false, test: Bool = false
+    ) throws -> PlanSession {
         var specs: [TargetSpec] = []
         for argument in targetArguments {
             switch TargetSpec.parse(argument) {
@@ -65,25 +70,30 @@ struct PlanSession {
         var index = 0
         while index < services.count {
             if case .authority(let name) = config.service(services[index])?.signer,
-               let ca = config.certificateAuthorities[name], ca.isLocal, !services.contains(ca.localAddress) {
+                let ca = config.certificateAuthorities[name], ca.isLocal, !services.contains(ca.localAddress)
+            {
                 services.append(ca.localAddress)
             }
             index += 1
         }
         let apexes = Array(Set(services.map(\.group))).sorted()
         let dns = gatherDNS ? DNSFactsGatherer.gather(config: config, apexes: apexes) : []
-        var observation = Observer.observe(config: config, services: services, dns: dns,
-                                           localHostNames: ExecutorOptions.systemHostNames())
+        var observation = Observer.observe(
+            config: config, services: services, dns: dns,
+            localHostNames: ExecutorOptions.systemHostNames())
         if gatherDNS, let publications = observation.danePublications {
             // What the name servers serve of the TLSA records, and since when (the roll waits for it).
             let observed = DNSFactsGatherer.gatherTLSA(config: config, publications: publications)
             let recorded = TLSAPublicationLog.record(observed, topdir: config.topdir, now: now)
-            if let warning = recorded.warning { FileHandle.standardError.write(Data(("warning: " + warning + "\n").utf8)) }
+            if let warning = recorded.warning {
+                FileHandle.standardError.write(Data(("warning: " + warning + "\n").utf8))
+            }
             observation.danePublications = recorded.publications
         }
-        return PlanSession(topdir: config.topdir, config: config, targets: targets,
-                           targetSpecs: specs.map(\.description), observation: observation, now: now,
-                           acmeStaging: test)
+        return PlanSession(
+            topdir: config.topdir, config: config, targets: targets,
+            targetSpecs: specs.map(\.description), observation: observation, now: now,
+            acmeStaging: test)
     }
 
     func plan(_ options: PlanningOptions) throws -> Plan {
@@ -93,8 +103,10 @@ struct PlanSession {
         if let minutes = options.minRollMinutes, minutes < 0 {
             throw CLIError("--min-roll-mins: expected 0 or more minutes, found \(minutes)")
         }
-        return Planner.plan(request(phase: phase, force: options.force, reuseKey: options.reuseKey,
-                                    minRollMinutes: options.minRollMinutes))
+        return Planner.plan(
+            request(
+                phase: phase, force: options.force, reuseKey: options.reuseKey,
+                minRollMinutes: options.minRollMinutes))
     }
 
     /// The plan a saved plan's options give for this session's config, observation and time (the check
@@ -106,8 +118,9 @@ struct PlanSession {
         } catch let error as SSLMError {
             throw CLIError(error.message)
         }
-        var request = request(phase: fields.phase, force: fields.force, reuseKey: fields.reuseKey,
-                              minRollMinutes: fields.minRollMinutes)
+        var request = request(
+            phase: fields.phase, force: fields.force, reuseKey: fields.reuseKey,
+            minRollMinutes: fields.minRollMinutes)
         request.cleanKeep = fields.cleanKeep
         request.cleanAll = fields.cleanAll
         request.forceProductionSync = fields.forceProductionSync

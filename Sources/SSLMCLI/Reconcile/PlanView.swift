@@ -7,7 +7,8 @@ import SSLMPlan
 enum PlanView {
     static func render(_ plan: Plan, topdir: String?, verbose: Bool = false) -> String {
         var lines: [String] = []
-        let header = "Plan" + (topdir.map { " for \($0)" } ?? "") + " at \(plan.now)"
+        let header =
+            "Plan" + (topdir.map { " for \($0)" } ?? "") + " at \(plan.now)"
             + (plan.options.phase == .all ? "" : " (--phase \(plan.options.phase.rawValue))")
         lines.append(header)
         if plan.actions.isEmpty {
@@ -39,7 +40,8 @@ enum PlanView {
                         action.params[key].map { "\(key)=\($0.text)" }
                     }
                     let kind = action.kind.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)
-                    lines.append("  + \(kind)\(action.id)" + (params.isEmpty ? "" : "  " + params.joined(separator: " ")))
+                    lines.append(
+                        "  + \(kind)\(action.id)" + (params.isEmpty ? "" : "  " + params.joined(separator: " ")))
                 }
             }
         }

@@ -14,7 +14,8 @@ enum RunClock {
 
     private static func parse(_ text: String, origin: String) throws -> Date {
         guard let date = Timestamps.parseRFC3339(text) else {
-            throw CLIError("\(origin): \"\(SafeName.printable(text))\" is not an RFC 3339 time (e.g. 2027-01-15T12:00:00Z)")
+            throw CLIError(
+                "\(origin): \"\(SafeName.printable(text))\" is not an RFC 3339 time (e.g. 2027-01-15T12:00:00Z)")
         }
         return date
     }

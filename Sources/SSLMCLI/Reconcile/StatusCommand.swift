@@ -13,11 +13,16 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Targets: group:svc1,svc2 or group:ALL (default: every active group).") var targets: [String] = []
     @Flag(help: "Print JSON.") var json = false
-    @Option(help: ArgumentHelp("For tests and simulations: report as if it were this time (RFC 3339). Also SSLM_NOW.",
-                               valueName: "time"))
+    @Option(
+        help: ArgumentHelp(
+            "For tests and simulations: report as if it were this time (RFC 3339). Also SSLM_NOW.",
+            valueName: "time"))
     var now: String?
-    @Option(name: .customLong("metrics-file"), help: ArgumentHelp(
-        "Also write the status as a Prometheus textfile (for node_exporter's textfile collector).", valueName: "file"))
+    @Option(
+        name: .customLong("metrics-file"),
+        help: ArgumentHelp(
+            "Also write the status as a Prometheus textfile (for node_exporter's textfile collector).",
+            valueName: "file"))
     var metricsFile: String?
 
     func run() async throws {
@@ -25,8 +30,9 @@ struct StatusCommand: AsyncParsableCommand {
         let report = StatusReport.make(session: session)
         if let metricsFile {
             try MetricsFile.write(
-                MetricsFile.render(status: report, lastSuccess: MetricsFile.readLastSuccess(topdir: session.topdir),
-                                   failures: nil),
+                MetricsFile.render(
+                    status: report, lastSuccess: MetricsFile.readLastSuccess(topdir: session.topdir),
+                    failures: nil),
                 to: metricsFile)
         }
         if json {
@@ -74,8 +80,9 @@ struct StatusReport: Encodable {
     var services: [Service]
 
     static func make(session: PlanSession) -> StatusReport {
-        let plan = Planner.plan(PlanningRequest(
-            config: session.config, observation: session.observation, now: session.now, targets: session.targets))
+        let plan = Planner.plan(
+            PlanningRequest(
+                config: session.config, observation: session.observation, now: session.now, targets: session.targets))
         var why: [String: String] = [:]
         for action in plan.actions {
             guard let service = action.service, why[service] == nil else { continue }
@@ -108,8 +115,9 @@ struct StatusReport: Encodable {
                         key: certificate.publicKeyLabel, sans: certificate.sans,
                         signatureAlgorithm: certificate.signatureAlgorithm, serial: certificate.serialHex)
                     if name == "curr", let service = session.config.service(address) {
-                        let assessment = RenewalAssessment(certificate: certificate, renewInfo: service.renewInfo,
-                                                           now: session.now)
+                        let assessment = RenewalAssessment(
+                            certificate: certificate, renewInfo: service.renewInfo,
+                            now: session.now)
                         slot.renewAt = assessment.renewAt
                         slot.renewalDue = assessment.isDue
                     }
@@ -117,8 +125,10 @@ struct StatusReport: Encodable {
                 }
             }
             if slots.isEmpty && problems.isEmpty { problems.append("no certificate yet") }
-            services.append(Service(service: address.description, slots: slots, problems: problems,
-                                    plan: why[address.description]))
+            services.append(
+                Service(
+                    service: address.description, slots: slots, problems: problems,
+                    plan: why[address.description]))
         }
         return StatusReport(now: session.now, services: services)
     }
@@ -138,8 +148,12 @@ struct StatusReport: Encodable {
             for slot in service.slots {
                 let label = slot.slot.padding(toLength: 12, withPad: " ", startingAt: 0)
                 let blank = String(repeating: " ", count: 12)
-                lines.append("         \(label) : expires: \(Self.date(slot.notAfter)) (\(Self.span(slot.notAfter.timeIntervalSince(now))))")
-                lines.append("         \(blank) : issued : \(Self.date(slot.notBefore)) (\(Self.span(now.timeIntervalSince(slot.notBefore))) ago) (\(Int(slot.lifetimeDays.rounded())) day cert)")
+                lines.append(
+                    "         \(label) : expires: \(Self.date(slot.notAfter)) (\(Self.span(slot.notAfter.timeIntervalSince(now))))"
+                )
+                lines.append(
+                    "         \(blank) : issued : \(Self.date(slot.notBefore)) (\(Self.span(now.timeIntervalSince(slot.notBefore))) ago) (\(Int(slot.lifetimeDays.rounded())) day cert)"
+                )
                 if let renewAt = slot.renewAt {
                     let state = slot.renewalDue == true ? "due now" : "in \(Self.span(renewAt.timeIntervalSince(now)))"
                     lines.append("         \(blank) : renew  : \(Self.date(renewAt)) (\(state))")
@@ -177,6 +191,7 @@ struct StatusReport: Encodable {
         let h = rest / 3600, m = (rest % 3600) / 60, s = rest % 60
         func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
         let dayText = String(days)
-        return sign + String(repeating: " ", count: max(0, 4 - dayText.count)) + dayText + "d \(two(h)):\(two(m)):\(two(s))"
+        return sign + String(repeating: " ", count: max(0, 4 - dayText.count)) + dayText
+            + "d \(two(h)):\(two(m)):\(two(s))"
     }
 }

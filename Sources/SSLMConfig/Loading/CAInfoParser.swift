@@ -12,8 +12,9 @@ struct CAInfoParser {
         for name in document.keys.sorted() {
             guard let node = document[name] else { continue }
             guard case .table(let values) = node else {
-                sink.error(Self.file, nil, name,
-                           "expected a CA table [\(SafeText.clip(name))], found \(node.typeName) \(node.shown)")
+                sink.error(
+                    Self.file, nil, name,
+                    "expected a CA table [\(SafeText.clip(name))], found \(node.typeName) \(node.shown)")
                 continue
             }
             if let problem = SafeName.problem(name) {
@@ -37,8 +38,10 @@ struct CAInfoParser {
         let trust = r.string("ca_trust_file")
         let kid = r.string("ca_eab_kid")
         let hmac = r.string("ca_eab_hmac_key")
-        r.reportUnknownKeys(hints: ["ca_desc ": "ca_desc", "type": "ca_type", "validation": "ca_validation",
-                                    "ca_directory": "ca_directory_url", "directory_url": "ca_directory_url"])
+        r.reportUnknownKeys(hints: [
+            "ca_desc ": "ca_desc", "type": "ca_type", "validation": "ca_validation",
+            "ca_directory": "ca_directory_url", "directory_url": "ca_directory_url",
+        ])
         guard let typeText else {
             if !r.has("ca_type") { r.error("ca_type", "missing (expected 'self', 'local', 'letsencrypt' or 'acme')") }
             return nil
@@ -46,8 +49,10 @@ struct CAInfoParser {
         let type = typeText.lowercased()
         switch type {
         case "self", "local":
-            let acmeKeys = ["ca_validation", "ca_directory_url", "ca_staging_directory_url", "ca_trust_file",
-                            "ca_eab_kid", "ca_eab_hmac_key", "ca_preferred_chain"]
+            let acmeKeys = [
+                "ca_validation", "ca_directory_url", "ca_staging_directory_url", "ca_trust_file",
+                "ca_eab_kid", "ca_eab_hmac_key", "ca_preferred_chain",
+            ]
             for key in acmeKeys where r.has(key) {
                 r.warning(key, "only used by ACME CAs; ignored for a \(type) CA")
             }
@@ -55,7 +60,10 @@ struct CAInfoParser {
         case "letsencrypt", "certbot", "acme":
             break
         default:
-            r.error("ca_type", "unknown CA type \"\(SafeText.clip(typeText))\" (expected 'self', 'local', 'letsencrypt', 'certbot' or 'acme')")
+            r.error(
+                "ca_type",
+                "unknown CA type \"\(SafeText.clip(typeText))\" (expected 'self', 'local', 'letsencrypt', 'certbot' or 'acme')"
+            )
             return nil
         }
         var ok = true
@@ -82,7 +90,8 @@ struct CAInfoParser {
             r.error("ca_directory_url", "missing: an 'acme' CA needs the URL of its ACME directory")
             ok = false
         }
-        var stagingURL: String? = directoryURL == ACMESettings.letsEncryptProduction ? ACMESettings.letsEncryptStaging : nil
+        var stagingURL: String? =
+            directoryURL == ACMESettings.letsEncryptProduction ? ACMESettings.letsEncryptStaging : nil
         if let staging {
             if staging.isEmpty {
                 stagingURL = nil

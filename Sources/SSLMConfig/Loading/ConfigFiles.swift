@@ -78,8 +78,9 @@ struct ConfigFiles {
         switch loaded.result {
         case .success(let document):
             for finding in loaded.controlCharacters {
-                sink.error(display, finding.tables.isEmpty ? nil : finding.tables.joined(separator: "."), finding.key,
-                           finding.message)
+                sink.error(
+                    display, finding.tables.isEmpty ? nil : finding.tables.joined(separator: "."), finding.key,
+                    finding.message)
             }
             return document
         case .failure(let problem):

@@ -27,8 +27,9 @@ public enum ConfigLoader {
             sink.error("conf.d", nil, nil, "not a directory in \(topdir)")
             return ConfigLoadResult(config: nil, diagnostics: sink.diagnostics)
         }
-        var main = MainConfig(globals: Globals(prodCertDir: "", logDir: "", dnsExtraNameservers: []),
-                              renewInfo: .builtin)
+        var main = MainConfig(
+            globals: Globals(prodCertDir: "", logDir: "", dnsExtraNameservers: []),
+            renewInfo: .builtin)
         if files.exists(MainConfigParser.file) {
             if let document = files.document(MainConfigParser.file) {
                 main = MainConfigParser(sink: sink, paths: paths).parse(document)
@@ -54,17 +55,21 @@ public enum ConfigLoader {
         }
         var entries = main.groups
         for target in extraTargets where !entries.contains(where: { $0.domain == target.group }) {
-            entries.append(.init(domain: target.group, services: target.service == "*" ? nil : [],
-                                 active: false, table: "command line"))
+            entries.append(
+                .init(
+                    domain: target.group, services: target.service == "*" ? nil : [],
+                    active: false, table: "command line"))
         }
         for entry in entries {
             let directory = "conf.d/\(entry.domain)"
             guard files.isDirectory(directory) else {
                 if entry.active || entry.table == "command line" {
-                    sink.error(MainConfigParser.file, entry.table, "domain", "the group directory \(directory) does not exist")
+                    sink.error(
+                        MainConfigParser.file, entry.table, "domain", "the group directory \(directory) does not exist")
                 } else {
-                    sink.warning(MainConfigParser.file, entry.table, "domain",
-                                 "the group directory \(directory) does not exist (group is not active)")
+                    sink.warning(
+                        MainConfigParser.file, entry.table, "domain",
+                        "the group directory \(directory) does not exist (group is not active)")
                 }
                 continue
             }
@@ -74,8 +79,9 @@ public enum ConfigLoader {
             } else {
                 names = ServiceDiscovery.services(inGroupDirectory: files.absolute(directory))
                 if names.isEmpty {
-                    sink.warning(MainConfigParser.file, entry.table, "services",
-                                 "'*' found no service files in \(directory)")
+                    sink.warning(
+                        MainConfigParser.file, entry.table, "services",
+                        "'*' found no service files in \(directory)")
                 }
             }
             for target in extraTargets
@@ -83,11 +89,14 @@ public enum ConfigLoader {
                 names.append(target.service)
             }
             for name in names {
-                loadService(ServiceAddress(group: entry.domain, service: name),
-                            requiredBy: MainConfigParser.file, table: entry.table, key: "services")
+                loadService(
+                    ServiceAddress(group: entry.domain, service: name),
+                    requiredBy: MainConfigParser.file, table: entry.table, key: "services")
             }
-            groups.append(GroupConfig(domain: entry.domain, services: names, discovered: entry.services == nil,
-                                      active: entry.active))
+            groups.append(
+                GroupConfig(
+                    domain: entry.domain, services: names, discovered: entry.services == nil,
+                    active: entry.active))
         }
         // Local CAs need their own service files, whether or not group `ca` is listed.
         for name in authorities.keys.sorted() {
@@ -128,11 +137,14 @@ public enum ConfigLoader {
         CrossChecks(sink: sink, main: main, authorities: authorities, services: services, missing: missing).run()
 
         let errors = sink.diagnostics.hasErrors
-        let config = errors ? nil : Config(
-            topdir: topdir, globals: main.globals, renewInfo: main.renewInfo, groups: groups,
-            dnsPrimaries: main.dnsPrimaries, dnsNameservers: main.dnsNameservers, dns: main.dns,
-            servers: main.servers, certificateAuthorities: authorities,
-            services: services.mapValues(\.config), digest: files.digest)
+        let config =
+            errors
+            ? nil
+            : Config(
+                topdir: topdir, globals: main.globals, renewInfo: main.renewInfo, groups: groups,
+                dnsPrimaries: main.dnsPrimaries, dnsNameservers: main.dnsNameservers, dns: main.dns,
+                servers: main.servers, certificateAuthorities: authorities,
+                services: services.mapValues(\.config), digest: files.digest)
         return ConfigLoadResult(config: config, diagnostics: sink.diagnostics)
     }
 }

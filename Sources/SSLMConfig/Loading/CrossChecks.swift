@@ -21,7 +21,8 @@ struct CrossChecks {
             let service = parsed.config
             if !service.dane.isEmpty { daneServices.append(address) }
             if service.dane.contains(where: { $0.hostSet == .mx }) && !address.group.isCAGroupName {
-                dnsPrimaryNeeds[address.group.lowercased()] = dnsPrimaryNeeds[address.group.lowercased()]
+                dnsPrimaryNeeds[address.group.lowercased()] =
+                    dnsPrimaryNeeds[address.group.lowercased()]
                     ?? "DANE records on MX hosts of \(address)"
             }
             switch service.signer {
@@ -30,43 +31,55 @@ struct CrossChecks {
             case .authority(let name):
                 guard let ca = authorities[name] else {
                     let known = authorities.keys.sorted()
-                    sink.error(service.file, nil, "signing_ca",
-                               "no CA named \"\(SafeText.clip(name))\" in conf.d/ca-info.conf"
-                                + (known.isEmpty ? " (it defines none)" : " (known: \(known.joined(separator: ", ")))"))
+                    sink.error(
+                        service.file, nil, "signing_ca",
+                        "no CA named \"\(SafeText.clip(name))\" in conf.d/ca-info.conf"
+                            + (known.isEmpty ? " (it defines none)" : " (known: \(known.joined(separator: ", ")))"))
                     continue
                 }
                 switch ca.kind {
                 case .local:
                     signers.insert(ca.localAddress)
                     if ca.localAddress == address {
-                        sink.error(service.file, nil, "signing_ca",
-                                   "the CA \"\(name)\" cannot sign its own certificate; use signing_ca = 'self' for a root")
+                        sink.error(
+                            service.file, nil, "signing_ca",
+                            "the CA \"\(name)\" cannot sign its own certificate; use signing_ca = 'self' for a root")
                     }
                 case .acme(let acme):
                     if address.group.isCAGroupName {
-                        sink.error(service.file, nil, "signing_ca",
-                                   "\"\(name)\" is an ACME CA; it does not issue CA certificates (group 'ca')")
+                        sink.error(
+                            service.file, nil, "signing_ca",
+                            "\"\(name)\" is an ACME CA; it does not issue CA certificates (group 'ca')")
                     }
                     switch acme.validation {
                     case .dns01:
-                        dnsPrimaryNeeds[address.group.lowercased()] = dnsPrimaryNeeds[address.group.lowercased()]
+                        dnsPrimaryNeeds[address.group.lowercased()] =
+                            dnsPrimaryNeeds[address.group.lowercased()]
                             ?? "dns-01 validation of \(address)"
                         if self.main.dns.acmeDirs.isEmpty {
-                            sink.error(main, "dns", "acme_dir",
-                                       "missing: dns-01 (CA \"\(name)\", used by \(address)) writes acme-challenge.<apex> there")
+                            sink.error(
+                                main, "dns", "acme_dir",
+                                "missing: dns-01 (CA \"\(name)\", used by \(address)) writes acme-challenge.<apex> there"
+                            )
                         }
                         if self.main.dns.restartCommands.isEmpty {
-                            sink.error(main, "dns", "restart_cmd",
-                                       "missing: dns-01 (CA \"\(name)\", used by \(address)) must refresh the zone after writing the challenge")
+                            sink.error(
+                                main, "dns", "restart_cmd",
+                                "missing: dns-01 (CA \"\(name)\", used by \(address)) must refresh the zone after writing the challenge"
+                            )
                         }
                     case .http01:
                         if self.main.servers.first(where: { $0.name == "web" })?.serverDir == nil {
-                            sink.error(main, "web", "server_dir",
-                                       "missing: http-01 (CA \"\(name)\", used by \(address)) writes tokens under <server_dir>/<apex>/.well-known/acme-challenge/")
+                            sink.error(
+                                main, "web", "server_dir",
+                                "missing: http-01 (CA \"\(name)\", used by \(address)) writes tokens under <server_dir>/<apex>/.well-known/acme-challenge/"
+                            )
                         }
                         if let wildcard = service.sans.first(where: { $0.hasPrefix("*.") }) {
-                            sink.error(service.file, "X509", "sans",
-                                       "\(wildcard) validates by dns-01 only, but the CA \"\(name)\" uses http-01: use a dns-01 CA for this service")
+                            sink.error(
+                                service.file, "X509", "sans",
+                                "\(wildcard) validates by dns-01 only, but the CA \"\(name)\" uses http-01: use a dns-01 CA for this service"
+                            )
                         }
                     }
                 }
@@ -76,7 +89,8 @@ struct CrossChecks {
         for address in signers.sorted() {
             guard let parsed = services[address] else { continue }
             if parsed.config.signing == nil && !parsed.hasCATable {
-                let role = parsed.config.signer == .selfSigned && !isLocalCA(address)
+                let role =
+                    parsed.config.signer == .selfSigned && !isLocalCA(address)
                     ? "a self-signed certificate takes its validity and digest from its own [CA]"
                     : "this CA signs certificates with the validity and digest of its [CA]"
                 sink.error(parsed.config.file, "CA", nil, "missing: \(role); add [CA] with sign_end_days and digest")
@@ -84,30 +98,35 @@ struct CrossChecks {
         }
         for address in services.keys.sorted() where !signers.contains(address) {
             if let parsed = services[address], parsed.hasCATable {
-                sink.warning(parsed.config.file, "CA", nil,
-                             "ignored: only services that sign (a CA or a self-signed certificate) use [CA]")
+                sink.warning(
+                    parsed.config.file, "CA", nil,
+                    "ignored: only services that sign (a CA or a self-signed certificate) use [CA]")
             }
         }
         checkLocalCAChains()
         for apex in dnsPrimaryNeeds.keys.sorted() {
             let hasPrimary = self.main.dnsPrimaries.contains { $0.domain == apex || $0.isDefault }
             if !hasPrimary, let why = dnsPrimaryNeeds[apex] {
-                sink.error(main, nil, "dns_primary",
-                           "no [[dns_primary]] entry for \(apex) and no 'default' entry; \(why) needs the primary DNS server")
+                sink.error(
+                    main, nil, "dns_primary",
+                    "no [[dns_primary]] entry for \(apex) and no 'default' entry; \(why) needs the primary DNS server")
             }
         }
         if !daneServices.isEmpty && self.main.dns.tlsaDirs.isEmpty {
             let names = daneServices.map(\.description).joined(separator: ", ")
-            sink.warning(main, "dns", "tlsa_dirs",
-                         "not set: TLSA records of \(names) are written to certs/<apex>/ and production but not to a zone include directory")
+            sink.warning(
+                main, "dns", "tlsa_dirs",
+                "not set: TLSA records of \(names) are written to certs/<apex>/ and production but not to a zone include directory"
+            )
         }
         for section in self.main.servers {
             for dependency in section.serviceDependencies where !dependency.matchesEveryGroup {
                 for service in dependency.services {
                     let address = ServiceAddress(group: dependency.domain, service: service)
                     if services[address] == nil && !missing.contains(address) {
-                        sink.warning(main, section.name, "svc_depends",
-                                     "\(dependency.domain):\(service) is not a configured service")
+                        sink.warning(
+                            main, section.name, "svc_depends",
+                            "\(dependency.domain):\(service) is not a configured service")
                     }
                 }
             }
@@ -128,8 +147,10 @@ struct CrossChecks {
                 guard let issuerCA = authorities[issuer] else { break }  // reported at signing_ca
                 if !issuerCA.isLocal { break }  // reported above (ACME CA for group ca)
                 if seen.contains(issuer) {
-                    sink.error(parsed.config.file, nil, "signing_ca",
-                               "local CAs sign each other in a circle: \((seen + [issuer]).joined(separator: " → ")); the root must use signing_ca = 'self'")
+                    sink.error(
+                        parsed.config.file, nil, "signing_ca",
+                        "local CAs sign each other in a circle: \((seen + [issuer]).joined(separator: " → ")); the root must use signing_ca = 'self'"
+                    )
                     break
                 }
                 seen.append(issuer)

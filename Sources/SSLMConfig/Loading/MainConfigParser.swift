@@ -49,7 +49,8 @@ struct MainConfigParser {
         for (key, node) in document {
             switch node {
             case .table: continue
-            case .array(let items) where !items.isEmpty && items.allSatisfy({ if case .table = $0 { true } else { false } }):
+            case .array(let items)
+            where !items.isEmpty && items.allSatisfy({ if case .table = $0 { true } else { false } }):
                 continue
             default:
                 if ["groups", "dns_primary", "dns_nameservers"].contains(key) { continue }
@@ -66,23 +67,25 @@ struct MainConfigParser {
         var renewKeys: [Double: String] = [:]
         if let node = document["renew_info"] {
             if case .table(let table) = node {
-                parseRenewInfo(table, into: &renewInfo, targets: &renewTargetsConfigured,
-                               random: &renewRandomConfigured, keys: &renewKeys)
+                parseRenewInfo(
+                    table, into: &renewInfo, targets: &renewTargetsConfigured,
+                    random: &renewRandomConfigured, keys: &renewKeys)
             } else {
                 sink.error(file, nil, "renew_info", "expected a table [renew_info], found \(node.typeName)")
             }
         }
         let renewInfoBeforeGlobals = renewInfo
-        let globals = parseGlobals(globalValues, renewInfo: &renewInfo, targetsConfigured: renewTargetsConfigured,
-                                   randomConfigured: renewRandomConfigured)
+        let globals = parseGlobals(
+            globalValues, renewInfo: &renewInfo, targetsConfigured: renewTargetsConfigured,
+            randomConfigured: renewRandomConfigured)
         for lifetime in renewKeys.keys.sorted() {
             guard let key = renewKeys[lifetime],
-                  let problem = RenewInfoLimits.combinedProblem(renewInfo, lifetimeDays: lifetime)
+                let problem = RenewInfoLimits.combinedProblem(renewInfo, lifetimeDays: lifetime)
             else { continue }
             sink.error(file, "renew_info", key, problem)
         }
         if renewInfo != renewInfoBeforeGlobals, renewKeys.keys.allSatisfy({ abs($0 - 90) > 0.1 }),
-           let problem = RenewInfoLimits.combinedProblem(renewInfo, lifetimeDays: 90)
+            let problem = RenewInfoLimits.combinedProblem(renewInfo, lifetimeDays: 90)
         {
             let key = globalValues["renew_expire_days_spread"] != nil ? "renew_expire_days_spread" : "renew_expire_days"
             sink.error(file, "globals", key, problem)
@@ -111,15 +114,17 @@ struct MainConfigParser {
                     extraServers.append(parseServer(key, table))
                 } else {
                     let hint = Self.tableHint(key)
-                    sink.warning(file, key, nil,
-                                 "unknown table (ignored)" + (hint.map { "; did you mean [\($0)]?" } ?? "")
-                                    + " — a server table may only use the keys "
-                                    + Self.serverKeys.sorted().joined(separator: ", "))
+                    sink.warning(
+                        file, key, nil,
+                        "unknown table (ignored)" + (hint.map { "; did you mean [\($0)]?" } ?? "")
+                            + " — a server table may only use the keys "
+                            + Self.serverKeys.sorted().joined(separator: ", "))
                 }
             }
         }
         config.servers.sort {
-            (ServerSection.standardNames.firstIndex(of: $0.name) ?? 99) < (ServerSection.standardNames.firstIndex(of: $1.name) ?? 99)
+            (ServerSection.standardNames.firstIndex(of: $0.name) ?? 99)
+                < (ServerSection.standardNames.firstIndex(of: $1.name) ?? 99)
         }
         config.servers += extraServers
         return config
@@ -127,17 +132,22 @@ struct MainConfigParser {
 
     private static func tableHint(_ key: String) -> String? {
         let known = ["globals", "renew_info", "dns", "smtp", "imap", "web", "other"]
-        return known.first { $0.lowercased() == key.lowercased() || $0.replacingOccurrences(of: "_", with: "") == key.lowercased() }
+        return known.first {
+            $0.lowercased() == key.lowercased() || $0.replacingOccurrences(of: "_", with: "") == key.lowercased()
+        }
     }
 
     // MARK: [globals]
 
-    private func parseGlobals(_ values: [String: TOMLNode], renewInfo: inout RenewInfo,
-                              targetsConfigured: Set<Double>, randomConfigured: Set<Double>) -> Globals {
+    private func parseGlobals(
+        _ values: [String: TOMLNode], renewInfo: inout RenewInfo,
+        targetsConfigured: Set<Double>, randomConfigured: Set<Double>
+    ) -> Globals {
         let r = TableReader(file: Self.file, table: "globals", values: values, sink: sink)
-        var globals = Globals(prodCertDir: paths.resolve(Globals.defaultProdCertDir),
-                              logDir: paths.resolve(Globals.defaultLogDir),
-                              dnsExtraNameservers: Globals.defaultExtraNameservers.map { NameserverAddress(host: $0) })
+        var globals = Globals(
+            prodCertDir: paths.resolve(Globals.defaultProdCertDir),
+            logDir: paths.resolve(Globals.defaultLogDir),
+            dnsExtraNameservers: Globals.defaultExtraNameservers.map { NameserverAddress(host: $0) })
         if let verbose = r.bool("verb") { globals.verbose = verbose }
         r.accept("sslm_auth_hook")  // ssl-mgr's certbot hook: sslm speaks ACME itself.
         if let dir = r.string("prod_cert_dir") {
@@ -158,7 +168,9 @@ struct MainConfigParser {
                 r.warning("clean_keep", "\(keep) is below 1; using 1")
                 globals.cleanKeep = 1
             } else if keep > ConfigLimits.cleanKeep.upperBound {
-                r.error("clean_keep", "out of range: expected \(TableReader.text(ConfigLimits.cleanKeep)) data sets, found \(keep)")
+                r.error(
+                    "clean_keep",
+                    "out of range: expected \(TableReader.text(ConfigLimits.cleanKeep)) data sets, found \(keep)")
             } else {
                 globals.cleanKeep = keep
             }
@@ -166,8 +178,10 @@ struct MainConfigParser {
         if let minutes = r.int("min_roll_mins") {
             if minutes < 0 {
                 r.error("min_roll_mins", "expected 0 or more minutes, found \(minutes)")
-            } else if let minutes = r.int("min_roll_mins", in: ConfigLimits.minRollMinutes, unit: "minutes",
-                                          note: " (at most 365 days)") {
+            } else if let minutes = r.int(
+                "min_roll_mins", in: ConfigLimits.minRollMinutes, unit: "minutes",
+                note: " (at most 365 days)")
+            {
                 globals.minRollMinutes = minutes
             }
         }
@@ -193,7 +207,10 @@ struct MainConfigParser {
             } else {
                 let resolved = paths.resolve(path)
                 if resolved.contains(where: { $0.isWhitespace || $0 == "'" || $0 == "\"" }) {
-                    r.error("ssh_config", "\(resolved) contains white space or a quote; rsync's -e option cannot pass such a path to ssh — move the file")
+                    r.error(
+                        "ssh_config",
+                        "\(resolved) contains white space or a quote; rsync's -e option cannot pass such a path to ssh — move the file"
+                    )
                 } else if !FileManager.default.isReadableFile(atPath: resolved) {
                     r.error("ssh_config", "cannot read \(resolved) (expected an ssh client config file for ssh -F)")
                 }
@@ -201,8 +218,10 @@ struct MainConfigParser {
             }
         }
         if r.node("preferred_acme_profile") != nil {
-            r.warning("preferred_acme_profile",
-                      "not used (it never was in ssl-mgr either); set ca_preferred_acme_profile per CA in conf.d/ca-info.conf")
+            r.warning(
+                "preferred_acme_profile",
+                "not used (it never was in ssl-mgr either); set ca_preferred_acme_profile per CA in conf.d/ca-info.conf"
+            )
         }
         if let days = r.number("renew_expire_days") {
             if let problem = RenewInfoLimits.targetProblem(days, lifetimeDays: 90) {
@@ -218,14 +237,18 @@ struct MainConfigParser {
             if let problem = RenewInfoLimits.randomProblem(abs(spread), lifetimeDays: 90) {
                 r.error("renew_expire_days_spread", problem)
             } else if randomConfigured.contains(where: { abs($0 - 90) <= 0.1 }) {
-                r.warning("renew_expire_days_spread", "deprecated and overridden by [renew_info] rand_adj_90; remove it")
+                r.warning(
+                    "renew_expire_days_spread", "deprecated and overridden by [renew_info] rand_adj_90; remove it")
             } else {
                 renewInfo.setRandom(lifetimeDays: 90, days: abs(spread))
-                r.warning("renew_expire_days_spread", "deprecated; applied as [renew_info] rand_adj_90 = \(abs(spread))")
+                r.warning(
+                    "renew_expire_days_spread", "deprecated; applied as [renew_info] rand_adj_90 = \(abs(spread))")
             }
         }
-        r.reportUnknownKeys(hints: ["verbose": "verb", "clean-keep": "clean_keep", "min_roll_minutes": "min_roll_mins",
-                                    "prod_certs_dir": "prod_cert_dir", "log_dir": "logdir"])
+        r.reportUnknownKeys(hints: [
+            "verbose": "verb", "clean-keep": "clean_keep", "min_roll_minutes": "min_roll_mins",
+            "prod_certs_dir": "prod_cert_dir", "log_dir": "logdir",
+        ])
         return globals
     }
 
@@ -237,9 +260,10 @@ struct MainConfigParser {
         var result: [PostCopyCommand] = []
         for (index, item) in items.enumerated() {
             guard case .array(let pair) = item, pair.count == 2, case .string(let host) = pair[0],
-                  case .string(let command) = pair[1]
+                case .string(let command) = pair[1]
             else {
-                r.error("post_copy_cmd", "item \(index + 1): expected [host, command] (two strings), found \(item.shown)")
+                r.error(
+                    "post_copy_cmd", "item \(index + 1): expected [host, command] (two strings), found \(item.shown)")
                 continue
             }
             if let problem = CommandText.hostProblem(host) {
@@ -247,7 +271,9 @@ struct MainConfigParser {
                 continue
             }
             guard command.hasPrefix("/") else {
-                r.error("post_copy_cmd", "item \(index + 1): command \"\(SafeText.clip(command))\" must be an absolute path")
+                r.error(
+                    "post_copy_cmd", "item \(index + 1): command \"\(SafeText.clip(command))\" must be an absolute path"
+                )
                 continue
             }
             result.append(PostCopyCommand(host: host, command: command))
@@ -257,8 +283,10 @@ struct MainConfigParser {
 
     // MARK: [renew_info]
 
-    private func parseRenewInfo(_ values: [String: TOMLNode], into info: inout RenewInfo, targets: inout Set<Double>,
-                                random: inout Set<Double>, keys: inout [Double: String]) {
+    private func parseRenewInfo(
+        _ values: [String: TOMLNode], into info: inout RenewInfo, targets: inout Set<Double>,
+        random: inout Set<Double>, keys: inout [Double: String]
+    ) {
         let r = TableReader(file: Self.file, table: "renew_info", values: values, sink: sink)
         for key in values.keys.sorted() {
             var name = key
@@ -280,17 +308,23 @@ struct MainConfigParser {
             }
             guard let lifetime = Double(lifetimeText), lifetime.isFinite, lifetime >= 0 else {
                 _ = r.node(key)
-                r.error(key, "the part after the prefix must be a lifetime in days (e.g. target_90), found \"\(SafeText.clip(String(lifetimeText)))\"")
+                r.error(
+                    key,
+                    "the part after the prefix must be a lifetime in days (e.g. target_90), found \"\(SafeText.clip(String(lifetimeText)))\""
+                )
                 continue
             }
             guard ConfigLimits.renewLifetimeDays.contains(lifetime) else {
                 _ = r.node(key)
-                r.error(key, "the lifetime \(TableReader.text(lifetime)) after the prefix is out of range (expected "
-                    + "\(TableReader.text(ConfigLimits.renewLifetimeDays)) days, the longest validity sslm signs)")
+                r.error(
+                    key,
+                    "the lifetime \(TableReader.text(lifetime)) after the prefix is out of range (expected "
+                        + "\(TableReader.text(ConfigLimits.renewLifetimeDays)) days, the longest validity sslm signs)")
                 continue
             }
             guard let days = r.number(key) else { continue }
-            let problem = isTarget
+            let problem =
+                isTarget
                 ? RenewInfoLimits.targetProblem(days, lifetimeDays: lifetime)
                 : RenewInfoLimits.randomProblem(days, lifetimeDays: lifetime)
             if let problem {
@@ -320,7 +354,9 @@ struct MainConfigParser {
             return []
         }
         guard case .array(let items) = node, !items.isEmpty else {
-            sink.error(file, nil, "groups", "expected a non-empty array of tables [[groups]], found \(node.typeName) \(node.shown)")
+            sink.error(
+                file, nil, "groups",
+                "expected a non-empty array of tables [[groups]], found \(node.typeName) \(node.shown)")
             return []
         }
         var result: [MainConfig.GroupEntry] = []
@@ -343,7 +379,8 @@ struct MainConfigParser {
                     var wildcard = false
                     for (i, entry) in list.enumerated() {
                         guard case .string(let name) = entry else {
-                            r.error("services", "item \(i + 1): expected a string, found \(entry.typeName) \(entry.shown)")
+                            r.error(
+                                "services", "item \(i + 1): expected a string, found \(entry.typeName) \(entry.shown)")
                             continue
                         }
                         if name == "*" || name.uppercased() == "ALL" { wildcard = true; continue }
@@ -362,7 +399,9 @@ struct MainConfigParser {
                         r.warning("services", "'*'/'ALL' already means every service; the other names are redundant")
                     }
                 default:
-                    r.error("services", "expected an array of service names or '*'/'ALL', found \(node.typeName) \(node.shown)")
+                    r.error(
+                        "services",
+                        "expected an array of service names or '*'/'ALL', found \(node.typeName) \(node.shown)")
                 }
             } else {
                 r.error("services", "missing (expected an array of service names or '*'/'ALL')")
@@ -392,7 +431,8 @@ struct MainConfigParser {
     private func tables(_ node: TOMLNode?, key: String) -> [(String, [String: TOMLNode])] {
         guard let node else { return [] }
         guard case .array(let items) = node else {
-            sink.error(Self.file, nil, key, "expected an array of tables [[\(key)]], found \(node.typeName) \(node.shown)")
+            sink.error(
+                Self.file, nil, key, "expected an array of tables [[\(key)]], found \(node.typeName) \(node.shown)")
             return []
         }
         var result: [(String, [String: TOMLNode])] = []
@@ -431,7 +471,9 @@ struct MainConfigParser {
             r.reportUnknownKeys()
             guard let domain else { continue }
             guard let server else {
-                if !r.has("server") { r.error("server", "missing (expected the primary's IP address, e.g. '127.0.0.1')") }
+                if !r.has("server") {
+                    r.error("server", "missing (expected the primary's IP address, e.g. '127.0.0.1')")
+                }
                 continue
             }
             switch NameserverAddress.parse(server) {
@@ -525,7 +567,8 @@ struct MainConfigParser {
         _ = r.bool("skip_prod_copy")  // accepted (ssl-mgr ignores it too)
         if r.has("servers") {
             _ = r.node("servers")
-            r.warning("servers", "not used for [dns] (the refresh command runs locally); use [[dns_primary]] for the primary")
+            r.warning(
+                "servers", "not used for [dns] (the refresh command runs locally); use [[dns_primary]] for the primary")
         }
         r.reportUnknownKeys(hints: ["tlsa_dir": "tlsa_dirs", "acme_dirs": "acme_dir"])
         return dns
@@ -563,8 +606,10 @@ struct MainConfigParser {
                 section.restartTimeoutSeconds = timeout
             }
         }
-        r.reportUnknownKeys(hints: ["server": "servers", "restart": "restart_cmd", "svc_depend": "svc_depends",
-                                    "depend": "depends"])
+        r.reportUnknownKeys(hints: [
+            "server": "servers", "restart": "restart_cmd", "svc_depend": "svc_depends",
+            "depend": "depends",
+        ])
         return section
     }
 
@@ -582,7 +627,7 @@ struct MainConfigParser {
         var result: [ServerSection.ServiceDependency] = []
         for (index, item) in items.enumerated() {
             guard case .array(let pair) = item, pair.count == 2, case .string(let domain) = pair[0],
-                  case .array(let serviceNodes) = pair[1]
+                case .array(let serviceNodes) = pair[1]
             else {
                 r.error("svc_depends", "item \(index + 1): expected [domain, [service, …]], found \(item.shown)")
                 continue
@@ -590,7 +635,8 @@ struct MainConfigParser {
             var services: [String] = []
             for serviceNode in serviceNodes {
                 guard case .string(let service) = serviceNode else {
-                    r.error("svc_depends", "item \(index + 1): service names must be strings, found \(serviceNode.shown)")
+                    r.error(
+                        "svc_depends", "item \(index + 1): service names must be strings, found \(serviceNode.shown)")
                     continue
                 }
                 services.append(service)
@@ -608,7 +654,9 @@ enum GroupName {
         if name.lowercased() == GroupConfig.caGroup { return nil }
         switch HostName.classify(name) {
         case .success(.dns): return nil
-        case .success: return "\"\(SafeText.clip(name))\" is not a domain name (expected an apex domain such as example.com, or 'ca')"
+        case .success:
+            return
+                "\"\(SafeText.clip(name))\" is not a domain name (expected an apex domain such as example.com, or 'ca')"
         case .failure(let error): return "not a domain name: \(error)"
         }
     }
@@ -621,9 +669,12 @@ enum CommandText {
         if host.isEmpty { return "is empty" }
         if host.hasPrefix("-") { return "\"\(SafeText.clip(host))\" starts with \"-\"" }
         for scalar in host.unicodeScalars {
-            let ok = (scalar.value >= 0x30 && scalar.value <= 0x39) || (scalar.value >= 0x41 && scalar.value <= 0x5A)
+            let ok =
+                (scalar.value >= 0x30 && scalar.value <= 0x39) || (scalar.value >= 0x41 && scalar.value <= 0x5A)
                 || (scalar.value >= 0x61 && scalar.value <= 0x7A) || "-._@:[]".unicodeScalars.contains(scalar)
-            if !ok { return "\"\(SafeText.clip(host))\" is not a host name (contains \"\(SafeText.clip(String(scalar)))\")" }
+            if !ok {
+                return "\"\(SafeText.clip(host))\" is not a host name (contains \"\(SafeText.clip(String(scalar)))\")"
+            }
         }
         return nil
     }

@@ -11,14 +11,16 @@ enum ServiceDiscovery {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: path) else { return [] }
         return entries.sorted().filter { name in
             if name.hasPrefix(".") || name.hasSuffix("~") { return false }
-            let leftovers = [".bak", ".swp", ".orig", ".rpmnew", ".rpmsave", ".dpkg-old", ".dpkg-new", ".dpkg-dist", ".tmp"]
+            let leftovers = [
+                ".bak", ".swp", ".orig", ".rpmnew", ".rpmsave", ".dpkg-old", ".dpkg-new", ".dpkg-dist", ".tmp",
+            ]
             if leftovers.contains(where: name.hasSuffix) { return false }
             if !SafeName.isSafe(name) { return false }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &isDirectory),
-                  !isDirectory.boolValue,
-                  let bytes = try? BoundedFile.read(path + "/" + name, limit: .config),
-                  let text = String(bytes: bytes, encoding: .utf8)
+                !isDirectory.boolValue,
+                let bytes = try? BoundedFile.read(path + "/" + name, limit: .config),
+                let text = String(bytes: bytes, encoding: .utf8)
             else { return false }
             return looksLikeServiceConfig(text)
         }

@@ -23,7 +23,9 @@ struct ServiceParser {
         var ok = true
         let r = TableReader(file: file, table: nil, values: scalars, sink: sink)
         let name = r.string("name")
-        if name == nil, !r.has("name") { r.error("name", "missing (expected a description, e.g. name = 'Mail server')"); ok = false }
+        if name == nil, !r.has("name") {
+            r.error("name", "missing (expected a description, e.g. name = 'Mail server')"); ok = false
+        }
         if let name, name.isEmpty { r.error("name", "must not be empty"); ok = false }
         if let group = r.string("group") {
             if group != address.group {
@@ -33,7 +35,9 @@ struct ServiceParser {
         } else if !r.has("group") {
             r.error("group", "missing (expected group = '\(address.group)')")
             ok = false
-        } else { ok = false }
+        } else {
+            ok = false
+        }
         if let service = r.string("service") {
             if service != address.service {
                 r.error("service", "\"\(SafeText.clip(service))\" does not match the file name \"\(address.service)\"")
@@ -42,7 +46,9 @@ struct ServiceParser {
         } else if !r.has("service") {
             r.error("service", "missing (expected service = '\(address.service)')")
             ok = false
-        } else { ok = false }
+        } else {
+            ok = false
+        }
         var signer = ServiceConfig.Signer.selfSigned
         if let ca = r.string("signing_ca") {
             let lower = ca.lowercased()
@@ -60,8 +66,10 @@ struct ServiceParser {
         }
         var daneTTL: Int? = ServiceConfig.defaultDANETTL
         if r.has("dane_tls_ttl") {
-            if let ttl = r.int("dane_tls_ttl", in: ConfigLimits.ttlSeconds, unit: "seconds",
-                               note: " (RFC 2181; 0 = no TTL field)") {
+            if let ttl = r.int(
+                "dane_tls_ttl", in: ConfigLimits.ttlSeconds, unit: "seconds",
+                note: " (RFC 2181; 0 = no TTL field)")
+            {
                 daneTTL = ttl > 0 ? ttl : nil
             } else {
                 ok = false
@@ -74,8 +82,9 @@ struct ServiceParser {
                 ok = false
             } else {
                 renewInfo.setTarget(lifetimeDays: 90, days: days)
-                r.warning("renew_expire_days",
-                          "deprecated (6.x); applied to this service as [renew_info] target_90 = \(days)")
+                r.warning(
+                    "renew_expire_days",
+                    "deprecated (6.x); applied to this service as [renew_info] target_90 = \(days)")
             }
         }
         if let spread = r.number("renew_expire_days_spread") {
@@ -84,16 +93,19 @@ struct ServiceParser {
                 ok = false
             } else {
                 renewInfo.setRandom(lifetimeDays: 90, days: abs(spread))
-                r.warning("renew_expire_days_spread",
-                          "deprecated (6.x); applied to this service as [renew_info] rand_adj_90 = \(abs(spread))")
+                r.warning(
+                    "renew_expire_days_spread",
+                    "deprecated (6.x); applied to this service as [renew_info] rand_adj_90 = \(abs(spread))")
             }
         }
         if renewInfo != globalRenewInfo, let problem = RenewInfoLimits.combinedProblem(renewInfo, lifetimeDays: 90) {
             r.error(r.has("renew_expire_days_spread") ? "renew_expire_days_spread" : "renew_expire_days", problem)
             ok = false
         }
-        r.reportUnknownKeys(hints: ["signing-ca": "signing_ca", "date_tls_ttl": "dane_tls_ttl",
-                                    "dane_ttl": "dane_tls_ttl", "dane": "dane_tls"])
+        r.reportUnknownKeys(hints: [
+            "signing-ca": "signing_ca", "date_tls_ttl": "dane_tls_ttl",
+            "dane_ttl": "dane_tls_ttl", "dane": "dane_tls",
+        ])
 
         // [KeyOpts]
         var key = KeySpec.default
@@ -124,7 +136,8 @@ struct ServiceParser {
         }
         for tableName in tables.keys.sorted() where !["KeyOpts", "X509", "CA"].contains(tableName) {
             let hint = ["KeyOpts", "X509", "CA"].first { $0.lowercased() == tableName.lowercased() }
-            sink.warning(file, tableName, nil, "unknown table (ignored)" + (hint.map { "; did you mean [\($0)]?" } ?? ""))
+            sink.warning(
+                file, tableName, nil, "unknown table (ignored)" + (hint.map { "; did you mean [\($0)]?" } ?? ""))
         }
         guard ok, let name, let subject else { return nil }
         let config = ServiceConfig(
@@ -138,11 +151,15 @@ struct ServiceParser {
     private func parseDANE(_ node: TOMLNode, _ r: TableReader) -> [DANESpec]? {
         let key = "dane_tls"
         guard case .array(let items) = node else {
-            r.error(key, "expected an array of entries like [[25, 'tcp', 3, 1, 1]], found \(node.typeName) \(node.shown)")
+            r.error(
+                key, "expected an array of entries like [[25, 'tcp', 3, 1, 1]], found \(node.typeName) \(node.shown)")
             return nil
         }
         if let first = items.first, !({ if case .array = first { true } else { false } }()) {
-            r.error(key, "expected an array of entries like [[25, 'tcp', 3, 1, 1]], found a single entry; wrap it in another [ ]")
+            r.error(
+                key,
+                "expected an array of entries like [[25, 'tcp', 3, 1, 1]], found a single entry; wrap it in another [ ]"
+            )
             return nil
         }
         var result: [DANESpec] = []
@@ -150,22 +167,33 @@ struct ServiceParser {
         for (index, item) in items.enumerated() {
             let label = "entry \(index + 1)"
             guard case .array(let fields) = item else {
-                r.error(key, "\(label): expected [port, proto, usage, selector, match_type] or with 'MX'/'SANS', found \(item.typeName) \(item.shown)")
+                r.error(
+                    key,
+                    "\(label): expected [port, proto, usage, selector, match_type] or with 'MX'/'SANS', found \(item.typeName) \(item.shown)"
+                )
                 ok = false
                 continue
             }
             guard fields.count == 5 || fields.count == 6 else {
-                r.error(key, "\(label): expected 5 or 6 elements [port, proto, usage, selector, match_type(, 'MX'|'SANS')], found \(fields.count)")
+                r.error(
+                    key,
+                    "\(label): expected 5 or 6 elements [port, proto, usage, selector, match_type(, 'MX'|'SANS')], found \(fields.count)"
+                )
                 ok = false
                 continue
             }
             func int(_ position: Int, _ what: String, _ range: ClosedRange<Int>) -> Int? {
                 guard case .int(let value) = fields[position] else {
-                    r.error(key, "\(label): \(what) (element \(position + 1)) must be an integer, found \(fields[position].shown)")
+                    r.error(
+                        key,
+                        "\(label): \(what) (element \(position + 1)) must be an integer, found \(fields[position].shown)"
+                    )
                     return nil
                 }
                 guard range.contains(value) else {
-                    r.error(key, "\(label): \(what) \(value) is out of range (expected \(range.lowerBound)–\(range.upperBound))")
+                    r.error(
+                        key,
+                        "\(label): \(what) \(value) is out of range (expected \(range.lowerBound)–\(range.upperBound))")
                     return nil
                 }
                 return value
@@ -193,8 +221,9 @@ struct ServiceParser {
                 ok = false
                 continue
             }
-            let spec = DANESpec(port: port, proto: proto, usage: usage, selector: selector, matchingType: matching,
-                                subtype: subtype)
+            let spec = DANESpec(
+                port: port, proto: proto, usage: usage, selector: selector, matchingType: matching,
+                subtype: subtype)
             if result.contains(spec) {
                 r.warning(key, "\(label) repeats an earlier entry")
                 continue
@@ -211,8 +240,10 @@ struct ServiceParser {
         let ktype = (r.string("ktype") ?? "ec").lowercased()
         let algo = r.string("ec_algo")
         let bits = r.lenientInt("rsa_bits")
-        r.reportUnknownKeys(hints: ["bits": "rsa_bits", "key_type": "ktype", "type": "ktype", "curve": "ec_algo",
-                                    "ec_curve": "ec_algo"])
+        r.reportUnknownKeys(hints: [
+            "bits": "rsa_bits", "key_type": "ktype", "type": "ktype", "curve": "ec_algo",
+            "ec_curve": "ec_algo",
+        ])
         switch ktype {
         case "ec":
             guard let algo else { return .ec(.secp384r1) }
@@ -225,7 +256,10 @@ struct ServiceParser {
         case "rsa":
             let size = bits ?? KeySpec.defaultRSABits
             guard KeySpec.rsaBitsRange.contains(size) else {
-                r.error("rsa_bits", "\(size) is out of range (expected \(KeySpec.rsaBitsRange.lowerBound)–\(KeySpec.rsaBitsRange.upperBound); below 2048 is insecure)")
+                r.error(
+                    "rsa_bits",
+                    "\(size) is out of range (expected \(KeySpec.rsaBitsRange.lowerBound)–\(KeySpec.rsaBitsRange.upperBound); below 2048 is insecure)"
+                )
                 return nil
             }
             guard size % 8 == 0 else {
@@ -235,7 +269,10 @@ struct ServiceParser {
             return .rsa(bits: size)
         case "ed25519":
             guard address.group.lowercased() == GroupConfig.caGroup else {
-                r.error("ktype", "'ed25519' is only for local CAs (group 'ca'): TLS clients and public CAs do not accept Ed25519 server certificates; use 'ec' or 'rsa'")
+                r.error(
+                    "ktype",
+                    "'ed25519' is only for local CAs (group 'ca'): TLS clients and public CAs do not accept Ed25519 server certificates; use 'ec' or 'rsa'"
+                )
                 return nil
             }
             return .ed25519
@@ -274,13 +311,20 @@ struct ServiceParser {
         fields.state = r.string("ST") ?? ""
         fields.email = r.string("email") ?? ""
         let sanList = r.stringList("sans") ?? []
-        r.reportUnknownKeys(hints: ["cn": "CN", "o": "O", "c": "C", "ou": "OU", "san": "sans", "SANs": "sans",
-                                    "SANS": "sans", "emailAddress": "email"])
+        r.reportUnknownKeys(hints: [
+            "cn": "CN", "o": "O", "c": "C", "ou": "OU", "san": "sans", "SANs": "sans",
+            "SANS": "sans", "emailAddress": "email",
+        ])
         if let cn, cn.count > 64 {
             r.error("CN", "is \(cn.count) characters long (the X.509 limit is 64)")
             ok = false
         }
-        if let c, !(c.count == 2 && c.unicodeScalars.allSatisfy({ ($0.value >= 0x41 && $0.value <= 0x5A) || ($0.value >= 0x61 && $0.value <= 0x7A) })) {
+        if let c,
+            !(c.count == 2
+                && c.unicodeScalars.allSatisfy({
+                    ($0.value >= 0x41 && $0.value <= 0x5A) || ($0.value >= 0x61 && $0.value <= 0x7A)
+                }))
+        {
             r.error("C", "\"\(SafeText.clip(c))\" is not a two-letter country code (e.g. 'US', 'DE')")
             ok = false
         }
@@ -315,7 +359,10 @@ struct ServiceParser {
                 sans.insert(name.text, at: 0)
             case .failure:
                 if !isCA {
-                    r.error("CN", "\"\(SafeText.clip(cn))\" is not a host name; a server certificate's CN is its first SAN (e.g. CN = '\(address.group)')")
+                    r.error(
+                        "CN",
+                        "\"\(SafeText.clip(cn))\" is not a host name; a server certificate's CN is its first SAN (e.g. CN = '\(address.group)')"
+                    )
                     ok = false
                 }
             }
@@ -337,15 +384,18 @@ struct ServiceParser {
         r.reportUnknownKeys(hints: ["sign_days": "sign_end_days", "days": "sign_end_days", "hash": "digest"])
         if days == nil {
             if !r.has("sign_end_days") {
-                r.error("sign_end_days", "missing (the validity in days of the certificates this service signs, e.g. 90)")
+                r.error(
+                    "sign_end_days", "missing (the validity in days of the certificates this service signs, e.g. 90)")
             }
             ok = false
         } else if let days, days < 1 {
             r.error("sign_end_days", "expected 1 or more days, found \(days)")
             ok = false
         } else if let days, !ConfigLimits.signEndDays.contains(days) {
-            r.error("sign_end_days", "out of range: expected \(TableReader.text(ConfigLimits.signEndDays)) days "
-                + "(at most 100 years: X.509 dates end in the year 9999), found \(days)")
+            r.error(
+                "sign_end_days",
+                "out of range: expected \(TableReader.text(ConfigLimits.signEndDays)) days "
+                    + "(at most 100 years: X.509 dates end in the year 9999), found \(days)")
             ok = false
         }
         var digest = DigestAlgorithm.default
@@ -365,7 +415,9 @@ struct ServiceParser {
                 digest = .sha512
                 r.warning("digest", "\"\(digestText)\" is not supported for signing; using sha512")
             default:
-                r.error("digest", "unknown digest \"\(SafeText.clip(digestText))\" (expected 'sha256', 'sha384' or 'sha512')")
+                r.error(
+                    "digest",
+                    "unknown digest \"\(SafeText.clip(digestText))\" (expected 'sha256', 'sha384' or 'sha512')")
                 ok = false
             }
         }

@@ -14,9 +14,11 @@ public struct TopdirResolver: Sendable {
 
     public static let systemDefault = "/etc/ssl-mgr"
 
-    public init(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
-                workingDirectory: String = FileManager.default.currentDirectoryPath,
-                systemDirectory: String = TopdirResolver.systemDefault) {
+    public init(
+        explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        workingDirectory: String = FileManager.default.currentDirectoryPath,
+        systemDirectory: String = TopdirResolver.systemDefault
+    ) {
         self.explicit = explicit
         self.environment = environment
         self.workingDirectory = workingDirectory
@@ -46,8 +48,9 @@ public struct TopdirResolver: Sendable {
         if explicit != nil {
             throw SSLMError(.topdirNotFound, "no conf.d directory in the given topdir: \(tried)")
         }
-        throw SSLMError(.topdirNotFound,
-                        "no topdir found: none of \(tried) is a directory; use --topdir DIR or set SSL_MGR_TOPDIR")
+        throw SSLMError(
+            .topdirNotFound,
+            "no topdir found: none of \(tried) is a directory; use --topdir DIR or set SSL_MGR_TOPDIR")
     }
 
     private func absolute(_ path: String) -> String {

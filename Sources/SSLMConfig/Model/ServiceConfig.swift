@@ -49,8 +49,10 @@ public struct X509Settings: Sendable, Hashable {
     /// Contact email (also the ACME account contact).
     public var email: String = ""
 
-    public init(commonName: String, organization: String, organizationalUnit: String = "", locality: String = "",
-                state: String = "", country: String, email: String = "") {
+    public init(
+        commonName: String, organization: String, organizationalUnit: String = "", locality: String = "",
+        state: String = "", country: String, email: String = ""
+    ) {
         self.commonName = commonName
         self.organization = organization
         self.organizationalUnit = organizationalUnit

@@ -18,14 +18,16 @@ enum TOMLNode: Sendable, Equatable {
     static func parse(_ text: String) throws(TOMLSyntaxError) -> [String: TOMLNode] {
         // toml++ reads C strings: an embedded NUL would silently truncate the document.
         if text.utf8.contains(0) {
-            throw TOMLSyntaxError(message: "the file contains a NUL byte (is it a binary file?)", line: nil, column: nil)
+            throw TOMLSyntaxError(
+                message: "the file contains a NUL byte (is it a binary file?)", line: nil, column: nil)
         }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: NULEscapes.marked(text))
         } catch let error as TOMLParseError {
-            throw TOMLSyntaxError(message: error.description, line: error.source.begin.line,
-                                  column: error.source.begin.column)
+            throw TOMLSyntaxError(
+                message: error.description, line: error.source.begin.line,
+                column: error.source.begin.column)
         } catch {
             throw TOMLSyntaxError(message: String(describing: error), line: nil, column: nil)
         }
@@ -103,27 +105,31 @@ enum TOMLNode: Sendable, Equatable {
             guard let node = table[key] else { continue }
             let (cleanKey, keyScalar) = clean(key)
             if let keyScalar {
-                findings.append(ControlCharacter(
-                    tables: tables, key: SafeText.clip(cleanKey),
-                    message: "the key name contains the control character \(describe(keyScalar)); remove it"))
+                findings.append(
+                    ControlCharacter(
+                        tables: tables, key: SafeText.clip(cleanKey),
+                        message: "the key name contains the control character \(describe(keyScalar)); remove it"))
             }
             result[cleanKey] = sanitize(node: node, key: cleanKey, tables: tables, item: nil, findings: &findings)
         }
         return result
     }
 
-    private static func sanitize(node: TOMLNode, key: String, tables: [String], item: String?,
-                                 findings: inout [ControlCharacter]) -> TOMLNode
-    {
+    private static func sanitize(
+        node: TOMLNode, key: String, tables: [String], item: String?,
+        findings: inout [ControlCharacter]
+    ) -> TOMLNode {
         switch node {
         case .string(let text):
             let (cleaned, scalar) = clean(text)
             if let scalar {
                 let at = item.map { "item \($0): " } ?? ""
-                findings.append(ControlCharacter(
-                    tables: tables, key: SafeText.clip(key),
-                    message: at + "\"\(SafeText.clip(cleaned))\" contains the control character \(describe(scalar)) "
-                        + "(strings must not hold NUL, line breaks or other control characters)"))
+                findings.append(
+                    ControlCharacter(
+                        tables: tables, key: SafeText.clip(key),
+                        message: at
+                            + "\"\(SafeText.clip(cleaned))\" contains the control character \(describe(scalar)) "
+                            + "(strings must not hold NUL, line breaks or other control characters)"))
             }
             return .string(cleaned)
         case .array(let items):
@@ -131,8 +137,11 @@ enum TOMLNode: Sendable, Equatable {
             for (index, element) in items.enumerated() {
                 let position = item.map { "\($0).\(index + 1)" } ?? "\(index + 1)"
                 if case .table(let values) = element {
-                    out.append(.table(sanitize(table: values, tables: tables + ["\(key)[\(index + 1)]"],
-                                               findings: &findings)))
+                    out.append(
+                        .table(
+                            sanitize(
+                                table: values, tables: tables + ["\(key)[\(index + 1)]"],
+                                findings: &findings)))
                 } else {
                     out.append(sanitize(node: element, key: key, tables: tables, item: position, findings: &findings))
                 }
@@ -268,12 +277,13 @@ enum NULEscapes {
                 }
             case .basic, .multilineBasic:
                 if scalar == "\\" {
-                    let length: Int? = switch at(1) {
-                    case "u": isZeros(from: 2, count: 4) ? 6 : nil
-                    case "U": isZeros(from: 2, count: 8) ? 10 : nil
-                    case "x": isZeros(from: 2, count: 2) ? 4 : nil
-                    default: nil
-                    }
+                    let length: Int? =
+                        switch at(1) {
+                        case "u": isZeros(from: 2, count: 4) ? 6 : nil
+                        case "U": isZeros(from: 2, count: 8) ? 10 : nil
+                        case "x": isZeros(from: 2, count: 2) ? 4 : nil
+                        default: nil
+                        }
                     if let length {
                         out.append(contentsOf: "\\uFFFF".unicodeScalars)
                         index += length

@@ -153,8 +153,9 @@ final class TableReader {
             }
             return result
         default:
-            typeError(key, expected: allowSingle ? "a string or an array of strings" : "an array of strings",
-                      found: node)
+            typeError(
+                key, expected: allowSingle ? "a string or an array of strings" : "an array of strings",
+                found: node)
             return nil
         }
     }

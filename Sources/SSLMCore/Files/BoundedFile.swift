@@ -58,7 +58,10 @@ public enum BoundedFile {
         var bytes = [UInt8](repeating: 0, count: limit.bytes + 1)
         var count = 0
         while count < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { raw in posixRead(fd, raw.baseAddress! + count, raw.count - count) }
+            let n = bytes.withUnsafeMutableBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return -1 }
+                return posixRead(fd, base + count, raw.count - count)
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw failure(.fileUnreadable, "\(path): cannot read", errno)
@@ -72,7 +75,8 @@ public enum BoundedFile {
     }
 
     /// Like `read`, as a result whose failure is the one-line message.
-    public static func readResult(_ path: String, limit: Limit, followLinks: Bool = true) -> Result<[UInt8], SSLMError> {
+    public static func readResult(_ path: String, limit: Limit, followLinks: Bool = true) -> Result<[UInt8], SSLMError>
+    {
         Result { try read(path, limit: limit, followLinks: followLinks) }.mapError { error in
             error as? SSLMError ?? SSLMError(.fileUnreadable, "\(path): \(error)")
         }
@@ -142,7 +146,10 @@ public enum BoundedFile {
     /// The target of the symlink at `path`, or nil.
     public static func linkTarget(_ path: String) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = buffer.withUnsafeMutableBufferPointer { readlink(path, $0.baseAddress!, $0.count - 1) }
+        let count = buffer.withUnsafeMutableBufferPointer { pointer -> Int in
+            guard let base = pointer.baseAddress else { return -1 }
+            return readlink(path, base, pointer.count - 1)
+        }
         guard count >= 0 else { return nil }
         return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

@@ -103,7 +103,10 @@ public final class ConfinedDirectory: @unchecked Sendable {
     /// The target of the symlink `name`, nil when it is not one.
     public func linkTarget(_ name: String) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = buffer.withUnsafeMutableBufferPointer { readlinkat(descriptor, name, $0.baseAddress!, $0.count - 1) }
+        let count = buffer.withUnsafeMutableBufferPointer {
+            guard let base = $0.baseAddress else { return -1 }
+            return readlinkat(descriptor, name, base, $0.count - 1)
+        }
         guard count >= 0 else { return nil }
         return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

@@ -41,10 +41,12 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
     /// Lifetime in days, exactly (the `L` of `[renew_info]`).
     public var lifetime: Double { notAfter.timeIntervalSince(notBefore) / 86_400 }
 
-    public init(notBefore: Date, notAfter: Date, serialHex: String, issuer: String, subject: String,
-                commonName: String?, dnsNames: [String], ipAddresses: [String], keySpec: KeySpec?,
-                publicKeyLabel: String, signatureAlgorithm: String, isCA: Bool, isSelfSigned: Bool,
-                spkiSHA256: String, certificateSHA256: String) {
+    public init(
+        notBefore: Date, notAfter: Date, serialHex: String, issuer: String, subject: String,
+        commonName: String?, dnsNames: [String], ipAddresses: [String], keySpec: KeySpec?,
+        publicKeyLabel: String, signatureAlgorithm: String, isCA: Bool, isSelfSigned: Bool,
+        spkiSHA256: String, certificateSHA256: String
+    ) {
         self.notBefore = notBefore
         self.notAfter = notAfter
         self.serialHex = serialHex

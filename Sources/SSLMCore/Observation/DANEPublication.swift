@@ -80,8 +80,10 @@ public struct DANEPublication: Sendable, Hashable, Codable {
     /// `DANERecord.key` → the first time every server served it (without a gap since).
     public var firstSeen: [String: Date]
 
-    public init(apex: String, expected: [DANESlotRecords], servers: [ServedTLSA]? = nil, failure: String? = nil,
-                firstSeen: [String: Date] = [:]) {
+    public init(
+        apex: String, expected: [DANESlotRecords], servers: [ServedTLSA]? = nil, failure: String? = nil,
+        firstSeen: [String: Date] = [:]
+    ) {
         self.apex = apex
         self.expected = expected.sorted { ($0.service, $0.slot) < ($1.service, $1.slot) }
         self.servers = servers

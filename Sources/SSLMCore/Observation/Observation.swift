@@ -42,9 +42,11 @@ public struct Observation: Sendable, Hashable, Codable {
     /// part of the fingerprint: the records follow from the certificates, the rest is the DNS's.
     public var danePublications: [DANEPublication]?
 
-    public init(topdir: String, lineage: String?, localHostNames: [String], services: [ServiceState],
-                groups: [GroupState], production: ProductionState, dns: [DNSFacts],
-                unconfigured: [ServiceAddress] = [], pendingDeployment: [String] = []) {
+    public init(
+        topdir: String, lineage: String?, localHostNames: [String], services: [ServiceState],
+        groups: [GroupState], production: ProductionState, dns: [DNSFacts],
+        unconfigured: [ServiceAddress] = [], pendingDeployment: [String] = []
+    ) {
         self.topdir = topdir
         self.lineage = lineage
         self.localHostNames = localHostNames.sorted()
@@ -114,27 +116,32 @@ public struct Observation: Sendable, Hashable, Codable {
         // Services are encoded in parallel chunks (one encoder per chunk): at 10,000 services this is
         // most of the cost of an observation's fingerprint.
         let production = observation.production
-        let results = ParallelMap.map(observation.services, makeContext: { () -> JSONEncoder in
-            let local = JSONEncoder()
-            local.outputFormatting = [.sortedKeys]
-            local.dateEncodingStrategy = .secondsSince1970
-            return local
-        }) { (local: inout JSONEncoder, state: ServiceState) -> String in
+        let results = ParallelMap.map(
+            observation.services,
+            makeContext: { () -> JSONEncoder in
+                let local = JSONEncoder()
+                local.outputFormatting = [.sortedKeys]
+                local.dateEncodingStrategy = .secondsSince1970
+                return local
+            }
+        ) { (local: inout JSONEncoder, state: ServiceState) -> String in
             let part = ServicePart(state: state, production: production.service(state.address))
             return ContentDigest.labelled((try? local.encode(part)) ?? Data())
         }
         let services = observation.services
         for (index, state) in services.enumerated() { parts["service:\(state.address)"] = results[index] }
         for group in observation.groups {
-            parts["apex:\(group.apex)"] = digest(ApexPart(
-                group: group, productionTLSA: observation.production.tlsaFiles[group.apex] ?? nil,
-                dns: observation.dnsFacts(group.apex)))
+            parts["apex:\(group.apex)"] = digest(
+                ApexPart(
+                    group: group, productionTLSA: observation.production.tlsaFiles[group.apex] ?? nil,
+                    dns: observation.dnsFacts(group.apex)))
         }
-        parts["run"] = digest(RunPart(
-            topdir: observation.topdir, lineage: observation.lineage, localHostNames: observation.localHostNames,
-            productionRoot: observation.production.root, productionExists: observation.production.exists,
-            unconfigured: observation.unconfigured, dns: observation.dns,
-            pendingDeployment: observation.pendingDeployment))
+        parts["run"] = digest(
+            RunPart(
+                topdir: observation.topdir, lineage: observation.lineage, localHostNames: observation.localHostNames,
+                productionRoot: observation.production.root, productionExists: observation.production.exists,
+                unconfigured: observation.unconfigured, dns: observation.dns,
+                pendingDeployment: observation.pendingDeployment))
         return parts
     }
 }
@@ -152,8 +159,10 @@ public struct ServiceState: Sendable, Hashable, Codable {
     /// Entries of `db/` that are not dated directories (left alone, reported).
     public var strayEntries: [String]
 
-    public init(address: ServiceAddress, exists: Bool, curr: LinkState, next: LinkState, prev: LinkState,
-                dbDirs: [DBDirState], strayEntries: [String]) {
+    public init(
+        address: ServiceAddress, exists: Bool, curr: LinkState, next: LinkState, prev: LinkState,
+        dbDirs: [DBDirState], strayEntries: [String]
+    ) {
         self.address = address
         self.exists = exists
         self.curr = curr
@@ -203,9 +212,11 @@ public struct DBDirState: Sendable, Hashable, Codable {
     /// whose permission bits are not 0600 → the mode found (`0644`). nil when none.
     public var modeDrift: [String: String]?
 
-    public init(name: String, files: [String: String], key: KeyFacts?, request: RequestFacts?,
-                certificate: CertificateFacts?, chainFirst: CertificateFacts?, problems: [String: String],
-                damage: [String: String]? = nil, modeDrift: [String: String]? = nil) {
+    public init(
+        name: String, files: [String: String], key: KeyFacts?, request: RequestFacts?,
+        certificate: CertificateFacts?, chainFirst: CertificateFacts?, problems: [String: String],
+        damage: [String: String]? = nil, modeDrift: [String: String]? = nil
+    ) {
         self.name = name
         self.files = files
         self.key = key
@@ -259,8 +270,10 @@ public struct GroupState: Sendable, Hashable, Codable {
     /// Each `[dns] tlsa_dirs` directory → digest of its `tlsa.<apex>` (nil when absent).
     public var tlsaCopies: [String: String?]
 
-    public init(apex: String, tlsaFile: String?, tlsaExpected: String?, tlsaNote: String?,
-                tlsaCopies: [String: String?]) {
+    public init(
+        apex: String, tlsaFile: String?, tlsaExpected: String?, tlsaNote: String?,
+        tlsaCopies: [String: String?]
+    ) {
         self.apex = apex
         self.tlsaFile = tlsaFile
         self.tlsaExpected = tlsaExpected
@@ -301,8 +314,10 @@ public struct ProductionServiceState: Sendable, Hashable, Codable {
     /// `curr/<file>` or `next/<file>` → the mode found (`0644`). nil when every mode is as sslm sets it.
     public var modeDrift: [String: String]?
 
-    public init(address: ServiceAddress, curr: [String: String]?, next: [String: String]?,
-                leftovers: [String]? = nil, modeDrift: [String: String]? = nil) {
+    public init(
+        address: ServiceAddress, curr: [String: String]?, next: [String: String]?,
+        leftovers: [String]? = nil, modeDrift: [String: String]? = nil
+    ) {
         self.address = address
         self.curr = curr
         self.next = next

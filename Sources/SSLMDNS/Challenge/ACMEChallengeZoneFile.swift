@@ -33,7 +33,8 @@ public enum ACMEChallengeZoneFile {
 
     /// Whether `value` can be written as a quoted TXT string unescaped (printable ASCII without `"` and `\`).
     public static func isPublishable(_ value: String) -> Bool {
-        !value.isEmpty && value.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" }
+        !value.isEmpty
+            && value.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" }
     }
 
     /// The number of TXT rows in such a file: lines whose fields, outside comments, include `IN TXT` or a

@@ -37,8 +37,10 @@ extension CertificateFacts {
             isCA: isCA,
             isSelfSigned: certificate.issuer == certificate.subject
                 && certificate.publicKey.isValidSignature(certificate.signature, for: certificate),
-            spkiSHA256: Hex.encode(SHA256.hash(data: try der.map(EmbeddedSPKI.bytes(certificateDER:))
-                ?? certificate.publicKey.spkiDER())),
+            spkiSHA256: Hex.encode(
+                SHA256.hash(
+                    data: try der.map(EmbeddedSPKI.bytes(certificateDER:))
+                        ?? certificate.publicKey.spkiDER())),
             certificateSHA256: Hex.encode(SHA256.hash(data: try der ?? CertificatePEM.der(certificate))))
     }
 

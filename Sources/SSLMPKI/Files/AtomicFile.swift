@@ -139,4 +139,3 @@ private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) 
         Darwin.write(fd, buffer, count)
     #endif
 }
-

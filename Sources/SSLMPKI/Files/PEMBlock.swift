@@ -107,7 +107,7 @@ public struct PEMBlock: Sendable, Hashable {
     /// The label of a `-----BEGIN <label>-----` (or END) line, nil for any other line.
     private static func marker(_ line: ArraySlice<UInt8>, kind prefix: [UInt8]) -> String? {
         guard line.count >= prefix.count + dashes.count, line.starts(with: prefix),
-              line.suffix(dashes.count).elementsEqual(dashes)
+            line.suffix(dashes.count).elementsEqual(dashes)
         else { return nil }
         let label = line.dropFirst(prefix.count).dropLast(dashes.count)
         return String(decoding: label, as: UTF8.self)

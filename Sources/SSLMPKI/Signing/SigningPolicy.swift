@@ -16,8 +16,9 @@ public struct SigningPolicy: Sendable, Hashable, Codable {
             throw SSLMError(.invalidArgument, "sign_end_days must be at least 1 (got \(validityDays))")
         }
         guard validityDays <= ConfigLimits.signEndDays.upperBound else {
-            throw SSLMError(.invalidArgument,
-                            "sign_end_days must be at most \(ConfigLimits.signEndDays.upperBound) (got \(validityDays))")
+            throw SSLMError(
+                .invalidArgument,
+                "sign_end_days must be at most \(ConfigLimits.signEndDays.upperBound) (got \(validityDays))")
         }
         self.validityDays = validityDays
         self.digest = digest

@@ -36,13 +36,15 @@ enum DANERollChecks {
         }
         guard let publication, let records = publication.records(service: service, slot: "next"), !records.isEmpty
         else {
-            return waiting("the TLSA records of next (db/\(nextName)) are not known (is next/cert.pem readable?); "
-                + "sslm never rolls a DANE service before its records are published")
+            return waiting(
+                "the TLSA records of next (db/\(nextName)) are not known (is next/cert.pem readable?); "
+                    + "sslm never rolls a DANE service before its records are published")
         }
         guard let servers = publication.servers, !servers.isEmpty else {
             let why = publication.failure ?? "the name servers were not asked"
-            return waiting("DNS of \(apex) could not be observed (\(why)); the roll waits until the TLSA records "
-                + "of next are seen on every name server (sslm never rolls a DANE service blind)")
+            return waiting(
+                "DNS of \(apex) could not be observed (\(why)); the roll waits until the TLSA records "
+                    + "of next are seen on every name server (sslm never rolls a DANE service blind)")
         }
         if let failure = publication.failure {
             return waiting("DNS of \(apex) could not be observed (\(failure)); the roll waits")
@@ -58,18 +60,21 @@ enum DANERollChecks {
             let served = Set(server.records)
             guard let missing = wanted.first(where: { !served.contains($0) }) else { continue }
             if server.isPrimary {
-                problems.append("the primary \(server.server) does not serve the next key's TLSA record \(missing) "
-                    + "(is tlsa.\(apex) $INCLUDEd in the zone, and was DNS refreshed?)")
+                problems.append(
+                    "the primary \(server.server) does not serve the next key's TLSA record \(missing) "
+                        + "(is tlsa.\(apex) $INCLUDEd in the zone, and was DNS refreshed?)")
             } else if let serial = server.serial, let primarySerial, serial != primarySerial {
                 problems.append("\(server.server) still serves serial \(serial) (the primary serves \(primarySerial))")
             } else {
-                problems.append("\(server.server) serves serial \(server.serial.map(String.init) ?? "?") without "
-                    + "the next key's TLSA record \(missing)")
+                problems.append(
+                    "\(server.server) serves serial \(server.serial.map(String.init) ?? "?") without "
+                        + "the next key's TLSA record \(missing)")
             }
         }
         if !problems.isEmpty {
-            return waiting(problems.joined(separator: "; ") + "; next (db/\(nextName)) rolls once every name server "
-                + "of \(apex) serves its TLSA records")
+            return waiting(
+                problems.joined(separator: "; ") + "; next (db/\(nextName)) rolls once every name server "
+                    + "of \(apex) serves its TLSA records")
         }
         let since = wanted.compactMap { publication.firstSeen[$0] }.max() ?? now
         let (required, ttlPart) = requiredPublication(records: records, minRollMinutes: minRollMinutes)
@@ -77,11 +82,15 @@ enum DANERollChecks {
         let rule = "min_roll_mins \(minRollMinutes), 2 × TTL \(PlanText.minutes(ttlPart))"
         if age < required {
             let at = since.addingTimeInterval(required)
-            return waiting("the TLSA records of next (db/\(nextName)) are served by all \(servers.count) name servers "
-                + "of \(apex) since \(Timestamps.rfc3339(since)) (\(PlanText.minutes(max(0, age)))); rolls at "
-                + "\(Timestamps.rfc3339(at)) (in \(PlanText.minutes(at.timeIntervalSince(now))); \(rule))")
+            return waiting(
+                "the TLSA records of next (db/\(nextName)) are served by all \(servers.count) name servers "
+                    + "of \(apex) since \(Timestamps.rfc3339(since)) (\(PlanText.minutes(max(0, age)))); rolls at "
+                    + "\(Timestamps.rfc3339(at)) (in \(PlanText.minutes(at.timeIntervalSince(now))); \(rule))")
         }
-        return (nil, "the TLSA records of next (db/\(nextName)) have been served by all \(servers.count) name servers "
-            + "of \(apex) for \(PlanText.minutes(age)) (\(rule)): next becomes curr")
+        return (
+            nil,
+            "the TLSA records of next (db/\(nextName)) have been served by all \(servers.count) name servers "
+                + "of \(apex) for \(PlanText.minutes(age)) (\(rule)): next becomes curr"
+        )
     }
 }

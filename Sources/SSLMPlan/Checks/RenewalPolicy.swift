@@ -24,8 +24,9 @@ public struct RenewalAssessment: Sendable, Hashable {
     public init(certificate: CertificateFacts, renewInfo: RenewInfo, now: Date) {
         let maximumDays = 4_000_000.0  // beyond any X.509 date (year 9999 is ~2.9 million days from 1970)
         lifetimeDays = ConfigLimits.clamp(certificate.lifetime, to: 0...maximumDays)
-        daysLeft = ConfigLimits.clamp(certificate.notAfter.timeIntervalSince(now) / 86_400,
-                                      to: -maximumDays...maximumDays)
+        daysLeft = ConfigLimits.clamp(
+            certificate.notAfter.timeIntervalSince(now) / 86_400,
+            to: -maximumDays...maximumDays)
         targetDays = ConfigLimits.clamp(renewInfo.targetDays(lifetimeDays: lifetimeDays), to: 0...lifetimeDays)
         spreadDays = ConfigLimits.clamp(renewInfo.randomHalfWidthDays(lifetimeDays: lifetimeDays), to: 0...targetDays)
         adjustmentDays = Self.adjustment(serialHex: certificate.serialHex, halfWidth: spreadDays)
@@ -43,10 +44,12 @@ public struct RenewalAssessment: Sendable, Hashable {
 
     /// `curr expires 2026-12-20 (21.0 d left); renew at 30.0 d before expiry` (+ the spread when there is one).
     public var sentence: String {
-        var text = "expires \(PlanText.day(renewAt.addingTimeInterval((targetDays + adjustmentDays) * 86_400)))"
+        var text =
+            "expires \(PlanText.day(renewAt.addingTimeInterval((targetDays + adjustmentDays) * 86_400)))"
             + " (\(PlanText.days(daysLeft)) left); renews \(PlanText.days(targetDays)) before expiry"
         if spreadDays > 0 {
-            text += " ± \(PlanText.days(spreadDays)) (\(PlanText.days(targetDays + adjustmentDays)) for this certificate)"
+            text +=
+                " ± \(PlanText.days(spreadDays)) (\(PlanText.days(targetDays + adjustmentDays)) for this certificate)"
         }
         return text
     }

@@ -14,9 +14,12 @@ enum ServiceChecks {
     /// `certificateIsMissing`: no usable `curr` link.
     static func certificateIsMissing(_ state: ServiceState) -> Reason? {
         switch state.curr {
-        case .absent: Reason(.certificateMissing, "no current certificate: the first one is made and becomes curr in this run")
+        case .absent:
+            Reason(.certificateMissing, "no current certificate: the first one is made and becomes curr in this run")
         case .dangling(let target):
-            Reason(.certificateMissing, "curr points to \(target), which does not exist: a new certificate becomes curr in this run")
+            Reason(
+                .certificateMissing,
+                "curr points to \(target), which does not exist: a new certificate becomes curr in this run")
         case .notALink, .valid: nil
         }
     }
@@ -33,7 +36,9 @@ enum ServiceChecks {
             return Reason(.currentIncomplete, "\(where_): \(problem); a new certificate replaces it in this run")
         }
         if let certificate = directory.certificate, key.spkiSHA256 != certificate.spkiSHA256 {
-            return Reason(.keyMismatch, "\(where_): privkey.pem does not belong to cert.pem; a new certificate replaces it in this run")
+            return Reason(
+                .keyMismatch,
+                "\(where_): privkey.pem does not belong to cert.pem; a new certificate replaces it in this run")
         }
         return nil
     }
@@ -54,7 +59,8 @@ enum ServiceChecks {
         if let problem = damage["chain.pem"], !chainCanBeRebuilt {
             return Reason(
                 .currentUnverified,
-                "\(where_): \(problem), and only the CA can give the chain again; a new certificate replaces it in this run")
+                "\(where_): \(problem), and only the CA can give the chain again; a new certificate replaces it in this run"
+            )
         }
         return nil
     }
@@ -69,8 +75,10 @@ enum ServiceChecks {
     /// `currentSetIsDamaged` (and the same for next): derived files that are damaged or missing, and key
     /// files with a mode other than 0600. A rebuilt chain means a rebuilt fullchain and bundle, a rebuilt
     /// fullchain a rebuilt bundle. `chainSource` names where the chain comes from, for the sentence.
-    static func setNeedsRepair(_ directory: DBDirState, slot: String, chainSource: String,
-                               ignoring skipped: Set<String> = []) -> Repair? {
+    static func setNeedsRepair(
+        _ directory: DBDirState, slot: String, chainSource: String,
+        ignoring skipped: Set<String> = []
+    ) -> Repair? {
         let damage = directory.damage ?? [:]
         var rebuild = Set(derivedFiles.filter { damage[$0] != nil && !skipped.contains($0) })
         if rebuild.contains("chain.pem") { rebuild.formUnion(["fullchain.pem", "bundle.pem"]) }
@@ -82,17 +90,21 @@ enum ServiceChecks {
         found += modes.map { "\($0) has mode \(directory.modeDrift?[$0] ?? "?")" }
         var what: [String] = []
         if !files.isEmpty {
-            let sources = files.contains("chain.pem") ? "cert.pem and \(chainSource)" : "privkey.pem, cert.pem and chain.pem"
+            let sources =
+                files.contains("chain.pem") ? "cert.pem and \(chainSource)" : "privkey.pem, cert.pem and chain.pem"
             what.append("rebuilding \(PlanText.list(files)) from \(sources)")
         }
         if !modes.isEmpty { what.append("setting \(PlanText.list(modes)) to mode 0600") }
-        let message = "\(slot) (db/\(directory.name)): \(found.joined(separator: "; ")): \(what.joined(separator: ", "))"
+        let message =
+            "\(slot) (db/\(directory.name)): \(found.joined(separator: "; ")): \(what.joined(separator: ", "))"
         return Repair(rebuild: files, modes: modes, reason: Reason(.currentDamaged, message))
     }
 
     /// `certificateDiffersFromConfig`: SANs, CN, key type or size, or signer no longer as configured.
-    static func certificateDiffersFromConfig(_ certificate: CertificateFacts, service: ServiceConfig,
-                                             signerSubject: String?, slot: String) -> Reason? {
+    static func certificateDiffersFromConfig(
+        _ certificate: CertificateFacts, service: ServiceConfig,
+        signerSubject: String?, slot: String
+    ) -> Reason? {
         let wanted = Set(service.sans.map(HostName.canonical))
         let have = Set(certificate.sans.map(HostName.canonical))
         if wanted != have {
@@ -101,10 +113,12 @@ enum ServiceChecks {
             var parts: [String] = []
             if !missing.isEmpty { parts.append("config adds \(PlanText.list(missing))") }
             if !extra.isEmpty { parts.append("config drops \(PlanText.list(extra))") }
-            return Reason(.configChanged, "\(slot) certificate names differ from [X509] sans: " + parts.joined(separator: "; "))
+            return Reason(
+                .configChanged, "\(slot) certificate names differ from [X509] sans: " + parts.joined(separator: "; "))
         }
         if let cn = certificate.commonName, cn != service.subject.commonName {
-            return Reason(.configChanged, "\(slot) certificate CN is \"\(cn)\", config says \"\(service.subject.commonName)\"")
+            return Reason(
+                .configChanged, "\(slot) certificate CN is \"\(cn)\", config says \"\(service.subject.commonName)\"")
         }
         if certificate.keySpec != service.key {
             let have = certificate.keySpec.map(\.description) ?? certificate.publicKeyLabel
@@ -113,28 +127,35 @@ enum ServiceChecks {
         switch service.signer {
         case .selfSigned:
             if !certificate.isSelfSigned {
-                return Reason(.configChanged, "\(slot) certificate is issued by \(certificate.issuer); config says self-signed")
+                return Reason(
+                    .configChanged, "\(slot) certificate is issued by \(certificate.issuer); config says self-signed")
             }
         case .authority(let name):
             if let signerSubject, certificate.issuer != signerSubject {
-                return Reason(.configChanged,
-                              "\(slot) certificate is issued by \(certificate.issuer), not by CA \"\(name)\" (\(signerSubject))")
+                return Reason(
+                    .configChanged,
+                    "\(slot) certificate is issued by \(certificate.issuer), not by CA \"\(name)\" (\(signerSubject))")
             }
             if signerSubject == nil && certificate.isSelfSigned {
-                return Reason(.configChanged, "\(slot) certificate is self-signed; config says it is signed by \"\(name)\"")
+                return Reason(
+                    .configChanged, "\(slot) certificate is self-signed; config says it is signed by \"\(name)\"")
             }
         }
         return nil
     }
 
     /// `issuerChanged`: the local CA that signed curr has a different current certificate now.
-    static func issuerChanged(_ directory: DBDirState, caName: String, caFullchainDigest: String?, caRollsNow: Bool) -> Reason? {
+    static func issuerChanged(_ directory: DBDirState, caName: String, caFullchainDigest: String?, caRollsNow: Bool)
+        -> Reason?
+    {
         if caRollsNow {
             return Reason(.issuerChanged, "signing CA \"\(caName)\" gets a new certificate in this run; re-signing")
         }
         guard let caFullchainDigest, let chain = directory.files["chain.pem"] else { return nil }
         if chain != caFullchainDigest {
-            return Reason(.issuerChanged, "signing CA \"\(caName)\" has a new current certificate; curr/chain.pem is the old chain")
+            return Reason(
+                .issuerChanged,
+                "signing CA \"\(caName)\" has a new current certificate; curr/chain.pem is the old chain")
         }
         return nil
     }
@@ -147,7 +168,8 @@ enum ServiceChecks {
     /// `renewalWindowIsOpen`: the CA's ARI window, which replaces `[renew_info]` when the CA offers one.
     static func renewalWindowIsOpen(_ window: RenewalWindow, now: Date) -> Reason? {
         guard now >= window.renewAt else { return nil }
-        var text = "the CA's renewal window (ARI) \(Timestamps.rfc3339(window.start)) – \(Timestamps.rfc3339(window.end)) "
+        var text =
+            "the CA's renewal window (ARI) \(Timestamps.rfc3339(window.start)) – \(Timestamps.rfc3339(window.end)) "
             + "is open; this certificate renews from \(Timestamps.rfc3339(window.renewAt))"
         if let url = window.explanationURL { text += " (explanation: \(url))" }
         return Reason(.renewalDue, text)
@@ -171,8 +193,10 @@ enum ServiceChecks {
         static func < (lhs: Step, rhs: Step) -> Bool { lhs.rawValue < rhs.rawValue }
     }
 
-    static func nextCondition(_ state: ServiceState, service: ServiceConfig, signerSubject: String?,
-                              caFullchainDigest: String?, caRollsNow: Bool) -> NextCondition {
+    static func nextCondition(
+        _ state: ServiceState, service: ServiceConfig, signerSubject: String?,
+        caFullchainDigest: String?, caRollsNow: Bool
+    ) -> NextCondition {
         switch state.next {
         case .absent: return .none
         case .dangling(let target):
@@ -184,24 +208,35 @@ enum ServiceChecks {
         guard let directory = state.dbDir(state.next) else { return .none }
         let slot = "next (db/\(directory.name))"
         if let key = directory.key, key.spec != service.key {
-            return .replace(Reason(.nextStale, "\(slot) has a \(key.spec.map(\.description) ?? "unknown") key, [KeyOpts] asks for \(service.key); building a new next"))
+            return .replace(
+                Reason(
+                    .nextStale,
+                    "\(slot) has a \(key.spec.map(\.description) ?? "unknown") key, [KeyOpts] asks for \(service.key); building a new next"
+                ))
         }
         if directory.key == nil && directory.has("privkey.pem") {
-            return .replace(Reason(.nextStale, "\(slot): \(directory.problems["privkey.pem"] ?? "privkey.pem is unreadable"); building a new next"))
+            return .replace(
+                Reason(
+                    .nextStale,
+                    "\(slot): \(directory.problems["privkey.pem"] ?? "privkey.pem is unreadable"); building a new next")
+            )
         }
         var missing: Set<Step> = []
         if directory.key == nil { missing.formUnion([.key, .csr, .cert, .bundle, .tlsa]) }
         if directory.request == nil || directory.request?.spkiSHA256 != directory.key?.spkiSHA256 {
             missing.formUnion([.csr, .cert, .bundle, .tlsa])
         } else if let request = directory.request,
-                  Set(request.sans.map(HostName.canonical)) != Set(service.sans.map(HostName.canonical)) {
+            Set(request.sans.map(HostName.canonical)) != Set(service.sans.map(HostName.canonical))
+        {
             missing.formUnion([.csr, .cert, .bundle, .tlsa])
         }
         if let certificate = directory.certificate {
             if certificate.spkiSHA256 != directory.key?.spkiSHA256 {
                 missing.formUnion([.cert, .bundle, .tlsa])
-            } else if certificateDiffersFromConfig(certificate, service: service, signerSubject: signerSubject,
-                                                   slot: slot) != nil {
+            } else if certificateDiffersFromConfig(
+                certificate, service: service, signerSubject: signerSubject,
+                slot: slot) != nil
+            {
                 missing.formUnion([.csr, .cert, .bundle, .tlsa])
             } else if caRollsNow || (caFullchainDigest != nil && directory.files["chain.pem"] != caFullchainDigest) {
                 missing.formUnion([.cert, .bundle, .tlsa])
@@ -209,7 +244,9 @@ enum ServiceChecks {
         } else {
             missing.formUnion([.cert, .bundle, .tlsa])
         }
-        for file in ["chain.pem", "fullchain.pem"] where !directory.has(file) { missing.formUnion([.cert, .bundle, .tlsa]) }
+        for file in ["chain.pem", "fullchain.pem"] where !directory.has(file) {
+            missing.formUnion([.cert, .bundle, .tlsa])
+        }
         if !directory.has("bundle.pem") { missing.formUnion([.bundle]) }
         // A damaged file that exists: next is not in use yet, so it is made again (signed again, or its
         // bundle written again) rather than repaired.
@@ -231,15 +268,18 @@ enum ServiceChecks {
             case .tlsa: "tlsa.rr"
             }
         }
-        return .incomplete(missing: steps, Reason(.nextIncomplete, "\(slot) is incomplete; resuming it: \(PlanText.list(names))"))
+        return .incomplete(
+            missing: steps, Reason(.nextIncomplete, "\(slot) is incomplete; resuming it: \(PlanText.list(names))"))
     }
 
     // MARK: production
 
     /// `productionDiffersFromCertificates`: the first difference between a db directory and its
     /// production copy, as a sentence naming the file; nil when they are equal.
-    static func productionDifference(expected: [String: String]?, actual: [String: String]?,
-                                     certsPath: String, prodPath: String) -> String? {
+    static func productionDifference(
+        expected: [String: String]?, actual: [String: String]?,
+        certsPath: String, prodPath: String
+    ) -> String? {
         switch (expected, actual) {
         case (nil, nil): return nil
         case (nil, _?): return "\(prodPath)/ exists but \(certsPath) does not"

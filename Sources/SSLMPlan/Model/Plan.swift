@@ -77,8 +77,10 @@ public struct Plan: Sendable, Hashable, Codable {
         }
     }
 
-    public init(toolVersion: String, now: String, configDigest: String, base: Base, options: Options,
-                actions: [Action], notes: [Note]) {
+    public init(
+        toolVersion: String, now: String, configDigest: String, base: Base, options: Options,
+        actions: [Action], notes: [Note]
+    ) {
         self.formatVersion = Self.currentFormatVersion
         self.toolVersion = toolVersion
         self.now = now
@@ -141,8 +143,9 @@ public struct Action: Sendable, Hashable, Codable {
         _ id: ActionID, service: ServiceAddress? = nil, payload: ActionPayload, reason: Reason,
         dependsOn: [String] = []
     ) {
-        self.init(id: id.description, service: service?.description, payload: payload, reason: reason,
-                  dependsOn: dependsOn)
+        self.init(
+            id: id.description, service: service?.description, payload: payload, reason: reason,
+            dependsOn: dependsOn)
     }
 
     public init(from decoder: any Decoder) throws {

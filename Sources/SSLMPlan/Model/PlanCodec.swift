@@ -24,8 +24,9 @@ public enum PlanCodec {
         let major = plan.formatVersion.split(separator: ".").first.map(String.init) ?? ""
         let supported = Plan.currentFormatVersion.split(separator: ".").first.map(String.init) ?? ""
         guard major == supported else {
-            throw SSLMError(.unsupported,
-                            "\(file): plan format \(plan.formatVersion) is not supported (this sslm reads \(supported).x)")
+            throw SSLMError(
+                .unsupported,
+                "\(file): plan format \(plan.formatVersion) is not supported (this sslm reads \(supported).x)")
         }
         return plan
     }
@@ -34,7 +35,7 @@ public enum PlanCodec {
         switch error {
         case DecodingError.keyNotFound(let key, _): "missing \(key.stringValue)"
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
-             DecodingError.dataCorrupted(let context):
+            DecodingError.dataCorrupted(let context):
             context.codingPath.map(\.stringValue).joined(separator: ".") + ": " + context.debugDescription
         default: String(describing: error)
         }

@@ -27,7 +27,6 @@ enum Program {
     }
 }
 
-
 /// One pebble (Let's Encrypt's ACME test server) with pebble's test responder (pebble-challtestsrv,
 /// its DNS and http-01 server), started by `scripts/testbed/pebble-testbed`.
 final class PebbleTestbed: @unchecked Sendable {
@@ -90,4 +89,3 @@ final class PebbleTestbed: @unchecked Sendable {
         try Program.check(["curl", "-fsS", "-X", "POST", "-d", json, responderManagement + path])
     }
 }
-
