@@ -3,6 +3,7 @@ import Logging
 import SSLMConfig
 import SSLMCore
 import SSLMDeploy
+import SSLMPKI
 import SSLMPlan
 
 /// The state of one `Executor.apply` call: the executor's inputs, what earlier runs of the same plan
@@ -17,7 +18,8 @@ final class ApplyRun: Sendable {
     let acme = ACMERunState()
     /// Action ids the journal shows as done for this plan.
     let alreadyDone: Set<String>
-    /// The `ok` details of this plan's actions in earlier runs, by action id.
+    /// The `ok` details of this plan's actions in earlier runs whose kind shares them (`ResumeRule`), by
+    /// action id.
     let earlierDetails: [String: String]
 
     var config: Config { executor.config }
@@ -42,48 +44,24 @@ final class ApplyRun: Sendable {
         self.recordedOrders = orders
         var done: Set<String> = []
         var details: [String: String] = [:]
+        let kinds = Dictionary(plan?.actions.map { ($0.id, $0.kind) } ?? [], uniquingKeysWith: { first, _ in first })
         for record in earlier where record.event == .ok {
             guard let id = record.action else { continue }
             done.insert(id)
-            if let detail = record.detail { details[id] = detail }
+            if let detail = record.detail, let kind = kinds[id], ActionHandlers.sharesDetail(kind) {
+                details[id] = detail
+            }
         }
         self.alreadyDone = done
         self.earlierDetails = details
     }
 
-    /// Runs the handler of the action's payload; returns a detail for the report and journal. `recorded`:
-    /// the `ok` details of the plan's actions finished so far (earlier runs and this one), by action id.
+    /// Runs the action with its kind's handler (`ActionHandlers`); returns a detail for the report and
+    /// journal. `recorded`: the shared details of the plan's actions finished so far (earlier runs and this
+    /// one), by action id (`ResumeRule`).
     func perform(_ action: Action, recorded: [String: String], logger: Logger) async throws -> String? {
-        switch action.payload {
-        case .createNext: return try createNext(action)
-        case .generateKey: return try generateKey(action)
-        case .reuseKey: return try reuseKey(action)
-        case .createCSR: return try createCSR(action)
-        case .signLocal: return try signLocal(action)
-        case .writeBundle: return try writeBundle(action)
-        case .repairSet(let slot, let rebuild, let modes):
-            return try repairSet(action, slot: slot, rebuild: Set(rebuild), modes: modes)
-        case .writeServiceTLSA: return try writeServiceTLSA(action, logger: logger)
-        case .writeApexTLSA(let apex, let rolling):
-            return try writeApexTLSA(apex: apex, rolling: rolling, logger: logger)
-        case .publishTLSA(let apex, _): return try publishTLSA(apex: apex)
-        case .roll(let next): return try roll(action, next: next, recorded: recorded)
-        case .syncServiceProduction(let curr, _): return try syncServiceProduction(action, currExpected: curr)
-        case .syncApexTLSA(let apex): return try syncApexProduction(apex: apex)
-        case .clean(let remove): return try clean(action, remove: remove, logger: logger)
-        case .copyToServer(let host, _): return try await copyToServer(action, host: host, logger: logger)
-        case .postCopy(let host, _): return try await postCopy(action, host: host, logger: logger)
-        case .restartServer(let section, let host, _):
-            return try await restartServer(action, section: section, host: host, logger: logger)
-        case .refreshDNS(let domains): return try await refreshDNS(action, domains: domains, logger: logger)
-        case .acmeOrder(let order): return try await acmeOrder(action, order, logger: logger)
-        case .publishChallenges(let apex, let type, let services, let clear):
-            return try await publishChallenges(apex: apex, type: type, services: services, clear: clear, logger: logger)
-        case .awaitPropagation(let apex): return try await awaitPropagation(apex: apex, logger: logger)
-        case .answerChallenges: return try await answerChallenges(action, logger: logger)
-        case .finalizeOrder(_, let preferredChain):
-            return try await finalizeOrder(action, preferredChain: preferredChain, logger: logger)
-        }
+        let context = ActionContext(run: self, recorded: recorded, logger: logger)
+        return try await ActionHandlers.handler(for: action.kind).handle(action, in: context)
     }
 
     // MARK: - Shared lookups
@@ -115,6 +93,14 @@ final class ApplyRun: Sendable {
     /// A path as shown in results: relative to the topdir when inside it.
     func display(_ path: String) -> String {
         path.hasPrefix(topdir + "/") ? String(path.dropFirst(topdir.count + 1)) : path
+    }
+
+    /// `[globals] prod_cert_dir`.
+    var productionRoot: String { config.globals.prodCertDir }
+
+    /// The role of a service's certificate: a CA for the `ca` group, else a leaf.
+    static func role(of address: ServiceAddress) -> CertificateRole {
+        address.group.lowercased() == GroupConfig.caGroup ? .certificateAuthority : .leaf
     }
 
     func dnsFacts(_ apex: String) -> DNSFacts? {

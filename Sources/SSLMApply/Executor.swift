@@ -10,8 +10,10 @@ import SSLMPlan
 /// Guarantees:
 /// - One instance per topdir (`ApplyLock`); `<topdir>/.sslm/lineage` is created on first use, and a plan
 ///   made for another topdir (different lineage) is refused before anything runs.
-/// - Actions run in plan order. When one fails, every action that depends on it, directly or not, is
-///   skipped; independent actions still run.
+/// - Actions run in plan order, except that consecutive independent actions of a kind that is not serial
+///   run as one batch, at the same time (`ActionKindTraits.concurrency`: the ACME stages, restarts of
+///   different hosts); the next action starts when the whole batch is done. When one fails, every action
+///   that depends on it, directly or not, is skipped; independent actions still run.
 /// - Each action's start and result are fsync'ed to the journal. Re-applying the same plan (same digest)
 ///   does not repeat the actions the journal shows as done: it resumes an interrupted run, and a second
 ///   run of a completed plan is a no-op (every action `alreadyApplied`).
@@ -20,7 +22,8 @@ import SSLMPlan
 /// - External programs run as argv lists through `CommandRunner`, never a shell, with a timeout.
 ///
 /// It does not check that the plan is fresh (the caller compares the plan's base fingerprint with a new
-/// observation) and does not decide anything: it switches on `Action.kind`, never on reasons.
+/// observation) and does not decide anything: it runs each action with its kind's handler
+/// (`ActionHandlers`), never looking at reasons.
 public struct Executor: Sendable {
     public let config: Config
     public let topdir: String
@@ -105,19 +108,7 @@ public struct Executor: Sendable {
             if let halt = options.haltAfterActions, ran >= halt {
                 return ApplyReport(planDigest: digest, results: results)
             }
-            // A batch: consecutive actions of a concurrent kind, none depending on another of the batch.
-            var batch = [actions[index]]
-            if actions[index].kind.runsConcurrently {
-                var ids: Set<String> = [actions[index].id]
-                var next = index + 1
-                while next < actions.count, actions[next].kind == actions[index].kind,
-                    !actions[next].dependsOn.contains(where: ids.contains)
-                {
-                    batch.append(actions[next])
-                    ids.insert(actions[next].id)
-                    next += 1
-                }
-            }
+            let (batch, width) = nextBatch(of: actions, from: index, run: run)
             index += batch.count
             var toRun: [Action] = []
             for action in batch {
@@ -138,14 +129,13 @@ public struct Executor: Sendable {
             for action in toRun {
                 try journal.append(record(digest, action.id, .start, nil))
             }
-            let finished = await Self.perform(
-                toRun, run: run, recorded: recorded, logger: logger, width: max(1, options.acmeConcurrency))
+            let finished = await Self.perform(toRun, run: run, recorded: recorded, logger: logger, width: width)
             for (action, outcome) in finished {
                 ran += 1
                 switch outcome {
                 case .succeeded(let detail):
                     try journal.append(record(digest, action.id, .ok, detail))
-                    recorded[action.id] = detail
+                    if ActionHandlers.sharesDetail(action.kind) { recorded[action.id] = detail }
                 case .failed(let reason), .failedNonFatal(let reason):
                     try journal.append(record(digest, action.id, .failed, reason))
                 case .alreadyApplied, .skipped: break
@@ -163,6 +153,40 @@ public struct Executor: Sendable {
         try journal.append(record(digest, nil, .end, report.succeeded ? "ok" : "\(report.failures.count) failed"))
         FaultInjection.runEnded()
         return report
+    }
+
+    /// The actions that run next, from `index`, and how many of them may run at the same time: one action,
+    /// or — for a kind that is not serial (`ActionKindTraits.concurrency`) — the consecutive actions of its
+    /// kind, none depending on another of the batch and, for a per-host kind, each on another host.
+    private func nextBatch(of actions: [Action], from index: Int, run: ApplyRun) -> (batch: [Action], width: Int) {
+        let first = actions[index]
+        let concurrency = first.kind.traits.concurrency
+        let width: Int
+        switch concurrency {
+        case .serial: return ([first], 1)
+        case .acmeStage: width = options.acmeConcurrency
+        case .perHost: width = options.hostConcurrency
+        }
+        // The machine an action runs on: this one counts once, whichever of its names the action uses.
+        func machine(_ action: Action) -> String? {
+            ActionID(action.id)?.host.map { run.isLocal($0) ? "localhost" : $0.lowercased() }
+        }
+        var busy: Set<String> = []
+        if concurrency == .perHost {
+            guard let host = machine(first) else { return ([first], 1) }
+            busy.insert(host)
+        }
+        var batch = [first]
+        var ids: Set<String> = [first.id]
+        for action in actions[(index + 1)...] {
+            guard action.kind == first.kind, !action.dependsOn.contains(where: ids.contains) else { break }
+            if concurrency == .perHost {
+                guard let host = machine(action), busy.insert(host).inserted else { break }
+            }
+            batch.append(action)
+            ids.insert(action.id)
+        }
+        return (batch, max(1, width))
     }
 
     /// Runs `actions` (one, or a batch of a concurrent kind) with at most `width` at a time; returns each

@@ -32,6 +32,8 @@ public struct ExecutorOptions: Sendable {
     public var propagationTimeoutSeconds: Double = 600
     /// How many ACME actions of one batch (orders, answers, finalizations) run at the same time.
     public var acmeConcurrency = 8
+    /// How many actions of one per-host batch (restarts of different hosts) run at the same time.
+    public var hostConcurrency = 8
     /// Timeouts and size limits of ACME requests.
     public var acmeLimits = ACMELimits()
 

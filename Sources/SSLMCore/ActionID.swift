@@ -119,6 +119,14 @@ public enum ActionID: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The host of a deployment action (copy, `post_copy`, restart).
+    public var host: String? {
+        switch self {
+        case .copyToServer(let host), .postCopy(let host), .restart(_, let host): host
+        default: nil
+        }
+    }
+
     /// Whether this is a service's `acme_order`, whose journal detail a later run resumes the order from.
     public var isACMEOrder: Bool {
         if case .service(_, .nextOrder) = self { return true }

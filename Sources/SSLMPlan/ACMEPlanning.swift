@@ -205,25 +205,3 @@ enum ActionOrdering {
         return result
     }
 }
-
-extension ActionKind {
-    /// The order of the concurrent stages when several are ready.
-    var batchStage: Int {
-        switch self {
-        case .acmeOrder: 0
-        case .awaitPropagation: 1
-        case .answerChallenges: 2
-        case .finalizeOrder: 3
-        default: 4
-        }
-    }
-
-    /// Kinds whose consecutive actions the executor may run at the same time: they talk to an ACME CA or
-    /// wait for DNS, each writes only its own service's files, and none depends on another of the batch.
-    public var runsConcurrently: Bool {
-        switch self {
-        case .acmeOrder, .answerChallenges, .finalizeOrder, .awaitPropagation: true
-        default: false
-        }
-    }
-}

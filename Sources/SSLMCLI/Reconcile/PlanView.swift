@@ -56,12 +56,13 @@ enum PlanView {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The heading an action is listed under: its service, or else its kind's subject (`ActionKindTraits`).
     private static func subjectOf(_ action: Action) -> String {
         if let service = action.service { return service }
-        switch action.kind {
-        case .copyToServer, .postCopy, .restartServer: return "servers"
-        case .refreshDNS: return "dns"
-        default: return ActionID(action.id)?.apex ?? action.id
+        switch action.kind.traits.subject {
+        case .servers: return "servers"
+        case .dns: return "dns"
+        case .serviceOrApex: return ActionID(action.id)?.apex ?? action.id
         }
     }
 }

@@ -12,7 +12,23 @@ import X509
     import Darwin
 #endif
 
-/// The handler of `repair_set`, and the check the production sync makes before it installs a set.
+/// `repair_set`: the damaged derived files of a set rebuilt, its key files given mode 0600.
+struct RepairSetHandler: ActionHandler {
+    static let kind = ActionKind.repairSet
+
+    /// The set, the derived files to rebuild and the key files to give mode 0600.
+    typealias Payload = (slot: CertificateSlot, rebuild: [String], modes: [String])
+
+    static func payload(of payload: ActionPayload) throws -> Payload {
+        guard case .repairSet(let slot, let rebuild, let modes) = payload else { throw mismatch(payload) }
+        return (slot, rebuild, modes)
+    }
+
+    func perform(_ payload: Payload, of action: Action, in context: ActionContext) async throws -> String? {
+        try context.run.repairSet(action, slot: payload.slot, rebuild: Set(payload.rebuild), modes: payload.modes)
+    }
+}
+
 extension ApplyRun {
     /// Rebuilds the derived files the plan lists (`rebuild`: `chain.pem`, `fullchain.pem`, `bundle.pem`)
     /// of the set `slot` (`curr` or `next`) points to, from its key and certificate and — for the chain —
@@ -20,7 +36,9 @@ extension ApplyRun {
     /// checking that the key belongs to the certificate and that the issuer signed it; then gives the key
     /// files in `modes` mode 0600. The repaired set is checked as a whole (`CertificateSetCheck`) before
     /// the action succeeds. An ACME chain cannot be rebuilt (the planner renews instead).
-    func repairSet(_ action: Action, slot: CertificateSlot, rebuild: Set<String>, modes: [String]) throws -> String? {
+    fileprivate func repairSet(_ action: Action, slot: CertificateSlot, rebuild: Set<String>, modes: [String]) throws
+        -> String?
+    {
         let (address, service) = try service(of: action)
         let directory = try ServiceTree(topdir: topdir, address: address).required(slot.rawValue)
         let names = CertificateFileSet.Name.self
@@ -116,46 +134,7 @@ extension ApplyRun {
         }
     }
 
-    /// Refuses a set that must not reach production: a file that does not fit the set
-    /// (`CertificateSetCheck`), a key that does not belong to the certificate, or a certificate whose
-    /// issuer is not what the config says (self-signed, or the local CA's current subject). Throws an
-    /// error naming the file.
-    func verifyForProduction(directory: String, service: ServiceConfig) throws {
-        let names = CertificateFileSet.Name.self
-        let certificatePath = directory + "/" + names.certificate
-        try KeyCertificateMatch.require(keyPath: directory + "/" + names.privateKey, certificatePath: certificatePath)
-        let problems = CertificateSetCheck.problems(directory: directory)
-        if let file = problems.keys.sorted().first, let problem = problems[file] {
-            throw SSLMError(
-                .malformedInput,
-                "\(directory)/\(file): \(problem): not copied to production (production left as it is); "
-                    + "`sslm plan` shows the repair or renewal")
-        }
-        guard let leaf = try CertificatePEM.read(path: certificatePath).first else {
-            throw SSLMError(.malformedInput, "\(certificatePath): no certificate")
-        }
-        switch service.signer {
-        case .selfSigned:
-            guard leaf.issuer == leaf.subject else {
-                throw SSLMError(
-                    .malformedInput,
-                    "\(certificatePath): issued by \(DistinguishedNameText.rfc4514(leaf.issuer)), but "
-                        + "\(service.file) says self-signed: not copied to production")
-            }
-        case .authority(let name):
-            guard let authority = config.certificateAuthorities[name], authority.isLocal else { return }
-            let caPath = CertsLayout.certificateFile(topdir: topdir, address: authority.localAddress, slot: .curr)
-            guard let ca = try? CertificatePEM.read(path: caPath).first else { return }
-            guard leaf.issuer == ca.subject else {
-                throw SSLMError(
-                    .malformedInput,
-                    "\(certificatePath): issued by \(DistinguishedNameText.rfc4514(leaf.issuer)), not by CA \(name) "
-                        + "(\(DistinguishedNameText.rfc4514(ca.subject))): not copied to production")
-            }
-        }
-    }
-
-    static func withFinalNewline(_ text: String) -> String {
+    private static func withFinalNewline(_ text: String) -> String {
         text.isEmpty || text.hasSuffix("\n") ? text : text + "\n"
     }
 }

@@ -5,21 +5,34 @@ import SSLMObserve
 import SSLMPKI
 import SSLMPlan
 
-/// Handlers that move links and remove old data: roll, clean.
-extension ApplyRun {
-    /// Files `next` must hold before it becomes curr (spec §3.2).
-    static let rollRequiredFiles = [
-        CertificateFileSet.Name.privateKey, CertificateFileSet.Name.certificate, CertificateFileSet.Name.request,
-        CertificateFileSet.Name.chain, CertificateFileSet.Name.fullchain, CertificateFileSet.Name.bundle,
-    ]
+/// `roll`: `next` becomes `curr`. The db directory rolled is the plan's, or else the one `create_next`
+/// recorded (`ActionContext.recorded`).
+struct RollHandler: ActionHandler {
+    static let kind = ActionKind.roll
 
+    /// The db directory the plan rolls; nil: the one `create_next` makes in this run.
+    struct Payload {
+        var next: String?
+    }
+
+    static func payload(of payload: ActionPayload) throws -> Payload {
+        guard case .roll(let next) = payload else { throw mismatch(payload) }
+        return Payload(next: next)
+    }
+
+    func perform(_ payload: Payload, of action: Action, in context: ActionContext) async throws -> String? {
+        try context.run.roll(action, next: payload.next, recorded: context.recorded)
+    }
+}
+
+extension ApplyRun {
     /// `prev` ← `curr` ← `next`, `next` removed, `curr/info` written. `info` is written into next's directory
     /// first; then `prev` is switched (the rename of a temporary link), and `next` is renamed over `curr`:
     /// one step that makes the new directory curr and removes next, so no crash leaves `curr` and `next`
     /// pointing at the same directory or a curr without `info`. Idempotent after a crash at any point (and
     /// for a `curr` that already points at the rolled directory, from older runs): it is not moved to
     /// `prev` again.
-    func roll(_ action: Action, next plannedNext: String?, recorded: [String: String]) throws -> String? {
+    fileprivate func roll(_ action: Action, next plannedNext: String?, recorded: [String: String]) throws -> String? {
         let (address, _) = try service(of: action)
         let tree = ServiceTree(topdir: topdir, address: address)
         let expected: String? = {
@@ -76,55 +89,14 @@ extension ApplyRun {
         return curr.map { "db/\(next) is curr, db/\($0) is prev" } ?? "db/\(next) is curr"
     }
 
+    /// Files `next` must hold before it becomes curr (spec §3.2).
+    private static let rollRequiredFiles = [
+        CertificateFileSet.Name.privateKey, CertificateFileSet.Name.certificate, CertificateFileSet.Name.request,
+        CertificateFileSet.Name.chain, CertificateFileSet.Name.fullchain, CertificateFileSet.Name.bundle,
+    ]
+
     private func writeInfo(tree: ServiceTree, dbName: String, service: String) throws {
         let text = "# \(service) rolled to curr : \(Timestamps.dbDirectoryName(now))\n"
         try AtomicFile.write(text: text, to: tree.dbPath(dbName) + "/info", root: topdir)
-    }
-
-    /// Removes the listed db directories — never one that `curr`, `next` or `prev` points to now, and never
-    /// anything that is not a dated directory. Already-removed ones are fine.
-    func clean(_ action: Action, remove: [String], logger: Logger) throws -> String? {
-        let (address, _) = try service(of: action)
-        let tree = ServiceTree(topdir: topdir, address: address)
-        var protected: Set<String> = []
-        for link in ["curr", "next", "prev"] {
-            // A broken link protects nothing, but must not stop the cleanup of other directories.
-            if let name = try? tree.target(of: link) { protected.insert(name) }
-            if FileOps.kind(tree.link(link)) == .symlink, let raw = FileOps.linkTarget(tree.link(link)) {
-                protected.insert((raw as NSString).lastPathComponent)
-            }
-        }
-        var removed: [String] = []
-        var kept: [String] = []
-        for name in remove {
-            guard Timestamps.isDBDirectoryName(name) else {
-                kept.append(name)
-                logger.warning("not removing db/\(SafeName.printable(name)): not a dated db directory")
-                continue
-            }
-            if protected.contains(name) {
-                kept.append(name)
-                logger.warning("not removing db/\(name): curr, next or prev points to it")
-                continue
-            }
-            let path = tree.dbPath(name)
-            switch FileOps.kind(path) {
-            case .missing: continue
-            case .directory:
-                do {
-                    try FileManager.default.removeItem(atPath: path)
-                } catch {
-                    throw SSLMError(.ioFailure, "cannot remove \(path)", underlying: error)
-                }
-                removed.append(name)
-            default:
-                kept.append(name)
-                logger.warning("not removing db/\(name): not a directory")
-            }
-        }
-        try FileOps.syncDirectory(tree.dbDirectory)
-        var parts = ["removed \(removed.count)"]
-        if !kept.isEmpty { parts.append("kept \(kept.joined(separator: ", "))") }
-        return parts.joined(separator: "; ")
     }
 }

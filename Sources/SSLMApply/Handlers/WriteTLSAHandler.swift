@@ -7,12 +7,38 @@ import SSLMPKI
 import SSLMPlan
 import X509
 
-/// Handlers of TLSA files: write_tlsa (service and apex), publish_tlsa.
+/// `write_tlsa`: a service's `next/tlsa.rr`, or an apex's `certs/<apex>/tlsa.<apex>`.
+struct WriteTLSAHandler: ActionHandler {
+    static let kind = ActionKind.writeTLSA
+
+    enum Payload {
+        /// The service of the action's id (its `dane_tls` comes from the config).
+        case service
+        case apex(String, rolling: Bool)
+    }
+
+    static func payload(of payload: ActionPayload) throws -> Payload {
+        switch payload {
+        case .writeServiceTLSA: .service
+        case .writeApexTLSA(let apex, let rolling): .apex(apex, rolling: rolling)
+        default: throw mismatch(payload)
+        }
+    }
+
+    func perform(_ payload: Payload, of action: Action, in context: ActionContext) async throws -> String? {
+        switch payload {
+        case .service: try context.run.writeServiceTLSA(action, logger: context.logger)
+        case .apex(let apex, let rolling):
+            try context.run.writeApexTLSA(apex: apex, rolling: rolling, logger: context.logger)
+        }
+    }
+}
+
 extension ApplyRun {
     /// `next/tlsa.rr`: the records of next's certificate for the service's `dane_tls` (spec §3.10). The
     /// records come from `TLSAFileBuilder`, the same code that builds `tlsa.<apex>`, so both agree — also
     /// when DNS facts are missing and published MX owners are kept.
-    func writeServiceTLSA(_ action: Action, logger: Logger) throws -> String? {
+    fileprivate func writeServiceTLSA(_ action: Action, logger: Logger) throws -> String? {
         let (address, service) = try service(of: action)
         let tree = ServiceTree(topdir: topdir, address: address)
         guard let nextName = try tree.target(of: "next") else {
@@ -46,7 +72,7 @@ extension ApplyRun {
 
     /// `certs/<apex>/tlsa.<apex>` from the curr and next certificates of the apex's DANE services. When
     /// there is no row at all the previous file (if any) is left as it is (spec §3.10).
-    func writeApexTLSA(apex: String, rolling: Bool, logger: Logger) throws -> String? {
+    fileprivate func writeApexTLSA(apex: String, rolling: Bool, logger: Logger) throws -> String? {
         let apex = try checked(apex: apex)
         let output = TLSAFileBuilder.build(
             apex: apex, config: config, dns: dnsFacts(apex), existingFile: existingApexFile(apex), rolling: rolling)
@@ -60,29 +86,7 @@ extension ApplyRun {
         return output.normalisedDigest
     }
 
-    /// Copies `certs/<apex>/tlsa.<apex>` into each `[dns] tlsa_dirs` directory (from the config), creating
-    /// them (0750) when needed; each copy is atomic.
-    func publishTLSA(apex: String) throws -> String? {
-        let apex = try checked(apex: apex)
-        let source = CertsLayout.tlsaFile(topdir: topdir, apex: apex)
-        guard FileOps.kind(source) == .file else {
-            throw SSLMError(.ioFailure, "\(source) does not exist: nothing to publish")
-        }
-        // Paths come from the config (the plan's `directories` only describe them).
-        let directories = config.dns.tlsaDirs
-        guard !directories.isEmpty else {
-            throw SSLMError(.configInvalid, "[dns] tlsa_dirs is empty: nowhere to publish tlsa.\(apex)")
-        }
-        for directory in directories {
-            let absolute = directory.hasPrefix("/") ? directory : topdir + "/" + directory
-            try ProductionSync.makeDirectories(absolute, root: absolute)
-            try ProductionSync.copyFile(
-                from: source, to: absolute + "/" + CertsLayout.tlsaFileName(apex: apex), root: absolute)
-        }
-        return "copied to \(directories.joined(separator: ", "))"
-    }
-
-    func existingApexFile(_ apex: String) -> String? {
+    private func existingApexFile(_ apex: String) -> String? {
         let path = CertsLayout.tlsaFile(topdir: topdir, apex: apex)
         return (try? BoundedFile.read(path, limit: .state)).map { String(decoding: $0, as: UTF8.self) }
     }
