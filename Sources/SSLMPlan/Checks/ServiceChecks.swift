@@ -6,9 +6,6 @@ import SSLMCore
 /// condition and returns a reason (a code and a sentence) when the condition holds, nil otherwise.
 /// Pure functions of their arguments.
 enum ServiceChecks {
-    /// The files a complete db directory holds (spec §3.2); `tlsa.rr` too when the service has DANE.
-    static let requiredFiles = ["privkey.pem", "csr.pem", "cert.pem", "chain.pem", "fullchain.pem", "bundle.pem"]
-
     // MARK: curr
 
     /// `certificateIsMissing`: no usable `curr` link.
