@@ -73,7 +73,27 @@ let serversConfig: [String: [(String, String)]] = [
     ]
 ]
 
+/// Leaves moved to the example's Let's Encrypt CAs: dns-01 for mail and example.net, http-01 for web.
+let acmeEdits: [String: [(String, String)]] = [
+    "ssl-mgr.conf": [("restart_cmd = ''", "restart_cmd = '/usr/local/bin/resign'")],
+    "example.com/mail-ec": [("signing_ca = 'my-int'", "signing_ca = 'le-dns'")],
+    "example.com/mail-rsa": [("signing_ca = 'my-int'", "signing_ca = 'le-dns'")],
+    "example.com/web-ec": [("signing_ca = 'my-int'", "signing_ca = 'le-http'")],
+    "example.net/web-ec": [("signing_ca = 'my-int'", "signing_ca = 'le-dns'")],
+]
+
 let planCases: [PlanCase] = [
+    PlanCase(
+        name: "acme-fresh-install", edits: acmeEdits, state: { _ in },
+        present: [
+            "example.com/mail-ec/next/order": "certificate_missing", "example.com/acme/dns-01/publish": "",
+            "example.com/acme/dns-01/await": "", "example.com/acme/http-01/publish": "",
+            "acme/dns-01/refresh": "", "example.com/mail-ec/next/answer": "", "example.com/mail-ec/next/cert": "",
+            "example.com/acme/dns-01/clear": "", "acme/dns-01/refresh-cleared": "",
+        ]),
+    PlanCase(
+        name: "acme-renewal-replaces-curr", edits: acmeEdits, now: T0 + 55 * day, state: { inSync(&$0) },
+        present: ["example.com/mail-ec/next/order": "renewal_due", "example.net/web-ec/next/order": "renewal_due"]),
     PlanCase(
         name: "fresh-install", state: { _ in },
         present: [
