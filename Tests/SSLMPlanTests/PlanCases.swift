@@ -409,6 +409,24 @@ let planCases: [PlanCase] = [
         ],
         absent: ["server/sslm-host/copy", "restart/imap/mx1.example.com"]),
     PlanCase(
+        name: "post-copy-after-the-copy-to-its-host",
+        edits: serversConfig.merging(
+            [
+                "ssl-mgr.conf": (serversConfig["ssl-mgr.conf"] ?? []) + [
+                    ("post_copy_cmd = []", "post_copy_cmd = [['mx1.example.com', '/usr/local/bin/fix-permissions']]")
+                ]
+            ]
+        ) { _, new in new },
+        state: { b in
+            inSync(&b)
+            b.issue("example.com/mail-ec", slot: "next", at: T0 - 2 * day)
+            b.syncEverything()
+        },
+        present: [
+            "server/mx1.example.com/copy": "servers_changed", "post_copy/mx1.example.com": "servers_changed",
+            "restart/smtp/mx1.example.com": "servers_changed",
+        ]),
+    PlanCase(
         name: "targets-subset", now: T0 + 55 * day, targets: ["example.com:mail-ec,web-ec"], state: { inSync(&$0) },
         present: ["example.com/mail-ec/next/dir": "renewal_due", "example.com/web-ec/next/dir": "renewal_due"],
         absent: ["example.com/mail-rsa/next/dir", "example.net/web-ec/next/dir"]),
