@@ -65,6 +65,7 @@ struct FunctionSpan: Equatable {
 /// Finds function bodies by brace matching over a small Swift lexer that skips comments and string
 /// literals (with interpolations, multi-line and raw strings). A test tool, not a parser.
 enum FunctionScanner {
+    /// What the scanner needs of the source: declarations, braces and the nesting of `(` and `[`.
     enum Token {
         case declaration(String, line: Int)
         case open(line: Int), close(line: Int)
@@ -110,6 +111,7 @@ enum FunctionScanner {
         return nil
     }
 
+    /// Turns UTF-8 source into `Token`s, counting lines.
     struct Lexer {
         let bytes: [UInt8]
         var position = 0

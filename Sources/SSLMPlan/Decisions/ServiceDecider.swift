@@ -13,61 +13,66 @@ enum ServiceDecider {
             ?? ServiceState(
                 address: address, exists: false, curr: .absent, next: .absent, prev: .absent, dbDirs: [],
                 strayEntries: [])
-        if state.curr == .notALink || state.next == .notALink || state.prev == .notALink {
-            return .blocked(
-                address,
-                note: Note(
-                    subject: address.description,
-                    reason: Reason(
-                        .blocked,
-                        "certs/\(address.group)/\(address.service): curr, next or prev is not a symbolic link; fix it by hand (nothing planned)"
-                    )))
-        }
+        if let note = linksAreBroken(state, address: address) { return .blocked(address, note: note) }
+        let phase = context.request.phase
         var decision = ServiceDecision(address: address)
         decision.signer = SignerFacts.resolve(service, context: context, earlier: earlier)
-        let curr = CurrDecision.decide(service, state: state, signer: decision.signer, phase: context.request.phase)
-        decision.currRepair = curr.repair
-        let renewal = RenewalDecision.decide(service, curr: curr, signer: decision.signer, context: context)
+        let signer = decision.signer
+        let curr = CurrDecision.decide(service, state: state, signer: signer, phase: phase)
+        let renewal = RenewalDecision.decide(service, curr: curr, signer: signer, context: context)
         let condition = ServiceChecks.nextCondition(
-            state, service: service, signerSubject: decision.signer.subject,
-            caFullchainDigest: decision.signer.fullchain, caRollsNow: decision.signer.caRollsNow)
+            state, service: service, signerSubject: signer.subject, caFullchainDigest: signer.fullchain,
+            caRollsNow: signer.caRollsNow)
         let next = NextDecision.decide(
             condition, replacingCurr: curr.problem ?? renewal?.reason, service: service, request: context.request)
-        let (build, buildNote) = NextBuild.decide(
-            service, next: next, state: state, signer: decision.signer, context: context)
+        let (build, buildNote) = NextBuild.decide(service, next: next, state: state, signer: signer, context: context)
+        let (roll, rollNote) = decideRoll(
+            service, state: state, curr: curr, next: next, builtNow: build != nil, context: context)
+        decision.currRepair = curr.repair
         decision.build = build
-        if context.request.phase != .roll { decision.nextRepair = next.repair(state) }
-        let rollNote = decideRoll(&decision, service: service, state: state, curr: curr, next: next, context: context)
-        let nextReady = decision.buildsNext || next.nextIsComplete
+        decision.nextRepair = phase == .roll ? nil : next.repair(state)
+        decision.roll = roll
         let production = ProductionDecision.decide(
             decision, state: state, currAfterRun: decision.changesCurr || curr.problem == nil,
-            nextAfterRun: !decision.changesCurr
-                && (nextReady || (state.next != .absent && !decision.buildsNext && condition != .none)),
-            context: context)
+            nextAfterRun: nextAfterRun(decision, state: state, next: next), context: context)
         decision.production = production.reason == nil ? nil : production
         let notDue = notDueNote(address, next: next, renewal: renewal)
-        decision.notes =
-            [curr.skippedRepair, buildNote ?? notDue, rollNote].compactMap { $0 } + production.notes
+        decision.notes = [curr.skippedRepair, buildNote ?? notDue, rollNote].compactMap { $0 } + production.notes
         return decision
     }
 
-    /// Decides the roll of a next that is ready (built now, or complete); returns the note of a roll that
-    /// waits.
+    /// `linksAreBroken`: curr, next or prev is not a symbolic link; nothing is planned until a person fixes it.
+    private static func linksAreBroken(_ state: ServiceState, address: ServiceAddress) -> Note? {
+        guard state.curr == .notALink || state.next == .notALink || state.prev == .notALink else { return nil }
+        return Note(
+            subject: address.description,
+            reason: Reason(
+                .blocked,
+                "certs/\(address.group)/\(address.service): curr, next or prev is not a symbolic link; fix it by hand (nothing planned)"
+            ))
+    }
+
+    /// The roll of a next that is ready (built now, or complete), or the note of a roll that waits.
     private static func decideRoll(
-        _ decision: inout ServiceDecision, service: ServiceConfig, state: ServiceState, curr: CurrDecision,
-        next: NextDecision, context: PlanningContext
-    ) -> Note? {
-        guard decision.buildsNext || next.nextIsComplete else { return nil }
+        _ service: ServiceConfig, state: ServiceState, curr: CurrDecision, next: NextDecision, builtNow: Bool,
+        context: PlanningContext
+    ) -> (roll: RollPlan?, note: Note?) {
+        guard builtNow || next.nextIsComplete else { return (nil, nil) }
         let input = RollInput(
-            service: service, state: state, currProblem: curr.problem, builtNow: decision.buildsNext,
-            context: context)
+            service: service, state: state, currProblem: curr.problem, builtNow: builtNow, context: context)
         switch RollChain.evaluate(input) {
         case .roll(let reason):
-            decision.roll = RollPlan(reason: reason, next: next.newDirectory ? nil : state.next.dbName ?? "")
-            return nil
+            return (RollPlan(reason: reason, next: next.newDirectory ? nil : state.next.dbName ?? ""), nil)
         case .wait(let reason):
-            return reason.map { Note(subject: service.address.description, reason: $0) }
+            return (nil, reason.map { Note(subject: service.address.description, reason: $0) })
         }
+    }
+
+    /// Whether production holds a next after the run: one that is ready or pending, unless it rolls now.
+    private static func nextAfterRun(_ decision: ServiceDecision, state: ServiceState, next: NextDecision) -> Bool {
+        guard !decision.changesCurr else { return false }
+        let ready = decision.buildsNext || next.nextIsComplete
+        return ready || (state.next != .absent && !decision.buildsNext && next.condition != .none)
     }
 
     /// The note that says when a usable curr renews, when nothing is built and next is not pending.
