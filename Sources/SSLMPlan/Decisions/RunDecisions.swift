@@ -44,15 +44,16 @@ struct RunDecisions {
                 ))
         }
         let decisions = run.decisions
+        let ordered = run.orderedDecisions
         run.tlsa = context.apexes(of: services).compactMap { apex in
             TLSADecision.decide(
                 apex: apex, services: services.filter { $0.group == apex }, decisions: decisions, context: context)
         }
-        run.acme = ACMEBatchDecision.decide(run.orderedDecisions, context: context)
+        run.acme = ACMEBatchDecision.decide(ordered, context: context)
         let changes = ServerDecision.Changes(
-            production: run.orderedDecisions.contains { $0.production != nil }
+            production: ordered.contains { $0.production != nil }
                 || run.tlsa.contains { $0.production != nil },
-            changedCurr: run.orderedDecisions.filter(\.changesCurr).map(\.address),
+            changedCurr: ordered.filter(\.changesCurr).map(\.address),
             tlsaApexes: run.tlsa.filter(\.published).map(\.apex), services: services)
         run.servers = ServerDecision.decide(changes, context: context)
         let config = context.config

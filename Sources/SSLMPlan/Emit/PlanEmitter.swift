@@ -17,6 +17,7 @@ struct PlanEmitter {
 
     static func emit(_ run: RunDecisions) -> (actions: [Action], notes: [Note]) {
         var emitter = PlanEmitter(decisions: run.decisions)
+        let edges = RunEdges(run)
         for entry in run.services {
             switch entry {
             case .decided(let decision): emitter.emitService(decision)
@@ -24,17 +25,15 @@ struct PlanEmitter {
             }
         }
         for note in run.unconfiguredNotes { emitter.note(note) }
-        let restartIds = run.servers.restarts.map(\.id)
-        for tlsa in run.tlsa { emitter.emitTLSA(tlsa, restartIds: restartIds) }
+        for tlsa in run.tlsa { emitter.emitTLSA(tlsa, restartIds: edges.restarts) }
         emitter.emitACME(run.acme)
-        let edges = RunEdges(run)
         emitter.emitServers(run.servers, edges: edges)
         emitter.emitDNSRefresh(run.servers.dnsRefresh, edges: edges)
         for clean in run.clean {
             emitter.emit(
                 Action(
                     .service(clean.address, .clean), service: clean.address, payload: .clean(remove: clean.remove),
-                    reason: clean.reason, dependsOn: run.decisions[clean.address]?.rollId.map { [$0] } ?? []))
+                    reason: clean.reason, dependsOn: emitter.decisions[clean.address]?.rollId.map { [$0] } ?? []))
         }
         return (emitter.actions, emitter.notes)
     }
