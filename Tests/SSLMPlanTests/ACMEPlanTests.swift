@@ -64,7 +64,7 @@ import Testing
         let config = try ExampleConfig.load()
         let plan = Self.plan(config)
         var unsorted = plan
-        unsorted.actions = ActionOrdering.batched(plan.actions)
+        unsorted.actions = try ActionOrdering.batched(plan.actions)
         #expect(unsorted.actions.map(\.id) == plan.actions.map(\.id))
         #expect(!plan.actions.contains { $0.kind == .acmeOrder })
     }
