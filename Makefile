@@ -5,7 +5,10 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 EXAMPLE_TOPDIR := run/example
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all build release example check test bench clean dist install uninstall
+.PHONY: all build release example lint check test bench clean dist install uninstall
+
+# Every target imports only the targets Package.swift declares for it (Docs/architecture.md).
+TEST_BUILD_FLAGS := --explicit-target-dependency-import-check error
 
 # make install: PREFIX (default /usr/local) and DESTDIR (staging root, for packagers).
 PREFIX ?= /usr/local
@@ -37,21 +40,26 @@ example: build
 	.build/debug/sslm status --topdir $(EXAMPLE_TOPDIR)
 	.build/debug/sslm plan --topdir $(EXAMPLE_TOPDIR)
 
+# Style: swift format with the project's .swift-format reports nothing (fix with
+# `swift format format -i -r Sources Tests bench Package.swift`).
+lint:
+	swift format lint --strict -r Sources Tests bench Package.swift
+
 # The fast tier (Tests/README.md): unit, golden, config, PKI and planner tests, the in-process executor tests,
 # the CLI's golden output; no daemon (pebble, nsd, nginx, sshd, unbound, the ACME stand-in), no crash matrix,
 # no end-to-end applies of the example. SSLM_TEST_TIER=fast disables the suites marked
 # `.enabled(if: TestTier.full, …)`; they are reported as skipped.
-check:
+check: lint
 	scripts/install-deps test
-	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	swift build --build-tests $(TEST_BUILD_FLAGS) $(SWIFT_BUILD_FLAGS)
 	swift build --product generate-manual $(SWIFT_BUILD_FLAGS)  # for InstallTests (the man page)
 	SSLM_TEST_TIER=fast swift test --skip-build $(SWIFT_BUILD_FLAGS)
 
 # The whole test suite (unit, CLI golden, interoperability with the openssl CLI, the daemons, a sample of the
 # crash matrix; SSLM_CRASH_TEST_FULL=1 make test runs all of it).
-test:
+test: lint
 	scripts/install-deps test
-	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	swift build --build-tests $(TEST_BUILD_FLAGS) $(SWIFT_BUILD_FLAGS)
 	swift build --product generate-manual $(SWIFT_BUILD_FLAGS)  # for InstallTests (the man page)
 	swift test --skip-build $(SWIFT_BUILD_FLAGS)
 

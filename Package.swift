@@ -1,9 +1,12 @@
 // swift-tools-version:6.0
 // sslm — a certificate manager (plan/apply reconciler), successor of ssl-mgr.
 //
-// Dependency direction (DESIGN.md): sslm → SSLMCLI → SSLMApply → {SSLMACME, SSLMDNS, SSLMDeploy, SSLMPKI}
-// → SSLMPlan → {SSLMObserve, SSLMConfig} → SSLMCore. SSLMPlan is pure: it imports only SSLMCore and
-// SSLMConfig (value types); `DependencyDirectionTests` enforces this.
+// One direction of dependencies (Docs/architecture.md): each target depends only on targets below it,
+//   sslm → SSLMCLI → SSLMApply → {SSLMACME, SSLMDNS, SSLMDeploy, SSLMObserve, SSLMPlan} → {SSLMPKI, SSLMConfig}
+//   → SSLMCore,
+// and imports only what it declares here (make check/test build with --explicit-target-dependency-import-check
+// error). SSLMPlan is pure: it depends on SSLMCore and SSLMConfig only. `DependencyDirectionTests` checks the
+// declared lists below against that rule.
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]

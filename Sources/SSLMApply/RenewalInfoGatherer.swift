@@ -11,7 +11,8 @@ import X509
 ///
 /// Answers are cached in `<topdir>/.sslm/acme/renewal-info.json` and asked again only after the CA's
 /// `Retry-After` (at most 24 h, default 6 h) or when curr changed, so an hourly cron run does not ask the
-/// CA every time. A CA without `renewalInfo` in its directory, or one that does not answer, is skipped (the
+/// CA every time. Only a writing run (`writeCache`: `apply`, `sslm-mgr`) stores answers; `sslm plan` reads
+/// the cache and asks for what is missing or due without storing it. A CA without `renewalInfo` in its directory, or one that does not answer, is skipped (the
 /// planner then uses `[renew_info]`); the reason is logged, never fatal.
 public enum RenewalInfoGatherer {
     struct CacheEntry: Codable {
@@ -23,7 +24,8 @@ public enum RenewalInfoGatherer {
     }
 
     public static func gather(
-        config: Config, observation: Observation, staging: Bool, logger: Logger, limits: ACMELimits = ACMELimits()
+        config: Config, observation: Observation, staging: Bool, logger: Logger, limits: ACMELimits = ACMELimits(),
+        writeCache: Bool
     ) async -> [String: RenewalWindow] {
         let cachePath = StateDirectory.path(topdir: config.topdir) + "/acme/renewal-info.json"
         var cache =
@@ -83,7 +85,7 @@ public enum RenewalInfoGatherer {
                 logger.notice("renewal information (ARI) of \(id) not available: \(error); using [renew_info]")
             }
         }
-        if changed, let data = try? encoder.encode(cache) {
+        if writeCache, changed, let data = try? encoder.encode(cache) {
             do {
                 try FileOps.makeDirectories(StateDirectory.path(topdir: config.topdir) + "/acme", root: config.topdir)
                 try AtomicFile.write(data, to: cachePath, mode: 0o644, root: config.topdir)

@@ -8,7 +8,7 @@ public enum ProductionFileRule {
 
     public static func includes(fileName: String, group: String) -> Bool {
         if fileName.isEmpty || fileName.hasPrefix(".") || fileName.contains("/") { return false }
-        if group.lowercased() == "ca" && caPrivateFiles.contains(fileName) { return false }
+        if ServiceAddress.isCAGroup(group) && caPrivateFiles.contains(fileName) { return false }
         return true
     }
 

@@ -12,6 +12,15 @@ public struct ServiceAddress: Hashable, Sendable, Comparable, Codable, CustomStr
 
     public var description: String { "\(group)/\(service)" }
 
+    /// The group of local CA certificates (`ca`).
+    public static let caGroup = "ca"
+
+    /// Whether `group` names the local CAs' group (compared case-insensitively, as ssl-mgr does).
+    public static func isCAGroup(_ group: String) -> Bool { group.lowercased() == caGroup }
+
+    /// Whether this is a local CA (a service of the `ca` group).
+    public var isCertificateAuthority: Bool { Self.isCAGroup(group) }
+
     public static func < (lhs: ServiceAddress, rhs: ServiceAddress) -> Bool {
         (lhs.group, lhs.service) < (rhs.group, rhs.service)
     }

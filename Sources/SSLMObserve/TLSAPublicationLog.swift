@@ -15,9 +15,11 @@ public enum TLSAPublicationLog {
     /// `<topdir>/.sslm/tlsa-published.json`.
     public static func path(topdir: String) -> String { topdir + "/.sslm/tlsa-published.json" }
 
-    /// The publications with `firstSeen` filled in from the log, after updating the log with what was
-    /// observed at `now`. A write failure is returned as a warning (the times of this run are still used).
-    public static func record(_ publications: [DANEPublication], topdir: String, now: Date)
+    /// The publications with `firstSeen` filled in from the log and what was observed at `now`; with
+    /// `persist` (a run holding the writer lock) the log is updated too. A read-only command (`sslm plan`)
+    /// computes the same times without storing them, so its clock starts at the next writing run. A write
+    /// failure is returned as a warning (the times of this run are still used).
+    public static func record(_ publications: [DANEPublication], topdir: String, now: Date, persist: Bool)
         -> (publications: [DANEPublication], warning: String?)
     {
         var log = read(topdir: topdir)
@@ -37,7 +39,7 @@ public enum TLSAPublicationLog {
             publication.firstSeen = seen
             result.append(publication)
         }
-        guard log != before else { return (result, nil) }
+        guard persist, log != before else { return (result, nil) }
         do {
             try write(log, topdir: topdir)
             return (result, nil)

@@ -7,7 +7,7 @@ import Testing
 
 @testable import SSLMApply
 
-/// DESIGN.md "Executor: crash tests": stop after every action — with the journal showing the action done,
+/// Crash resume (Docs/architecture.md "Apply", Docs/apply.md): stop after every action — with the journal showing the action done,
 /// or not (a crash between the work and its journal record, so the action runs again on resume) — then
 /// apply the same plan again and compare with an uninterrupted run.
 @Suite(

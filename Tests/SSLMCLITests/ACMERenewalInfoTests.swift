@@ -54,11 +54,19 @@ struct ACMERenewalInfoTests {
         #expect(note?.contains("2030-01-02T03:04:05Z") == true, "notes: \(notes)")
         let asked = try server.requests().filter { $0.path.hasPrefix("/renewal-info/") }
         #expect(asked.count == 1)
-        // Cached (the CA said Retry-After 6 h): a second plan does not ask again, and decides the same.
+        // `plan` writes nothing, not even the cache: only a writing run (apply) stores the CA's answer.
+        let cache = topdir + "/.sslm/acme/renewal-info.json"
+        #expect(!FileManager.default.fileExists(atPath: cache), "plan wrote \(cache)")
+        let apply = try SSLMProcess.run(
+            ["apply", "--topdir", topdir, "example.com:web-ec"], environment: ["SSLM_NOW": now])
+        #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
+        #expect(FileManager.default.fileExists(atPath: cache), "apply stores the CA's answer")
+        #expect(try server.requests().filter { $0.path.hasPrefix("/renewal-info/") }.count == 2)
+        // Cached (the CA said Retry-After 6 h): a plan does not ask again, and decides the same.
         let second = try SSLMProcess.run(
             ["plan", "-v", "--topdir", topdir, "example.com:web-ec"], environment: ["SSLM_NOW": now])
         #expect(second.stdout.contains("ARI"), "\(second.stdout)")
-        #expect(try server.requests().filter { $0.path.hasPrefix("/renewal-info/") }.count == 1)
+        #expect(try server.requests().filter { $0.path.hasPrefix("/renewal-info/") }.count == 2)
         // Inside the window the same certificate is due, and the renewal order will name it (`replaces`).
         let inWindow = try SSLMProcess.run(
             ["plan", "--topdir", topdir, "--json", "example.com:web-ec"],

@@ -9,7 +9,7 @@ import Testing
     import Darwin
 #endif
 
-/// DESIGN.md "Apply", acceptance of `sslm apply`: the real `sslm` process is killed with SIGKILL after each
+/// Crash resume of `sslm apply` (Docs/architecture.md "Apply", Docs/apply.md): the real `sslm` process is killed with SIGKILL after each
 /// action, inside file writes (before and after the rename) and at random instants, in three plans of the
 /// example configuration: the fresh install (47 actions), a renewal 70 days later (new `next` sets, TLSA
 /// updates, production `next/`) and the roll two hours after that (production `curr/` swapped, `next/`

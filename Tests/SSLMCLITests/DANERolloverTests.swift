@@ -201,10 +201,18 @@ struct DANERolloverTests {
         try Self.expectDANEVerifies(beds, smtpPort: smtpPort, at: renew1 + 200 * minute, "while held")
 
         // 4. The secondary catches up: the records are first seen everywhere now; the roll waits 90 min from here.
+        // `plan` sees it but records nothing (it writes nothing); the next apply (cron) records the time.
         try ScriptRunner.run([Self.scripts + "/dns-testbed", "release-secondary", dnsDirectory]).expectSuccess(
             "release")
         try waitForSecondary()
         let seen1 = renew1 + 210 * minute
+        let logBefore = TLSAPublicationLogFile.read(topdir)
+        _ = try plan(seen1 - minute)
+        #expect(TLSAPublicationLogFile.read(topdir) == logBefore, "plan records no publication time")
+        _ = try apply(seen1, "records seen by all")
+        #expect(
+            TLSAPublicationLogFile.read(topdir).contains(ISO8601DateFormatter().string(from: seen1)),
+            "apply records the time: \(TLSAPublicationLogFile.read(topdir))")
         let counting = try plan(seen1)
         #expect(
             !counting.stdout.contains("example.com/mail-ec/roll")
@@ -234,12 +242,13 @@ struct DANERolloverTests {
         #expect(tlsaRows().count == 2 * currRows.count)
         try waitForSecondary()
         try Self.expectDANEVerifies(beds, smtpPort: smtpPort, at: renew2, "renew 2")
-        let waiting = try plan(renew2 + minute)
+        _ = try apply(renew2 + minute, "records seen by all 2")
+        let waiting = try plan(renew2 + 2 * minute)
         #expect(waiting.status == 0 && waiting.stdout.contains("waiting_to_roll"), "\(waiting.stdout)")
         let published = TLSAPublicationLogFile.read(topdir)
         #expect(
             published.contains(ISO8601DateFormatter().string(from: renew2 + minute)),
-            "next's records are recorded as first seen at this plan: \(published)")
+            "next's records are recorded as first seen at the apply after the renewal: \(published)")
         let roll2 = renew2 + 92 * minute
         _ = try apply(roll2, "roll 2")
         try Self.expectDANEVerifies(beds, smtpPort: smtpPort, at: roll2, "right after roll 2")

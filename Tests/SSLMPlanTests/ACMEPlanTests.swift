@@ -8,15 +8,7 @@ import Testing
 /// Planning ACME issuing: dns-01 challenges batched per apex with one DNS refresh for the run, http-01
 /// tokens per apex, and the ACME kinds in consecutive batches the executor can run concurrently.
 @Suite struct ACMEPlanTests {
-    static func acmeConfig() throws -> Config {
-        try ExampleConfig.load([
-            "ssl-mgr.conf": [("restart_cmd = ''", "restart_cmd = '/usr/local/bin/resign'")],
-            "example.com/mail-ec": [("signing_ca = 'my-int'", "signing_ca = 'le-dns'")],
-            "example.com/mail-rsa": [("signing_ca = 'my-int'", "signing_ca = 'le-dns'")],
-            "example.com/web-ec": [("signing_ca = 'my-int'", "signing_ca = 'le-http'")],
-            "example.net/web-ec": [("signing_ca = 'my-int'", "signing_ca = 'le-dns'")],
-        ])
-    }
+    static func acmeConfig() throws -> Config { try ExampleConfig.load(acmeEdits) }
 
     static func plan(_ config: Config, observation: Observation? = nil) -> Plan {
         Planner.plan(
@@ -72,7 +64,7 @@ import Testing
         let config = try ExampleConfig.load()
         let plan = Self.plan(config)
         var unsorted = plan
-        unsorted.actions = ActionOrdering.batched(plan.actions)
+        unsorted.actions = try ActionOrdering.batched(plan.actions)
         #expect(unsorted.actions.map(\.id) == plan.actions.map(\.id))
         #expect(!plan.actions.contains { $0.kind == .acmeOrder })
     }

@@ -73,7 +73,27 @@ let serversConfig: [String: [(String, String)]] = [
     ]
 ]
 
+/// Leaves moved to the example's Let's Encrypt CAs: dns-01 for mail and example.net, http-01 for web.
+let acmeEdits: [String: [(String, String)]] = [
+    "ssl-mgr.conf": [("restart_cmd = ''", "restart_cmd = '/usr/local/bin/resign'")],
+    "example.com/mail-ec": [("signing_ca = 'my-int'", "signing_ca = 'le-dns'")],
+    "example.com/mail-rsa": [("signing_ca = 'my-int'", "signing_ca = 'le-dns'")],
+    "example.com/web-ec": [("signing_ca = 'my-int'", "signing_ca = 'le-http'")],
+    "example.net/web-ec": [("signing_ca = 'my-int'", "signing_ca = 'le-dns'")],
+]
+
 let planCases: [PlanCase] = [
+    PlanCase(
+        name: "acme-fresh-install", edits: acmeEdits, state: { _ in },
+        present: [
+            "example.com/mail-ec/next/order": "certificate_missing", "example.com/acme/dns-01/publish": "",
+            "example.com/acme/dns-01/await": "", "example.com/acme/http-01/publish": "",
+            "acme/dns-01/refresh": "", "example.com/mail-ec/next/answer": "", "example.com/mail-ec/next/cert": "",
+            "example.com/acme/dns-01/clear": "", "acme/dns-01/refresh-cleared": "",
+        ]),
+    PlanCase(
+        name: "acme-renewal-replaces-curr", edits: acmeEdits, now: T0 + 55 * day, state: { inSync(&$0) },
+        present: ["example.com/mail-ec/next/order": "renewal_due", "example.net/web-ec/next/order": "renewal_due"]),
     PlanCase(
         name: "fresh-install", state: { _ in },
         present: [
@@ -388,6 +408,24 @@ let planCases: [PlanCase] = [
             "dns/refresh": "dns_changed",
         ],
         absent: ["server/sslm-host/copy", "restart/imap/mx1.example.com"]),
+    PlanCase(
+        name: "post-copy-after-the-copy-to-its-host",
+        edits: serversConfig.merging(
+            [
+                "ssl-mgr.conf": (serversConfig["ssl-mgr.conf"] ?? []) + [
+                    ("post_copy_cmd = []", "post_copy_cmd = [['mx1.example.com', '/usr/local/bin/fix-permissions']]")
+                ]
+            ]
+        ) { _, new in new },
+        state: { b in
+            inSync(&b)
+            b.issue("example.com/mail-ec", slot: "next", at: T0 - 2 * day)
+            b.syncEverything()
+        },
+        present: [
+            "server/mx1.example.com/copy": "servers_changed", "post_copy/mx1.example.com": "servers_changed",
+            "restart/smtp/mx1.example.com": "servers_changed",
+        ]),
     PlanCase(
         name: "targets-subset", now: T0 + 55 * day, targets: ["example.com:mail-ec,web-ec"], state: { inSync(&$0) },
         present: ["example.com/mail-ec/next/dir": "renewal_due", "example.com/web-ec/next/dir": "renewal_due"],

@@ -165,8 +165,7 @@ struct LegacyCommandLine {
         var session = try PlanSession.open(
             topdirOption: options.topdir, targetArguments: options.targets, now: nil,
             gatherDNS: planning(options) != nil, observeAll: options.cleanAll,
-            test: options.test)
-        session.lock = lock
+            test: options.test, lock: lock)
         if planning(options) != nil { session = await session.withRenewalInfo(verbose: options.verbose) }
         if options.status {
             let report = StatusReport.make(session: session)

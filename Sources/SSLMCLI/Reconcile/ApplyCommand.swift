@@ -66,8 +66,7 @@ struct ApplyCommand: AsyncParsableCommand {
         let lock = try await WriterLock.acquire(topdirOption: global.topdir, test: planning.test, seconds: lockTimeout)
         var session = try PlanSession.open(
             global: global, targetArguments: planning.targets, now: planning.now,
-            test: planning.test)
-        session.lock = lock
+            test: planning.test, lock: lock)
         session = await session.withRenewalInfo(verbose: global.verbose)
         let plan = try session.plan(planning)
         try await execute(plan, session: session)
@@ -102,8 +101,7 @@ struct ApplyCommand: AsyncParsableCommand {
         let lock = try await WriterLock.acquire(topdirOption: global.topdir, test: replay.test, seconds: lockTimeout)
         var session = try PlanSession.open(
             global: global, targetArguments: plan.options.targets, now: planning.now,
-            observeAll: replay.cleanAll, test: replay.test)
-        session.lock = lock
+            observeAll: replay.cleanAll, test: replay.test, lock: lock)
         var changes: [String] = []
         if session.config.digest != plan.configDigest { changes.append("the configuration in conf.d/ changed") }
         if session.observation.lineage != nil, plan.base.lineage != nil,

@@ -21,23 +21,26 @@ struct PlanSession {
     /// `--test`: ACME staging directories, and a separate state (see `TestMode`).
     var acmeStaging = false
     /// The state root's lock, when a writing command took it before this session observed anything
-    /// (`WriterLock`); `execute` runs the executor under it.
+    /// (`WriterLock`); `execute` runs the executor under it. Only a session with the lock records what it
+    /// observed (`.sslm/tlsa-published.json`, the ARI cache): `plan`, `status`, `show` and `check` write
+    /// nothing.
     var lock: ApplyLock?
 
-    /// Loads and observes. Throws `CLIError` after printing diagnostics.
+    /// Loads and observes. Throws `CLIError` after printing diagnostics. `lock`: the writer lock of a
+    /// command that writes, taken before this call (see `lock`).
     static func open(
         global: GlobalOptions, targetArguments: [String], now nowOption: String?,
-        gatherDNS: Bool = true, observeAll: Bool = false, test: Bool = false
+        gatherDNS: Bool = true, observeAll: Bool = false, test: Bool = false, lock: ApplyLock? = nil
     ) throws -> PlanSession {
         try open(
             topdirOption: global.topdir, targetArguments: targetArguments, now: nowOption, gatherDNS: gatherDNS,
-            observeAll: observeAll, test: test)
+            observeAll: observeAll, test: test, lock: lock)
     }
 
     /// As above, with the topdir option given directly (the ssl-mgr front end has no `GlobalOptions`).
     static func open(
         topdirOption: String?, targetArguments: [String], now nowOption: String?,
-        gatherDNS: Bool = true, observeAll: Bool = false, test: Bool = false
+        gatherDNS: Bool = true, observeAll: Bool = false, test: Bool = false, lock: ApplyLock? = nil
     ) throws -> PlanSession {
         var specs: [TargetSpec] = []
         for argument in targetArguments {
@@ -84,7 +87,8 @@ struct PlanSession {
         if gatherDNS, let publications = observation.danePublications {
             // What the name servers serve of the TLSA records, and since when (the roll waits for it).
             let observed = DNSFactsGatherer.gatherTLSA(config: config, publications: publications)
-            let recorded = TLSAPublicationLog.record(observed, topdir: config.topdir, now: now)
+            let recorded = TLSAPublicationLog.record(
+                observed, topdir: config.topdir, now: now, persist: lock != nil)
             if let warning = recorded.warning {
                 FileHandle.standardError.write(Data(("warning: " + warning + "\n").utf8))
             }
@@ -93,7 +97,7 @@ struct PlanSession {
         return PlanSession(
             topdir: config.topdir, config: config, targets: targets,
             targetSpecs: specs.map(\.description), observation: observation, now: now,
-            acmeStaging: test)
+            acmeStaging: test, lock: lock)
     }
 
     func plan(_ options: PlanningOptions) throws -> Plan {
@@ -141,8 +145,9 @@ struct PlanSession {
 
 extension PlanSession {
     /// This session with the ACME CAs' renewal windows (ARI) of the observed curr certificates, for the
-    /// planner. Asks only CAs that issued an observed curr, and uses the cache in `.sslm/acme/`; problems
-    /// are warnings on stderr (the planner then uses `[renew_info]`).
+    /// planner. Asks only CAs that issued an observed curr, and uses the cache in `.sslm/acme/` (which only
+    /// a session with the writer lock updates); problems are warnings on stderr (the planner then uses
+    /// `[renew_info]`).
     func withRenewalInfo(verbose: Bool) async -> PlanSession {
         let issuedByACME = observation.services.contains { state in
             guard case .authority(let name)? = config.service(state.address)?.signer else { return false }
@@ -152,7 +157,8 @@ extension PlanSession {
         let logger = Logger(label: "sslm.ari") { _ in StandardErrorLogHandler(logLevel: verbose ? .info : .warning) }
         var copy = self
         let windows = await RenewalInfoGatherer.gather(
-            config: config, observation: observation, staging: acmeStaging, logger: logger)
+            config: config, observation: observation, staging: acmeStaging, logger: logger,
+            writeCache: lock != nil)
         copy.observation.renewalWindows = windows.isEmpty ? nil : windows
         return copy
     }

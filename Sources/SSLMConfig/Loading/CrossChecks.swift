@@ -20,7 +20,7 @@ struct CrossChecks {
             guard let parsed = services[address] else { continue }
             let service = parsed.config
             if !service.dane.isEmpty { daneServices.append(address) }
-            if service.dane.contains(where: { $0.hostSet == .mx }) && !address.group.isCAGroupName {
+            if service.dane.contains(where: { $0.hostSet == .mx }) && !address.isCertificateAuthority {
                 dnsPrimaryNeeds[address.group.lowercased()] =
                     dnsPrimaryNeeds[address.group.lowercased()]
                     ?? "DANE records on MX hosts of \(address)"
@@ -46,7 +46,7 @@ struct CrossChecks {
                             "the CA \"\(name)\" cannot sign its own certificate; use signing_ca = 'self' for a root")
                     }
                 case .acme(let acme):
-                    if address.group.isCAGroupName {
+                    if address.isCertificateAuthority {
                         sink.error(
                             service.file, nil, "signing_ca",
                             "\"\(name)\" is an ACME CA; it does not issue CA certificates (group 'ca')")
@@ -159,8 +159,4 @@ struct CrossChecks {
             }
         }
     }
-}
-
-extension String {
-    var isCAGroupName: Bool { lowercased() == GroupConfig.caGroup }
 }

@@ -26,11 +26,6 @@ struct MainConfigParser {
     let sink: DiagnosticSink
     let paths: PathResolver
 
-    private static let globalKeys: Set<String> = [
-        "verb", "sslm_auth_hook", "prod_cert_dir", "logdir", "clean_keep", "min_roll_mins", "dns_check_delay",
-        "dns_xtra_ns", "post_copy_cmd", "preferred_acme_profile", "renew_expire_days", "renew_expire_days_spread",
-        "ssh_config",
-    ]
     private static let serverKeys: Set<String> = [
         "servers", "restart_cmd", "svc_depends", "depends", "server_dir", "skip_prod_copy", "restart_timeout",
     ]
@@ -651,7 +646,7 @@ struct MainConfigParser {
 enum GroupName {
     static func problem(_ name: String) -> String? {
         if let problem = SafeName.problem(name) { return "not a usable directory name: \(problem)" }
-        if name.lowercased() == GroupConfig.caGroup { return nil }
+        if ServiceAddress.isCAGroup(name) { return nil }
         switch HostName.classify(name) {
         case .success(.dns): return nil
         case .success:

@@ -268,7 +268,7 @@ struct ServiceParser {
             }
             return .rsa(bits: size)
         case "ed25519":
-            guard address.group.lowercased() == GroupConfig.caGroup else {
+            guard address.isCertificateAuthority else {
                 r.error(
                     "ktype",
                     "'ed25519' is only for local CAs (group 'ca'): TLS clients and public CAs do not accept Ed25519 server certificates; use 'ec' or 'rsa'"
@@ -302,7 +302,7 @@ struct ServiceParser {
             }
             return value
         }
-        let cn = required("CN", address.group == GroupConfig.caGroup ? "Example Root CA" : address.group)
+        let cn = required("CN", address.isCertificateAuthority ? "Example Root CA" : address.group)
         let o = required("O", "Example Company")
         let c = required("C", "US")
         var fields = X509Settings(commonName: cn ?? "", organization: o ?? "", country: c ?? "")
@@ -337,7 +337,7 @@ struct ServiceParser {
                 ok = false
             }
         }
-        let isCA = address.group.lowercased() == GroupConfig.caGroup
+        let isCA = address.isCertificateAuthority
         var sans: [String] = []
         for (index, san) in sanList.enumerated() {
             switch HostName.classify(san) {

@@ -1,3 +1,5 @@
+import SSLMCore
+
 /// One `[[groups]]` entry: an apex domain (or `ca`) and its services.
 public struct GroupConfig: Sendable, Hashable {
     /// The group name: an apex domain, or `ca` for local CAs.
@@ -9,6 +11,6 @@ public struct GroupConfig: Sendable, Hashable {
     public var active: Bool
 
     /// The group of local CA certificates.
-    public static let caGroup = "ca"
-    public var isCAGroup: Bool { domain.lowercased() == Self.caGroup }
+    public static let caGroup = ServiceAddress.caGroup
+    public var isCAGroup: Bool { ServiceAddress.isCAGroup(domain) }
 }

@@ -20,7 +20,7 @@ public struct ServerSection: Sendable, Hashable {
     public var serverDir: String?
     public var skipProdCopy: Bool = false
     /// Timeout of each restart command, in seconds.
-    public var restartTimeoutSeconds: Int = 120
+    public var restartTimeoutSeconds: Int = Self.defaultRestartTimeoutSeconds
 
     public static let standardNames = ["smtp", "imap", "web", "other"]
     public static let defaultRestartTimeoutSeconds = 120

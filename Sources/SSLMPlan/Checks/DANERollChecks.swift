@@ -50,27 +50,7 @@ enum DANERollChecks {
             return waiting("DNS of \(apex) could not be observed (\(failure)); the roll waits")
         }
         let wanted = records.map(\.key)
-        let primarySerial = servers.first { $0.isPrimary }?.serial
-        var problems: [String] = []
-        for server in servers {
-            if let failure = server.failure {
-                problems.append("\(server.server) does not answer for \(apex) (\(failure))")
-                continue
-            }
-            let served = Set(server.records)
-            guard let missing = wanted.first(where: { !served.contains($0) }) else { continue }
-            if server.isPrimary {
-                problems.append(
-                    "the primary \(server.server) does not serve the next key's TLSA record \(missing) "
-                        + "(is tlsa.\(apex) $INCLUDEd in the zone, and was DNS refreshed?)")
-            } else if let serial = server.serial, let primarySerial, serial != primarySerial {
-                problems.append("\(server.server) still serves serial \(serial) (the primary serves \(primarySerial))")
-            } else {
-                problems.append(
-                    "\(server.server) serves serial \(server.serial.map(String.init) ?? "?") without "
-                        + "the next key's TLSA record \(missing)")
-            }
-        }
+        let problems = serverProblems(servers, wanted: wanted, apex: apex)
         if !problems.isEmpty {
             return waiting(
                 problems.joined(separator: "; ") + "; next (db/\(nextName)) rolls once every name server "
@@ -92,5 +72,31 @@ enum DANERollChecks {
             "the TLSA records of next (db/\(nextName)) have been served by all \(servers.count) name servers "
                 + "of \(apex) for \(PlanText.minutes(age)) (\(rule)): next becomes curr"
         )
+    }
+
+    /// Per name server that does not serve every wanted record (or does not answer), a sentence.
+    private static func serverProblems(_ servers: [ServedTLSA], wanted: [String], apex: String) -> [String] {
+        let primarySerial = servers.first { $0.isPrimary }?.serial
+        var problems: [String] = []
+        for server in servers {
+            if let failure = server.failure {
+                problems.append("\(server.server) does not answer for \(apex) (\(failure))")
+                continue
+            }
+            let served = Set(server.records)
+            guard let missing = wanted.first(where: { !served.contains($0) }) else { continue }
+            if server.isPrimary {
+                problems.append(
+                    "the primary \(server.server) does not serve the next key's TLSA record \(missing) "
+                        + "(is tlsa.\(apex) $INCLUDEd in the zone, and was DNS refreshed?)")
+            } else if let serial = server.serial, let primarySerial, serial != primarySerial {
+                problems.append("\(server.server) still serves serial \(serial) (the primary serves \(primarySerial))")
+            } else {
+                problems.append(
+                    "\(server.server) serves serial \(server.serial.map(String.init) ?? "?") without "
+                        + "the next key's TLSA record \(missing)")
+            }
+        }
+        return problems
     }
 }

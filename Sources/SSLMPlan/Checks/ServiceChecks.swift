@@ -6,9 +6,6 @@ import SSLMCore
 /// condition and returns a reason (a code and a sentence) when the condition holds, nil otherwise.
 /// Pure functions of their arguments.
 enum ServiceChecks {
-    /// The files a complete db directory holds (spec §3.2); `tlsa.rr` too when the service has DANE.
-    static let requiredFiles = ["privkey.pem", "csr.pem", "cert.pem", "chain.pem", "fullchain.pem", "bundle.pem"]
-
     // MARK: curr
 
     /// `certificateIsMissing`: no usable `curr` link.
@@ -191,6 +188,17 @@ enum ServiceChecks {
     enum Step: Int, Comparable {
         case key, csr, cert, bundle, tlsa
         static func < (lhs: Step, rhs: Step) -> Bool { lhs.rawValue < rhs.rawValue }
+
+        /// The file the step writes.
+        var fileName: String {
+            switch self {
+            case .key: "privkey.pem"
+            case .csr: "csr.pem"
+            case .cert: "cert.pem"
+            case .bundle: "bundle.pem"
+            case .tlsa: "tlsa.rr"
+            }
+        }
     }
 
     static func nextCondition(
@@ -221,6 +229,23 @@ enum ServiceChecks {
                     "\(slot): \(directory.problems["privkey.pem"] ?? "privkey.pem is unreadable"); building a new next")
             )
         }
+        let missing = missingSteps(
+            directory, service: service, signerSubject: signerSubject, caFullchainDigest: caFullchainDigest,
+            caRollsNow: caRollsNow)
+        if missing.isEmpty { return .complete }
+        let steps = missing.sorted()
+        let names = steps.map(\.fileName)
+        return .incomplete(
+            missing: steps, Reason(.nextIncomplete, "\(slot) is incomplete; resuming it: \(PlanText.list(names))"))
+    }
+
+    /// The steps a pending next still needs: a step's file is missing, damaged or does not fit the key,
+    /// the config or the signer (the steps after it are then made again too).
+    private static func missingSteps(
+        _ directory: DBDirState, service: ServiceConfig, signerSubject: String?, caFullchainDigest: String?,
+        caRollsNow: Bool
+    ) -> Set<Step> {
+        let slot = "next (db/\(directory.name))"
         var missing: Set<Step> = []
         if directory.key == nil { missing.formUnion([.key, .csr, .cert, .bundle, .tlsa]) }
         if directory.request == nil || directory.request?.spkiSHA256 != directory.key?.spkiSHA256 {
@@ -257,19 +282,7 @@ enum ServiceChecks {
         if directory.has("bundle.pem") && damage["bundle.pem"] != nil { missing.insert(.bundle) }
         if !service.dane.isEmpty && !directory.has("tlsa.rr") { missing.insert(.tlsa) }
         if service.dane.isEmpty { missing.remove(.tlsa) }
-        if missing.isEmpty { return .complete }
-        let steps = missing.sorted()
-        let names = steps.map { step -> String in
-            switch step {
-            case .key: "privkey.pem"
-            case .csr: "csr.pem"
-            case .cert: "cert.pem"
-            case .bundle: "bundle.pem"
-            case .tlsa: "tlsa.rr"
-            }
-        }
-        return .incomplete(
-            missing: steps, Reason(.nextIncomplete, "\(slot) is incomplete; resuming it: \(PlanText.list(names))"))
+        return missing
     }
 
     // MARK: production

@@ -186,7 +186,7 @@ public struct Action: Sendable, Hashable, Codable {
     }
 }
 
-/// The closed set of action kinds (DESIGN.md). Add a kind; never reuse a name with a new meaning.
+/// The closed set of action kinds (Docs/plan-format.md). Add a kind; never reuse a name with a new meaning.
 public enum ActionKind: String, Sendable, Hashable, Codable, CaseIterable {
     case createNext = "create_next"
     case generateKey = "generate_key"

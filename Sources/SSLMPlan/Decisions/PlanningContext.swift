@@ -1,0 +1,63 @@
+import Foundation
+import SSLMConfig
+import SSLMCore
+
+/// The read-only inputs of one planning run: the request, with `min_roll_mins` clamped, and the helpers
+/// reasons share. Every decision is a pure function of a context and of the decisions made before it.
+struct PlanningContext {
+    let request: PlanningRequest
+    /// `min_roll_mins` of this run: the request's override or the config's, clamped to its range.
+    let minRollMinutes: Int
+
+    var config: Config { request.config }
+    var observation: Observation { request.observation }
+
+    init(request: PlanningRequest) {
+        self.request = request
+        // Clamped: the config and the command line validate the range; a request built in code may not.
+        let range = ConfigLimits.minRollMinutes
+        self.minRollMinutes = min(
+            max(
+                request.minRollMinutes ?? request.config.globals.minRollMinutes,
+                range.lowerBound), range.upperBound)
+    }
+
+    /// Targets (or active services), local CAs before the services they sign.
+    func orderedServices() -> [ServiceAddress] {
+        let base = orderedUnique(request.targets ?? config.activeServices)
+        func depth(_ address: ServiceAddress, _ seen: Set<ServiceAddress>) -> Int {
+            guard let service = config.service(address), case .authority(let name) = service.signer,
+                let ca = config.certificateAuthorities[name], ca.isLocal, !seen.contains(ca.localAddress)
+            else { return 0 }
+            return 1 + depth(ca.localAddress, seen.union([address]))
+        }
+        return base.enumerated().sorted { a, b in
+            let (da, db) = (depth(a.element, []), depth(b.element, []))
+            return da != db ? da < db : a.offset < b.offset
+        }.map(\.element)
+    }
+
+    /// The apexes of `services` in first-seen order, without the local CAs' group.
+    func apexes(of services: [ServiceAddress]) -> [String] {
+        orderedUnique(services.map(\.group)).filter { $0.lowercased() != GroupConfig.caGroup }
+    }
+
+    /// A path as shown in reasons: relative to the topdir when inside it, so plans do not depend on
+    /// where the topdir is.
+    func display(_ path: String) -> String {
+        let prefix = config.topdir.hasSuffix("/") ? config.topdir : config.topdir + "/"
+        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+    }
+
+    /// Whether a server host is this machine (production is not copied to it).
+    func isLocal(_ host: String) -> Bool {
+        let lower = host.lowercased()
+        return lower == "localhost" || observation.localHostNames.contains { $0.lowercased() == lower }
+    }
+}
+
+/// Elements in first-seen order without repeats.
+func orderedUnique<T: Hashable>(_ items: [T]) -> [T] {
+    var seen: Set<T> = []
+    return items.filter { seen.insert($0).inserted }
+}

@@ -1,0 +1,85 @@
+import SSLMConfig
+import SSLMCore
+
+/// Everything the planner decided for one run, before any action exists: per service (in planning
+/// order), per apex (TLSA, ACME batches), for the servers and DNS, and the cleaning. `PlanEmitter` turns it
+/// into actions and notes.
+struct RunDecisions {
+    /// One planned service: its decision, or the note for a target without a service file.
+    enum ServiceEntry {
+        case decided(ServiceDecision)
+        case unconfigured(Note)
+    }
+
+    var services: [ServiceEntry] = []
+    /// Notes on `certs/` directories the config does not name.
+    var unconfiguredNotes: [Note] = []
+    var tlsa: [TLSADecision] = []
+    var acme = ACMEBatchDecision()
+    var servers = ServerDecision()
+    var clean: [CleanDecision] = []
+
+    /// The decided services, by address.
+    var decisions: [ServiceAddress: ServiceDecision] {
+        var result: [ServiceAddress: ServiceDecision] = [:]
+        for case .decided(let decision) in services { result[decision.address] = decision }
+        return result
+    }
+
+    /// The decided services, in planning order.
+    var orderedDecisions: [ServiceDecision] {
+        services.compactMap { if case .decided(let decision) = $0 { decision } else { nil } }
+    }
+
+    static func decide(_ context: PlanningContext) -> RunDecisions {
+        var run = RunDecisions()
+        let services = context.orderedServices()
+        run.services = decideServices(services, context: context)
+        run.unconfiguredNotes = context.observation.unconfigured.map { address in
+            Note(
+                subject: address.description,
+                reason: Reason(
+                    .unconfigured,
+                    "certs/\(address.group)/\(address.service) is not in the config: left alone (its production copy too)"
+                ))
+        }
+        let decisions = run.decisions
+        let ordered = run.orderedDecisions
+        run.tlsa = context.apexes(of: services).compactMap { apex in
+            TLSADecision.decide(
+                apex: apex, services: services.filter { $0.group == apex }, decisions: decisions, context: context)
+        }
+        run.acme = ACMEBatchDecision.decide(ordered, context: context)
+        let changes = ServerDecision.Changes(
+            production: ordered.contains { $0.production != nil }
+                || run.tlsa.contains { $0.production != nil },
+            changedCurr: ordered.filter(\.changesCurr).map(\.address),
+            tlsaApexes: run.tlsa.filter(\.published).map(\.apex), services: services)
+        run.servers = ServerDecision.decide(changes, context: context)
+        let config = context.config
+        let cleanScope =
+            context.request.cleanAll
+            ? context.observation.services.map(\.address).filter { config.service($0) != nil }
+            : services.filter { config.service($0) != nil }
+        run.clean = cleanScope.compactMap { address in
+            CleanDecision.decide(address, rolls: decisions[address]?.changesCurr ?? false, context: context)
+        }
+        return run
+    }
+
+    /// Each service in planning order, a local CA's decision before the services it signs.
+    private static func decideServices(_ services: [ServiceAddress], context: PlanningContext) -> [ServiceEntry] {
+        var earlier = EarlierDecisions()
+        return services.map { address in
+            guard let service = context.config.service(address) else {
+                return .unconfigured(
+                    Note(
+                        subject: address.description,
+                        reason: Reason(.unconfigured, "\(address) has no service file; nothing planned")))
+            }
+            let decision = ServiceDecider.decide(service, context: context, earlier: earlier)
+            earlier.record(decision)
+            return .decided(decision)
+        }
+    }
+}

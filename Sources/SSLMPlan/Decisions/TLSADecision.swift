@@ -1,0 +1,98 @@
+import SSLMConfig
+import SSLMCore
+
+/// What changes about one apex's TLSA file in this run: the file (`tlsa.<apex>`), its copies in the DNS
+/// include directories and its production copy; with the note when the DNS facts were not available.
+struct TLSADecision {
+    let apex: String
+    var note: Note?
+    /// Why the file is written; nil when it stays.
+    var write: Reason?
+    /// Whether a service's curr changes (the file keeps the new curr's records, and next's).
+    var rolling = false
+    /// The DANE services whose actions the write follows (a roll, or a new next).
+    var changedServices: [ServiceAddress] = []
+    /// Why the copies in `[dns] tlsa_dirs` are updated, and the directories as shown.
+    var publish: (reason: Reason, directories: [String])?
+    /// Why production's copy is updated.
+    var production: Reason?
+
+    /// Whether `[dns] tlsa_dirs` names directories (without them, the written file is what DNS reads).
+    var hasCopyDirectories = false
+
+    /// Whether the records reach DNS in this run (a refresh follows).
+    var published: Bool { publish != nil || (write != nil && !hasCopyDirectories) }
+
+    /// nil when no service of the apex has DANE.
+    static func decide(
+        apex: String, services: [ServiceAddress], decisions: [ServiceAddress: ServiceDecision],
+        context: PlanningContext
+    ) -> TLSADecision? {
+        let daneServices = services.filter { context.config.service($0)?.dane.isEmpty == false }
+        guard !daneServices.isEmpty else { return nil }
+        var decision = TLSADecision(apex: apex)
+        decision.note = factsNote(apex: apex, context: context)
+        let group = context.observation.group(apex)
+        for address in daneServices {
+            guard let service = decisions[address], service.tlsaInputId != nil else { continue }
+            decision.changedServices.append(address)
+            if service.changesCurr { decision.rolling = true }
+        }
+        if !decision.changedServices.isEmpty {
+            decision.write = Reason(
+                .tlsaChanged,
+                decision.rolling
+                    ? "curr changes in this run: tlsa.\(apex) keeps the records of the new curr (and of next, if any)"
+                    : "a new next in this run: tlsa.\(apex) publishes curr and next records")
+        } else if let group, group.tlsaExpected != nil, group.tlsaExpected != group.tlsaFile {
+            decision.write = Reason(
+                .tlsaDrift,
+                group.tlsaFile == nil
+                    ? "certs/\(apex)/tlsa.\(apex) is missing"
+                    : "certs/\(apex)/tlsa.\(apex) does not match the records of the curr and next certificates")
+        }
+        decision.decideCopies(group: group, context: context)
+        return decision
+    }
+
+    /// The note when the apex's DNS facts are missing (TLSA records then keep the owners already published).
+    private static func factsNote(apex: String, context: PlanningContext) -> Note? {
+        if let note = context.observation.group(apex)?.tlsaNote {
+            return Note(subject: apex, reason: Reason(.dnsFactsUnavailable, note))
+        }
+        guard let failure = context.observation.dnsFacts(apex)?.failure else { return nil }
+        return Note(
+            subject: apex,
+            reason: Reason(
+                .dnsFactsUnavailable,
+                "MX lookup for \(apex) failed (\(failure)); TLSA records for MX hosts keep the owners already published (none yet: the apex only)"
+            ))
+    }
+
+    /// The copies in `[dns] tlsa_dirs` and in production: with a new file, or when they differ from it.
+    private mutating func decideCopies(group: GroupState?, context: PlanningContext) {
+        let dirs = context.config.dns.tlsaDirs
+        hasCopyDirectories = !dirs.isEmpty
+        if !dirs.isEmpty {
+            let stale = dirs.filter { (group?.tlsaCopies[$0] ?? nil) != group?.tlsaFile }
+            if write != nil || (!stale.isEmpty && group?.tlsaFile != nil) {
+                let reason =
+                    write
+                    ?? Reason(
+                        .tlsaCopyDrift,
+                        "\(context.display(stale[0]))/tlsa.\(apex) differs from certs/\(apex)/tlsa.\(apex)")
+                publish = (reason, dirs.map(context.display))
+            }
+        }
+        let prodDigest = context.observation.production.tlsaFiles[apex] ?? nil
+        guard write != nil || (group?.tlsaFile != nil && prodDigest != group?.tlsaFile) else { return }
+        let prodDir = context.display(context.config.globals.prodCertDir)
+        production =
+            write
+            ?? Reason(
+                .productionDrift,
+                prodDigest == nil
+                    ? "\(prodDir)/\(apex)/tlsa.\(apex) is missing"
+                    : "\(prodDir)/\(apex)/tlsa.\(apex) differs from certs/\(apex)/tlsa.\(apex)")
+    }
+}
