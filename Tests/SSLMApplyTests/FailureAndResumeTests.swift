@@ -178,7 +178,7 @@ struct FailureAndResumeTests {
             payload: .acmeOrder(
                 .init(
                     ca: "int", type: .http01, identifiers: [], directory: "https://acme.invalid/dir",
-                    profile: "tlsserver", preferredChain: nil, replacesCurrent: false)),
+                    profile: .named("tlsserver"), preferredChain: nil, replacesCurrent: false)),
             reason: Plans.reason)
         let answer = Action(
             id: "example.com/mail/next/answer", service: "example.com/mail", payload: .answerChallenges(type: .http01),

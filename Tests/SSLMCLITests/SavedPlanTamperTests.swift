@@ -276,8 +276,8 @@ struct SavedPlanTamperTests {
             topdir: topdir, plan: plan,
             minimumKinds: [
                 "create_next", "generate_key", "create_csr", "sign_local", "write_bundle", "write_tlsa",
-                "publish_tlsa", "roll", "sync_production", "copy_to_server", "post_copy", "restart_server",
-                "refresh_dns",
+                "write_apex_tlsa", "publish_tlsa", "roll", "sync_production", "sync_apex_tlsa", "copy_to_server",
+                "post_copy", "restart_server", "refresh_dns",
             ])
     }
 

@@ -244,7 +244,7 @@ struct ConfigKeyTests {
         let le = try #require(config.certificateAuthorities["le"]?.acme)
         #expect(le.validation == .dns01)
         #expect(le.preferredChain == "ISRG Root X2")
-        #expect(le.preferredProfile == "shortlived")
+        #expect(le.preferredProfile == .named("shortlived"))
         #expect(le.directoryURL == ACMESettings.letsEncryptProduction)
         #expect(le.stagingDirectoryURL == ACMESettings.letsEncryptStaging)
         #expect(le.externalAccountKeyID == "kid-1")
@@ -255,7 +255,7 @@ struct ConfigKeyTests {
         #expect(pebble.directoryURL == "https://127.0.0.1:14000/dir")
         #expect(pebble.stagingDirectoryURL == "https://127.0.0.1:14001/dir")
         #expect(pebble.trustFile == topdir.path + "/pebble.pem")
-        #expect(pebble.preferredProfile == nil)
+        #expect(pebble.preferredProfile == .noProfile)
         #expect(config.certificateAuthorities["root"]?.description == "Test root")
         #expect(config.certificateAuthorities["int"]?.isLocal == true)
 

@@ -54,7 +54,7 @@ struct ActionGraphTests {
     @Test func concurrentKindsComeOutAsOneBatchByStage() throws {
         let order = ActionPayload.acmeOrder(
             .init(
-                ca: "le", type: .http01, identifiers: ["x"], directory: "https://ca", profile: "tlsserver",
+                ca: "le", type: .http01, identifiers: ["x"], directory: "https://ca", profile: .named("tlsserver"),
                 preferredChain: nil, replacesCurrent: false))
         let actions = [
             Self.action("o1", order),

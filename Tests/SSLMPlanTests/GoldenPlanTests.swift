@@ -106,7 +106,7 @@ struct GoldenPlanTests {
     func refusesOtherMajor() throws {
         let (plan, _) = try Self.makePlan(planCases[1])
         var text = String(decoding: PlanCodec.encode(plan), as: UTF8.self)
-        text = text.replacingOccurrences(of: "\"format_version\" : \"1.0\"", with: "\"format_version\" : \"2.0\"")
+        text = text.replacingOccurrences(of: "\"format_version\" : \"2.0\"", with: "\"format_version\" : \"1.0\"")
         #expect(throws: SSLMError.self) { try PlanCodec.decode(Data(text.utf8), file: "plan.json") }
     }
 }

@@ -58,7 +58,7 @@ extension ApplyRun {
         }
         if order == nil {
             let directory = try await client.directory()
-            let profile = try Self.chooseProfile(settings: settings, offered: directory.profiles, service: service)
+            let profile = try Self.chooseProfile(request.profile, offered: directory.profiles)
             var replaces: String?
             if request.replacesCurrent, directory.renewalInfo != nil {
                 replaces = try? currentCertificateID(address)

@@ -142,22 +142,24 @@ extension ApplyRun {
             ? ACMEIdentifier(type: "ip", value: san) : ACMEIdentifier(type: "dns", value: san.lowercased())
     }
 
-    /// The profile to request: the configured one (an error when the CA does not list it), else
-    /// `tlsserver` when listed; none when the CA lists no profiles.
-    static func chooseProfile(settings: ACMESettings, offered: [String: String], service: ServiceConfig) throws
-        -> String?
-    {
+    /// The profile to request for the plan's `choice` among the profiles the CA `offered`: none when the CA
+    /// lists none; a named profile must be listed (else an error); the default is `tlsserver` when listed.
+    static func chooseProfile(_ choice: ACMEProfileChoice, offered: [String: String]) throws -> String? {
         guard !offered.isEmpty else { return nil }
-        if let wanted = settings.preferredProfile, !wanted.isEmpty {
+        switch choice {
+        case .noProfile:
+            return nil
+        case .tlsServerIfOffered:
+            return offered["tlsserver"] != nil ? "tlsserver" : nil
+        case .named(let wanted):
             guard offered[wanted] != nil else {
+                let names = offered.keys.sorted().joined(separator: ", ")
                 throw SSLMError(
                     .configInvalid,
-                    "ca_preferred_acme_profile '\(wanted)' is not offered by the CA (it offers \(offered.keys.sorted().joined(separator: ", ")))"
-                )
+                    "ca_preferred_acme_profile '\(wanted)' is not offered by the CA (it offers \(names))")
             }
             return wanted
         }
-        return offered["tlsserver"] != nil ? "tlsserver" : nil
     }
 
     /// `'…'` for the remote shell ssh starts (paths from the config and base64url tokens).

@@ -6,29 +6,32 @@ import SSLMObserve
 import SSLMPKI
 import SSLMPlan
 
-/// `sync_production`: a service's sets, or an apex's TLSA file, copied into the production tree.
+/// `sync_production`: a service's sets copied into the production tree.
 struct SyncProductionHandler: ActionHandler {
     static let kind = ActionKind.syncProduction
 
-    enum Payload {
-        /// The service of the action's id; `curr`: whether curr must exist.
-        case service(curr: Bool)
-        case apex(String)
+    /// `curr`: whether curr must exist.
+    static func payload(of payload: ActionPayload) throws -> Bool {
+        guard case .syncServiceProduction(let curr, _) = payload else { throw mismatch(payload) }
+        return curr
     }
 
-    static func payload(of payload: ActionPayload) throws -> Payload {
-        switch payload {
-        case .syncServiceProduction(let curr, _): .service(curr: curr)
-        case .syncApexTLSA(let apex): .apex(apex)
-        default: throw mismatch(payload)
-        }
+    func perform(_ payload: Bool, of action: Action, in context: ActionContext) async throws -> String? {
+        try context.run.syncServiceProduction(action, currExpected: payload)
+    }
+}
+
+/// `sync_apex_tlsa`: an apex's TLSA file copied into the production tree.
+struct SyncApexTLSAHandler: ActionHandler {
+    static let kind = ActionKind.syncApexTLSA
+
+    static func payload(of payload: ActionPayload) throws -> String {
+        guard case .syncApexTLSA(let apex) = payload else { throw mismatch(payload) }
+        return apex
     }
 
-    func perform(_ payload: Payload, of action: Action, in context: ActionContext) async throws -> String? {
-        switch payload {
-        case .service(let curr): try context.run.syncServiceProduction(action, currExpected: curr)
-        case .apex(let apex): try context.run.syncApexProduction(apex: apex)
-        }
+    func perform(_ payload: String, of action: Action, in context: ActionContext) async throws -> String? {
+        try context.run.syncApexProduction(apex: payload)
     }
 }
 

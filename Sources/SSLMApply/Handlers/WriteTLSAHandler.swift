@@ -7,30 +7,32 @@ import SSLMPKI
 import SSLMPlan
 import X509
 
-/// `write_tlsa`: a service's `next/tlsa.rr`, or an apex's `certs/<apex>/tlsa.<apex>`.
+/// `write_tlsa`: a service's `next/tlsa.rr` (its `dane_tls` from the config).
 struct WriteTLSAHandler: ActionHandler {
     static let kind = ActionKind.writeTLSA
 
-    enum Payload {
-        /// The service of the action's id (its `dane_tls` comes from the config).
-        case service
-        case apex(String, rolling: Bool)
+    static func payload(of payload: ActionPayload) throws {
+        guard case .writeServiceTLSA = payload else { throw mismatch(payload) }
     }
 
-    static func payload(of payload: ActionPayload) throws -> Payload {
-        switch payload {
-        case .writeServiceTLSA: .service
-        case .writeApexTLSA(let apex, let rolling): .apex(apex, rolling: rolling)
-        default: throw mismatch(payload)
-        }
+    func perform(_ payload: Void, of action: Action, in context: ActionContext) async throws -> String? {
+        try context.run.writeServiceTLSA(action, logger: context.logger)
+    }
+}
+
+/// `write_apex_tlsa`: an apex's `certs/<apex>/tlsa.<apex>` (both share how the file is built, below).
+struct WriteApexTLSAHandler: ActionHandler {
+    static let kind = ActionKind.writeApexTLSA
+
+    static func payload(of payload: ActionPayload) throws -> (apex: String, rolling: Bool) {
+        guard case .writeApexTLSA(let apex, let rolling) = payload else { throw mismatch(payload) }
+        return (apex, rolling)
     }
 
-    func perform(_ payload: Payload, of action: Action, in context: ActionContext) async throws -> String? {
-        switch payload {
-        case .service: try context.run.writeServiceTLSA(action, logger: context.logger)
-        case .apex(let apex, let rolling):
-            try context.run.writeApexTLSA(apex: apex, rolling: rolling, logger: context.logger)
-        }
+    func perform(_ payload: (apex: String, rolling: Bool), of action: Action, in context: ActionContext)
+        async throws -> String?
+    {
+        try context.run.writeApexTLSA(apex: payload.apex, rolling: payload.rolling, logger: context.logger)
     }
 }
 

@@ -135,7 +135,7 @@ struct CAInfoParser {
         let settings = ACMESettings(
             validation: validation,
             preferredChain: (chain?.isEmpty ?? true) ? nil : chain,
-            preferredProfile: profile.map { $0.isEmpty ? nil : $0 } ?? "tlsserver",
+            preferredProfile: profile.map { $0.isEmpty ? .noProfile : .named($0) } ?? .tlsServerIfOffered,
             directoryURL: directoryURL,
             stagingDirectoryURL: stagingURL,
             trustFile: trustFile,

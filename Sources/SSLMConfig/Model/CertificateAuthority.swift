@@ -39,8 +39,8 @@ public struct ACMESettings: Sendable, Hashable {
     public var validation: Validation
     /// CN of the root of the preferred alternate chain ('' = the server's default chain).
     public var preferredChain: String?
-    /// ACME profile to request; nil = none. Default `tlsserver` (used only when the server lists profiles).
-    public var preferredProfile: String?
+    /// `ca_preferred_acme_profile`: the ACME profile an order asks for.
+    public var preferredProfile: ACMEProfileChoice
     public var directoryURL: String
     /// Directory used with `--test`; nil when the CA has no staging environment.
     public var stagingDirectoryURL: String?
@@ -51,4 +51,23 @@ public struct ACMESettings: Sendable, Hashable {
 
     public static let letsEncryptProduction = "https://acme-v02.api.letsencrypt.org/directory"
     public static let letsEncryptStaging = "https://acme-staging-v02.api.letsencrypt.org/directory"
+}
+
+/// `ca_preferred_acme_profile`: which ACME profile (draft-ietf-acme-profiles) an order asks for. Only CAs
+/// that list profiles in their directory receive one.
+public enum ACMEProfileChoice: Sendable, Hashable, CustomStringConvertible {
+    /// The key is absent: `tlsserver` when the CA lists it, else no profile.
+    case tlsServerIfOffered
+    /// `''`: no profile.
+    case noProfile
+    /// A name: that profile; an order to a CA that lists profiles without it fails.
+    case named(String)
+
+    public var description: String {
+        switch self {
+        case .tlsServerIfOffered: "tlsserver if the CA lists it"
+        case .noProfile: "no profile"
+        case .named(let name): name
+        }
+    }
 }

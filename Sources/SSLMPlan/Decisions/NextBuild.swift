@@ -87,7 +87,7 @@ struct NextBuild {
         return ActionPayload.ACMEOrderRequest(
             ca: caName, type: acme.validation, identifiers: service.sans,
             directory: staging ? (acme.stagingDirectoryURL ?? acme.directoryURL) : acme.directoryURL,
-            profile: acme.preferredProfile ?? "tlsserver",
+            profile: acme.preferredProfile,
             preferredChain: acme.preferredChain.flatMap { $0.isEmpty ? nil : $0 },
             replacesCurrent: replacesCurrent ?? false)
     }

@@ -54,7 +54,7 @@ extension ActionKind {
         case .restartServer: ActionKindTraits(concurrency: .perHost, subject: .servers)
         case .refreshDNS: ActionKindTraits(subject: .dns)
         case .createNext, .generateKey, .reuseKey, .createCSR, .signLocal, .publishChallenges, .writeBundle,
-            .repairSet, .writeTLSA, .publishTLSA, .roll, .syncProduction, .clean:
+            .repairSet, .writeTLSA, .writeApexTLSA, .publishTLSA, .roll, .syncProduction, .syncApexTLSA, .clean:
             ActionKindTraits()
         }
     }

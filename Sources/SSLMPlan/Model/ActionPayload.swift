@@ -1,8 +1,7 @@
 import SSLMConfig
 import SSLMCore
 
-/// What an action does, with its typed fields: one case per action kind (two for `write_tlsa` and
-/// `sync_production`, which act on a service or on an apex).
+/// What an action does, with its typed fields: one case per action kind.
 ///
 /// The plan's JSON keeps its `kind` and `params` (`kind` and `params` below render them; `init(kind:params:
 /// id:)` reads them back and refuses an unknown, missing or mistyped parameter). The apex of an apex action
@@ -61,13 +60,16 @@ public enum ActionPayload: Sendable, Hashable {
         public var type: ACMEChallengeType
         public var identifiers: [String]
         public var directory: String
-        public var profile: String
+        /// The profile asked for: the configured name, none, or `tlsserver` when the CA lists it (which the
+        /// plan shows as known after apply).
+        public var profile: ACMEProfileChoice
         public var preferredChain: String?
         /// ARI (RFC 9773): the order names `curr`'s certificate as the one it replaces.
         public var replacesCurrent: Bool
 
         public init(
-            ca: String, type: ACMEChallengeType, identifiers: [String], directory: String, profile: String,
+            ca: String, type: ACMEChallengeType, identifiers: [String], directory: String,
+            profile: ACMEProfileChoice,
             preferredChain: String?, replacesCurrent: Bool
         ) {
             self.ca = ca
@@ -95,10 +97,12 @@ public enum ActionPayload: Sendable, Hashable {
         case .finalizeOrder: .finalizeOrder
         case .writeBundle: .writeBundle
         case .repairSet: .repairSet
-        case .writeServiceTLSA, .writeApexTLSA: .writeTLSA
+        case .writeServiceTLSA: .writeTLSA
+        case .writeApexTLSA: .writeApexTLSA
         case .publishTLSA: .publishTLSA
         case .roll: .roll
-        case .syncServiceProduction, .syncApexTLSA: .syncProduction
+        case .syncServiceProduction: .syncProduction
+        case .syncApexTLSA: .syncApexTLSA
         case .copyToServer: .copyToServer
         case .postCopy: .postCopy
         case .restartServer: .restartServer
@@ -124,7 +128,7 @@ public enum ActionPayload: Sendable, Hashable {
         switch self {
         case .createNext: return ["directory": .unknown(Self.newDirectoryText)]
         case .generateKey(let key): return ["key": .string(key.planText)]
-        case .reuseKey(let key): return ["from": .string("curr"), "key": .string(key.description)]
+        case .reuseKey(let key): return ["from": .string("curr"), "key": .string(key.planText)]
         case .createCSR(let sans): return ["sans": .strings(sans)]
         case .signLocal(let signing):
             var params: [String: PlanValue] = ["signer": .string(signing.signer)]
@@ -135,8 +139,12 @@ public enum ActionPayload: Sendable, Hashable {
             var params: [String: PlanValue] = [
                 "ca": .string(order.ca), "validation": .string(order.type.rawValue),
                 "identifiers": .strings(order.identifiers), "directory": .string(order.directory),
-                "profile": .string(order.profile),
             ]
+            switch order.profile {
+            case .named(let name): params["profile"] = .string(name)
+            case .tlsServerIfOffered: params["profile"] = .unknown(Self.tlsServerIfOfferedText)
+            case .noProfile: break
+            }
             if let chain = order.preferredChain { params["preferred_chain"] = .string(chain) }
             if order.replacesCurrent { params["replaces"] = .string("curr") }
             return params
@@ -162,7 +170,7 @@ public enum ActionPayload: Sendable, Hashable {
         case .publishTLSA(_, let directories): return ["directories": .strings(directories)]
         case .roll(let next): return ["next": next.map(PlanValue.string) ?? .unknown(Self.rolledDirectoryText)]
         case .syncServiceProduction(let curr, let next): return ["curr": .bool(curr), "next": .bool(next)]
-        case .syncApexTLSA: return ["tlsa": .bool(true)]
+        case .syncApexTLSA: return [:]
         case .copyToServer(let host, let sections): return ["host": .string(host), "sections": .strings(sections)]
         case .postCopy(let host, let command): return ["host": .string(host), "command": .string(command)]
         case .restartServer(let section, let host, let commands):
@@ -174,6 +182,7 @@ public enum ActionPayload: Sendable, Hashable {
     static let newDirectoryText = "db/<time of apply>"
     static let rolledDirectoryText = "the new db directory"
     static let challengeRecordsText = "the challenges of the orders"
+    static let tlsServerIfOfferedText = "tlsserver if the CA lists profiles and it, else none"
 }
 
 // MARK: - Reading the JSON form
@@ -184,93 +193,150 @@ extension ActionPayload {
     /// does not fit the kind.
     public init(kind: ActionKind, params: [String: PlanValue], id: String) throws(PlanFormatError) {
         var reader = ParameterReader(params: params, action: id, kind: kind)
-        guard let actionID = ActionID(id) else {
-            throw PlanFormatError("action \(SafeName.printable(id)) (\(kind.rawValue)): not an sslm action id")
+        guard let actionID = ActionID(id), kind.accepts(actionID) else {
+            throw PlanFormatError("action \(SafeName.printable(id)) (\(kind.rawValue)): not an id of this kind")
         }
-        func apex() throws(PlanFormatError) -> String {
-            guard let apex = actionID.apex else {
-                throw PlanFormatError("action \(id) (\(kind.rawValue)): the id names no apex")
-            }
-            return apex
+        switch kind {
+        case .createNext, .generateKey, .reuseKey, .createCSR, .signLocal, .writeBundle, .repairSet, .writeTLSA,
+            .roll, .syncProduction, .clean:
+            self = try Self.readServiceStep(kind, &reader)
+        case .acmeOrder, .publishChallenges, .refreshDNS, .awaitPropagation, .answerChallenges, .finalizeOrder:
+            self = try Self.readACMEStep(kind, &reader, id: actionID)
+        case .writeApexTLSA, .publishTLSA, .syncApexTLSA, .copyToServer, .postCopy, .restartServer:
+            self = try Self.readApexOrRunStep(kind, &reader, id: actionID)
         }
+        try reader.finish()
+    }
+
+    /// The payload of a kind that builds, rolls, copies or cleans one service's certificates.
+    private static func readServiceStep(_ kind: ActionKind, _ reader: inout ParameterReader) throws(PlanFormatError)
+        -> ActionPayload
+    {
         switch kind {
         case .createNext:
             try reader.unknown("directory")
-            self = .createNext
+            return .createNext
         case .generateKey:
-            self = .generateKey(try reader.keySpec("key"))
+            return .generateKey(try reader.keySpec("key"))
         case .reuseKey:
             guard try reader.string("from") == "curr" else { throw reader.error("from", "must be \"curr\"") }
-            self = .reuseKey(try reader.keySpec("key"))
+            return .reuseKey(try reader.keySpec("key"))
         case .createCSR:
-            self = .createCSR(sans: try reader.strings("sans"))
+            return .createCSR(sans: try reader.strings("sans"))
         case .signLocal:
-            self = .signLocal(
+            return .signLocal(
                 LocalSigning(
                     signer: try reader.string("signer"), validityDays: try reader.optionalInt("validity_days"),
                     digest: try reader.optionalString("digest")))
+        case .writeBundle:
+            return .writeBundle
+        case .repairSet:
+            guard let slot = CertificateSlot(rawValue: try reader.string("slot")) else {
+                throw reader.error("slot", "must be \"curr\" or \"next\"")
+            }
+            return .repairSet(slot: slot, rebuild: try reader.strings("rebuild"), modes: try reader.strings("modes"))
+        case .writeTLSA:
+            return .writeServiceTLSA(dane: try reader.strings("dane"))
+        case .roll:
+            return .roll(next: try reader.stringOrUnknown("next"))
+        case .syncProduction:
+            return .syncServiceProduction(curr: try reader.bool("curr"), next: try reader.bool("next"))
+        case .clean:
+            return .clean(remove: try reader.strings("remove"))
+        default:
+            throw reader.error("kind", "is not a service step (a plan-reading bug)")
+        }
+    }
+
+    /// The payload of an ACME kind.
+    private static func readACMEStep(_ kind: ActionKind, _ reader: inout ParameterReader, id: ActionID)
+        throws(PlanFormatError) -> ActionPayload
+    {
+        switch kind {
         case .acmeOrder:
             let replaces = try reader.optionalString("replaces")
             guard replaces == nil || replaces == "curr" else { throw reader.error("replaces", "must be \"curr\"") }
-            self = .acmeOrder(
+            return .acmeOrder(
                 ACMEOrderRequest(
                     ca: try reader.string("ca"), type: try reader.challengeType("validation"),
                     identifiers: try reader.strings("identifiers"), directory: try reader.string("directory"),
-                    profile: try reader.string("profile"), preferredChain: try reader.optionalString("preferred_chain"),
+                    profile: try reader.profile("profile"),
+                    preferredChain: try reader.optionalString("preferred_chain"),
                     replacesCurrent: replaces != nil))
         case .publishChallenges:
-            self = .publishChallenges(
-                apex: try apex(), type: try reader.challengeType("validation"),
+            return .publishChallenges(
+                apex: id.apex ?? "", type: try reader.challengeType("validation"),
                 services: try reader.services("services"), clear: try reader.optionalBool("clear") ?? false)
         case .refreshDNS:
-            self = .refreshDNS(domains: try reader.strings("domains"))
+            return .refreshDNS(domains: try reader.strings("domains"))
         case .awaitPropagation:
             try reader.unknown("records")
             let apex = try reader.string("apex")
-            guard actionID.apex == apex else { throw reader.error("apex", "is not the apex of the id") }
-            self = .awaitPropagation(apex: apex)
+            guard id.apex == apex else { throw reader.error("apex", "is not the apex of the id") }
+            return .awaitPropagation(apex: apex)
         case .answerChallenges:
-            self = .answerChallenges(type: try reader.challengeType("validation"))
+            return .answerChallenges(type: try reader.challengeType("validation"))
         case .finalizeOrder:
-            self = .finalizeOrder(
+            return .finalizeOrder(
                 signer: try reader.string("signer"), preferredChain: try reader.optionalString("preferred_chain"))
-        case .writeBundle:
-            self = .writeBundle
-        case .repairSet:
-            let slotText = try reader.string("slot")
-            guard let slot = CertificateSlot(rawValue: slotText) else {
-                throw reader.error("slot", "must be \"curr\" or \"next\"")
-            }
-            self = .repairSet(slot: slot, rebuild: try reader.strings("rebuild"), modes: try reader.strings("modes"))
-        case .writeTLSA:
-            if case .apexTLSA(let apex) = actionID {
-                self = .writeApexTLSA(apex: apex, rolling: try reader.bool("rolling"))
-            } else {
-                self = .writeServiceTLSA(dane: try reader.strings("dane"))
-            }
-        case .publishTLSA:
-            self = .publishTLSA(apex: try apex(), directories: try reader.strings("directories"))
-        case .roll:
-            self = .roll(next: try reader.stringOrUnknown("next"))
-        case .syncProduction:
-            if case .apexProduction(let apex) = actionID {
-                guard try reader.bool("tlsa") else { throw reader.error("tlsa", "must be true") }
-                self = .syncApexTLSA(apex: apex)
-            } else {
-                self = .syncServiceProduction(curr: try reader.bool("curr"), next: try reader.bool("next"))
-            }
-        case .copyToServer:
-            self = .copyToServer(host: try reader.string("host"), sections: try reader.strings("sections"))
-        case .postCopy:
-            self = .postCopy(host: try reader.string("host"), command: try reader.string("command"))
-        case .restartServer:
-            self = .restartServer(
-                section: try reader.string("section"), host: try reader.string("host"),
-                commands: try reader.strings("commands"))
-        case .clean:
-            self = .clean(remove: try reader.strings("remove"))
+        default:
+            throw reader.error("kind", "is not an ACME step (a plan-reading bug)")
         }
-        try reader.finish()
+    }
+
+    /// The payload of a kind that acts on an apex's TLSA records, a server or the whole run.
+    private static func readApexOrRunStep(_ kind: ActionKind, _ reader: inout ParameterReader, id: ActionID)
+        throws(PlanFormatError) -> ActionPayload
+    {
+        switch kind {
+        case .writeApexTLSA:
+            return .writeApexTLSA(apex: id.apex ?? "", rolling: try reader.bool("rolling"))
+        case .publishTLSA:
+            return .publishTLSA(apex: id.apex ?? "", directories: try reader.strings("directories"))
+        case .syncApexTLSA:
+            return .syncApexTLSA(apex: id.apex ?? "")
+        case .copyToServer:
+            let host = try reader.host("host", id: id)
+            return .copyToServer(host: host, sections: try reader.strings("sections"))
+        case .postCopy:
+            let host = try reader.host("host", id: id)
+            return .postCopy(host: host, command: try reader.string("command"))
+        case .restartServer:
+            let section = try reader.string("section")
+            guard case .restart(section, _) = id else { throw reader.error("section", "is not the section of the id") }
+            let host = try reader.host("host", id: id)
+            return .restartServer(section: section, host: host, commands: try reader.strings("commands"))
+        default:
+            throw reader.error("kind", "is not an apex or run step (a plan-reading bug)")
+        }
+    }
+}
+
+extension ActionKind {
+    /// Whether `id` has the shape of this kind's ids (Docs/plan-format.md, "Actions").
+    public func accepts(_ id: ActionID) -> Bool {
+        switch (self, id) {
+        case (.createNext, .service(_, let step)): step == .nextDirectory
+        case (.generateKey, .service(_, let step)), (.reuseKey, .service(_, let step)): step == .nextKey
+        case (.createCSR, .service(_, let step)): step == .nextRequest
+        case (.signLocal, .service(_, let step)), (.finalizeOrder, .service(_, let step)): step == .nextCertificate
+        case (.acmeOrder, .service(_, let step)): step == .nextOrder
+        case (.answerChallenges, .service(_, let step)): step == .nextAnswer
+        case (.writeBundle, .service(_, let step)): step == .nextBundle
+        case (.writeTLSA, .service(_, let step)): step == .nextTLSA
+        case (.repairSet, .service(_, let step)): step == .currRepair || step == .nextRepair
+        case (.roll, .service(_, let step)): step == .roll
+        case (.syncProduction, .service(_, let step)): step == .production
+        case (.clean, .service(_, let step)): step == .clean
+        case (.publishChallenges, .acmeBatch(_, _, let step)): step == .publish || step == .clear
+        case (.awaitPropagation, .acmeBatch(_, .dns01, let step)): step == .await
+        case (.refreshDNS, .dnsRefresh), (.refreshDNS, .acmeChallengeRefresh), (.refreshDNS, .acmeClearedRefresh):
+            true
+        case (.writeApexTLSA, .apexTLSA), (.publishTLSA, .apexTLSAPublish), (.syncApexTLSA, .apexProduction):
+            true
+        case (.copyToServer, .copyToServer), (.postCopy, .postCopy), (.restartServer, .restart): true
+        default: false
+        }
     }
 }
 
@@ -368,10 +434,30 @@ private struct ParameterReader {
 
     mutating func keySpec(_ name: String) throws(PlanFormatError) -> KeySpec {
         let text = try string(name)
-        guard let key = KeySpec(planText: text) else {
-            throw error(name, "\"\(SafeName.printable(text))\" is not a key type")
+        guard let key = KeySpec(planText: text), key.planText == text else {
+            throw error(name, "\"\(SafeName.printable(text))\" is not a key type (ec secp384r1, rsa 4096, ed25519, …)")
         }
         return key
+    }
+
+    /// `acme_order`'s profile: a name, or `known_after_apply` for "tlsserver if the CA lists it"; absent
+    /// when no profile is asked for.
+    mutating func profile(_ name: String) throws(PlanFormatError) -> ACMEProfileChoice {
+        switch value(name) {
+        case nil: return .noProfile
+        case .string(let text)?: return .named(text)
+        case .unknown(ActionPayload.tlsServerIfOfferedText)?: return .tlsServerIfOffered
+        default:
+            throw error(
+                name, "expected a profile name or {\"known_after_apply\": \"\(ActionPayload.tlsServerIfOfferedText)\"}")
+        }
+    }
+
+    /// The host parameter of a server action, which must be the host of its id.
+    mutating func host(_ name: String, id: ActionID) throws(PlanFormatError) -> String {
+        let host = try string(name)
+        guard id.host == host else { throw error(name, "is not the host of the id") }
+        return host
     }
 
     mutating func challengeType(_ name: String) throws(PlanFormatError) -> ACMEChallengeType {

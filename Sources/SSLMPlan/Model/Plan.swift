@@ -7,7 +7,7 @@ import SSLMCore
 /// material; records the state it was computed from (`base`), so a stale plan can be refused.
 /// Reasons explain — the executor switches on `Action.kind` only.
 public struct Plan: Sendable, Hashable, Codable {
-    public static let currentFormatVersion = "1.0"
+    public static let currentFormatVersion = "2.0"
 
     /// `major.minor`: minor versions only add fields.
     public var formatVersion: String
@@ -203,10 +203,16 @@ public enum ActionKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// Rebuilds damaged derived files (`chain.pem`, `fullchain.pem`, `bundle.pem`) of an existing set
     /// from its key, certificate and issuer, and gives its key files mode 0600.
     case repairSet = "repair_set"
+    /// A service's `next/tlsa.rr`.
     case writeTLSA = "write_tlsa"
+    /// An apex's `certs/<apex>/tlsa.<apex>` (format 2; `write_tlsa` with an apex id in format 1).
+    case writeApexTLSA = "write_apex_tlsa"
     case publishTLSA = "publish_tlsa"
     case roll
+    /// A service's production `curr/` and `next/`.
     case syncProduction = "sync_production"
+    /// An apex's production `tlsa.<apex>` (format 2; `sync_production` with an apex id in format 1).
+    case syncApexTLSA = "sync_apex_tlsa"
     case copyToServer = "copy_to_server"
     case postCopy = "post_copy"
     case restartServer = "restart_server"
