@@ -24,14 +24,18 @@ struct DNSUpdateAnswerTests {
     /// One RCODE and what the client must make of it.
     struct Case: CustomTestStringConvertible, Sendable {
         let rcode: UInt8
+        var tsigError: UInt8 = 0
         let kind: DNSUpdateError.Kind
         let contains: [String]
-        var testDescription: String { "RCODE \(rcode) → \(kind)" }
+        var testDescription: String { "RCODE \(rcode), TSIG error \(tsigError) → \(kind)" }
     }
 
     static let cases: [Case] = [
         Case(rcode: 5, kind: .refused, contains: ["REFUSED", "does not let key \"sslm-test\" change these records"]),
         Case(rcode: 9, kind: .notAuthorized, contains: ["NOTAUTH", "not authoritative for zone example.com"]),
+        Case(rcode: 9, tsigError: 16, kind: .notAuthorized, contains: ["NOTAUTH, TSIG BADSIG", "another secret"]),
+        Case(rcode: 9, tsigError: 17, kind: .notAuthorized, contains: ["NOTAUTH, TSIG BADKEY", "hmac-sha256"]),
+        Case(rcode: 9, tsigError: 18, kind: .notAuthorized, contains: ["NOTAUTH, TSIG BADTIME", "clocks", "NTP"]),
         Case(rcode: 10, kind: .notZone, contains: ["NOTZONE", "outside the zone example.com"]),
         Case(rcode: 2, kind: .serverFailure, contains: ["SERVFAIL", "see its log"]),
         Case(rcode: 4, kind: .otherRcode, contains: ["NOTIMPL"]),
@@ -40,7 +44,7 @@ struct DNSUpdateAnswerTests {
 
     @Test("each RCODE is its kind and sentence, naming server, zone and key", arguments: cases)
     func rcodes(_ c: Case) throws {
-        let responder = try EchoResponder(rcode: c.rcode)
+        let responder = try EchoResponder(rcode: c.rcode, tsigError: c.tsigError)
         defer { responder.stop() }
         let result = client.send(Self.change, to: responder.address, key: Self.key)
         guard case .failure(let error) = result else {
@@ -48,6 +52,8 @@ struct DNSUpdateAnswerTests {
             return
         }
         #expect(error.kind == c.kind)
+        let tsigNames: [UInt8: String] = [16: "BADSIG", 17: "BADKEY", 18: "BADTIME"]
+        #expect(error.tsigError == tsigNames[c.tsigError])
         for part in ["\(responder.address)", "zone example.com", "\"sslm-test\""] + c.contains {
             #expect(error.message.contains(part), "\(part) not in: \(error.message)")
         }
@@ -69,7 +75,8 @@ struct DNSUpdateAnswerTests {
 }
 
 /// A UDP socket on 127.0.0.1 that answers each datagram with the datagram itself as a response (QR set,
-/// `rcode`), or never answers (`rcode == nil`). Runs on its own thread until `stop()`.
+/// `rcode`, and `tsigError` in the error field of the request's TSIG record, the last record of a request
+/// without other data), or never answers (`rcode == nil`). Runs on its own thread until `stop()`.
 final class EchoResponder: @unchecked Sendable {
     let address: NameserverAddress
     private let fd: Int32
@@ -80,7 +87,7 @@ final class EchoResponder: @unchecked Sendable {
 
     var requests: Int { lock.withLock { count } }
 
-    init(rcode: UInt8?) throws {
+    init(rcode: UInt8?, tsigError: UInt8 = 0) throws {
         let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard descriptor >= 0 else { throw SSLMError(.ioFailure, "socket failed") }
         var local = sockaddr_in()
@@ -101,10 +108,10 @@ final class EchoResponder: @unchecked Sendable {
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         fd = descriptor
         address = NameserverAddress(host: "127.0.0.1", port: Int(UInt16(bigEndian: local.sin_port)))
-        Thread { [self] in serve(rcode) }.start()
+        Thread { [self] in serve(rcode, tsigError: tsigError) }.start()
     }
 
-    private func serve(_ rcode: UInt8?) {
+    private func serve(_ rcode: UInt8?, tsigError: UInt8) {
         defer { finished.signal() }
         var buffer = [UInt8](repeating: 0, count: 65_535)
         while lock.withLock({ running }) {
@@ -123,6 +130,7 @@ final class EchoResponder: @unchecked Sendable {
             var answer = Array(buffer[0..<got])
             answer[2] |= 0x80
             answer[3] = (answer[3] & 0xF0) | rcode
+            answer[answer.count - 3] = tsigError  // error (2 bytes), then other-data length 0 (2 bytes)
             _ = answer.withUnsafeBytes { raw in
                 withUnsafePointer(to: &peer) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
