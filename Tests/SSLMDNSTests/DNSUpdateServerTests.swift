@@ -141,6 +141,29 @@ extension TestbedSuites {
         }
 
         @Test(
+            "a change over the safe size is split; every message is applied and counted",
+            arguments: UpdateTestbed.Server.allCases)
+        func split(_ server: UpdateTestbed.Server) throws {
+            let bed = try UpdateTestbed(server)
+            let key = try bed.key
+            let primary = try bed.primary
+            let before = try bed.updatesProcessed()
+            let small = DNSUpdateClient(
+                logger: Logger(label: "sslm.test.dns-update"), timeoutSeconds: 2, maxMessageBytes: 512)
+            let records = (1...12).map { DNSUpdateRecord.txt("_acme-challenge.c\($0).example.com", "split-\($0)") }
+            let report = try small.send(DNSZoneChange(zone: "example.com", additions: records), to: primary, key: key)
+                .get()
+            #expect(report.split && report.messages.count > 1)
+            #expect(report.messages.allSatisfy { $0.bytes <= 512 && $0.transport == .udp })
+            #expect(report.messages.map(\.records).reduce(0, +) == 12)
+            #expect(report.description.contains("split because one message would exceed the safe size"))
+            for index in 1...12 {
+                #expect(try query.txt("_acme-challenge.c\(index).example.com", at: primary).get() == ["split-\(index)"])
+            }
+            #expect(try eventually { try bed.updatesProcessed() == before + report.messages.count })
+        }
+
+        @Test(
             "wrong secret, wrong key name, zone not served, server down: each its sentence",
             arguments: UpdateTestbed.Server.allCases)
         func failures(_ server: UpdateTestbed.Server) throws {
