@@ -117,6 +117,19 @@ struct DNSUpdateMessageTests {
         #expect(whole.count == 1 && (whole.first?.wire.count ?? 0) > DNSUpdateMessage.udpLimit)
     }
 
+    @Test("records from a dns-01 challenge (a wildcard at its base name) and from a DANE record")
+    func conversions() throws {
+        let wildcard = DNSUpdateRecord(challenge: ACMEChallengeRecord(domain: "*.Example.com", value: "digest"))
+        #expect(wildcard == .txt("_acme-challenge.example.com", "digest", ttl: 60))
+        let dane = try #require(
+            DNSUpdateRecord(
+                dane: DANERecord(owner: "_25._tcp.mail.example.com.", ttl: 1800, rdata: "3 1 1 \(Self.hex)")))
+        #expect(dane.description == "_25._tcp.mail.example.com. 1800 TLSA 3 1 1 \(Self.hex)")
+        #expect(DNSUpdateRecord(dane: DANERecord(owner: "a.example.com", ttl: nil, rdata: "3 1 1")) == nil)
+        #expect(DNSUpdateRecord(dane: DANERecord(owner: "a.example.com", ttl: nil, rdata: "3 1 1 0g")) == nil)
+        #expect(DNSUpdateRecord(dane: DANERecord(owner: "a.example.com", ttl: nil, rdata: "3 1 1 ab"))?.ttl == 300)
+    }
+
     @Test("every supported algorithm signs", arguments: TSIGAlgorithm.allCases)
     func algorithms(_ algorithm: TSIGAlgorithm) throws {
         var key = Self.key

@@ -1,3 +1,5 @@
+import SSLMCore
+
 /// One resource record sslm adds to a zone, or deletes from it by value, through DNS UPDATE (RFC 2136).
 ///
 /// Only TXT (ACME challenges) and TLSA (DANE) records: the kinds sslm manages. A deletion removes exactly
@@ -102,4 +104,28 @@ public struct DNSZoneChange: Sendable, Hashable, CustomStringConvertible {
 
     /// `example.com: delete 1, add 2`.
     public var description: String { "\(zone): delete \(deletions.count), add \(additions.count)" }
+}
+
+extension DNSUpdateRecord {
+    /// The TXT record of a dns-01 challenge: `_acme-challenge.<name>` (a wildcard's at its base name) holding
+    /// the key authorization digest. ACME challenge records are short-lived: 60 s by default, as in
+    /// `ACMEChallengeZoneFile`.
+    public init(challenge: ACMEChallengeRecord, ttl: UInt32 = 60) {
+        self.init(owner: challenge.ownerName, ttl: ttl, content: .txt(challenge.value))
+    }
+
+    /// The TLSA record of a DANE record as sslm computes it (`rdata` `usage selector matching hex`), or nil
+    /// when `rdata` is not of that form. `defaultTTL` applies when the record has none.
+    public init?(dane: DANERecord, defaultTTL: UInt32 = 300) {
+        let fields = dane.rdata.split(separator: " ")
+        guard fields.count == 4, let usage = Int(fields[0]), let selector = Int(fields[1]),
+            let matching = Int(fields[2]), [usage, selector, matching].allSatisfy({ (0...255).contains($0) }),
+            fields[3].count % 2 == 0, fields[3].allSatisfy(\.isHexDigit)
+        else { return nil }
+        let ttl = dane.ttl.flatMap { UInt32(exactly: $0) } ?? defaultTTL
+        self.init(
+            owner: dane.owner, ttl: ttl,
+            content: .tlsa(
+                DNSTLSARecord(usage: usage, selector: selector, matchingType: matching, dataHex: String(fields[3]))))
+    }
 }
