@@ -5,8 +5,8 @@ import SSLMCore
 /// Gathers the DNS facts the observer and planner need before planning: today, the MX hosts of each apex
 /// whose DANE records use MX owners (`dane_tls` entries with host set `.mx`).
 ///
-/// Each apex is asked at its `[[dns_primary]]` server (`Config.dnsPrimary(for:)`), which must be an IP
-/// address (sslm never resolves through /etc/resolv.conf). A failed lookup is recorded as a failure
+/// Each apex is asked at its `[[dns_primary]]` server (`Config.dnsPrimary(for:)`); a host name there is
+/// resolved through pinned servers (`NameserverResolution`; never /etc/resolv.conf). A failed lookup is recorded as a failure
 /// (`mxHosts == nil`) with the reason — never as "no MX hosts". Blocking; apexes are queried concurrently.
 public enum DNSFactsGatherer {
     /// Facts for those of `apexes` that need MX hosts, sorted by apex. Apexes without an MX DANE entry
@@ -26,13 +26,19 @@ public enum DNSFactsGatherer {
                 apex: apex, mxHosts: nil,
                 failure: "no [[dns_primary]] for \(apex) and no default entry; add one to ssl-mgr.conf")
         }
-        guard HostName.isIPv4(primary.server.host) || HostName.isIPv6(primary.server.host) else {
-            return DNSFacts(
-                apex: apex, mxHosts: nil,
-                failure:
-                    "the [[dns_primary]] for \(apex) is given as a host name (\(primary.server.host)); use an address")
+        let server: NameserverAddress
+        switch NameserverResolution(query: DNSQuery(timeoutSeconds: lookup.timeoutSeconds, retries: lookup.retries))
+            .resolve(primary.server, config: config)
+        {
+        case .failure(let error):
+            return DNSFacts(apex: apex, mxHosts: nil, failure: "the [[dns_primary]] for \(apex): \(error.message)")
+        case .success(let addresses):
+            guard let first = addresses.first else {
+                return DNSFacts(apex: apex, mxHosts: nil, failure: "the [[dns_primary]] for \(apex) has no address")
+            }
+            server = first
         }
-        switch lookup.mxHosts(apex: apex, server: primary.server) {
+        switch lookup.mxHosts(apex: apex, server: server) {
         case .success(let hosts): return DNSFacts(apex: apex, mxHosts: hosts, failure: nil)
         case .failure(let error): return DNSFacts(apex: apex, mxHosts: nil, failure: error.message)
         }

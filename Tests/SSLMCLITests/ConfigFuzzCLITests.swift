@@ -38,7 +38,7 @@ struct ConfigFuzzCLITests {
                 "'rand_adj_-1'", "renew_target_90", "'target_nan'",
             ])
         add(main, "[[groups]]", ["domain", "services", "active"])
-        add(main, "[[dns_primary]]", ["domain", "server", "port"])
+        add(main, "[[dns_primary]]", ["domain", "server", "port", "update", "tsig_key_file", "update_cmd"])
         add(main, "[dns]", ["restart_cmd", "acme_dir", "tlsa_dirs", "depends"])
         add(main, "[smtp]", ["servers", "restart_cmd", "svc_depends", "depends", "restart_timeout", "skip_prod_copy"])
         add(main, "[web]", ["server_dir", "servers"])
@@ -86,7 +86,7 @@ struct ConfigFuzzCLITests {
             "[9223372036854775807]", "[[465, 'tcp', 3, 1, 1]]", "[[465, 'tcp', 3, 1, 1, 'SANS']]",
             "[[465, 'tcp', 9223372036854775807, 1, 1]]", "[[0, 'tcp', 3, 1, 1]]", "[['a', ['b']]]",
             "[['host', '/bin/true']]", "['\\u0000']", "{}", "{ a = 1 }", "{ a = { b = [] } }",
-            "[{ x = 1 }, { y = 2 }]",
+            "[{ x = 1 }, { y = 2 }]", "'rfc2136'", "'exec'", "'include'",
         ]
     }()
 

@@ -463,11 +463,12 @@ struct MainConfigParser {
             let domain = apexOrDefault(r)
             let port = r.int("port")
             let server = r.string("server")
+            let update = parseUpdateMethod(r)
             r.reportUnknownKeys()
-            guard let domain else { continue }
+            guard let domain, let update else { continue }
             guard let server else {
                 if !r.has("server") {
-                    r.error("server", "missing (expected the primary's IP address, e.g. '127.0.0.1')")
+                    r.error("server", "missing (expected the primary's address or host name, e.g. '127.0.0.1')")
                 }
                 continue
             }
@@ -486,10 +487,104 @@ struct MainConfigParser {
                     }
                     address.port = port
                 }
-                result.append(DNSPrimary(domain: domain, server: address))
+                result.append(DNSPrimary(domain: domain, server: address, update: update))
             }
         }
         return result
+    }
+
+    /// `update`, `tsig_key_file` and `update_cmd` of one `[[dns_primary]]` entry; nil after an error.
+    private func parseUpdateMethod(_ r: TableReader) -> DNSUpdateMethod? {
+        let methods = ["include", "rfc2136", "exec"]
+        let name = r.string("update")
+        let keyFile = r.string("tsig_key_file")
+        let command = r.has("update_cmd") ? r.stringList("update_cmd") : nil
+        if r.has("update") && name == nil { return nil }  // a type error, already reported
+        let method = name?.lowercased() ?? "include"
+        guard methods.contains(method) else {
+            r.error(
+                "update",
+                "unknown method \"\(SafeText.clip(name ?? ""))\" (expected 'include', 'rfc2136' or 'exec')")
+            return nil
+        }
+        var failed = false
+        if r.has("tsig_key_file") && method != "rfc2136" {
+            r.error(
+                "tsig_key_file",
+                "is only used with update = 'rfc2136' (found update = '\(method)'); remove it or set update")
+            failed = true
+        }
+        if r.has("update_cmd") && method != "exec" {
+            r.error(
+                "update_cmd", "is only used with update = 'exec' (found update = '\(method)'); remove it or set update")
+            failed = true
+        }
+        switch method {
+        case "rfc2136":
+            guard let keyFile else {
+                if !r.has("tsig_key_file") {
+                    r.error(
+                        "tsig_key_file",
+                        "missing (update = 'rfc2136' needs a TSIG key file as written by tsig-keygen, e.g. "
+                            + "'/etc/ssl-mgr/tsig/example.com.key')")
+                }
+                return nil
+            }
+            guard !keyFile.isEmpty else {
+                r.error("tsig_key_file", "is empty (expected the path of a TSIG key file as written by tsig-keygen)")
+                return nil
+            }
+            let path = paths.resolve(keyFile)
+            switch TSIGKeyFile.load(path) {
+            case .failure(let problem):
+                r.error("tsig_key_file", problem.message)
+                return nil
+            case .success(let key):
+                if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int,
+                    mode & 0o004 != 0
+                {
+                    r.warning(
+                        "tsig_key_file",
+                        "\(path) is readable by every user of this machine (mode \(String(mode & 0o777, radix: 8))); "
+                            + "chmod 600 it")
+                }
+                return failed ? nil : .rfc2136(key)
+            }
+        case "exec":
+            guard let command else {
+                if !r.has("update_cmd") {
+                    r.error(
+                        "update_cmd",
+                        "missing (update = 'exec' needs the program to run as an argv list, e.g. "
+                            + "['/usr/local/lib/sslm/dns-hook'])")
+                }
+                return nil
+            }
+            guard let program = command.first, !program.isEmpty else {
+                r.error("update_cmd", "is empty (expected an argv list whose first item is an executable program)")
+                return nil
+            }
+            if let problem = CommandText.argvProblem(command) {
+                r.error("update_cmd", problem)
+                return nil
+            }
+            let path = paths.resolve(program)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                r.error("update_cmd", "\(path) does not exist (expected an executable program)")
+                return nil
+            }
+            guard !isDirectory.boolValue, FileManager.default.isExecutableFile(atPath: path) else {
+                r.error(
+                    "update_cmd",
+                    "\(path) is not executable (expected a program; found a "
+                        + (isDirectory.boolValue ? "directory" : "file without execute permission") + ")")
+                return nil
+            }
+            return failed ? nil : .exec([path] + command.dropFirst())
+        default:
+            return failed ? nil : .include
+        }
     }
 
     private func parseDNSNameservers(_ node: TOMLNode?) -> [DNSNameserverSet] {

@@ -1,11 +1,22 @@
 import SSLMCore
 
-/// One `[[dns_primary]]` entry: the primary (signing) server of an apex, or the default one.
+/// One `[[dns_primary]]` entry: the primary (signing) server of an apex, or the default one, and how sslm
+/// changes the zone's data there.
 public struct DNSPrimary: Sendable, Hashable {
     /// Lowercased apex, or `default` (`*` is normalised to `default`).
     public var domain: String
+    /// An IP literal or a host name (resolved at run time through pinned servers, never /etc/resolv.conf:
+    /// SSLMDNS's `NameserverResolution`), with the port.
     public var server: NameserverAddress
+    /// `update`: include files (default), RFC 2136 with a TSIG key, or an exec provider.
+    public var update: DNSUpdateMethod = .include
     public var isDefault: Bool { domain == "default" }
+
+    public init(domain: String, server: NameserverAddress, update: DNSUpdateMethod = .include) {
+        self.domain = domain
+        self.server = server
+        self.update = update
+    }
 }
 
 /// One `[[dns_nameservers]]` entry (sslm): the authoritative servers to check for an apex instead of

@@ -5,7 +5,8 @@ import SSLMCore
 /// value, then every authoritative name server (given, or discovered from the apex's NS records at the
 /// primary) and every extra name server serves the primary's SOA serial or a newer one.
 ///
-/// All servers must be IP literals with ports; nothing is resolved through /etc/resolv.conf.
+/// All servers are IP literals with ports (host names in the configuration are resolved when the target is
+/// built); nothing is resolved through /etc/resolv.conf.
 public struct PropagationTarget: Sendable, Hashable {
     /// The zone apex, e.g. `example.com`.
     public var apex: String
@@ -31,25 +32,37 @@ public struct PropagationTarget: Sendable, Hashable {
     }
 
     /// The target for `apex` from the configuration: `[[dns_primary]]` (the apex entry, else `default`),
-    /// `[[dns_nameservers]]` (apex, else `default`, else discovery) and `dns_xtra_ns`.
-    /// Fails (`.badTarget`) when there is no primary or a server is given as a host name.
-    public init(apex: String, config: Config, expectedTXT: [ACMEChallengeRecord] = []) throws(PropagationError) {
+    /// `[[dns_nameservers]]` (apex, else `default`, else discovery) and `dns_xtra_ns`. Servers given as host
+    /// names are resolved through `resolution` (pinned servers of the configuration, never /etc/resolv.conf;
+    /// blocking, and only then): the primary's first address is used, every address of the others is checked.
+    /// Fails (`.badTarget`) when there is no primary or a host name does not resolve.
+    public init(
+        apex: String, config: Config, expectedTXT: [ACMEChallengeRecord] = [],
+        resolution: NameserverResolution = NameserverResolution()
+    ) throws(PropagationError) {
         guard let primary = config.dnsPrimary(for: apex) else {
             throw PropagationError(
                 .badTarget, "no [[dns_primary]] for \(apex) and no default entry; add one to ssl-mgr.conf")
         }
-        let nameservers = resolveNameservers(for: apex, config: config)
-        let extra = config.globals.dnsExtraNameservers
-        for server in [primary.server] + (nameservers ?? []) + extra {
-            guard HostName.isIPv4(server.host) || HostName.isIPv6(server.host) else {
-                throw PropagationError(
-                    .badTarget,
-                    "name server \(server) for \(apex) is given as a host name; sslm never resolves through "
-                        + "/etc/resolv.conf: give its address")
+        func addresses(_ server: NameserverAddress) throws(PropagationError) -> [NameserverAddress] {
+            switch resolution.resolve(server, config: config) {
+            case .success(let found): return found
+            case .failure(let error): throw PropagationError(.badTarget, "dns-01 checks of \(apex): \(error.message)")
             }
         }
+        guard let primaryAddress = try addresses(primary.server).first else {
+            throw PropagationError(.badTarget, "the [[dns_primary]] of \(apex) has no address")
+        }
+        var nameservers: [NameserverAddress]?
+        if let given = resolveNameservers(for: apex, config: config) {
+            var list: [NameserverAddress] = []
+            for server in given { list += try addresses(server) }
+            nameservers = list
+        }
+        var extra: [NameserverAddress] = []
+        for server in config.globals.dnsExtraNameservers { extra += try addresses(server) }
         self.init(
-            apex: apex, primary: primary.server, nameservers: nameservers, extraNameservers: extra,
+            apex: apex, primary: primaryAddress, nameservers: nameservers, extraNameservers: extra,
             expectedTXT: expectedTXT)
     }
 }
