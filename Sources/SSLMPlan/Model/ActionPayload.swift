@@ -131,37 +131,37 @@ public enum ActionPayload: Sendable, Hashable {
         case .reuseKey(let key): return ["from": .string("curr"), "key": .string(key.planText)]
         case .createCSR(let sans): return ["sans": .strings(sans)]
         case .signLocal(let signing):
-            var params: [String: PlanValue] = ["signer": .string(signing.signer)]
-            if let days = signing.validityDays { params["validity_days"] = .int(days) }
-            if let digest = signing.digest { params["digest"] = .string(digest) }
-            return params
+            var fields: [String: PlanValue] = ["signer": .string(signing.signer)]
+            if let days = signing.validityDays { fields["validity_days"] = .int(days) }
+            if let digest = signing.digest { fields["digest"] = .string(digest) }
+            return fields
         case .acmeOrder(let order):
-            var params: [String: PlanValue] = [
+            var fields: [String: PlanValue] = [
                 "ca": .string(order.ca), "validation": .string(order.type.rawValue),
                 "identifiers": .strings(order.identifiers), "directory": .string(order.directory),
             ]
             switch order.profile {
-            case .named(let name): params["profile"] = .string(name)
-            case .tlsServerIfOffered: params["profile"] = .unknown(Self.tlsServerIfOfferedText)
+            case .named(let name): fields["profile"] = .string(name)
+            case .tlsServerIfOffered: fields["profile"] = .unknown(Self.tlsServerIfOfferedText)
             case .noProfile: break
             }
-            if let chain = order.preferredChain { params["preferred_chain"] = .string(chain) }
-            if order.replacesCurrent { params["replaces"] = .string("curr") }
-            return params
+            if let chain = order.preferredChain { fields["preferred_chain"] = .string(chain) }
+            if order.replacesCurrent { fields["replaces"] = .string("curr") }
+            return fields
         case .publishChallenges(_, let type, let services, let clear):
-            var params: [String: PlanValue] = [
+            var fields: [String: PlanValue] = [
                 "validation": .string(type.rawValue), "services": .strings(services.map(\.description)),
             ]
-            if clear { params["clear"] = .bool(true) }
-            return params
+            if clear { fields["clear"] = .bool(true) }
+            return fields
         case .refreshDNS(let domains): return ["domains": .strings(domains)]
         case .awaitPropagation(let apex):
             return ["apex": .string(apex), "records": .unknown(Self.challengeRecordsText)]
         case .answerChallenges(let type): return ["validation": .string(type.rawValue)]
         case .finalizeOrder(let signer, let chain):
-            var params: [String: PlanValue] = ["signer": .string(signer)]
-            if let chain { params["preferred_chain"] = .string(chain) }
-            return params
+            var fields: [String: PlanValue] = ["signer": .string(signer)]
+            if let chain { fields["preferred_chain"] = .string(chain) }
+            return fields
         case .writeBundle: return [:]
         case .repairSet(let slot, let rebuild, let modes):
             return ["slot": .string(slot.rawValue), "rebuild": .strings(rebuild), "modes": .strings(modes)]
