@@ -52,17 +52,79 @@ struct PlanCommand: AsyncParsableCommand {
 
 /// `sslm show FILE`: render a saved plan.
 struct ShowCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Render a saved plan.")
-    @Argument(help: "A plan file written by `sslm plan -o FILE`.") var file: String
-    @Flag(help: "Print the plan as JSON.") var json = false
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Render a saved plan, or what two saved plans do differently (--diff).",
+        discussion: """
+            sslm show FILE renders a plan written by `sslm plan -o FILE`.
+
+            sslm show --diff OLD NEW compares two saved plans by what they would do: actions added, removed,
+            or changed (same id, another kind, service, parameter or dependency), per service. Reason
+            sentences, times, fingerprints and notes are not compared. Exit status: 0 when both plans would do
+            the same, 2 when they differ, 1 when a file cannot be read. For CI: examples/ci/ and Docs/ci.md.
+            """)
+    @Option(help: ArgumentHelp("Compare this older plan with FILE.", valueName: "old-file")) var diff: String?
+    @Argument(help: "A plan file written by `sslm plan -o FILE` (with --diff: the newer plan).") var file: String
+    @Flag(help: "Print the plan (or the differences) as JSON.") var json = false
 
     func run() async throws {
         let plan = try SavedPlanFile.read(file)
+        if let diff {
+            let differences = PlanDiff(old: try SavedPlanFile.read(diff), new: plan)
+            if json {
+                FileHandle.standardOutput.write(PlanDiffView.json(differences, old: diff, new: file))
+            } else {
+                print(PlanDiffView.text(differences, old: diff, new: file, actions: plan.actions.count), terminator: "")
+            }
+            if !differences.isEmpty { throw ExitCode(2) }
+            return
+        }
         if json {
             FileHandle.standardOutput.write(PlanCodec.encode(plan))
         } else {
             print(PlanView.render(plan, topdir: nil), terminator: "")
         }
+    }
+}
+
+/// The two renderings of a `PlanDiff`: text for people, JSON (sorted keys) for CI.
+enum PlanDiffView {
+    static func text(_ diff: PlanDiff, old: String, new: String, actions: Int) -> String {
+        guard !diff.isEmpty else {
+            return "No differences: \(old) and \(new) would do the same (\(actions) action(s)).\n"
+        }
+        let counts = [PlanDiff.Entry.Change.added, .removed, .changed].map { change in
+            "\(diff.entries.filter { $0.change == change }.count) \(change.rawValue)"
+        }
+        var lines = ["Differences from \(old) to \(new): " + counts.joined(separator: ", ") + "."]
+        for (subject, entries) in diff.bySubject {
+            lines.append("")
+            lines.append(subject)
+            for entry in entries {
+                let mark = entry.change == .added ? "+" : entry.change == .removed ? "-" : "~"
+                if entry.change == .changed {
+                    lines.append("  \(mark) \(entry.id) (\(entry.kind))")
+                    lines += entry.details.map { "      " + $0 }
+                } else {
+                    lines.append("  \(mark) \(entry.id) (\(entry.kind)): \(entry.details.joined(separator: "; "))")
+                }
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func json(_ diff: PlanDiff, old: String, new: String) -> Data {
+        let subjects: [[String: Any]] = diff.bySubject.map { subject, entries in
+            [
+                "subject": subject,
+                "actions": entries.map { entry in
+                    ["change": entry.change.rawValue, "id": entry.id, "kind": entry.kind, "details": entry.details]
+                },
+            ]
+        }
+        let object: [String: Any] = ["old": old, "new": new, "equal": diff.isEmpty, "subjects": subjects]
+        let data =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
+        return data + Data("\n".utf8)
     }
 }
 
