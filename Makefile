@@ -87,8 +87,10 @@ dist:
 	scripts/make-manpage "$$bin/sslm" "$$bin/generate-manual" "$(DIST_DIR)/man" "$(MAN_DATE)"; \
 	cp "$$bin/sslm" "$(DIST_DIR)/sslm"
 
-# Installs $(PREFIX)/bin/sslm, the ssl-mgr front end $(PREFIX)/bin/sslm-mgr (a symlink: sslm selects it
-# by argv[0]), completions for bash, zsh and fish, and the man page sslm(1).
+# Installs $(PREFIX)/bin/sslm, the ssl-mgr front end $(PREFIX)/bin/sslm-mgr and ssl-mgr's side tools
+# sslm-info, sslm-verify, sslm-tlsa-hash, sslm-dhparm (symlinks: sslm selects them by argv[0]),
+# completions for bash, zsh and fish, and the man page sslm(1).
+SIDE_TOOLS := sslm-mgr sslm-info sslm-verify sslm-tlsa-hash sslm-dhparm
 install: dist
 	install -d -m 0755 "$(DESTDIR)$(PREFIX)/bin" \
 	  "$(DESTDIR)$(PREFIX)/share/bash-completion/completions" \
@@ -96,14 +98,15 @@ install: dist
 	  "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d" \
 	  "$(DESTDIR)$(PREFIX)/share/man/man1"
 	install -s -m 0755 "$(DIST_DIR)/sslm" "$(DESTDIR)$(PREFIX)/bin/sslm"
-	ln -sfn sslm "$(DESTDIR)$(PREFIX)/bin/sslm-mgr"
+	for tool in $(SIDE_TOOLS); do ln -sfn sslm "$(DESTDIR)$(PREFIX)/bin/$$tool"; done
 	install -m 0644 "$(DIST_DIR)/sslm.bash" "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sslm"
 	install -m 0644 "$(DIST_DIR)/sslm.zsh" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_sslm"
 	install -m 0644 "$(DIST_DIR)/sslm.fish" "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sslm.fish"
 	install -m 0644 "$(DIST_DIR)/man/sslm.1" "$(DESTDIR)$(PREFIX)/share/man/man1/sslm.1"
 
 uninstall:
-	rm -f "$(DESTDIR)$(PREFIX)/bin/sslm" "$(DESTDIR)$(PREFIX)/bin/sslm-mgr" \
+	for tool in sslm $(SIDE_TOOLS); do rm -f "$(DESTDIR)$(PREFIX)/bin/$$tool"; done
+	rm -f \
 	  "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sslm" \
 	  "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_sslm" \
 	  "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sslm.fish" \
