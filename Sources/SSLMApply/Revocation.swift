@@ -50,6 +50,7 @@ public enum Revocation {
             directoryURL: directoryURL, authority: authority, settings: settings, email: service.subject.email,
             accountsDirectory: accounts, logger: logger, limits: ACMELimits())
         try await client.revoke(certificateDER: block.derBytes, reason: code)
-        return "revoked \(address) \(slot) (serial \(certificate.serialNumber)) at \(name), reason \(reason)"
+        return
+            "revoked \(address) \(slot) (serial \(Hex.colonSeparated(certificate.serialNumber.bytes))) at \(name), reason \(reason)"
     }
 }

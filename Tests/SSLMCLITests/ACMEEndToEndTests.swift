@@ -232,6 +232,10 @@ struct ACMEEndToEndTests {
         ])
         #expect(revoked.status == 0, "revoke: \(revoked.stdout)\(revoked.stderr)")
         #expect(revoked.stdout.contains("revoked example.com/web-ec curr"))
+        // The serial as openssl prints it: two digits per byte (swift-certificates' description drops zeros).
+        let serial =
+            revoked.stdout.split(separator: "(serial ").last?.split(separator: ")").first.map(String.init) ?? ""
+        #expect(serial.split(separator: ":").allSatisfy { $0.count == 2 } && serial.count > 10, "\(revoked.stdout)")
         // The CA knows: a second revocation is its problem document, quoted.
         let again = try SSLMProcess.run(["revoke", "--topdir", topdir, "example.com:web-ec"])
         #expect(again.status == 1)

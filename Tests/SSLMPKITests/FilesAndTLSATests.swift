@@ -316,3 +316,11 @@ struct DHParamDirectoryTests {
         #expect(try forced.update(directory: dir.path, now: Date()).map(\.kind) == [.regenerated, .regenerated])
     }
 }
+
+@Suite struct HexTextTests {
+    /// Serial numbers and fingerprints: two digits per byte, like openssl (not `7b:5:c0`).
+    @Test func colonSeparatedKeepsLeadingZeros() {
+        #expect(Hex.colonSeparated([0x7B, 0x05, 0xC0, 0x00]) == "7b:05:c0:00")
+        #expect(Hex.colonSeparated([]) == "")
+    }
+}

@@ -39,7 +39,7 @@ enum PlanView {
                     let params = action.params.keys.sorted().compactMap { key in
                         action.params[key].map { "\(key)=\($0.text)" }
                     }
-                    let kind = action.kind.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)
+                    let kind = action.kind.rawValue.padding(toLength: kindWidth, withPad: " ", startingAt: 0)
                     lines.append(
                         "  + \(kind)\(action.id)" + (params.isEmpty ? "" : "  " + params.joined(separator: " ")))
                 }
@@ -55,6 +55,9 @@ enum PlanView {
         }
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// The kind column: the longest kind name and two spaces, so that no kind runs into its id.
+    static let kindWidth = (ActionKind.allCases.map(\.rawValue.count).max() ?? 18) + 2
 
     /// The heading an action is listed under: its service, or else its kind's subject (`ActionKindTraits`).
     private static func subjectOf(_ action: Action) -> String {

@@ -24,9 +24,12 @@ struct StatusCommand: AsyncParsableCommand {
             "Also write the status as a Prometheus textfile (for node_exporter's textfile collector).",
             valueName: "file"))
     var metricsFile: String?
+    @Flag(help: "The --test (staging) state: the certificates in <topdir>/test/certs and <prod_cert_dir>.test.")
+    var test = false
 
     func run() async throws {
-        let session = try PlanSession.open(global: global, targetArguments: targets, now: now, gatherDNS: false)
+        let session = try PlanSession.open(
+            global: global, targetArguments: targets, now: now, gatherDNS: false, test: test)
         let report = StatusReport.make(session: session)
         if let metricsFile {
             try MetricsFile.write(

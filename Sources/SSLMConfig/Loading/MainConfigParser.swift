@@ -106,6 +106,12 @@ struct MainConfigParser {
                 if ServerSection.standardNames.contains(key) {
                     config.servers.append(parseServer(key, table))
                 } else if !table.isEmpty, table.keys.allSatisfy(Self.serverKeys.contains) {
+                    if let hint = Self.tableHint(key), hint != key {
+                        sink.warning(
+                            file, key, nil,
+                            "taken as a server table of its own, not [\(hint)]: table names are case-sensitive; "
+                                + "did you mean [\(hint)]?")
+                    }
                     extraServers.append(parseServer(key, table))
                 } else {
                     let hint = Self.tableHint(key)

@@ -39,6 +39,19 @@ public enum BoundedFile {
         public static let plan = Limit(bytes: 256 << 20, kind: "a saved plan")
     }
 
+    /// What a file that is not a regular file is, for messages: `is a FIFO, a named pipe`, `is a character
+    /// device`, …
+    static func kindName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: "is a FIFO, a named pipe"
+        case S_IFCHR: "is a character device"
+        case S_IFBLK: "is a block device"
+        case S_IFSOCK: "is a socket"
+        case S_IFLNK: "is a symbolic link"
+        default: "is not a file"
+        }
+    }
+
     /// The bytes of `path`, at most `limit.bytes` of them. With `followLinks: false` a final symlink is an
     /// error (`O_NOFOLLOW`).
     public static func read(_ path: String, limit: Limit, followLinks: Bool = true) throws -> [UInt8] {
@@ -52,7 +65,9 @@ public enum BoundedFile {
         switch info.st_mode & S_IFMT {
         case S_IFREG: break
         case S_IFDIR: throw SSLMError(.fileUnreadable, "\(path): cannot read (is a directory)")
-        default: throw SSLMError(.fileUnreadable, "\(path): cannot read (not a regular file)")
+        default:
+            throw SSLMError(
+                .fileUnreadable, "\(path): cannot read (\(Self.kindName(info.st_mode)); not a regular file)")
         }
         if Int64(info.st_size) > Int64(limit.bytes) { throw tooLarge(path, size: Int64(info.st_size), limit: limit) }
         var bytes = [UInt8](repeating: 0, count: limit.bytes + 1)

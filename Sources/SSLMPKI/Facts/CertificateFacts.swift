@@ -89,4 +89,10 @@ public enum Hex {
         }
         return out
     }
+
+    /// Two lowercase digits per byte, separated by colons (`7b:05:c0`), as `openssl x509 -text` prints
+    /// serial numbers and fingerprints.
+    public static func colonSeparated(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { encode([$0]) }.joined(separator: ":")
+    }
 }

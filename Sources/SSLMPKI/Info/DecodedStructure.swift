@@ -145,9 +145,7 @@ enum DecodedStructure {
         return "\(value) (0x\(String(value, radix: 16)))"
     }
 
-    static func colonHex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined(separator: ":")
-    }
+    static func colonHex(_ bytes: some Sequence<UInt8>) -> String { Hex.colonSeparated(bytes) }
 
     static func hexLines(_ bytes: [UInt8]) -> [String] {
         stride(from: 0, to: bytes.count, by: 16).map { start in
