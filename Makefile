@@ -1,11 +1,11 @@
-# sslm — make example | make check | make test | make build | make release | make install | make uninstall
+# sslm — make example | make check | make test | make build | make release | make install | make uninstall | make deb
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
 EXAMPLE_TOPDIR := run/example
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all build release example lint check test bench clean dist install uninstall
+.PHONY: all build release example lint check test bench clean dist deb install uninstall
 
 # Every target imports only the targets Package.swift declares for it (Docs/architecture.md).
 TEST_BUILD_FLAGS := --explicit-target-dependency-import-check error
@@ -86,6 +86,15 @@ dist:
 	done; \
 	scripts/make-manpage "$$bin/sslm" "$$bin/generate-manual" "$(DIST_DIR)/man" "$(MAN_DATE)"; \
 	cp "$$bin/sslm" "$(DIST_DIR)/sslm"
+
+# A Debian package, .build/deb/sslm_<version>_<arch>.deb (Docs/install.md): the release binary linked with
+# the Swift runtime statically (so the package needs only Debian libraries), the man page, completions, the
+# ssl-mgr names and the systemd units. Needs dpkg-deb (and fakeroot, for root:root ownership).
+VERSION := $(shell sed -n 's/.*current = "\(.*\)".*/\1/p' Sources/SSLMCore/Version.swift)
+deb: dist
+	swift build -c release --product sslm --static-swift-stdlib $(SWIFT_BUILD_FLAGS)
+	scripts/make-deb --binary "$$(swift build -c release --static-swift-stdlib --show-bin-path)/sslm" \
+	  --dist "$(DIST_DIR)" --version "$(VERSION)" --out .build/deb
 
 # Installs $(PREFIX)/bin/sslm, the ssl-mgr front end $(PREFIX)/bin/sslm-mgr and ssl-mgr's side tools
 # sslm-info, sslm-verify, sslm-tlsa-hash, sslm-dhparm (symlinks: sslm selects them by argv[0]),
