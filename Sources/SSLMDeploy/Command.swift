@@ -6,10 +6,16 @@ public struct Command: Sendable, Hashable, CustomStringConvertible {
     public var argv: [String]
     /// After this the program is sent SIGTERM, then SIGKILL (its whole process group).
     public var timeout: Duration
+    /// Bytes for the program's standard input (nil: /dev/null).
+    public var input: [UInt8]?
+    /// Variables set for the program on top of sslm's environment.
+    public var environment: [String: String]
 
-    public init(_ argv: [String], timeout: Duration) {
+    public init(_ argv: [String], timeout: Duration, input: [UInt8]? = nil, environment: [String: String] = [:]) {
         self.argv = argv
         self.timeout = timeout
+        self.input = input
+        self.environment = environment
     }
 
     /// The argv for messages, words with white space or quotes shown quoted.

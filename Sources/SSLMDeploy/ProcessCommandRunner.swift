@@ -53,7 +53,17 @@ public struct ProcessCommandRunner: CommandRunner {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = Array(command.argv.dropFirst())
-        process.standardInput = FileHandle.nullDevice
+        if !command.environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(command.environment) { _, new in new }
+        }
+        if let input = command.input {
+            guard let handle = Self.inputFile(input) else {
+                return CommandResult(termination: .notStarted("cannot prepare standard input"), output: "")
+            }
+            process.standardInput = handle
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -108,6 +118,37 @@ public struct ProcessCommandRunner: CommandRunner {
             termination = .exited(process.terminationStatus)
         }
         return CommandResult(termination: termination, output: output)
+    }
+
+    /// `bytes` in an unlinked temporary file (mode 0600), open for reading from its start: a program's
+    /// standard input that can never block sslm, however little of it the program reads.
+    static func inputFile(_ bytes: [UInt8]) -> FileHandle? {
+        var template = Array((NSTemporaryDirectory() + "/sslm-input.XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            guard let base = buffer.baseAddress else { return -1 }
+            return mkstemp(base)
+        }
+        guard fd >= 0 else { return nil }
+        let path = String(cString: template.map { UInt8(bitPattern: $0) })
+        unlink(path)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return -1 }
+                return write(fd, base + written, raw.count - written)
+            }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                close(fd)
+                return nil
+            }
+            written += n
+        }
+        guard lseek(fd, 0, SEEK_SET) == 0 else {
+            close(fd)
+            return nil
+        }
+        return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
 
     static func dispatchInterval(_ duration: Duration) -> DispatchTimeInterval {

@@ -140,6 +140,7 @@ struct ApplyCommand: AsyncParsableCommand {
             print("No changes.")
             if blocked.isEmpty { MetricsFile.writeLastSuccess(topdir: session.topdir, date: session.now) }
             try writeMetrics(topdir: session.topdir, failures: [:])
+            try await runHooks(plan, report: nil, blocked: blocked, session: session, logger: nil)
             try Self.failIfBlocked(blocked)
             return
         }
@@ -152,8 +153,25 @@ struct ApplyCommand: AsyncParsableCommand {
             MetricsFile.writeLastSuccess(topdir: session.topdir, date: session.now)
         }
         try writeMetrics(topdir: session.topdir, failures: MetricsFile.failures(report, plan: plan))
+        try await runHooks(plan, report: report, blocked: blocked, session: session, logger: logger)
         try Self.failIfBlocked(blocked)
         if !report.succeeded { throw ExitCode(1) }
+    }
+
+    /// `[hooks]`: `deploy_cmd` after a run that changed production, `failure_cmd` after one with failures or
+    /// blocked services (`RunHooks`). A failing hook is a warning; it changes neither the run nor its status.
+    private func runHooks(_ plan: Plan, report: ApplyReport?, blocked: [Note], session: PlanSession, logger: Logger?)
+        async throws
+    {
+        let hooks = session.config.hooks
+        guard hooks.deployCommand != nil || hooks.failureCommand != nil else { return }
+        let summary = RunHooks.summarize(
+            plan: plan, report: report, blocked: blocked, failingSince: RunHooks.failingSince(topdir: session.topdir))
+        let logger =
+            try logger ?? RunLogger.make(logDirectory: session.config.globals.logDir, verbose: global.verbose)
+        for problem in await RunHooks.run(summary, config: session.config, now: session.now, logger: logger) {
+            Console.error("warning: " + problem + " (the run itself is not affected)")
+        }
     }
 
     /// A run that leaves a service blocked did not succeed: it says so and exits 1.

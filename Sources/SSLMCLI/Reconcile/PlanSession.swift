@@ -198,6 +198,7 @@ enum TestMode {
         config.topdir = stateRoot(topdir: config.topdir)
         config.globals.prodCertDir += ".test"
         config.globals.postCopyCommands = []
+        config.hooks = HookSettings()
         config.dns.tlsaDirs = []
         config.servers = config.servers.map { section in
             var section = section

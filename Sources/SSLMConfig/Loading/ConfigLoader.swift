@@ -137,7 +137,7 @@ public enum ConfigLoader {
         CrossChecks(sink: sink, main: main, authorities: authorities, services: services, missing: missing).run()
 
         let errors = sink.diagnostics.hasErrors
-        let config =
+        var config =
             errors
             ? nil
             : Config(
@@ -145,6 +145,7 @@ public enum ConfigLoader {
                 dnsPrimaries: main.dnsPrimaries, dnsNameservers: main.dnsNameservers, dns: main.dns,
                 servers: main.servers, certificateAuthorities: authorities,
                 services: services.mapValues(\.config), digest: files.digest)
+        config?.hooks = main.hooks
         return ConfigLoadResult(config: config, diagnostics: sink.diagnostics)
     }
 }

@@ -10,6 +10,7 @@ struct MainConfig {
     var dnsNameservers: [DNSNameserverSet] = []
     var dns = DNSSettings()
     var servers: [ServerSection] = []
+    var hooks = HookSettings()
 
     /// A `[[groups]]` entry before discovery: `services == nil` means `'*'`/`'ALL'`.
     struct GroupEntry {
@@ -101,6 +102,12 @@ struct MainConfigParser {
                     continue
                 }
                 config.dns = parseDNS(table)
+            case "hooks":
+                guard case .table(let table) = node else {
+                    sink.error(file, nil, "hooks", "expected a table [hooks], found \(node.typeName)")
+                    continue
+                }
+                config.hooks = parseHooks(table)
             default:
                 guard case .table(let table) = node else { continue }  // scalars were taken as globals
                 if ServerSection.standardNames.contains(key) {
@@ -132,7 +139,7 @@ struct MainConfigParser {
     }
 
     private static func tableHint(_ key: String) -> String? {
-        let known = ["globals", "renew_info", "dns", "smtp", "imap", "web", "other"]
+        let known = ["globals", "renew_info", "dns", "hooks", "smtp", "imap", "web", "other"]
         return known.first {
             $0.lowercased() == key.lowercased() || $0.replacingOccurrences(of: "_", with: "") == key.lowercased()
         }
@@ -566,28 +573,8 @@ struct MainConfigParser {
                 }
                 return nil
             }
-            guard let program = command.first, !program.isEmpty else {
-                r.error("update_cmd", "is empty (expected an argv list whose first item is an executable program)")
-                return nil
-            }
-            if let problem = CommandText.argvProblem(command) {
-                r.error("update_cmd", problem)
-                return nil
-            }
-            let path = paths.resolve(program)
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                r.error("update_cmd", "\(path) does not exist (expected an executable program)")
-                return nil
-            }
-            guard !isDirectory.boolValue, FileManager.default.isExecutableFile(atPath: path) else {
-                r.error(
-                    "update_cmd",
-                    "\(path) is not executable (expected a program; found a "
-                        + (isDirectory.boolValue ? "directory" : "file without execute permission") + ")")
-                return nil
-            }
-            return failed ? nil : .exec([path] + command.dropFirst())
+            guard let argv = executableArgv(r, "update_cmd", command) else { return nil }
+            return failed ? nil : .exec(argv)
         default:
             return failed ? nil : .include
         }
@@ -780,5 +767,51 @@ enum CommandText {
             return "\"\(SafeText.clip(argument))\" contains a control character"
         }
         return nil
+    }
+}
+
+// MARK: - Programs and [hooks]
+
+extension MainConfigParser {
+    /// `command` (an argv list read from `key`) with its program resolved against the topdir, checked to be
+    /// an existing executable file; nil after an error naming the key.
+    func executableArgv(_ r: TableReader, _ key: String, _ command: [String]) -> [String]? {
+        guard let program = command.first, !program.isEmpty else {
+            r.error(key, "is empty (expected an argv list whose first item is an executable program)")
+            return nil
+        }
+        if let problem = CommandText.argvProblem(command) {
+            r.error(key, problem)
+            return nil
+        }
+        let path = paths.resolve(program)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            r.error(key, "\(path) does not exist (expected an executable program)")
+            return nil
+        }
+        guard !isDirectory.boolValue, FileManager.default.isExecutableFile(atPath: path) else {
+            r.error(
+                key,
+                "\(path) is not executable (expected a program; found a "
+                    + (isDirectory.boolValue ? "directory" : "file without execute permission") + ")")
+            return nil
+        }
+        return [path] + command.dropFirst()
+    }
+
+    /// `[hooks]`: `deploy_cmd`, `failure_cmd` (argv lists of executable programs) and `timeout`.
+    func parseHooks(_ values: [String: TOMLNode]) -> HookSettings {
+        let r = TableReader(file: Self.file, table: "hooks", values: values, sink: sink)
+        var hooks = HookSettings()
+        for (key, path) in [("deploy_cmd", \HookSettings.deployCommand), ("failure_cmd", \.failureCommand)] {
+            guard r.has(key), let command = r.stringList(key) else { continue }
+            hooks[keyPath: path] = executableArgv(r, key, command)
+        }
+        if let seconds = r.int("timeout", in: ConfigLimits.restartTimeoutSeconds, unit: "seconds") {
+            hooks.timeoutSeconds = seconds
+        }
+        r.reportUnknownKeys(hints: ["deploy": "deploy_cmd", "failure": "failure_cmd", "deploy_hook": "deploy_cmd"])
+        return hooks
     }
 }

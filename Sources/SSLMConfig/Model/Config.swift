@@ -19,6 +19,8 @@ public struct Config: Sendable {
     public var dns: DNSSettings
     /// `[smtp]`, `[imap]`, `[web]`, `[other]` in that order, then any other server table by name.
     public var servers: [ServerSection]
+    /// `[hooks]`: programs run after `sslm apply`.
+    public var hooks = HookSettings()
     /// `ca-info.conf` tables by CA name.
     public var certificateAuthorities: [String: CertificateAuthority]
     /// Every loaded service: those of the groups, and the CA services local CAs need.
