@@ -158,20 +158,30 @@ struct ApplyCommand: AsyncParsableCommand {
         if !report.succeeded { throw ExitCode(1) }
     }
 
-    /// `[hooks]`: `deploy_cmd` after a run that changed production, `failure_cmd` after one with failures or
-    /// blocked services (`RunHooks`). A failing hook is a warning; it changes neither the run nor its status.
+    /// After the run: `[hooks]` (`deploy_cmd` after a run that changed production, `failure_cmd` after one
+    /// with failures or blocked services; `RunHooks`) and `[notify]` mail (`NotifyMail`). A failing hook or
+    /// mail is a warning; it changes neither the run nor its status.
     private func runHooks(_ plan: Plan, report: ApplyReport?, blocked: [Note], session: PlanSession, logger: Logger?)
         async throws
     {
-        let hooks = session.config.hooks
-        guard hooks.deployCommand != nil || hooks.failureCommand != nil else { return }
+        let config = session.config
+        let hooks = config.hooks
+        let wantsHooks = hooks.deployCommand != nil || hooks.failureCommand != nil
+        guard wantsHooks || !config.notify.email.isEmpty else { return }
         let summary = RunHooks.summarize(
             plan: plan, report: report, blocked: blocked, failingSince: RunHooks.failingSince(topdir: session.topdir))
-        let logger =
-            try logger ?? RunLogger.make(logDirectory: session.config.globals.logDir, verbose: global.verbose)
-        for problem in await RunHooks.run(summary, config: session.config, now: session.now, logger: logger) {
-            Console.error("warning: " + problem + " (the run itself is not affected)")
+        let logger = try logger ?? RunLogger.make(logDirectory: config.globals.logDir, verbose: global.verbose)
+        var problems = await RunHooks.run(summary, config: config, now: session.now, logger: logger)
+        if !config.notify.email.isEmpty {
+            let after = try PlanSession.open(
+                topdirOption: session.topdir, targetArguments: [], now: planning.now, gatherDNS: false)
+            let conditions = NotifyMail.conditions(
+                summary, status: StatusReport.make(session: after), expiryDays: config.notify.expiryDays)
+            if let problem = await NotifyMail.send(conditions, config: config, now: session.now, logger: logger) {
+                problems.append(problem)
+            }
         }
+        for problem in problems { Console.error("warning: " + problem + " (the run itself is not affected)") }
     }
 
     /// A run that leaves a service blocked did not succeed: it says so and exits 1.

@@ -199,6 +199,7 @@ enum TestMode {
         config.globals.prodCertDir += ".test"
         config.globals.postCopyCommands = []
         config.hooks = HookSettings()
+        config.notify = NotifySettings()
         config.dns.tlsaDirs = []
         config.servers = config.servers.map { section in
             var section = section

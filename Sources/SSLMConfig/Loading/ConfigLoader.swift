@@ -146,6 +146,7 @@ public enum ConfigLoader {
                 servers: main.servers, certificateAuthorities: authorities,
                 services: services.mapValues(\.config), digest: files.digest)
         config?.hooks = main.hooks
+        config?.notify = main.notify
         return ConfigLoadResult(config: config, diagnostics: sink.diagnostics)
     }
 }

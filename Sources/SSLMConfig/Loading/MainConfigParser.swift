@@ -11,6 +11,7 @@ struct MainConfig {
     var dns = DNSSettings()
     var servers: [ServerSection] = []
     var hooks = HookSettings()
+    var notify = NotifySettings()
 
     /// A `[[groups]]` entry before discovery: `services == nil` means `'*'`/`'ALL'`.
     struct GroupEntry {
@@ -108,6 +109,12 @@ struct MainConfigParser {
                     continue
                 }
                 config.hooks = parseHooks(table)
+            case "notify":
+                guard case .table(let table) = node else {
+                    sink.error(file, nil, "notify", "expected a table [notify], found \(node.typeName)")
+                    continue
+                }
+                config.notify = parseNotify(table)
             default:
                 guard case .table(let table) = node else { continue }  // scalars were taken as globals
                 if ServerSection.standardNames.contains(key) {
@@ -139,7 +146,7 @@ struct MainConfigParser {
     }
 
     private static func tableHint(_ key: String) -> String? {
-        let known = ["globals", "renew_info", "dns", "hooks", "smtp", "imap", "web", "other"]
+        let known = ["globals", "renew_info", "dns", "hooks", "notify", "smtp", "imap", "web", "other"]
         return known.first {
             $0.lowercased() == key.lowercased() || $0.replacingOccurrences(of: "_", with: "") == key.lowercased()
         }
@@ -813,5 +820,33 @@ extension MainConfigParser {
         }
         r.reportUnknownKeys(hints: ["deploy": "deploy_cmd", "failure": "failure_cmd", "deploy_hook": "deploy_cmd"])
         return hooks
+    }
+
+    /// `[notify]`: `email` (addresses), `sendmail` (argv of an executable program), `expiry_days`.
+    func parseNotify(_ values: [String: TOMLNode]) -> NotifySettings {
+        let r = TableReader(file: Self.file, table: "notify", values: values, sink: sink)
+        var notify = NotifySettings()
+        if r.has("email"), let addresses = r.stringList("email", allowSingle: true) {
+            for address in addresses where !Self.isMailAddress(address) {
+                r.error("email", "expected mail addresses like hostmaster@example.com, found \"\(address)\"")
+            }
+            notify.email = addresses.filter(Self.isMailAddress)
+        }
+        if r.has("sendmail"), let command = r.stringList("sendmail"),
+            let argv = executableArgv(r, "sendmail", command)
+        {
+            notify.sendmail = argv
+        }
+        if let days = r.int("expiry_days", in: 1...365, unit: "days") { notify.expiryDays = days }
+        r.reportUnknownKeys(hints: ["mail": "email", "to": "email", "emails": "email"])
+        return notify
+    }
+
+    /// `local@domain`: printable ASCII without white space or characters that would end a header field.
+    static func isMailAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        let forbidden = Set("<>,;\"()[]\\".unicodeScalars)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && text.utf8.count <= 254
+            && text.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && !forbidden.contains($0) }
     }
 }

@@ -21,6 +21,8 @@ public struct Config: Sendable {
     public var servers: [ServerSection]
     /// `[hooks]`: programs run after `sslm apply`.
     public var hooks = HookSettings()
+    /// `[notify]`: mail when a run needs a person.
+    public var notify = NotifySettings()
     /// `ca-info.conf` tables by CA name.
     public var certificateAuthorities: [String: CertificateAuthority]
     /// Every loaded service: those of the groups, and the CA services local CAs need.
