@@ -6,10 +6,14 @@ public struct Command: Sendable, Hashable, CustomStringConvertible {
     public var argv: [String]
     /// After this the program is sent SIGTERM, then SIGKILL (its whole process group).
     public var timeout: Duration
+    /// What the program reads on stdin (e.g. an exec DNS provider's JSON document); nil = /dev/null. Never
+    /// shown in `description`.
+    public var input: String?
 
-    public init(_ argv: [String], timeout: Duration) {
+    public init(_ argv: [String], timeout: Duration, input: String? = nil) {
         self.argv = argv
         self.timeout = timeout
+        self.input = input
     }
 
     /// The argv for messages, words with white space or quotes shown quoted.

@@ -6,8 +6,8 @@ import Foundation
     import Darwin
 #endif
 
-/// The real `CommandRunner`: Foundation `Process`, argv only (no shell), stdin from /dev/null, stdout and
-/// stderr captured together.
+/// The real `CommandRunner`: Foundation `Process`, argv only (no shell), stdin from /dev/null (or the
+/// command's `input`, written from a Dispatch thread), stdout and stderr captured together.
 ///
 /// Guarantees: a program running past its timeout gets SIGTERM, then SIGKILL after `killGrace`, sent to its
 /// process group (Foundation starts each child as a group leader), so helpers it started die with it; the
@@ -53,7 +53,8 @@ public struct ProcessCommandRunner: CommandRunner {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = Array(command.argv.dropFirst())
-        process.standardInput = FileHandle.nullDevice
+        let inputPipe = command.input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -66,10 +67,22 @@ public struct ProcessCommandRunner: CommandRunner {
         } catch {
             try? pipe.fileHandleForWriting.close()
             try? reader.close()
+            try? inputPipe?.fileHandleForWriting.close()
             return CommandResult(termination: .notStarted("\(executable): \(error.localizedDescription)"), output: "")
         }
         // Our copy of the write end must close, or the reader never sees end of file.
         try? pipe.fileHandleForWriting.close()
+        if let inputPipe, let input = command.input {
+            try? inputPipe.fileHandleForReading.close()
+            let writer = inputPipe.fileHandleForWriting
+            // A program that exits without reading everything must fail the write (EPIPE), not kill sslm.
+            signal(SIGPIPE, SIG_IGN)
+            // A program that does not read its input must not block this run: the write has its own thread.
+            DispatchQueue.global().async {
+                try? writer.write(contentsOf: Data(input.utf8))
+                try? writer.close()
+            }
+        }
         DispatchQueue.global().async {
             while true {
                 let chunk = reader.availableData
