@@ -376,4 +376,148 @@ struct DNSUpdateEndToEndTests {
         #expect(sent == 4, "UPDATE messages: \(sent)")
         #expect(try bed.served("s0.acme-zone.net", "TXT").isEmpty, "the delegated record is deleted again")
     }
+
+    // MARK: (b) DANE rollover through RFC 2136 only
+
+    /// DANERolloverTests' lifecycle with Knot taking the TLSA records by UPDATE: no include files, no
+    /// restart_cmd. At every step the STARTTLS server's certificate must match a record every name server
+    /// serves (openssl's DANE check), and the record at the same owner that sslm does not manage survives.
+    @Test func daneRolloverThroughRFC2136() throws {
+        let work = ScratchTopdir.newPath("sslm-dane-upd")
+        try ScratchTopdir.makeDirectory(work, parents: true)
+        let dnsDirectory = work + "/dns"
+        let smtpDirectory = work + "/smtp"
+        defer {
+            _ = try? ScriptRunner.run([Self.scripts + "/smtp-dane-testbed", "stop", smtpDirectory])
+            _ = try? ScriptRunner.run([Self.scripts + "/knot-testbed", "stop", dnsDirectory])
+            try? FileManager.default.removeItem(atPath: work)
+        }
+        let started = try ScriptRunner.run([
+            Self.scripts + "/knot-testbed", "start", dnsDirectory, "--zones", "example.com",
+        ])
+        try started.expectSuccess("knot-testbed start")
+        let knot = try ACMETestbed.readEnv(dnsDirectory + "/env")
+        let primary = knot["KNOT_PRIMARY"] ?? ""
+        let secondary = knot["KNOT_SECONDARY"] ?? ""
+        // The example's DANE records go to the MX hosts: give the zone its MX (the key may change only TXT/TLSA).
+        let zoneFile = dnsDirectory + "/primary/zones/example.com.zone"
+        try (String(contentsOfFile: zoneFile, encoding: .utf8) + "@ IN MX 10 mail.example.com.\n").write(
+            toFile: zoneFile, atomically: true, encoding: .utf8)
+        try ScriptRunner.run(["knotc", "-s", dnsDirectory + "/primary/knot.sock", "zone-reload", "example.com"])
+            .expectSuccess("knotc zone-reload")
+        let beds = DANERolloverTests.Beds(
+            dns: ["DNS_PRIMARY": primary, "DNS_SECONDARY": secondary], dnsDirectory: dnsDirectory,
+            smtpDirectory: smtpDirectory)
+        let (primaryHost, primaryPort) = ACMETestbed.split(primary)
+        let topdir = try ExampleTopdir.make("sslm-dane-upd", keepPort25: true)
+        defer { try? FileManager.default.removeItem(atPath: topdir) }
+        let main = topdir + "/conf.d/ssl-mgr.conf"
+        var config = try String(contentsOfFile: main, encoding: .utf8)
+            .replacingOccurrences(
+                of: "server = '127.0.0.1'\n    port = 53",
+                with: """
+                    server = '\(primaryHost)'
+                        port = \(primaryPort)
+                        update = 'rfc2136'
+                        tsig_key_file = '\(knot["KNOT_KEY_FILE"] ?? "")'
+
+                    [[dns_nameservers]]
+                        domain = 'default'
+                        servers = ['\(primary)', '\(secondary)']
+                    """
+            )
+            .replacingOccurrences(of: "tlsa_dirs = ['dns/include-tlsa']", with: "tlsa_dirs = []")
+            .replacingOccurrences(of: "acme_dir = 'dns/include-acme'", with: "acme_dir = ''")
+        try config.write(toFile: main, atomically: true, encoding: .utf8)
+        let unmanaged = (knot["KNOT_UNMANAGED_TLSA"] ?? "").lowercased()
+        func expectUnmanagedSurvives(_ step: String) throws {
+            for server in [primary, secondary] {
+                var rows: Set<String> = []
+                for _ in 0..<50 {
+                    rows = try DANERolloverTests.served("_25._tcp.mail.example.com", at: server)
+                    if rows.contains(unmanaged) { break }
+                    usleep(100_000)
+                }
+                #expect(rows.contains(unmanaged), "\(step): \(server) lost the unmanaged record: \(rows)")
+            }
+        }
+        func waitForSecondary() throws {
+            var rounds = 0
+            while try DANERolloverTests.serial(at: secondary) != DANERolloverTests.serial(at: primary), rounds < 100 {
+                usleep(100_000)
+                rounds += 1
+            }
+        }
+        let t0 = Date()
+        let minute: TimeInterval = 60
+        let day: TimeInterval = 86_400
+        func env(_ at: Date) -> [String: String] { ["SSLM_NOW": ISO8601DateFormatter().string(from: at)] }
+        func apply(_ at: Date, _ step: String) throws {
+            let run = try SSLMProcess.run(["apply", "--topdir", topdir], environment: env(at))
+            #expect(run.status == 0, "\(step): \(run.stdout)\(run.stderr)")
+            #expect(!run.stdout.contains("refresh_dns"), "\(step): no refresh for an rfc2136 zone")
+        }
+        func plan(_ at: Date) throws -> SSLMProcess.Output {
+            try SSLMProcess.run(["plan", "--detailed-exitcode", "--topdir", topdir], environment: env(at))
+        }
+
+        // 1. Install: curr's records go out by UPDATE.
+        try apply(t0, "install")
+        try waitForSecondary()
+        let prodCurr = topdir + "/prod-certs/example.com/mail-ec/curr"
+        try ScriptRunner.run([
+            Self.scripts + "/smtp-dane-testbed", "start", smtpDirectory,
+            "--cert", prodCurr + "/fullchain.pem", "--key", prodCurr + "/privkey.pem",
+        ]).expectSuccess("smtp-dane-testbed start")
+        let smtpPort = try ACMETestbed.readEnv(smtpDirectory + "/env")["SMTP_PORT"] ?? ""
+        config = try String(contentsOfFile: main, encoding: .utf8)
+            .replacingOccurrences(
+                of: "[smtp]\n    servers = []",
+                with: """
+                    [smtp]
+                        servers = ['\(ExecutorOptionsHost.name)']
+                        restart_cmd = '\(Self.scripts)/smtp-dane-testbed reload \(smtpDirectory)'
+                        svc_depends = [['example.com', ['mail-ec', 'mail-rsa']]]
+                    """)
+        try config.write(toFile: main, atomically: true, encoding: .utf8)
+        try DANERolloverTests.expectDANEVerifies(beds, smtpPort: smtpPort, at: t0, "after install")
+        try expectUnmanagedSurvives("after install")
+        let firstKey = try DANERolloverTests.presentedSPKI(port: smtpPort)
+        #expect(try plan(t0 + minute).status == 0, "nothing to do after the install")
+
+        // 2. Renew: next's records are added; the server keeps presenting curr.
+        let renew = t0 + 65 * day
+        try apply(renew, "renew")
+        try waitForSecondary()
+        try DANERolloverTests.expectDANEVerifies(beds, smtpPort: smtpPort, at: renew, "renew")
+        try expectUnmanagedSurvives("renew")
+        let both = try DANERolloverTests.served("_25._tcp.mail.example.com", at: primary)
+        #expect(both.count == 5, "curr and next of mail-ec and mail-rsa, and the unmanaged record: \(both)")
+        // 3. The apply that sees next's records everywhere records the time; the roll waits for min_roll_mins.
+        try apply(renew + minute, "records seen")
+        let early = try plan(renew + 60 * minute)
+        #expect(!early.stdout.contains("example.com/mail-ec/roll"), "\(early.stdout)")
+        try DANERolloverTests.expectDANEVerifies(beds, smtpPort: smtpPort, at: renew + 60 * minute, "waiting")
+
+        // 4. Roll: the server reloads with the new key, then the old key's records are deleted by value.
+        let roll = renew + 92 * minute
+        try apply(roll, "roll")
+        try waitForSecondary()
+        try DANERolloverTests.expectDANEVerifies(beds, smtpPort: smtpPort, at: roll, "after the roll")
+        try expectUnmanagedSurvives("after the roll")
+        let secondKey = try DANERolloverTests.presentedSPKI(port: smtpPort)
+        #expect(secondKey != firstKey, "the SMTP server presents the new key")
+        let after = try DANERolloverTests.served("_25._tcp.mail.example.com", at: primary)
+        #expect(after.count == 3 && !after.joined().contains(firstKey), "the old key's record is withdrawn: \(after)")
+        #expect(try plan(roll + minute).status == 0, "nothing to do after the roll")
+    }
+}
+
+/// This machine's name as the executor counts it local (a restart for it runs here, not over ssh).
+enum ExecutorOptionsHost {
+    static var name: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        _ = gethostname(&buffer, buffer.count - 1)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 }
