@@ -6,7 +6,9 @@
 # time. Figures in Docs/PERFORMANCE.md ("dns-01 through RFC 2136").
 #
 # usage: bench/dns-update-bench.sh [--certs 20] [--names 3] [--sslm BIN] [--skip-certbot] [--keep]
-#   sslm rfc2136   one `sslm apply` over N services, [[dns_primary]] update = 'rfc2136' → Knot (knot-testbed)
+#   sslm rfc2136   one `sslm apply` over N services, [[dns_primary]] update = 'rfc2136' → Knot (knot-testbed:
+#                  a signing primary and an IXFR secondary, both checked for propagation); then the same with
+#                  only the primary checked
 #   sslm include   one `sslm apply`, include files + [dns] restart_cmd → nsd (dns-testbed, ldns-signzone)
 #   certbot        N × `certbot certonly --dns-rfc2136` → Knot (another knot-testbed),
 #                  --dns-rfc2136-propagation-seconds 1 (its minimum useful wait)
@@ -85,6 +87,17 @@ printf "[[dns_primary]]\n    domain = 'default'\n    server = '127.0.0.1'\n    p
 services_conf "$t" "$work/pebble1"
 before=$("$tb/knot-testbed" updates "$work/knot")
 measure "sslm-rfc2136" "$sslm" apply --topdir "$t" --dns-timeout 60
+echo " updates $(($("$tb/knot-testbed" updates "$work/knot") - before))"
+
+# the same, propagation checked at the primary only (what the UPDATE path costs without Knot's transfer to
+# its secondary)
+t="$work/rfc2136-primary"
+globals "$t"
+printf "[[dns_primary]]\n    domain = 'default'\n    server = '127.0.0.1'\n    port = %s\n    update = 'rfc2136'\n    tsig_key_file = '%s'\n\n[[dns_nameservers]]\n    domain = 'default'\n    servers = ['127.0.0.1:%s']\n\n" \
+    "$kp" "$(env_get "$work/knot/env" KNOT_KEY_FILE)" "$kp" >>"$t/conf.d/ssl-mgr.conf"
+services_conf "$t" "$work/pebble1"
+before=$("$tb/knot-testbed" updates "$work/knot")
+measure "sslm-rfc2136-primary-only" "$sslm" apply --topdir "$t" --dns-timeout 60
 echo " updates $(($("$tb/knot-testbed" updates "$work/knot") - before))"
 
 # sslm, include files to nsd
