@@ -71,7 +71,8 @@ struct TLSADecision {
 
     /// The copies in `[dns] tlsa_dirs` and in production: with a new file, or when they differ from it.
     private mutating func decideCopies(group: GroupState?, context: PlanningContext) {
-        if let sentBy = ZoneUpdateMethod.phrase(apex, config: context.config) {
+        // `--test` (staging keys) never publishes TLSA records: not to tlsa_dirs, and not by UPDATE either.
+        if let sentBy = ZoneUpdateMethod.phrase(apex, config: context.config), !context.request.acmeStaging {
             decideSending(sentBy, group: group)
         } else {
             decideIncludeCopies(group: group, context: context)
