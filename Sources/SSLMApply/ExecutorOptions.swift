@@ -28,6 +28,9 @@ public struct ExecutorOptions: Sendable {
     /// DNS facts (MX hosts) gathered for the plan; used for TLSA records with MX owners.
     public var dnsFacts: [DNSFacts] = []
 
+    /// Seconds to wait for each DNS UPDATE exchange (`update = 'rfc2136'`), over UDP and then TCP.
+    public var dnsUpdateTimeoutSeconds: Double = 5
+
     /// How long `await_propagation` waits for the nameservers (after `dns_check_delay`).
     public var propagationTimeoutSeconds: Double = 600
     /// How many ACME actions of one batch (orders, answers, finalizations) run at the same time.

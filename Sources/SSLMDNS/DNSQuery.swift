@@ -70,6 +70,16 @@ public struct DNSQuery: Sendable {
         .map { Set($0).sorted() }
     }
 
+    /// The target of `name`'s CNAME record (lowercase, without the trailing dot), or nil when `name` has none.
+    /// Used to follow an `_acme-challenge` delegation one step, at the zone's primary.
+    public func cname(_ name: String, at server: NameserverAddress) -> Result<String?, DNSLookupError> {
+        resolver.records(name, type: LDNS_RR_TYPE_CNAME, typeName: "CNAME", at: server) { record -> String? in
+            guard let field = PinnedResolver.field(record, 0) else { return nil }
+            return PinnedResolver.hostName(field)
+        }
+        .map(\.first)
+    }
+
     /// The A and AAAA addresses of `host` (two queries; either failing fails the lookup): IPv4 first, each
     /// family sorted, IPv6 in its compressed form.
     public func addresses(_ host: String, at server: NameserverAddress) -> Result<[String], DNSLookupError> {

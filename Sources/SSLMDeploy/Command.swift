@@ -6,7 +6,8 @@ public struct Command: Sendable, Hashable, CustomStringConvertible {
     public var argv: [String]
     /// After this the program is sent SIGTERM, then SIGKILL (its whole process group).
     public var timeout: Duration
-    /// Bytes for the program's standard input (nil: /dev/null).
+    /// Bytes for the program's standard input (e.g. an exec DNS provider's JSON document, a hook's run
+    /// document); nil: /dev/null. Never shown in `description`.
     public var input: [UInt8]?
     /// Variables set for the program on top of sslm's environment.
     public var environment: [String: String]

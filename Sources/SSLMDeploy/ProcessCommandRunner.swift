@@ -6,7 +6,8 @@ import Foundation
     import Darwin
 #endif
 
-/// The real `CommandRunner`: Foundation `Process`, argv only (no shell), stdin from /dev/null, stdout and
+/// The real `CommandRunner`: Foundation `Process`, argv only (no shell), stdin from /dev/null (or the
+/// command's `input`, from an unlinked temporary file), stdout and
 /// stderr captured together.
 ///
 /// Guarantees: a program running past its timeout gets SIGTERM, then SIGKILL after `killGrace`, sent to its

@@ -66,9 +66,16 @@ public enum Observer {
             topdir: topdir, lineage: lineage(topdir: topdir), localHostNames: localHostNames,
             services: readings.map(\.tree.state), groups: tlsa.map(\.group), production: production, dns: dns,
             unconfigured: unconfigured, pendingDeployment: PendingDeployment.read(topdir: topdir))
-        let leftovers = apexes.filter { apex in
+        var leftovers = apexes.filter { apex in
             config.dns.acmeDirs.contains { challengeRows(in: $0 + "/acme-challenge." + apex) > 0 }
         }
+        // Challenge records sent to zones that sslm changes itself (rfc2136, exec) and not deleted yet.
+        for apex in Set(config.groups.map { $0.domain.lowercased() }) where !leftovers.contains(apex) {
+            if PosixFiles.linkKind(DNSPublicationFiles.challengesFile(topdir: topdir, apex: apex)) == .regular {
+                leftovers.append(apex)
+            }
+        }
+        leftovers.sort()
         observation.acmeChallengeLeftovers = leftovers.isEmpty ? nil : leftovers
         let publications = zip(apexes, tlsa).map { apex, state in
             DANEPublication(apex: apex, expected: state.slotRecords)
@@ -150,8 +157,14 @@ public enum Observer {
                 try TLSAFileBuilder.diskIssuer(topdir: config.topdir, address: address, slot: slot)
             })
         var copies: [String: String?] = [:]
-        for directory in config.dns.tlsaDirs {
-            copies[directory] = normalisedDigest(directory + "/" + CertsLayout.tlsaFileName(apex: apex))
+        if config.dnsPrimary(for: apex).map({ $0.update != .include }) == true {
+            // The zone is changed by sslm itself: the copy is what it sent last.
+            copies[DNSPublicationFiles.relativeDirectory] = normalisedDigest(
+                DNSPublicationFiles.tlsaSentFile(topdir: config.topdir, apex: apex))
+        } else {
+            for directory in config.dns.tlsaDirs {
+                copies[directory] = normalisedDigest(directory + "/" + CertsLayout.tlsaFileName(apex: apex))
+            }
         }
         let group = GroupState(
             apex: apex, tlsaFile: existing.map(TLSAFileBuilder.normalisedDigest(of:)),

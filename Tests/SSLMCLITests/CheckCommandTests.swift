@@ -315,6 +315,27 @@ struct CheckCommandTests {
         #expect(allowed.stdout.contains("check: OK with warnings (4 endpoints)"))
     }
 
+    @Test("a host-name [[dns_primary]] is resolved at the configured servers, not refused")
+    func hostNamePrimary() throws {
+        let bed = try DANECheckBed()
+        defer { bed.stop() }
+        let (host, port) = ACMETestbed.split(bed.dns["DNS_PRIMARY"] ?? "")
+        let path = bed.topdir + "/conf.d/ssl-mgr.conf"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(
+                of: "    server = '\(host)'\n    port = \(port)",
+                with: "    server = 'ns1.example.com'\n    port = \(port)\n[[dns_primary]]\n"
+                    + "    domain = 'example.com'\n    server = 'ns1.example.com'\n    port = \(port)"
+            )
+            .replacingOccurrences(of: "dns_xtra_ns = []", with: "dns_xtra_ns = ['\(host):\(port)']")
+        #expect(text.contains("domain = 'default'\n    server = 'ns1.example.com'"), "the primary is a host name")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try bed.check(["--allow-unvalidated"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(!result.stdout.contains("is a host name"), "\(result.stdout)")
+        #expect(result.stdout.contains("check: OK with warnings (4 endpoints)"), "\(result.stdout)")
+    }
+
     @Test("a resolver that does not validate the zone (no trust anchor: no AD flag) → exit 1 saying so")
     func resolverWithoutTrustAnchor() throws {
         let bed = try DANECheckBed(trustAnchor: false)

@@ -100,6 +100,22 @@ struct DNSUpdateConfigTests {
         #expect(config.dnsPrimaries.first?.update == .exec([topdir.file("hooks/dns"), "--zone-mode"]))
     }
 
+    @Test("dns-01 in an rfc2136 zone needs no [dns] acme_dir or restart_cmd; an include zone still does")
+    func dns01WithoutIncludeKeys() throws {
+        let files = [
+            "conf.d/ca-info.conf": TestTopdir.baselineCAInfo
+                + "\n[le]\nca_type = 'letsencrypt'\nca_validation = 'dns-01'\n",
+            "conf.d/example.com/mail": replacing("example.com/mail", "signing_ca = 'int'", with: "signing_ca = 'le'"),
+            "tsig/example.com.key": Self.keyFile,
+        ]
+        let sent = try Self.topdir("update = 'rfc2136'\ntsig_key_file = 'tsig/example.com.key'", files: files).load()
+        #expect(sent.config != nil, "\(sent.diagnostics.errors)")
+        #expect(sent.diagnostics.errors.filter { $0.table == "dns" }.isEmpty, "\(sent.diagnostics.errors)")
+        #expect(!sent.diagnostics.contains { $0.key == "tlsa_dirs" }, "no tlsa_dirs warning for an rfc2136 zone")
+        let include = try Self.topdir("", files: files).load()
+        #expect(include.diagnostics.errors.contains { $0.table == "dns" && $0.key == "acme_dir" })
+    }
+
     @Test("a key file readable by every user is a warning")
     func worldReadableKey() throws {
         let topdir = try Self.topdir(

@@ -82,7 +82,28 @@ let acmeEdits: [String: [(String, String)]] = [
     "example.net/web-ec": [("signing_ca = 'my-int'", "signing_ca = 'le-dns'")],
 ]
 
+/// The ACME leaves with every zone changed by RFC 2136 (a TSIG key file in the topdir): no refresh.
+let rfc2136Edits: [String: [(String, String)]] = acmeEdits.merging([
+    "ssl-mgr.conf": [
+        ("restart_cmd = ''", "restart_cmd = '/usr/local/bin/resign'"),
+        (
+            "    server = '127.0.0.1'\n    port = 53\n",
+            "    server = '127.0.0.1'\n    port = 53\n    update = 'rfc2136'\n    tsig_key_file = 'tsig.key'\n"
+        ),
+    ],
+    "../tsig.key": [
+        ("", "key \"sslm-example.com\" {\n\talgorithm hmac-sha256;\n\tsecret \"c3NsbS10ZXN0LWtleQ==\";\n};")
+    ],
+]) { _, new in new }
+
 let planCases: [PlanCase] = [
+    PlanCase(
+        name: "acme-fresh-install-rfc2136", edits: rfc2136Edits, state: { _ in },
+        present: [
+            "example.com/acme/dns-01/publish": "acme_challenge", "example.com/acme/dns-01/await": "",
+            "example.com/acme/dns-01/clear": "", "example.com/tlsa/publish": "tlsa_changed",
+        ],
+        absent: ["acme/dns-01/refresh", "acme/dns-01/refresh-cleared", "dns/refresh"]),
     PlanCase(
         name: "acme-fresh-install", edits: acmeEdits, state: { _ in },
         present: [

@@ -76,7 +76,7 @@ public enum DANECheck {
         }
         let next = try? firstCertificate(
             CertsLayout.certificateFile(topdir: config.topdir, address: address, slot: .next))
-        guard let server = options.resolver ?? config.dnsPrimary(for: apex)?.server else {
+        guard let configured = options.resolver ?? config.dnsPrimary(for: apex)?.server else {
             return (
                 [],
                 [
@@ -86,15 +86,15 @@ public enum DANECheck {
                 ]
             )
         }
-        guard HostName.isIPv4(server.host) || HostName.isIPv6(server.host) else {
-            return (
-                [],
-                [
-                    failed(
-                        "dns_unavailable", "the DNS server for \(apex) is a host name (\(server.host)); give an address"
-                    )
-                ]
-            )
+        // A host name is resolved at the configuration's pinned servers (never /etc/resolv.conf).
+        let server: NameserverAddress
+        switch NameserverResolution(query: query).resolve(configured, config: config) {
+        case .success(let addresses) where !addresses.isEmpty:
+            server = addresses[0]
+        case .success:
+            return ([], [failed("dns_unavailable", "the DNS server \(configured.host) for \(apex) has no address")])
+        case .failure(let error):
+            return ([], [failed("dns_unavailable", "the DNS server for \(apex): \(error.message)")])
         }
         var mxHosts: [String] = []
         if service.dane.contains(where: { $0.hostSet == .mx }) {

@@ -36,6 +36,30 @@ extension ApplyRun {
             }
         }
         guard !records.isEmpty else { return "no challenge pending" }
+        if !followsChallengeDelegation && updateMethod(of: apex) == .include {
+            return try await awaitPropagation(zone: apex, records: records, logger: logger)
+        }
+        // Delegated challenges are checked in the zone that got them (the CNAME target's).
+        let located = try await delegated(records, apex: apex, logger: logger)
+        var byZone: [String: [ACMEChallengeRecord]] = [:]
+        for record in located { byZone[zone(of: record.ownerName, fallback: apex), default: []].append(record) }
+        if byZone.keys.contains(where: { updateMethod(of: $0) == .include }) || byZone.isEmpty {
+            // Records in include-file zones live in the apex's file: checked in the apex as before.
+            let include = byZone.filter { updateMethod(of: $0.key) == .include }.flatMap(\.value)
+            byZone = byZone.filter { updateMethod(of: $0.key) != .include }
+            byZone[apex, default: []] += include
+        }
+        var summaries: [String] = []
+        for zone in byZone.keys.sorted() {
+            summaries.append(
+                zone + ": " + (try await awaitPropagation(zone: zone, records: byZone[zone] ?? [], logger: logger)))
+        }
+        return summaries.joined(separator: "; ")
+    }
+
+    private func awaitPropagation(zone apex: String, records: [ACMEChallengeRecord], logger: Logger) async throws
+        -> String
+    {
         let target: PropagationTarget
         do {
             target = try PropagationTarget(apex: apex, config: config, expectedTXT: records)

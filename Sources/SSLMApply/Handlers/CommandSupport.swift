@@ -69,10 +69,10 @@ extension ApplyRun {
     /// Runs one argv; throws with the program's failure reason (`explain`'s, when it has one). Output is
     /// logged.
     func run(
-        _ argv: [String], timeout: Duration, logger: Logger,
+        _ argv: [String], timeout: Duration, logger: Logger, input: String? = nil,
         explain: (CommandResult) -> String? = { _ in nil }
     ) async throws {
-        let command = Command(argv, timeout: timeout)
+        let command = Command(argv, timeout: timeout, input: input.map { Array($0.utf8) })
         logger.info("running \(command)")
         let result = await executor.runner.run(command)
         let output = result.output.trimmingCharacters(in: .whitespacesAndNewlines)

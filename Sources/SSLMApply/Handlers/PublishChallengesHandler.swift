@@ -52,17 +52,51 @@ extension ApplyRun {
             challenges += open.challenges
         }
         if type == .dns01 {
-            return try publishDNSChallenges(apex: apex, challenges: clear ? [] : challenges)
+            let records = challenges.map { ACMEChallengeRecord(domain: $0.identifier, value: $0.value) }
+            if !followsChallengeDelegation && updateMethod(of: apex) == .include {
+                return try publishDNSChallenges(apex: apex, records: clear ? [] : records)
+            }
+            return try await clear
+                ? clearSentChallenges(apex: apex, logger: logger)
+                : publishSentChallenges(apex: apex, records: records, logger: logger)
         }
         return try await publishHTTPChallenges(apex: apex, challenges: challenges, clear: clear, logger: logger)
     }
 
-    private func publishDNSChallenges(apex: String, challenges: [PendingChallenge]) throws -> String? {
+    /// Zones changed by `rfc2136` or `exec` (and challenges delegated there by CNAME): the records are listed
+    /// in `.sslm/dns/challenges.<apex>.json` first, then sent, one change per zone; the apex's include file
+    /// (when its zone uses include files) gets the rest.
+    private func publishSentChallenges(apex: String, records: [ACMEChallengeRecord], logger: Logger) async throws
+        -> String?
+    {
+        let (include, sent) = placed(try await delegated(records, apex: apex, logger: logger), apex: apex)
+        var summaries: [String] = []
+        if updateMethod(of: apex) == .include, let written = try publishDNSChallenges(apex: apex, records: include) {
+            summaries.append(written)
+        }
+        try recordChallenges(try recordedChallenges(apex: apex) + sent, apex: apex)
+        summaries += try await sendChallenges(sent, delete: false, logger: logger)
+        return summaries.joined(separator: "; ")
+    }
+
+    /// Deletes (by value) every record `.sslm/dns/challenges.<apex>.json` lists, one change per zone, then the
+    /// list; empties the apex's include file when its zone uses include files.
+    private func clearSentChallenges(apex: String, logger: Logger) async throws -> String? {
+        var summaries: [String] = []
+        if updateMethod(of: apex) == .include, let emptied = try publishDNSChallenges(apex: apex, records: []) {
+            summaries.append(emptied)
+        }
+        let sent = try recordedChallenges(apex: apex)
+        summaries += try await sendChallenges(sent, delete: true, logger: logger)
+        try recordChallenges([], apex: apex)
+        return summaries.isEmpty ? "no challenge records to delete" : summaries.joined(separator: "; ")
+    }
+
+    private func publishDNSChallenges(apex: String, records: [ACMEChallengeRecord]) throws -> String? {
         guard !config.dns.acmeDirs.isEmpty else {
             throw SSLMError(
                 .configInvalid, "[dns] acme_dir is not set: dns-01 challenges of \(apex) have nowhere to go")
         }
-        let records = challenges.map { ACMEChallengeRecord(domain: $0.identifier, value: $0.value) }
         let text = ACMEChallengeZoneFile.render(apex: apex, records: records)
         for directory in config.dns.acmeDirs {
             try FileOps.makeDirectories(directory, root: directory)

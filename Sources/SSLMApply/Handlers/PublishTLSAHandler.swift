@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import SSLMConfig
 import SSLMCore
+import SSLMDNS
 import SSLMDeploy
 import SSLMObserve
 import SSLMPKI
@@ -8,7 +10,7 @@ import SSLMPlan
 import X509
 
 /// `publish_tlsa`: an apex's TLSA file copied into each `[dns] tlsa_dirs` (from the config; the payload's
-/// directories describe them).
+/// directories describe them), or for a zone with `update = 'rfc2136'` / `'exec'` its changed records sent.
 struct PublishTLSAHandler: ActionHandler {
     static let kind = ActionKind.publishTLSA
 
@@ -18,7 +20,10 @@ struct PublishTLSAHandler: ActionHandler {
     }
 
     func perform(_ apex: String, of action: Action, in context: ActionContext) async throws -> String? {
-        try context.run.publishTLSA(apex: apex)
+        if context.run.updateMethod(of: apex) != .include {
+            return try await context.run.sendTLSA(apex: apex, logger: context.logger)
+        }
+        return try context.run.publishTLSA(apex: apex)
     }
 }
 
@@ -44,4 +49,57 @@ extension ApplyRun {
         }
         return "copied to \(directories.joined(separator: ", "))"
     }
+
+    /// The difference between `certs/<apex>/tlsa.<apex>` and `.sslm/dns/tlsa-sent.<apex>` (what the zone got
+    /// last time): the new records added and the dropped ones deleted by value, one change per zone (records
+    /// sslm does not manage, even at the same owner, are never touched); then the file becomes the sent copy.
+    fileprivate func sendTLSA(apex: String, logger: Logger) async throws -> String? {
+        let apex = try checked(apex: apex)
+        let source = CertsLayout.tlsaFile(topdir: topdir, apex: apex)
+        guard let text = try? String(contentsOfFile: source, encoding: .utf8) else {
+            throw SSLMError(.ioFailure, "\(display(source)) does not exist: nothing to publish")
+        }
+        let sentPath = DNSPublicationFiles.tlsaSentFile(topdir: topdir, apex: apex)
+        let sentText = (try? String(contentsOfFile: sentPath, encoding: .utf8)) ?? ""
+        let ttl = UInt32(clamping: config.services.values.first { $0.address.group == apex }?.daneTTL ?? 300)
+        let wanted = Set(Self.tlsaRecords(in: text, defaultTTL: ttl))
+        let sent = Set(Self.tlsaRecords(in: sentText, defaultTTL: ttl))
+        let additions = wanted.filter { record in !sent.contains { $0.sameRecord(record) } }
+        let deletions = sent.filter { record in !wanted.contains { $0.sameRecord(record) } }
+        var summaries: [String] = []
+        for zone in Set((additions.union(deletions)).map { self.zone(of: $0.owner, fallback: apex) }).sorted() {
+            let change = DNSZoneChange(
+                zone: zone, deletions: deletions.filter { self.zone(of: $0.owner, fallback: apex) == zone }.sorted(),
+                additions: additions.filter { self.zone(of: $0.owner, fallback: apex) == zone }.sorted())
+            summaries.append(try await sendZoneChange(change, logger: logger))
+        }
+        _ = try StateDirectory.ensure(topdir: topdir)
+        try FileOps.makeDirectories(DNSPublicationFiles.directory(topdir: topdir), root: topdir)
+        try AtomicFile.write(text: text, to: sentPath, mode: AtomicFile.publicMode, root: topdir)
+        return summaries.isEmpty ? "the zone already has these records" : summaries.joined(separator: "; ")
+    }
+
+    /// The TLSA records of a TLSA zone-file text (`owner [ttl] IN TLSA u s m hex`, possibly in parentheses
+    /// over several lines); lines that are not TLSA records are skipped.
+    static func tlsaRecords(in text: String, defaultTTL: UInt32) -> [DNSUpdateRecord] {
+        TLSAFileBuilder.normalisedRecords(of: text).compactMap { line in
+            let fields = line.split(separator: " ").filter { $0 != "(" && $0 != ")" }.map {
+                $0.replacingOccurrences(of: "(", with: "").replacingOccurrences(of: ")", with: "")
+            }.filter { !$0.isEmpty }
+            guard let type = fields.firstIndex(of: "TLSA"), fields.count >= type + 5, let owner = fields.first,
+                let usage = Int(fields[type + 1]), let selector = Int(fields[type + 2]),
+                let matching = Int(fields[type + 3])
+            else { return nil }
+            let hex = fields[(type + 4)...].joined()
+            guard hex.allSatisfy(\.isHexDigit) else { return nil }
+            let ttl = fields.count > 1 ? UInt32(fields[1]) ?? defaultTTL : defaultTTL
+            return .tlsa(
+                owner, DNSTLSARecord(usage: usage, selector: selector, matchingType: matching, dataHex: hex), ttl: ttl)
+        }
+    }
+}
+
+extension DNSUpdateRecord {
+    /// Same owner and rdata (the TTL does not count).
+    func sameRecord(_ other: DNSUpdateRecord) -> Bool { owner == other.owner && content == other.content }
 }

@@ -56,13 +56,16 @@ struct CrossChecks {
                         dnsPrimaryNeeds[address.group.lowercased()] =
                             dnsPrimaryNeeds[address.group.lowercased()]
                             ?? "dns-01 validation of \(address)"
-                        if self.main.dns.acmeDirs.isEmpty {
+                        // Zones changed by DNS UPDATE or a provider need neither include files nor a refresh.
+                        let viaIncludeFiles =
+                            self.main.updatesThroughIncludeFiles(address.group)
+                        if viaIncludeFiles && self.main.dns.acmeDirs.isEmpty {
                             sink.error(
                                 main, "dns", "acme_dir",
                                 "missing: dns-01 (CA \"\(name)\", used by \(address)) writes acme-challenge.<apex> there"
                             )
                         }
-                        if self.main.dns.restartCommands.isEmpty {
+                        if viaIncludeFiles && self.main.dns.restartCommands.isEmpty {
                             sink.error(
                                 main, "dns", "restart_cmd",
                                 "missing: dns-01 (CA \"\(name)\", used by \(address)) must refresh the zone after writing the challenge"
@@ -112,8 +115,11 @@ struct CrossChecks {
                     "no [[dns_primary]] entry for \(apex) and no 'default' entry; \(why) needs the primary DNS server")
             }
         }
-        if !daneServices.isEmpty && self.main.dns.tlsaDirs.isEmpty {
-            let names = daneServices.map(\.description).joined(separator: ", ")
+        let includeDANE = daneServices.filter {
+            self.main.updatesThroughIncludeFiles($0.group)
+        }
+        if !includeDANE.isEmpty && self.main.dns.tlsaDirs.isEmpty {
+            let names = includeDANE.map(\.description).joined(separator: ", ")
             sink.warning(
                 main, "dns", "tlsa_dirs",
                 "not set: TLSA records of \(names) are written to certs/<apex>/ and production but not to a zone include directory"

@@ -23,6 +23,16 @@ struct MainConfig {
 }
 
 /// Parses `conf.d/ssl-mgr.conf`.
+extension MainConfig {
+    /// Whether the zone of `apex` is changed through include files (its `[[dns_primary]]`, else the default
+    /// entry, says `update = 'include'`, or there is none).
+    func updatesThroughIncludeFiles(_ apex: String) -> Bool {
+        let apex = apex.lowercased()
+        let primary = dnsPrimaries.first { $0.domain == apex } ?? dnsPrimaries.last { $0.isDefault }
+        return (primary?.update ?? .include) == .include
+    }
+}
+
 struct MainConfigParser {
     static let file = "conf.d/ssl-mgr.conf"
     let sink: DiagnosticSink

@@ -10,7 +10,14 @@ struct ACMEBatchDecision {
         var apex: String
         var validation: ACMESettings.Validation
         var services: [ServiceAddress]
+        /// dns-01 in a zone sslm changes itself (rfc2136, exec): how (`ZoneUpdateMethod.phrase`); nil for
+        /// include files.
+        var sentBy: String?
     }
+
+    /// The dns-01 apexes (batches and leftovers) whose zone sslm changes itself, and how; the others use
+    /// include files and `[dns] restart_cmd`.
+    var sentBy: [String: String] = [:]
 
     /// Apexes whose `acme-challenge` file an earlier run left filled (it stopped before its cleanup).
     var leftoverApexes: [String] = []
@@ -30,6 +37,9 @@ struct ACMEBatchDecision {
         let busy = Set(issues.filter { $0.validation == .dns01 }.map(\.address.group))
         result.leftoverApexes = (context.observation.acmeChallengeLeftovers ?? []).filter { !busy.contains($0) }
             .sorted()
+        for apex in result.leftoverApexes {
+            if let sentBy = ZoneUpdateMethod.phrase(apex, config: context.config) { result.sentBy[apex] = sentBy }
+        }
         result.refreshAfterLeftovers =
             !result.leftoverApexes.isEmpty && !context.config.dns.restartCommands.isEmpty
             && issues.allSatisfy { $0.validation != .dns01 }
@@ -38,7 +48,10 @@ struct ACMEBatchDecision {
             for apex in apexes {
                 let services = issues.filter { $0.address.group == apex && $0.validation == validation }
                 guard !services.isEmpty else { continue }
-                result.batches.append(Batch(apex: apex, validation: validation, services: services.map(\.address)))
+                let sentBy = validation == .dns01 ? ZoneUpdateMethod.phrase(apex, config: context.config) : nil
+                result.batches.append(
+                    Batch(apex: apex, validation: validation, services: services.map(\.address), sentBy: sentBy))
+                if let sentBy { result.sentBy[apex] = sentBy }
             }
         }
         return result

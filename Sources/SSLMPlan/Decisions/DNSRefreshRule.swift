@@ -25,6 +25,8 @@ extension ServerDecision {
         } else {
             return nil
         }
+        // Zones sslm changes itself (rfc2136, exec) have their records already: no refresh.
+        domains = domains.filter { ZoneUpdateMethod.usesIncludeFiles($0, config: context.config) }
         guard !domains.isEmpty else { return nil }
         let dns = context.config.dns
         if dns.restartCommands.isEmpty {

@@ -71,6 +71,35 @@ struct TLSADecision {
 
     /// The copies in `[dns] tlsa_dirs` and in production: with a new file, or when they differ from it.
     private mutating func decideCopies(group: GroupState?, context: PlanningContext) {
+        // `--test` (staging keys) never publishes TLSA records: not to tlsa_dirs, and not by UPDATE either.
+        if let sentBy = ZoneUpdateMethod.phrase(apex, config: context.config), !context.request.acmeStaging {
+            decideSending(sentBy, group: group)
+        } else {
+            decideIncludeCopies(group: group, context: context)
+        }
+        decideProduction(group: group, context: context)
+    }
+
+    /// A zone sslm changes itself (rfc2136, exec): `publish_tlsa` sends what differs between the file and
+    /// the copy of what was sent last (`.sslm/dns/tlsa-sent.<apex>`), with a new file or when they differ.
+    private mutating func decideSending(_ sentBy: String, group: GroupState?) {
+        hasCopyDirectories = true
+        let sent = group?.tlsaCopies[DNSPublicationFiles.relativeDirectory] ?? nil
+        if var reason = write {
+            reason.message += "; the changed records go out \(sentBy)"
+            publish = (reason, [])
+        } else if let file = group?.tlsaFile, sent != file {
+            publish = (
+                Reason(
+                    .tlsaCopyDrift,
+                    "the zone does not have every record of certs/\(apex)/tlsa.\(apex) yet: sending the difference "
+                        + sentBy),
+                []
+            )
+        }
+    }
+
+    private mutating func decideIncludeCopies(group: GroupState?, context: PlanningContext) {
         let dirs = context.config.dns.tlsaDirs
         hasCopyDirectories = !dirs.isEmpty
         if !dirs.isEmpty {
@@ -84,6 +113,9 @@ struct TLSADecision {
                 publish = (reason, dirs.map(context.display))
             }
         }
+    }
+
+    private mutating func decideProduction(group: GroupState?, context: PlanningContext) {
         let prodDigest = context.observation.production.tlsaFiles[apex] ?? nil
         guard write != nil || (group?.tlsaFile != nil && prodDigest != group?.tlsaFile) else { return }
         let prodDir = context.display(context.config.globals.prodCertDir)

@@ -39,23 +39,28 @@ extension PlanEmitter {
     mutating func emitACME(_ decision: ACMEBatchDecision) {
         let leftoverIds = decision.leftoverApexes.map { ActionID.acmeBatch(apex: $0, .dns01, .clear).description }
         for (apex, id) in zip(decision.leftoverApexes, leftoverIds) {
+            let sent = decision.sentBy[apex]
             emit(
                 Action(
                     id: id, payload: .publishChallenges(apex: apex, type: .dns01, services: [], clear: true),
                     reason: Reason(
-                        .acmeChallenge, "acme-challenge.\(apex) still holds challenges of an earlier run: emptying it"))
+                        .acmeChallenge,
+                        sent.map { "an earlier run left challenge records of \(apex): deleting them \($0) per zone" }
+                            ?? "acme-challenge.\(apex) still holds challenges of an earlier run: emptying it"))
             )
         }
-        if decision.refreshAfterLeftovers {
-            let apexes = decision.leftoverApexes.joined(separator: ", ")
+        let refreshed = zip(decision.leftoverApexes, leftoverIds).filter { decision.sentBy[$0.0] == nil }
+        if decision.refreshAfterLeftovers && !refreshed.isEmpty {
+            let apexes = refreshed.map(\.0).joined(separator: ", ")
             emit(
                 Action(
-                    .acmeClearedRefresh, payload: .refreshDNS(domains: decision.leftoverApexes),
+                    .acmeClearedRefresh, payload: .refreshDNS(domains: refreshed.map(\.0)),
                     reason: Reason(.acmeChallenge, "the leftover dns-01 challenges of \(apexes) were removed"),
-                    dependsOn: leftoverIds))
+                    dependsOn: refreshed.map(\.1)))
         }
         for batch in decision.batches { emitBatch(batch) }
-        let dnsApexes = decision.dnsApexes
+        // Zones that sslm changes itself (rfc2136, exec) need no refresh.
+        let dnsApexes = decision.dnsApexes.filter { decision.sentBy[$0] == nil }
         guard !dnsApexes.isEmpty else { return }
         let names = dnsApexes.joined(separator: ", ")
         emit(
@@ -74,9 +79,11 @@ extension PlanEmitter {
         let (apex, validation) = (batch.apex, batch.validation)
         let names = batch.services.map(\.service).joined(separator: ", ")
         let dns = validation == .dns01
+        let sent = dns ? batch.sentBy : nil
         let what =
             dns
-            ? "acme-challenge.\(apex) with the dns-01 challenges of \(names), in one write"
+            ? sent.map { "the dns-01 challenges of \(names) \($0) per zone" }
+                ?? "acme-challenge.\(apex) with the dns-01 challenges of \(names), in one write"
             : "the http-01 tokens of \(names) under [web] server_dir/\(apex)"
         emit(
             Action(
@@ -91,7 +98,10 @@ extension PlanEmitter {
                 reason: Reason(
                     .acmeChallenge,
                     dns
-                        ? "the orders of \(apex) are done: acme-challenge.\(apex) is emptied"
+                        ? (sent.map {
+                            "the orders of \(apex) are done: their challenge records are deleted \($0) per zone"
+                        }
+                            ?? "the orders of \(apex) are done: acme-challenge.\(apex) is emptied")
                         : "the orders of \(apex) are done: the http-01 tokens are removed"),
                 dependsOn: batch.services.map { ActionID.service($0, .nextCertificate).description }))
         guard dns else { return }
@@ -101,6 +111,10 @@ extension PlanEmitter {
                 reason: Reason(
                     .acmeChallenge,
                     "the CA validates only when the primary and every nameserver of \(apex) serve the challenges"),
-                dependsOn: [ActionID.acmeChallengeRefresh.description]))
+                dependsOn: [
+                    sent == nil
+                        ? ActionID.acmeChallengeRefresh.description
+                        : ActionID.acmeBatch(apex: apex, .dns01, .publish).description
+                ]))
     }
 }
