@@ -27,12 +27,12 @@ struct DNSUpdateEndToEndTests {
             directory = ScratchTopdir.newPath("sslm-upd")
             try ScratchTopdir.makeDirectory(directory, parents: true)
             self.server = server
-            prefix = server == "knot-testbed" ? "KNOT" : "BIND"
+            prefix = ["knot-testbed": "KNOT", "bind-testbed": "BIND", "pdns-testbed": "PDNS"][server] ?? "BIND"
             let started = try ScriptRunner.run(
                 [scripts + "/" + server, "start", directory + "/dns", "--zones", zones.joined(separator: ",")])
             guard started.status == 0 else { throw TestbedError("\(server): \(started.stderr)") }
             env = try ACMETestbed.readEnv(directory + "/dns/env")
-            var pebbleDNS = env[prefix + "_PRIMARY"] ?? ""
+            var pebbleDNS = env[prefix + "_PRIMARY"] ?? env[prefix + "_DNS"] ?? ""
             if resolver {
                 let stubs = zones.flatMap { ["--forward-zone", "\($0)=\(pebbleDNS)"] }
                 let unbound = try ScriptRunner.run(
@@ -60,7 +60,7 @@ struct DNSUpdateEndToEndTests {
             try? FileManager.default.removeItem(atPath: directory)
         }
 
-        var primary: String { env[prefix + "_PRIMARY"] ?? "" }
+        var primary: String { env[prefix + "_PRIMARY"] ?? env[prefix + "_DNS"] ?? "" }
         var keyFile: String { env[prefix + "_KEY_FILE"] ?? "" }
 
         /// UPDATE messages the primary has processed so far.
@@ -161,6 +161,17 @@ struct DNSUpdateEndToEndTests {
         }
 
         var rfc2136: String { "    update = 'rfc2136'\n    tsig_key_file = '\(keyFile)'" }
+
+        /// `update = 'exec'` with the maintained example provider for PowerDNS's HTTP API
+        /// (examples/dns-providers/pdns-api), configured by a NAME=VALUE file.
+        func pdnsAPI() throws -> String {
+            let settings = directory + "/pdns-api.conf"
+            try "PDNS_API_URL=\(env["PDNS_API_URL"] ?? "")\nPDNS_API_KEY=\(env["PDNS_API_KEY"] ?? "")\n"
+                .write(toFile: settings, atomically: true, encoding: .utf8)
+            chmod(settings, 0o600)
+            let script = SSLMProcess.repositoryRoot + "/examples/dns-providers/pdns-api"
+            return "    update = 'exec'\n    update_cmd = ['\(script)', '\(settings)']"
+        }
 
         func exec(log: String, fail: Bool = false) -> String {
             let (host, port) = ACMETestbed.split(primary)
@@ -315,6 +326,39 @@ struct DNSUpdateEndToEndTests {
         // The owner shared with a record sslm does not manage: sslm's new record, and the other one kept.
         let sharedAfter = try sharedOwner()
         #expect(sharedAfter.count == 2 && sharedAfter.contains(unmanaged), "\(sharedAfter)")
+    }
+
+    /// The exec provider shipped in examples/ against a real HTTP DNS API: PowerDNS Authoritative.
+    @Test func powerDNSThroughTheExampleProvider() throws {
+        let bed = try Bed("pdns-testbed")
+        defer { bed.stop() }
+        let topdir = bed.directory + "/topdir"
+        let services = try bed.writeTopdir(
+            topdir, apexes: ["example.com", "example.net"], count: 2, update: try bed.pdnsAPI(), dane: true)
+        let run = try Self.apply(topdir)
+        #expect(run.status == 0, "apply: \(run.stdout)\n\(run.stderr)")
+        Self.expectIssued(topdir, services)
+        #expect(try bed.served("_acme-challenge.s0.example.com", "TXT").isEmpty, "challenge records gone")
+        #expect(try bed.served("_acme-challenge.s1.example.net", "TXT").isEmpty, "challenge records gone")
+        let owner = "_25._tcp.s0.example.com"
+        let first = try bed.served(owner, "TLSA")
+        #expect(first.count == 1, "curr's TLSA record: \(first)")
+        let unmanaged = (bed.env["PDNS_UNMANAGED_TLSA"] ?? "").lowercased().replacingOccurrences(of: " ", with: "")
+        func sharedOwner() throws -> [String] {
+            try bed.served("_25._tcp.mail.example.com", "TLSA").map {
+                $0.lowercased().replacingOccurrences(of: " ", with: "")
+            }
+        }
+        let shared = try sharedOwner()
+        #expect(shared.count == 2 && shared.contains(unmanaged), "\(shared)")
+        let renew = try Self.apply(topdir, ["--force", "--phase", "renew"])
+        #expect(renew.status == 0, "renew: \(renew.stdout)\(renew.stderr)")
+        #expect(try bed.served(owner, "TLSA").count == 2, "curr and next")
+        let roll = try Self.apply(topdir, ["--force", "--phase", "roll"])
+        #expect(roll.status == 0, "roll: \(roll.stdout)\(roll.stderr)")
+        let after = try bed.served(owner, "TLSA")
+        #expect(after.count == 1 && after != first, "the old key's record is withdrawn: \(after)")
+        #expect(try sharedOwner().contains(unmanaged), "the record sslm does not manage is kept")
     }
 
     @Test func execProviderFailureIsAnErrorWithItsOutput() throws {
