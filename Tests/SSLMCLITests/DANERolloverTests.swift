@@ -260,6 +260,44 @@ struct DANERolloverTests {
         #expect(try plan(roll2 + minute).status == 0, "nothing to do after roll 2")
         let reloads = (try? String(contentsOfFile: smtpDirectory + "/reload.log", encoding: .utf8)) ?? ""
         #expect(reloads.split(separator: "\n").count == 2, "the SMTP server reloaded once per roll: \(reloads)")
+
+        // 7. A blocked roll never lets curr expire: with the secondary held, the roll waits; after
+        // dane_roll_stuck_hours (24 h) it is stuck (status exits 1, the metrics carry the waiting time);
+        // within dane_roll_deadline_days (3 d) of curr's expiry it rolls anyway, with a warning.
+        try ScriptRunner.run([Self.scripts + "/dns-testbed", "hold-secondary", dnsDirectory]).expectSuccess("hold 3")
+        let renew3 = t0 + 195 * day
+        _ = try apply(renew3, "renew 3")
+        let stuckAt = renew3 + 26 * 60 * minute
+        let stuckPlan = try plan(stuckAt)
+        #expect(stuckPlan.stdout.contains("roll_stuck") || stuckPlan.stdout.contains("stuck:"), "\(stuckPlan.stdout)")
+        let metrics = topdir + "/metrics.prom"
+        let status = try SSLMProcess.run(
+            ["status", "--topdir", topdir, "--metrics-file", metrics], environment: env(stuckAt))
+        #expect(status.status == 1, "status exits 1 while a roll is stuck: \(status.stdout)\(status.stderr)")
+        let prom = (try? String(contentsOfFile: metrics, encoding: .utf8)) ?? ""
+        #expect(
+            prom.contains("sslm_dane_roll_waiting_seconds{service=\"mail-ec\"}")
+                && prom.contains("sslm_dane_roll_stuck{service=\"mail-ec\"} 1"), "\(prom)")
+        let statusJSON = try SSLMProcess.run(["status", "--topdir", topdir, "--json"], environment: env(stuckAt))
+        let object = try JSONSerialization.jsonObject(with: Data(statusJSON.stdout.utf8)) as? [String: Any]
+        let mail = (object?["services"] as? [[String: Any]] ?? []).first {
+            ($0["service"] as? String) == "example.com/mail-ec"
+        }
+        let curr = (mail?["slots"] as? [[String: Any]] ?? []).first { ($0["slot"] as? String) == "curr" }
+        let notAfter = try #require((curr?["notAfter"] as? String).flatMap { ISO8601DateFormatter().date(from: $0) })
+        let beforeDeadline = try plan(notAfter - 4 * day)
+        #expect(!beforeDeadline.stdout.contains("example.com/mail-ec/roll"), "\(beforeDeadline.stdout)")
+        let deadline = notAfter - 2 * day
+        let rolled = try apply(deadline, "deadline roll")
+        #expect(
+            rolled.stderr.contains("WARNING") && rolled.stderr.contains("dane_roll_deadline_days"), "\(rolled.stderr)")
+        #expect(try Self.presentedSPKI(port: smtpPort) != thirdKey, "the SMTP server presents the new key")
+        try ScriptRunner.run([Self.scripts + "/dns-testbed", "release-secondary", dnsDirectory]).expectSuccess(
+            "release 3")
+        try waitForSecondary()
+        try Self.expectDANEVerifies(beds, smtpPort: smtpPort, at: deadline, "after the deadline roll")
+        let after = try SSLMProcess.run(["status", "--topdir", topdir], environment: env(deadline + minute))
+        #expect(after.status == 0, "\(after.stdout)\(after.stderr)")
     }
 }
 

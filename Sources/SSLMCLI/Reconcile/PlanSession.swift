@@ -67,6 +67,7 @@ struct PlanSession {
             }
             targets = list
         }
+        if test { try TestMode.requireStaging(config, services: targets ?? config.activeServices) }
         var services = targets ?? config.activeServices
         if observeAll { services += config.services.keys.sorted().filter { !services.contains($0) } }
         // The local CAs that sign the chosen services are observed too: the planner needs their curr.
@@ -78,6 +79,12 @@ struct PlanSession {
                 services.append(ca.localAddress)
             }
             index += 1
+        }
+        // Every local CA's curr too: a certificate issued by one before a switch of `signing_ca` is known by
+        // its issuer name (`issuer_changed`).
+        for ca in config.certificateAuthorities.values.sorted(by: { $0.name < $1.name })
+        where ca.isLocal && config.service(ca.localAddress) != nil && !services.contains(ca.localAddress) {
+            services.append(ca.localAddress)
         }
         let apexes = Array(Set(services.map(\.group))).sorted()
         let dns = gatherDNS ? DNSFactsGatherer.gather(config: config, apexes: apexes) : []
@@ -107,10 +114,10 @@ struct PlanSession {
         if let minutes = options.minRollMinutes, minutes < 0 {
             throw CLIError("--min-roll-mins: expected 0 or more minutes, found \(minutes)")
         }
-        return Planner.plan(
-            request(
-                phase: phase, force: options.force, reuseKey: options.reuseKey,
-                minRollMinutes: options.minRollMinutes))
+        var request = request(
+            phase: phase, force: options.force, reuseKey: options.reuseKey, minRollMinutes: options.minRollMinutes)
+        request.replaceNow = options.replace
+        return Planner.plan(request)
     }
 
     /// The plan a saved plan's options give for this session's config, observation and time (the check
@@ -130,6 +137,7 @@ struct PlanSession {
         request.forceProductionSync = fields.forceProductionSync
         request.forceRestarts = fields.forceRestarts
         request.forceDNSRefresh = fields.forceDNSRefresh
+        request.replaceNow = fields.replaceNow
         return Planner.plan(request)
     }
 
@@ -192,6 +200,20 @@ extension PlanSession {
 enum TestMode {
     /// The state root of `--test` runs for `topdir`.
     static func stateRoot(topdir: String) -> String { topdir + "/test" }
+
+    /// Refuses `--test` for a service whose ACME CA has no staging directory: the order would go to the
+    /// production CA. The error names the CA and the key to set.
+    static func requireStaging(_ config: Config, services: [ServiceAddress]) throws {
+        for address in services {
+            guard case .authority(let name)? = config.service(address)?.signer,
+                let acme = config.certificateAuthorities[name]?.acme, acme.stagingDirectoryURL == nil
+            else { continue }
+            throw CLIError(
+                "--test: CA \"\(name)\" (ca-info.conf, signing \(address)) has no staging directory: set "
+                    + "ca_staging_directory_url, or leave \(address) out of the targets; --test never orders from "
+                    + "the production directory \(acme.directoryURL)")
+        }
+    }
 
     static func apply(to config: Config) -> Config {
         var config = config

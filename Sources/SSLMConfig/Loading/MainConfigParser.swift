@@ -180,6 +180,12 @@ struct MainConfigParser {
                 globals.minRollMinutes = minutes
             }
         }
+        if let hours = r.int("dane_roll_stuck_hours", in: ConfigLimits.daneRollStuckHours, unit: "hours") {
+            globals.daneRollStuckHours = hours
+        }
+        if let days = r.int("dane_roll_deadline_days", in: ConfigLimits.daneRollDeadlineDays, unit: "days") {
+            globals.daneRollDeadlineDays = days
+        }
         if let delay = r.int("dns_check_delay", in: ConfigLimits.dnsCheckDelaySeconds, unit: "seconds") {
             globals.dnsCheckDelaySeconds = delay
         }
