@@ -242,19 +242,20 @@ struct ACMEEndToEndTests {
         let failures = try String(contentsOfFile: topdir + "/.sslm/acme/failures.json", encoding: .utf8)
         #expect(failures.contains("example.com/web-ec"), "\(failures)")
         // Within the hour: nothing is ordered; the plan says when it retries and why.
-        let waiting = try SSLMProcess.run(["plan", "--topdir", topdir], environment: env(t0 + 1_800))
+        let waiting = try SSLMProcess.run(["plan", "--json", "--topdir", topdir], environment: env(t0 + 1_800))
         #expect(!waiting.stdout.contains("acme_order"), "\(waiting.stdout)")
         #expect(waiting.stdout.contains("retry after"), "\(waiting.stdout)")
         let quiet = try Self.apply(topdir, environment: env(t0 + 1_800))
-        #expect(!quiet.stdout.contains("acme_order"), "\(quiet.stdout)")
+        #expect(!quiet.stdout.contains("next/order"), "\(quiet.stdout)")
         // After an hour it tries again (and fails again): the next wait is two hours.
         let second = try Self.apply(topdir, environment: env(t0 + 3_700))
-        #expect(second.status == 1 && second.stdout.contains("acme_order"), "\(second.stdout)")
-        let doubled = try SSLMProcess.run(["plan", "--topdir", topdir], environment: env(t0 + 3_700 + 5_400))
+        #expect(second.status == 1 && second.stdout.contains("next/order"), "\(second.stdout)")
+        let doubled = try SSLMProcess.run(["plan", "--json", "--topdir", topdir], environment: env(t0 + 3_700 + 5_400))
         #expect(
             doubled.stdout.contains("retry after") && doubled.stdout.contains("2 failed order"), "\(doubled.stdout)")
         // --force bypasses the backoff.
-        let forced = try SSLMProcess.run(["plan", "--force", "--topdir", topdir], environment: env(t0 + 3_800))
+        let forced = try SSLMProcess.run(
+            ["plan", "--json", "--force", "--topdir", topdir], environment: env(t0 + 3_800))
         #expect(forced.stdout.contains("acme_order"), "\(forced.stdout)")
     }
 

@@ -276,8 +276,8 @@ struct DANERolloverTests {
         #expect(status.status == 1, "status exits 1 while a roll is stuck: \(status.stdout)\(status.stderr)")
         let prom = (try? String(contentsOfFile: metrics, encoding: .utf8)) ?? ""
         #expect(
-            prom.contains("sslm_dane_roll_waiting_seconds{service=\"mail-ec\"}")
-                && prom.contains("sslm_dane_roll_stuck{service=\"mail-ec\"} 1"), "\(prom)")
+            prom.contains("sslm_dane_roll_waiting_seconds{service=\"example.com/mail-ec\"}")
+                && prom.contains("sslm_dane_roll_stuck{service=\"example.com/mail-ec\"} 1"), "\(prom)")
         let statusJSON = try SSLMProcess.run(["status", "--topdir", topdir, "--json"], environment: env(stuckAt))
         let object = try JSONSerialization.jsonObject(with: Data(statusJSON.stdout.utf8)) as? [String: Any]
         let mail = (object?["services"] as? [[String: Any]] ?? []).first {
