@@ -163,6 +163,19 @@ let badConfigCases: [BadConfigCase] = [
         ],
         file: main, table: "dns", key: "acme_dir", messageContains: "dns-01"),
     .init(
+        name: "dane_connect without a port",
+        files: [
+            "ssl-mgr.conf": replacing(
+                "ssl-mgr.conf", "[dns]\n", with: "[dns]\ndane_connect = ['mail.example.com=127.0.0.1']\n")
+        ],
+        file: main, table: "dns", key: "dane_connect", messageContains: "expected 'HOST=ADDRESS:PORT'"),
+    .init(
+        name: "dane_roll_stuck_hours of 0",
+        files: [
+            "ssl-mgr.conf": replacing("ssl-mgr.conf", "[globals]\n", with: "[globals]\ndane_roll_stuck_hours = 0\n")
+        ],
+        file: main, table: "globals", key: "dane_roll_stuck_hours", messageContains: "out of range"),
+    .init(
         name: "IP address SAN on a dns-01 CA",
         files: [
             "ca-info.conf": TestTopdir.baselineCAInfo

@@ -43,6 +43,8 @@ struct ConfigKeyTests {
         #expect(g.logDir == "/var/log/ssl-mgr")
         #expect(g.cleanKeep == 10)
         #expect(g.minRollMinutes == 90)
+        #expect(g.daneRollStuckHours == 24 && g.daneRollDeadlineDays == 3)
+        #expect(config.dns.daneConnect.isEmpty && !config.dns.daneUnreachableHolds)
         #expect(g.dnsCheckDelaySeconds == 0)
         #expect(
             g.dnsExtraNameservers.map(\.description) == ["1.1.1.1:53", "8.8.8.8:53", "9.9.9.9:53", "208.67.222.222:53"])
@@ -77,6 +79,8 @@ struct ConfigKeyTests {
             logdir = 'var/log'
             clean_keep = 3
             min_roll_mins = 0
+            dane_roll_stuck_hours = 6
+            dane_roll_deadline_days = 0
             dns_check_delay = 30
             dns_xtra_ns = ['127.0.0.1:5054', '[::1]:5055', '::1']
             post_copy_cmd = [['example.com', '/etc/ssl-mgr/tools/update-permissions']]
@@ -113,6 +117,8 @@ struct ConfigKeyTests {
             restart_cmd = '/usr/local/bin/resign --quiet'
             acme_dir = ['dns/acme-a', '/var/dns/acme-b']
             tlsa_dirs = ['dns/tlsa']
+            dane_connect = ['Mail.Example.com.=127.0.0.1:2525']
+            dane_unreachable_holds = true
             depends = ['dns', 'tlsa']
             skip_prod_copy = true
 
@@ -202,6 +208,7 @@ struct ConfigKeyTests {
         #expect(g.logDir == topdir.path + "/var/log")
         #expect(g.cleanKeep == 3)
         #expect(g.minRollMinutes == 0)
+        #expect(g.daneRollStuckHours == 6 && g.daneRollDeadlineDays == 0)
         #expect(g.dnsCheckDelaySeconds == 30)
         #expect(
             g.dnsExtraNameservers == [
@@ -224,6 +231,8 @@ struct ConfigKeyTests {
         #expect(config.dns.restartCommands == [["/usr/local/bin/resign", "--quiet"]])
         #expect(config.dns.acmeDirs == [topdir.path + "/dns/acme-a", "/var/dns/acme-b"])
         #expect(config.dns.tlsaDirs == [topdir.path + "/dns/tlsa"])
+        #expect(config.dns.daneConnect == ["mail.example.com": NameserverAddress(host: "127.0.0.1", port: 2525)])
+        #expect(config.dns.daneUnreachableHolds)
         #expect(config.dns.depends == [.dns, .tlsa])
         #expect(config.servers.map(\.name) == ["smtp", "web", "ldap"])
         let smtp = config.servers[0]

@@ -155,19 +155,32 @@ extension PlanSession {
     /// This session with the ACME CAs' renewal windows (ARI) of the observed curr certificates, for the
     /// planner. Asks only CAs that issued an observed curr, and uses the cache in `.sslm/acme/` (which only
     /// a session with the writer lock updates); problems are warnings on stderr (the planner then uses
-    /// `[renew_info]`).
+    /// `[renew_info]`). The DANE endpoints are probed first (`withDANEEndpoints`): both are facts of the
+    /// network that every planning command needs.
     func withRenewalInfo(verbose: Bool) async -> PlanSession {
+        var copy = await withDANEEndpoints()
         let issuedByACME = observation.services.contains { state in
             guard case .authority(let name)? = config.service(state.address)?.signer else { return false }
             return config.certificateAuthorities[name]?.acme != nil && state.dbDir(state.curr)?.certificate != nil
         }
-        guard issuedByACME else { return self }
+        guard issuedByACME else { return copy }
         let logger = Logger(label: "sslm.ari") { _ in StandardErrorLogHandler(logLevel: verbose ? .info : .warning) }
-        var copy = self
         let windows = await RenewalInfoGatherer.gather(
             config: config, observation: observation, staging: acmeStaging, logger: logger,
             writeCache: lock != nil)
         copy.observation.renewalWindows = windows.isEmpty ? nil : windows
+        return copy
+    }
+
+    /// This session with its DANE endpoints probed (`DANEEndpointProber`: only for apexes whose published
+    /// TLSA copies wait for an update, and only when DNS was asked; never with `--test`, which publishes
+    /// nothing).
+    func withDANEEndpoints() async -> PlanSession {
+        guard !acmeStaging, !observation.dns.isEmpty, observation.danePublications != nil else {
+            return self
+        }
+        var copy = self
+        copy.observation.daneEndpoints = await DANEEndpointProber.probe(config: config, observation: observation)
         return copy
     }
 

@@ -52,6 +52,9 @@ public struct Observation: Sendable, Hashable, Codable {
     /// The failed ACME orders of each service since its last successful one (`.sslm/acme/failures.json`),
     /// by `group/service`; nil when none. Not part of the fingerprint.
     public var orderFailures: [String: [OrderFailure]]?
+    /// The DANE endpoints probed for apexes whose published TLSA copies wait for an update (which may
+    /// withdraw an old key's records); nil when none was probed. Not part of the fingerprint.
+    public var daneEndpoints: [DANEEndpointProbe]?
 
     public init(
         topdir: String, lineage: String?, localHostNames: [String], services: [ServiceState],

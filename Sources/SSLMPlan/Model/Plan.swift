@@ -98,6 +98,8 @@ public struct Plan: Sendable, Hashable, Codable {
     /// The notes of services that cannot proceed until a person fixes something (`ReasonCode.blocked`):
     /// a run that leaves any is not a success.
     public var blockedNotes: [Note] { notes.filter { $0.reason.code == ReasonCode.blocked.rawValue } }
+    /// Notes of DANE rolls that have waited longer than `dane_roll_stuck_hours` (`roll_stuck`).
+    public var stuckNotes: [Note] { notes.filter { $0.reason.code == ReasonCode.rollStuck.rawValue } }
 }
 
 /// Which work a run plans.
@@ -265,6 +267,8 @@ public enum ReasonCode: String, Sendable, Hashable, CaseIterable {
     case waitingToRoll = "waiting_to_roll"
     /// A DANE service's next waits until its TLSA records are served by every name server long enough.
     case waitingForTLSA = "waiting_for_tlsa"
+    /// The published TLSA copies keep an old key's records: a DANE endpoint still presents that key.
+    case tlsaHeld = "tlsa_held"
     /// A DANE roll that has waited longer than `dane_roll_stuck_hours` for its TLSA records.
     case rollStuck = "roll_stuck"
     /// A DANE roll that goes ahead without its TLSA records because curr expires within
