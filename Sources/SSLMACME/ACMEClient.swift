@@ -102,6 +102,19 @@ public actor ACMEClient {
         return url
     }
 
+    /// The URL of the account this client signs with, once `account` has run.
+    public func currentAccountURL() -> String? { accountURL }
+
+    /// Whether `error` is the CA refusing an order's `replaces`: Boulder answers `alreadyReplaced`, or
+    /// `malformed` naming the certificate being replaced (another account ordered it, or the CA does not
+    /// know it). Such an order succeeds without `replaces`.
+    public static func refusesReplaces(_ error: any Error) -> Bool {
+        guard let error = error as? ACMEError else { return false }
+        if error.acmeErrorName == "alreadyReplaced" { return true }
+        let detail = (error.detail ?? "").lowercased()
+        return error.acmeErrorName == "malformed" && (detail.contains("replace") || detail.contains("renewalinfo"))
+    }
+
     // MARK: Orders and authorizations
 
     /// Creates an order. `profile` is sent only when the directory lists profiles (and must be one of

@@ -3,12 +3,13 @@ import Logging
 import SSLMACME
 import SSLMConfig
 import SSLMCore
+import SSLMObserve
 import SSLMPKI
 import X509
 
 /// `sslm revoke group:service`: revokes the service's `curr` certificate at the ACME CA that issued it,
-/// with the account sslm uses for that CA (created if needed). Changes nothing on disk but the account
-/// files: the next `sslm plan` sees a certificate that is still valid by date; use `--force` to renew.
+/// with the account sslm uses for that CA (created if needed), and records the revocation in the certificate
+/// ledger (`.sslm/certificates.json`): the next plan replaces a revoked curr (reason `certificate_revoked`).
 public enum Revocation {
     /// RFC 5280 CRLReason codes accepted by ACME (RFC 8555 §7.6).
     public static let reasons: [String: Int] = [
@@ -18,7 +19,7 @@ public enum Revocation {
     /// Revokes; returns a sentence for the user. `slot` is `curr` (default) or `next`.
     public static func revoke(
         config: Config, address: ServiceAddress, reason: String, slot: String = "curr", logger: Logger,
-        directoryOverride: String? = nil
+        directoryOverride: String? = nil, now: Date = Date()
     ) async throws -> String {
         guard let code = reasons[reason] else {
             throw SSLMError(
@@ -50,6 +51,14 @@ public enum Revocation {
             directoryURL: directoryURL, authority: authority, settings: settings, email: service.subject.email,
             accountsDirectory: accounts, logger: logger, limits: ACMELimits())
         try await client.revoke(certificateDER: block.derBytes, reason: code)
+        try CertificateLedger.update(
+            topdir: config.topdir, certificateSHA256: ContentDigest.sha256Hex(block.derBytes),
+            start: CertificateRecord(ca: name)
+        ) { record in
+            var record = record
+            record.revoked = CertificateRecord.Revocation(at: now, reason: reason)
+            return record
+        }
         return
             "revoked \(address) \(slot) (serial \(Hex.colonSeparated(certificate.serialNumber.bytes))) at \(name), reason \(reason)"
     }

@@ -16,6 +16,14 @@ struct PlanningOptions: ParsableArguments {
     @Flag(help: "Renew (or roll) even when not due.")
     var force = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "Replace the targets' certificates now (a compromised key, a revoked certificate): new key, new certificate, roll, production and restarts in this run.",
+            discussion:
+                "Replaces a pending next too. For DANE services the plan says what happens to the TLSA records; with --reuse-key (selector 1) they stay valid."
+        ))
+    var replace = false
+
     @Flag(name: .customLong("reuse-key"), help: "Renew with the current private key (TLSA 3 1 1 records stay valid).")
     var reuseKey = false
 
@@ -37,6 +45,12 @@ struct PlanningOptions: ParsableArguments {
     var now: String?
 
     func validate() throws {
+        if replace && targets.isEmpty {
+            throw ValidationError("--replace needs the services to replace (group:service), e.g. example.com:mail-ec")
+        }
+        if replace && phase != "all" {
+            throw ValidationError("--replace makes and rolls a new certificate: it cannot be combined with --phase")
+        }
         let range = ConfigLimits.minRollMinutes
         if let minRollMinutes, !range.contains(minRollMinutes) {
             throw ValidationError(
@@ -51,8 +65,8 @@ struct RevokeCommand: AsyncParsableCommand {
         commandName: "revoke", abstract: "Revoke a service's certificate at its ACME CA.",
         discussion: """
             Revokes certs/<group>/<service>/curr/cert.pem (or next, with --next) at the ACME CA that issued it, \
-            signed with sslm's account for that CA. Nothing else changes: run `sslm apply --force group:service` \
-            afterwards to replace the certificate (and, after a key compromise, its key).
+            signed with sslm's account for that CA, and records the revocation in .sslm/certificates.json: the \
+            next `sslm apply` replaces the revoked certificate (new key, new certificate, roll) without a flag.
             """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "group:service") var target: String
@@ -71,19 +85,23 @@ struct RevokeCommand: AsyncParsableCommand {
             seconds: WriterLock.defaultTimeoutSeconds)
         defer { lock.release() }
         var config = try ConfigSession.load(topdirOption: global.topdir, extraTargets: [address])
-        if test { config = TestMode.apply(to: config) }
+        if test {
+            try TestMode.requireStaging(config, services: [address])
+            config = TestMode.apply(to: config)
+        }
         let logger = try RunLogger.make(logDirectory: config.globals.logDir, verbose: global.verbose)
         var directory: String?
         if test, case .authority(let ca)? = config.service(address)?.signer,
             let settings = config.certificateAuthorities[ca]?.acme
         {
-            directory = settings.stagingDirectoryURL ?? settings.directoryURL
+            directory = settings.stagingDirectoryURL
         }
         do {
             print(
                 try await Revocation.revoke(
                     config: config, address: address, reason: reason,
-                    slot: next ? "next" : "curr", logger: logger, directoryOverride: directory))
+                    slot: next ? "next" : "curr", logger: logger, directoryOverride: directory,
+                    now: try RunClock.now(option: nil)))
         } catch let error as SSLMError {
             throw CLIError(error.description)
         }

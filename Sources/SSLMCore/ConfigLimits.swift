@@ -16,6 +16,12 @@ public enum ConfigLimits {
     /// sslm would wait to roll).
     public static let minRollMinutes: ClosedRange<Int> = 0...525_600
 
+    /// `dane_roll_stuck_hours`: 1 … 8 760 hours (a year).
+    public static let daneRollStuckHours: ClosedRange<Int> = 1...8_760
+
+    /// `dane_roll_deadline_days`: 0 (never) … 365 days.
+    public static let daneRollDeadlineDays: ClosedRange<Int> = 0...365
+
     /// `clean_keep`: old data sets kept per service.
     public static let cleanKeep: ClosedRange<Int> = 1...10_000
 

@@ -81,7 +81,42 @@ public enum Observer {
             DANEPublication(apex: apex, expected: state.slotRecords)
         }
         observation.danePublications = publications.isEmpty ? nil : publications
+        let certificates = Set(
+            readings.flatMap { reading in
+                [reading.tree.state.curr, reading.tree.state.next, reading.tree.state.prev].compactMap {
+                    reading.tree.state.dbDir($0)?.certificate?.certificateSHA256
+                }
+            })
+        observation.certificateRecords = CertificateLedger.records(topdir: topdir, for: certificates)
+        observation.acmeAccounts = acmeAccounts(config: config, services: addresses)
+        let failures = OrderFailureLog.read(topdir: topdir).filter { !$0.value.isEmpty }
+        observation.orderFailures = failures.isEmpty ? nil : failures
         return observation
+    }
+
+    /// The account URLs recorded under `.sslm/acme/accounts` for the ACME CAs (production and staging
+    /// directory) and contact emails of `services`; nil when there is none. The account directory is named
+    /// as `ACMEAccountStore` names it: the first 16 hex digits of SHA-256("url\nemail").
+    static func acmeAccounts(config: Config, services: [ServiceAddress]) -> [String: String]? {
+        var accounts: [String: String] = [:]
+        for address in services {
+            guard let service = config.service(address), case .authority(let name) = service.signer,
+                let acme = config.certificateAuthorities[name]?.acme
+            else { continue }
+            let email = service.subject.email
+            for directory in [acme.directoryURL, acme.stagingDirectoryURL].compactMap({ $0 }) {
+                let key = CertificateRecord.accountKey(directory: directory, email: email)
+                guard accounts[key] == nil else { continue }
+                let id = ContentDigest.sha256Hex(Array("\(directory)\n\(email)".utf8)).prefix(16)
+                let file = config.topdir + "/.sslm/acme/accounts/\(id)/account.json"
+                guard case .success(let bytes) = PosixFiles.read(file, limit: .state, followLinks: false),
+                    let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+                    let url = object["url"] as? String
+                else { continue }
+                accounts[key] = url
+            }
+        }
+        return accounts.isEmpty ? nil : accounts
     }
 
     /// The current certificates of the configured local CAs (`certs/ca/<name>/curr/cert.pem`): a leaf whose

@@ -28,6 +28,10 @@ public struct PlanningRequest: Sendable {
     public var forceDNSRefresh = false
     /// Issue from the ACME CAs' staging directories (`--test`, ssl-mgr `-t`).
     public var acmeStaging = false
+    /// Replace the targets' certificates now (`sslm apply --replace`, ssl-mgr `-renew -roll -f`): a new next
+    /// (replacing a pending one), rolled to curr in the same run without waiting for `min_roll_mins` or
+    /// for TLSA publication; production and restarts follow. Bypasses the backoff after failed orders.
+    public var replaceNow = false
     public var toolVersion: String
 
     public init(
@@ -85,6 +89,7 @@ public enum Planner {
         if request.forceRestarts { extras.append("force-server-restarts") }
         if request.forceDNSRefresh { extras.append("dns-refresh") }
         if request.acmeStaging { extras.append("test") }
+        if request.replaceNow { extras.append("replace") }
         options.extras = extras.isEmpty ? nil : extras
         return options
     }

@@ -7,6 +7,23 @@ import X509
 
 /// Pure checks of the protocol pieces: JWK thumbprints, JWS signatures, token validation, ARI ids.
 struct ProtocolUnitTests {
+    /// Boulder's refusals of an order's `replaces`, which sslm retries without it; other errors are not.
+    @Test(arguments: [
+        (
+            "alreadyReplaced", "cannot indicate an order replaces certificate with serial 01, which already has one",
+            true
+        ),
+        ("malformed", "requester account did not request the certificate being replaced by this order", true),
+        ("malformed", "identifier list is empty", false),
+        ("rateLimited", "too many certificates already issued", false),
+    ])
+    func refusalsOfReplaces(name: String, detail: String, refuses: Bool) {
+        let error = ACMEError(
+            problem: ACMEProblem(type: "urn:ietf:params:acme:error:" + name, detail: detail, status: 400),
+            url: "https://ca.example/new-order", status: 400)
+        #expect(ACMEClient.refusesReplaces(error) == refuses)
+    }
+
     @Test func thumbprintOfTheRFC7638ExampleKey() {
         let n =
             "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZC"

@@ -218,6 +218,45 @@ struct ACMEEndToEndTests {
         let real = try Self.apply(topdir)
         #expect(real.status == 1)
         #expect((real.stdout + real.stderr).contains("127.0.0.1:9"), "\(real.stdout)\(real.stderr)")
+        // A CA without a staging directory: --test is an error naming the CA, not an order at production.
+        try testbed.writeCAInfo(topdir)
+        let noStaging = try Self.apply(topdir, ["--test"])
+        #expect(noStaging.status != 0)
+        #expect(
+            (noStaging.stdout + noStaging.stderr).contains("has no staging directory"),
+            "\(noStaging.stdout)\(noStaging.stderr)")
+    }
+
+    /// A challenge that cannot succeed (the http-01 tokens go where nginx does not serve them): the failed
+    /// order is recorded, the next runs back off (1 h, then 2 h) and say until when and why; `--force` retries.
+    @Test func failedOrdersBackOff() throws {
+        let testbed = try ACMETestbed()
+        defer { testbed.stop() }
+        let services = [Self.services[0]]
+        let topdir = testbed.directory + "/topdir-\(UUID().uuidString.prefix(8))"
+        try testbed.writeTopdir(topdir, services: services, serverDir: testbed.directory + "/not-served")
+        let t0 = Date()
+        func env(_ at: Date) -> [String: String] { ["SSLM_NOW": ISO8601DateFormatter().string(from: at)] }
+        let first = try Self.apply(topdir, environment: env(t0))
+        #expect(first.status == 1, "the challenge cannot succeed: \(first.stdout)\(first.stderr)")
+        let failures = try String(contentsOfFile: topdir + "/.sslm/acme/failures.json", encoding: .utf8)
+        #expect(failures.contains("example.com/web-ec"), "\(failures)")
+        // Within the hour: nothing is ordered; the plan says when it retries and why.
+        let waiting = try SSLMProcess.run(["plan", "--json", "--topdir", topdir], environment: env(t0 + 1_800))
+        #expect(!waiting.stdout.contains("acme_order"), "\(waiting.stdout)")
+        #expect(waiting.stdout.contains("retry after"), "\(waiting.stdout)")
+        let quiet = try Self.apply(topdir, environment: env(t0 + 1_800))
+        #expect(!quiet.stdout.contains("next/order"), "\(quiet.stdout)")
+        // After an hour it tries again (and fails again): the next wait is two hours.
+        let second = try Self.apply(topdir, environment: env(t0 + 3_700))
+        #expect(second.status == 1 && second.stdout.contains("next/order"), "\(second.stdout)")
+        let doubled = try SSLMProcess.run(["plan", "--json", "--topdir", topdir], environment: env(t0 + 3_700 + 5_400))
+        #expect(
+            doubled.stdout.contains("retry after") && doubled.stdout.contains("2 failed order"), "\(doubled.stdout)")
+        // --force bypasses the backoff.
+        let forced = try SSLMProcess.run(
+            ["plan", "--json", "--force", "--topdir", topdir], environment: env(t0 + 3_800))
+        #expect(forced.stdout.contains("acme_order"), "\(forced.stdout)")
     }
 
     @Test func revokeAtTheCA() throws {
@@ -242,6 +281,20 @@ struct ACMEEndToEndTests {
         #expect((again.stdout + again.stderr).contains("alreadyRevoked"), "\(again.stdout)\(again.stderr)")
         let bad = try SSLMProcess.run(["revoke", "--topdir", topdir, "example.com:web-ec", "--reason", "boredom"])
         #expect(bad.status != 0 && (bad.stdout + bad.stderr).contains("keyCompromise"))
+        // The revocation is recorded: the next plan replaces the certificate without a flag (new key, new
+        // certificate, rolled in the same run), and then has nothing more to do for it.
+        let currBefore = try FileManager.default.destinationOfSymbolicLink(
+            atPath: topdir + "/certs/example.com/web-ec/curr")
+        let planned = try SSLMProcess.run(["plan", "--topdir", topdir, "--json"])
+        #expect(planned.stdout.contains("certificate_revoked"), "\(planned.stdout)")
+        #expect(try Self.actionKinds(planned.stdout).contains("roll"))
+        let replaced = try Self.apply(topdir)
+        #expect(replaced.status == 0, "apply after revoke: \(replaced.stdout)\(replaced.stderr)")
+        let currAfter = try FileManager.default.destinationOfSymbolicLink(
+            atPath: topdir + "/certs/example.com/web-ec/curr")
+        #expect(currAfter != currBefore)
+        let quiet = try SSLMProcess.run(["plan", "--topdir", topdir, "--json"])
+        #expect(!quiet.stdout.contains("certificate_revoked"), "\(quiet.stdout)")
     }
 
     /// `sslm apply`, killed (SIGKILL, fault injection) right after the journal record of the plan's last

@@ -260,6 +260,149 @@ struct DANERolloverTests {
         #expect(try plan(roll2 + minute).status == 0, "nothing to do after roll 2")
         let reloads = (try? String(contentsOfFile: smtpDirectory + "/reload.log", encoding: .utf8)) ?? ""
         #expect(reloads.split(separator: "\n").count == 2, "the SMTP server reloaded once per roll: \(reloads)")
+
+        // 7. A blocked roll never lets curr expire: with the secondary held, the roll waits; after
+        // dane_roll_stuck_hours (24 h) it is stuck (status exits 1, the metrics carry the waiting time);
+        // within dane_roll_deadline_days (3 d) of curr's expiry it rolls anyway, with a warning.
+        try ScriptRunner.run([Self.scripts + "/dns-testbed", "hold-secondary", dnsDirectory]).expectSuccess("hold 3")
+        let renew3 = t0 + 195 * day
+        _ = try apply(renew3, "renew 3")
+        let stuckAt = renew3 + 26 * 60 * minute
+        let stuckPlan = try plan(stuckAt)
+        #expect(stuckPlan.stdout.contains("stuck:"), "\(stuckPlan.stdout)")
+        #expect(stuckPlan.status == 2, "plan --detailed-exitcode: a stuck roll is work that does not progress")
+        let metrics = topdir + "/metrics.prom"
+        let status = try SSLMProcess.run(
+            ["status", "--topdir", topdir, "--metrics-file", metrics], environment: env(stuckAt))
+        #expect(status.status == 1, "status exits 1 while a roll is stuck: \(status.stdout)\(status.stderr)")
+        let prom = (try? String(contentsOfFile: metrics, encoding: .utf8)) ?? ""
+        #expect(
+            prom.contains("sslm_dane_roll_waiting_seconds{service=\"example.com/mail-ec\"}")
+                && prom.contains("sslm_dane_roll_stuck{service=\"example.com/mail-ec\"} 1"), "\(prom)")
+        let statusJSON = try SSLMProcess.run(["status", "--topdir", topdir, "--json"], environment: env(stuckAt))
+        let object = try JSONSerialization.jsonObject(with: Data(statusJSON.stdout.utf8)) as? [String: Any]
+        let mail = (object?["services"] as? [[String: Any]] ?? []).first {
+            ($0["service"] as? String) == "example.com/mail-ec"
+        }
+        let curr = (mail?["slots"] as? [[String: Any]] ?? []).first { ($0["slot"] as? String) == "curr" }
+        let notAfter = try #require((curr?["notAfter"] as? String).flatMap { ISO8601DateFormatter().date(from: $0) })
+        let beforeDeadline = try plan(notAfter - 4 * day)
+        #expect(!beforeDeadline.stdout.contains("example.com/mail-ec/roll"), "\(beforeDeadline.stdout)")
+        let deadline = notAfter - 2 * day
+        let rolled = try apply(deadline, "deadline roll")
+        #expect(
+            rolled.stderr.contains("WARNING") && rolled.stderr.contains("dane_roll_deadline_days"), "\(rolled.stderr)")
+        #expect(try Self.presentedSPKI(port: smtpPort) != thirdKey, "the SMTP server presents the new key")
+        try ScriptRunner.run([Self.scripts + "/dns-testbed", "release-secondary", dnsDirectory]).expectSuccess(
+            "release 3")
+        try waitForSecondary()
+        try Self.expectDANEVerifies(beds, smtpPort: smtpPort, at: deadline, "after the deadline roll")
+        let after = try SSLMProcess.run(["status", "--topdir", topdir], environment: env(deadline + minute))
+        #expect(after.status == 0, "\(after.stdout)\(after.stderr)")
+    }
+}
+
+extension DANERolloverTests {
+    /// A section without `servers` (no restart after a roll): the old key's TLSA record stays published
+    /// while the STARTTLS server still presents the old key (the plan names the endpoint), and is withdrawn
+    /// by the first run after the server was reloaded by hand.
+    @Test func withdrawalWaitsForTheServer() throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-held-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let dnsDirectory = work + "/dns"
+        let smtpDirectory = work + "/smtp"
+        defer {
+            _ = try? ScriptRunner.run([Self.scripts + "/smtp-dane-testbed", "stop", smtpDirectory])
+            _ = try? ScriptRunner.run([Self.scripts + "/dns-testbed", "stop", dnsDirectory])
+            try? FileManager.default.removeItem(atPath: work)
+        }
+        let started = try ScriptRunner.run([
+            Self.scripts + "/dns-testbed", "start", dnsDirectory, "--zones", "example.com",
+        ])
+        guard started.succeeded else { throw TestbedError("dns-testbed start: \(started.stderr)") }
+        let dns = try ACMETestbed.readEnv(dnsDirectory + "/env")
+        let beds = Beds(dns: dns, dnsDirectory: dnsDirectory, smtpDirectory: smtpDirectory)
+        let primary = dns["DNS_PRIMARY"] ?? ""
+        let secondary = dns["DNS_SECONDARY"] ?? ""
+        let (primaryHost, primaryPort) = ACMETestbed.split(primary)
+        let topdir = try ExampleTopdir.make("sslm-held", keepPort25: true)
+        defer { try? FileManager.default.removeItem(atPath: topdir) }
+        let main = topdir + "/conf.d/ssl-mgr.conf"
+        let tlsaDirectory = dns["DNS_TLSA_DIR"] ?? ""
+        let config = try String(contentsOfFile: main, encoding: .utf8)
+            .replacingOccurrences(
+                of: "server = '127.0.0.1'\n    port = 53",
+                with: """
+                    server = '\(primaryHost)'
+                        port = \(primaryPort)
+
+                    [[dns_nameservers]]
+                        domain = 'default'
+                        servers = ['\(primary)', '\(secondary)']
+                    """
+            )
+            .replacingOccurrences(
+                of: "restart_cmd = ''", with: "restart_cmd = '\(dns["DNS_REFRESH"] ?? "") --testbed \(dnsDirectory)'"
+            )
+            .replacingOccurrences(of: "tlsa_dirs = ['dns/include-tlsa']", with: "tlsa_dirs = ['\(tlsaDirectory)']")
+        try config.write(toFile: main, atomically: true, encoding: .utf8)
+        let t0 = Date()
+        let minute: TimeInterval = 60
+        func env(_ at: Date) -> [String: String] { ["SSLM_NOW": ISO8601DateFormatter().string(from: at)] }
+        func apply(_ at: Date, _ step: String) throws -> SSLMProcess.Output {
+            let run = try SSLMProcess.run(["apply", "--topdir", topdir], environment: env(at))
+            #expect(run.status == 0, "\(step): \(run.stdout)\(run.stderr)")
+            return run
+        }
+        func published() -> String {
+            (try? String(contentsOfFile: tlsaDirectory + "/tlsa.example.com", encoding: .utf8)) ?? ""
+        }
+        func waitForSecondary() throws {
+            var rounds = 0
+            while try Self.serial(at: secondary) != Self.serial(at: primary), rounds < 100 {
+                usleep(100_000)
+                rounds += 1
+            }
+        }
+        _ = try apply(t0, "install")
+        let prodCurr = topdir + "/prod-certs/example.com/mail-ec/curr"
+        let smtp = try ScriptRunner.run([
+            Self.scripts + "/smtp-dane-testbed", "start", smtpDirectory,
+            "--cert", prodCurr + "/fullchain.pem", "--key", prodCurr + "/privkey.pem",
+        ])
+        guard smtp.succeeded else { throw TestbedError("smtp-dane-testbed start: \(smtp.stderr)") }
+        let smtpPort = try ACMETestbed.readEnv(smtpDirectory + "/env")["SMTP_PORT"] ?? ""
+        // The endpoints of the MX host are probed at the STARTTLS server; [smtp] has no servers: no restart.
+        let probed = try String(contentsOfFile: main, encoding: .utf8)
+            .replacingOccurrences(
+                of: "[dns]\n", with: "[dns]\n    dane_connect = ['mail.example.com=127.0.0.1:\(smtpPort)']\n")
+        try probed.write(toFile: main, atomically: true, encoding: .utf8)
+        let oldKey = try Self.presentedSPKI(port: smtpPort)
+        let renew = t0 + 65 * 86_400
+        _ = try apply(renew, "renew")
+        try waitForSecondary()
+        _ = try apply(renew + minute, "records seen by all")
+        #expect(published().contains(oldKey), "curr and next records are published")
+        let rollAt = renew + 95 * minute
+        let plan = try SSLMProcess.run(["plan", "--topdir", topdir], environment: env(rollAt))
+        #expect(plan.stdout.contains("example.com/mail-ec/roll"), "\(plan.stdout)")
+        #expect(!plan.stdout.contains("example.com/tlsa/publish"), "\(plan.stdout)")
+        #expect(
+            plan.stdout.contains("127.0.0.1:\(smtpPort)") && plan.stdout.contains("still presents"), "\(plan.stdout)")
+        _ = try apply(rollAt, "roll without restart")
+        #expect(try Self.presentedSPKI(port: smtpPort) == oldKey, "nothing restarted the server")
+        #expect(published().contains(oldKey), "the old key's record stays published: \(published())")
+        try Self.expectDANEVerifies(beds, smtpPort: smtpPort, at: rollAt, "after the roll, old key served")
+        let still = try SSLMProcess.run(["plan", "--topdir", topdir], environment: env(rollAt + minute))
+        #expect(still.stdout.contains("still presents prev's key"), "\(still.stdout)")
+        // Reloaded by hand: the next run withdraws the old record.
+        try ScriptRunner.run([Self.scripts + "/smtp-dane-testbed", "reload", smtpDirectory]).expectSuccess("reload")
+        let newKey = try Self.presentedSPKI(port: smtpPort)
+        #expect(newKey != oldKey)
+        _ = try apply(rollAt + 2 * minute, "withdrawal")
+        #expect(!published().contains(oldKey) && published().contains(newKey), "\(published())")
+        try waitForSecondary()
+        try Self.expectDANEVerifies(beds, smtpPort: smtpPort, at: rollAt + 2 * minute, "after the withdrawal")
     }
 }
 

@@ -54,6 +54,37 @@ struct LegacyCLITests {
         #expect(try SSLMProcess.run(["plan", "--detailed-exitcode", "--topdir", topdir]).status == 0)
     }
 
+    @Test("-renew -roll -f and dev -keys -csr -cert -ntoc replace the certificate in one run, pending next or not")
+    func replaceNow() throws {
+        let (topdir, mgr) = try setUp()
+        defer { try? FileManager.default.removeItem(atPath: topdir) }
+        let made = try SSLMProcess.run(["apply", "--topdir", topdir])
+        #expect(made.status == 0, "\(made.stdout)\(made.stderr)")
+        let service = "example.com/web-ec"
+        let first = link(topdir, service, "curr")
+        // ssl-mgr: -f skips the expiry decision and the minimum age: a new certificate becomes curr now.
+        let replaced = try run(mgr, ["-renew", "-roll", "-f", "example.com:web-ec"], in: topdir)
+        #expect(replaced.status == 0, "\(replaced.stdout)\(replaced.stderr)")
+        let second = link(topdir, service, "curr")
+        #expect(second != nil && second != first && link(topdir, service, "next") == nil, "\(replaced.stdout)")
+        // With a pending next: that next is replaced by a new one, which rolls.
+        let pending = try run(mgr, ["-renew", "-f", "example.com:web-ec"], in: topdir)
+        #expect(pending.status == 0 && link(topdir, service, "next") != nil, "\(pending.stdout)\(pending.stderr)")
+        let pendingNext = link(topdir, service, "next")
+        sleep(1)  // db directories are named to the second
+        let again = try run(mgr, ["-renew", "-roll", "-f", "example.com:web-ec"], in: topdir)
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        let third = link(topdir, service, "curr")
+        #expect(third != second && third != pendingNext && link(topdir, service, "next") == nil, "\(again.stdout)")
+        sleep(1)
+        let dev = try run(mgr, ["dev", "-keys", "-csr", "-cert", "-ntoc", "example.com:web-ec"], in: topdir)
+        #expect(dev.status == 0, "\(dev.stdout)\(dev.stderr)")
+        #expect(link(topdir, service, "curr") != third && link(topdir, service, "next") == nil, "\(dev.stdout)")
+        // Production follows in the same run.
+        let production = try FileManager.default.contentsOfDirectory(atPath: topdir + "/prod-certs/\(service)")
+        #expect(!production.contains("next"), "\(production)")
+    }
+
     @Test("-renew example.com:mail-ec,mail-rsa renews just those two (forced with -f)")
     func renewTargets() throws {
         let (topdir, mgr) = try setUp()

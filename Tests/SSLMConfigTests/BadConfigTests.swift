@@ -1,3 +1,4 @@
+import Foundation
 import SSLMConfig
 import SSLMCore
 import Testing
@@ -161,6 +162,28 @@ let badConfigCases: [BadConfigCase] = [
             "example.com/mail": replacing("example.com/mail", "signing_ca = 'int'", with: "signing_ca = 'le'"),
         ],
         file: main, table: "dns", key: "acme_dir", messageContains: "dns-01"),
+    .init(
+        name: "dane_connect without a port",
+        files: [
+            "ssl-mgr.conf": replacing(
+                "ssl-mgr.conf", "[dns]\n", with: "[dns]\ndane_connect = ['mail.example.com=127.0.0.1']\n")
+        ],
+        file: main, table: "dns", key: "dane_connect", messageContains: "expected 'HOST=ADDRESS:PORT'"),
+    .init(
+        name: "dane_roll_stuck_hours of 0",
+        files: [
+            "ssl-mgr.conf": replacing("ssl-mgr.conf", "[globals]\n", with: "[globals]\ndane_roll_stuck_hours = 0\n")
+        ],
+        file: main, table: "globals", key: "dane_roll_stuck_hours", messageContains: "out of range"),
+    .init(
+        name: "IP address SAN on a dns-01 CA",
+        files: [
+            "ca-info.conf": TestTopdir.baselineCAInfo
+                + "\n[le]\nca_type = 'letsencrypt'\nca_validation = 'dns-01'\n",
+            "example.com/mail": replacing("example.com/mail", "signing_ca = 'int'", with: "signing_ca = 'le'")
+                .replacingOccurrences(of: "'example.com']", with: "'192.0.2.7']"),
+        ],
+        file: mail, table: "X509", key: "sans", messageContains: "192.0.2.7 is an IP address: dns-01"),
     .init(
         name: "http-01 without [web] server_dir",
         files: [

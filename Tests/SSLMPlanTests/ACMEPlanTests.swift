@@ -104,6 +104,7 @@ import Testing
             serial: "0a0b0c")
         builder.syncEverything()
         var observation = builder.build()
+        ACMEIssuance.record(&observation, config: config)
         observation.renewalWindows = [
             "example.com/web-ec": RenewalWindow(
                 serialHex: "0a0b0c", start: now.addingTimeInterval(startDays * 86_400),

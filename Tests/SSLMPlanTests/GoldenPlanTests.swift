@@ -16,7 +16,8 @@ struct GoldenPlanTests {
         let config = try ExampleConfig.load(testCase.edits)
         var builder = StateBuilder(config: try ExampleConfig.load())
         testCase.state(&builder)
-        let observation = builder.build()
+        var observation = builder.build()
+        if testCase.acmeIssued { ACMEIssuance.record(&observation, config: config) }
         var targets: [ServiceAddress]?
         if let specs = testCase.targets {
             targets = []

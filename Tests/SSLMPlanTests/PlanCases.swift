@@ -13,6 +13,9 @@ struct PlanCase: Sendable, CustomStringConvertible {
     var force = false
     var reuseKey = false
     var minRollMinutes: Int? = nil
+    /// Record every curr as ordered from its service's ACME CA, with the account sslm holds
+    /// (`ACMEIssuance.record`).
+    var acmeIssued = false
     var state: @Sendable (inout StateBuilder) -> Void
     /// Action ids that must be in the plan, with their reason code ("" = any).
     var present: [String: String] = [:]
@@ -113,7 +116,8 @@ let planCases: [PlanCase] = [
             "example.com/acme/dns-01/clear": "", "acme/dns-01/refresh-cleared": "",
         ]),
     PlanCase(
-        name: "acme-renewal-replaces-curr", edits: acmeEdits, now: T0 + 55 * day, state: { inSync(&$0) },
+        name: "acme-renewal-replaces-curr", edits: acmeEdits, now: T0 + 55 * day, acmeIssued: true,
+        state: { inSync(&$0) },
         present: ["example.com/mail-ec/next/order": "renewal_due", "example.net/web-ec/next/order": "renewal_due"]),
     PlanCase(
         name: "fresh-install", state: { _ in },
@@ -300,7 +304,7 @@ let planCases: [PlanCase] = [
     PlanCase(
         name: "config-changed-signer",
         edits: ["example.net/web-ec": [("signing_ca = 'my-int'", "signing_ca = 'my-root'")]],
-        state: { inSync(&$0) }, present: ["example.net/web-ec/next/dir": "config_changed"]),
+        state: { inSync(&$0) }, present: ["example.net/web-ec/next/dir": "issuer_changed"]),
     PlanCase(
         name: "ca-renewed-leaves-resigned",
         state: { b in
@@ -477,7 +481,7 @@ let planCases: [PlanCase] = [
         name: "dane-roll-waits-for-lagging-secondary",
         state: { b in
             inSync(&b)
-            b.issue("example.com/mail-ec", slot: "next", at: T0 - 2 * day)
+            b.issue("example.com/mail-ec", slot: "next", at: T0 - 3 * 60 * minute)
             b.syncEverything()
             var publication = b.publication("example.com")
             let nextKeys = Set(publication.records(service: "mail-ec", slot: "next")?.map(\.key) ?? [])
@@ -494,7 +498,7 @@ let planCases: [PlanCase] = [
         name: "dane-roll-waits-primary-without-records",
         state: { b in
             inSync(&b)
-            b.issue("example.com/mail-ec", slot: "next", at: T0 - 2 * day)
+            b.issue("example.com/mail-ec", slot: "next", at: T0 - 3 * 60 * minute)
             b.syncEverything()
             var publication = b.publication("example.com")
             let nextKeys = Set(publication.records(service: "mail-ec", slot: "next")?.map(\.key) ?? [])
@@ -509,17 +513,33 @@ let planCases: [PlanCase] = [
         name: "dane-roll-waits-dns-not-observed",
         state: { b in
             inSync(&b)
-            b.issue("example.com/mail-ec", slot: "next", at: T0 - 2 * day)
-            b.issue("example.com/web-ec", slot: "next", at: T0 - 2 * day)
+            b.issue("example.com/mail-ec", slot: "next", at: T0 - 3 * 60 * minute)
+            b.issue("example.com/web-ec", slot: "next", at: T0 - 3 * 60 * minute)
             b.syncEverything()
             b.daneObserved = false
         }, present: ["example.com/web-ec/roll": "next_ready"], absent: ["example.com/mail-ec/roll"],
         notes: ["example.com/mail-ec: waiting_for_tlsa"]),
     PlanCase(
-        name: "dane-roll-waits-two-ttl", minRollMinutes: 10,
+        name: "dane-roll-stuck",
         state: { b in
             inSync(&b)
             b.issue("example.com/mail-ec", slot: "next", at: T0 - 2 * day)
+            b.syncEverything()
+            b.daneObserved = false
+        }, absent: ["example.com/mail-ec/roll"], notes: ["example.com/mail-ec: roll_stuck"]),
+    PlanCase(
+        name: "dane-roll-deadline",
+        state: { b in
+            inSync(&b, leafAge: 88 * day)
+            b.issue("example.com/mail-ec", slot: "next", at: T0 - 3 * day)
+            b.syncEverything()
+            b.daneObserved = false
+        }, present: ["example.com/mail-ec/roll": "roll_deadline"]),
+    PlanCase(
+        name: "dane-roll-waits-two-ttl", minRollMinutes: 10,
+        state: { b in
+            inSync(&b)
+            b.issue("example.com/mail-ec", slot: "next", at: T0 - 3 * 60 * minute)
             b.syncEverything()
             var publication = b.publication("example.com")
             for key in publication.records(service: "mail-ec", slot: "next")?.map(\.key) ?? [] {

@@ -86,8 +86,8 @@ struct PrecedenceTests {
     @Test func chainsAreInTheirDocumentedOrder() {
         #expect(
             RenewalChain.policies.map(\.name) == [
-                "certificateDiffersFromConfig", "issuerChanged", "renewalWindowIsOpen", "renewalIsDue",
-                "renewalIsForced",
+                "certificateDiffersFromConfig", "issuerDiffersFromConfig", "issuerChanged", "certificateIsRevoked",
+                "renewalWindowIsOpen", "renewalIsDue", "replacementIsRequested", "renewalIsForced",
             ])
         #expect(RollChain.policies.first?.name == "phaseIsRenew")
         #expect(RollChain.policies.last?.name == "pendingNextIsYoung")

@@ -269,3 +269,29 @@ struct StateBuilder {
         return observation
     }
 }
+
+/// Marks observed certificates as issued by their service's ACME CA (`.sslm/certificates.json`), ordered
+/// by the account sslm holds for that CA and the service's email.
+enum ACMEIssuance {
+    static let account = "https://acme.example/acct/1"
+
+    static func record(
+        _ observation: inout Observation, config: Config, slot: KeyPath<ServiceState, LinkState> = \.curr,
+        edit: (inout CertificateRecord) -> Void = { _ in }
+    ) {
+        var records = observation.certificateRecords ?? [:]
+        var accounts = observation.acmeAccounts ?? [:]
+        for state in observation.services {
+            guard let service = config.service(state.address), case .authority(let name) = service.signer,
+                let acme = config.certificateAuthorities[name]?.acme,
+                let certificate = state.dbDir(state[keyPath: slot])?.certificate
+            else { continue }
+            var record = CertificateRecord(ca: name, directory: acme.directoryURL, account: account)
+            edit(&record)
+            records[certificate.certificateSHA256] = record
+            accounts[CertificateRecord.accountKey(directory: acme.directoryURL, email: service.subject.email)] = account
+        }
+        observation.certificateRecords = records
+        observation.acmeAccounts = accounts
+    }
+}

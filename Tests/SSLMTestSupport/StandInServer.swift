@@ -65,3 +65,18 @@ public final class StandInServer: @unchecked Sendable {
 public struct StandInError: Error, CustomStringConvertible {
     public var description: String
 }
+
+extension StandInServer {
+    /// What the `boulder-ari` stand-in issued (`DIR/issued.json`): ARI id → `account`, `replaced`, `serial`.
+    public func issued() -> [String: [String: Any]] {
+        guard let data = FileManager.default.contents(atPath: dir.file("issued.json")),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: [String: Any]]
+        else { return [:] }
+        return object
+    }
+
+    /// The payloads of the `newOrder` requests, in order (refused ones included).
+    public func newOrders() throws -> [[String: Any]] {
+        try requests().filter { $0.path == "/new-order" }.map { $0.payload as? [String: Any] ?? [:] }
+    }
+}

@@ -5,6 +5,7 @@ import SSLMConfig
 import SSLMCore
 import SSLMDNS
 import SSLMDeploy
+import SSLMObserve
 import SSLMPKI
 import SSLMPlan
 import SwiftASN1
@@ -24,7 +25,9 @@ struct ACMEOrderHandler: ActionHandler {
     func perform(_ request: ActionPayload.ACMEOrderRequest, of action: Action, in context: ActionContext)
         async throws -> String?
     {
-        try await context.run.acmeOrder(action, request, logger: context.logger)
+        try await context.run.recordingOrderFailure(action) {
+            try await context.run.acmeOrder(action, request, logger: context.logger)
+        }
     }
 }
 
@@ -63,7 +66,9 @@ extension ApplyRun {
             if request.replacesCurrent, directory.renewalInfo != nil {
                 replaces = try? currentCertificateID(address)
             }
-            order = try await client.newOrder(identifiers, profile: profile, replaces: replaces)
+            order = try await newOrder(
+                client, address: address, identifiers: identifiers, profile: profile, replaces: replaces,
+                logger: logger)
         }
         guard let order else { throw SSLMError(.ioFailure, "no order") }
         let challenges = try await learnChallenges(order, client: client, validation: validation, service: service)
@@ -72,5 +77,30 @@ extension ApplyRun {
             challenges: challenges, csrDigest: csrDigest)
         await acme.setOrder(open, for: address)
         return open.journalDetail
+    }
+
+    /// Opens the order; when the CA refuses `replaces` (Boulder: another account ordered curr, or curr was
+    /// replaced already), records that for curr in the certificate ledger and opens it once more without.
+    private func newOrder(
+        _ client: ACMEClient, address: ServiceAddress, identifiers: [ACMEIdentifier], profile: String?,
+        replaces: String?, logger: Logger
+    ) async throws -> ACMEOrder {
+        do {
+            return try await client.newOrder(identifiers, profile: profile, replaces: replaces)
+        } catch  where replaces != nil && ACMEClient.refusesReplaces(error) {
+            let refusal = Executor.describe(error)
+            logger.notice(
+                "the CA refuses curr as the certificate this order replaces (\(refusal)): ordering without it")
+            if let sha = try? currentCertificateSHA256(address) {
+                try CertificateLedger.update(
+                    topdir: topdir, certificateSHA256: sha, start: CertificateRecord(ca: "unknown")
+                ) { record in
+                    var record = record
+                    record.replacesRefused = refusal
+                    return record
+                }
+            }
+            return try await client.newOrder(identifiers, profile: profile, replaces: nil)
+        }
     }
 }

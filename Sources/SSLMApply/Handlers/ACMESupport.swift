@@ -5,6 +5,7 @@ import SSLMConfig
 import SSLMCore
 import SSLMDNS
 import SSLMDeploy
+import SSLMObserve
 import SSLMPKI
 import SSLMPlan
 import SwiftASN1
@@ -99,6 +100,30 @@ extension ApplyRun {
             throw SSLMError(.malformedInput, "\(path) holds no certificate")
         }
         return try ACMEClient.ariCertID(try Certificate(derEncoded: block.derBytes))
+    }
+
+    /// Runs one ACME step of `action`'s service; when it fails, the failure (the run's time, the error) is
+    /// added to the service's failed orders (`OrderFailureLog`), from which the planner backs off.
+    func recordingOrderFailure(_ action: Action, _ body: () async throws -> String?) async throws -> String? {
+        do {
+            return try await body()
+        } catch {
+            if let service = action.service {
+                let failure = OrderFailure(time: now, reason: Executor.describe(error))
+                try? OrderFailureLog.record(failure, service: service, topdir: topdir)
+            }
+            throw error
+        }
+    }
+
+    /// SHA-256 (hex) of the DER of `curr/cert.pem`: its key in the certificate ledger.
+    func currentCertificateSHA256(_ address: ServiceAddress) throws -> String {
+        let curr = try ServiceTree(topdir: topdir, address: address).required("curr")
+        let path = curr + "/" + CertificateFileSet.Name.certificate
+        guard let block = try PEMBlock.parseAll(try FileBytes.read(path), file: path).first else {
+            throw SSLMError(.malformedInput, "\(path) holds no certificate")
+        }
+        return ContentDigest.sha256Hex(block.derBytes)
     }
 
     func acmeAuthority(of service: ServiceConfig) throws -> (CertificateAuthority, ACMESettings) {

@@ -20,7 +20,9 @@ struct AnswerChallengesHandler: ActionHandler {
     }
 
     func perform(_: ACMEChallengeType, of action: Action, in context: ActionContext) async throws -> String? {
-        try await context.run.answerChallenges(action, logger: context.logger)
+        try await context.run.recordingOrderFailure(action) {
+            try await context.run.answerChallenges(action, logger: context.logger)
+        }
     }
 }
 

@@ -5,6 +5,7 @@ import SSLMConfig
 import SSLMCore
 import SSLMDNS
 import SSLMDeploy
+import SSLMObserve
 import SSLMPKI
 import SSLMPlan
 import SwiftASN1
@@ -20,7 +21,13 @@ struct FinalizeOrderHandler: ActionHandler {
     }
 
     func perform(_ preferredChain: String?, of action: Action, in context: ActionContext) async throws -> String? {
-        try await context.run.finalizeOrder(action, preferredChain: preferredChain, logger: context.logger)
+        let detail = try await context.run.recordingOrderFailure(action) {
+            try await context.run.finalizeOrder(action, preferredChain: preferredChain, logger: context.logger)
+        }
+        if let service = action.service {
+            try OrderFailureLog.clear(service: service, topdir: context.run.topdir)
+        }
+        return detail
     }
 }
 
@@ -76,6 +83,15 @@ extension ApplyRun {
         try CertificateFileSet.writeCertificates(
             certificatePEM: leafPEM, chainPEM: chainPEM, fullchainPEM: leafPEM + chainPEM, to: next,
             root: topdir)
+        let account = await client.currentAccountURL()
+        try CertificateLedger.update(
+            topdir: topdir, certificateSHA256: ContentDigest.sha256Hex(leaf.derBytes),
+            start: CertificateRecord(ca: service.signer.description)
+        ) { _ in
+            CertificateRecord(
+                ca: service.signer.description, directory: open.directoryURL, account: account,
+                issued: now)
+        }
         let top = chain.rootIssuerCommonName.map { " (chain to \($0))" } ?? ""
         return "issued by \(service.signer)\(top), \(blocks.count - 1) intermediate(s)"
     }

@@ -120,6 +120,16 @@ struct LegacyCommandLine {
         return (phase, options.force || forcedRenew || forcedRoll, options.reuse || options.copyCSR)
     }
 
+    /// ssl-mgr's `-renew -roll -f` and `dev -keys|-csr|-cert -ntoc`: `-f` skips the expiry decision and the
+    /// minimum age, so a new certificate is made and becomes curr in the same run (a pending next is
+    /// replaced).
+    static func replacesNow(_ options: Options) -> Bool {
+        let renews = options.renew || options.newKeys || options.newCSR || options.newCert
+        let forcedRenew = (options.renew && options.force) || options.newKeys || options.newCSR || options.newCert
+        let forcedRoll = (options.roll && options.force) || options.nextToCurr
+        return renews && forcedRenew && forcedRoll
+    }
+
     static let usage = """
         usage: sslm-mgr [-renew] [-roll] [-s] [-f] [-r] [-t] [-n] [-d] [-v] [-dns] [-roll-mins N]
                         [-clean-keep N] [-clean-all] [--topdir DIR] [group:svc1,svc2 | group:ALL …]
@@ -179,6 +189,7 @@ struct LegacyCommandLine {
         request.forceProductionSync = options.certsToProd
         request.forceRestarts = options.forceServerRestarts
         request.forceDNSRefresh = options.dnsRefresh
+        request.replaceNow = replacesNow(options)
         let plan = Planner.plan(request)
         print(PlanView.render(plan, topdir: session.topdir, verbose: options.verbose), terminator: "")
         if options.debug || options.dryRun {

@@ -85,10 +85,10 @@ struct ApplyCommand: AsyncParsableCommand {
     /// plan's options, and executes its own plan only when its actions equal the file's (`PlanReplay`).
     private func applySaved(_ file: String) async throws {
         if planning.force || planning.reuseKey || planning.test || planning.phase != "all"
-            || planning.minRollMinutes != nil
+            || planning.minRollMinutes != nil || planning.replace
         {
             throw ValidationError(
-                "\(file): a saved plan carries its own options; --force, --reuse-key, --test, --phase and "
+                "\(file): a saved plan carries its own options; --force, --replace, --reuse-key, --test, --phase and "
                     + "--min-roll-mins cannot be given with it")
         }
         let plan = try SavedPlanFile.read(file)
@@ -145,6 +145,10 @@ struct ApplyCommand: AsyncParsableCommand {
             return
         }
         let (report, logger) = try await session.execute(plan, verbose: global.verbose, propagationTimeout: dnsTimeout)
+        for action in plan.actions where action.reason.code == ReasonCode.rollDeadline.rawValue {
+            logger.warning("\(action.service ?? action.id): \(action.reason.message)")
+            Console.error("warning: \(action.service ?? action.id): \(action.reason.message)")
+        }
         let summary = ApplyView.render(report, plan: plan)
         logger.info("apply finished: \(summary.split(separator: "\n").last ?? "")")
         for note in blocked { logger.error("blocked: \(note.subject): \(note.reason.message)") }

@@ -36,6 +36,22 @@ enum MetricsFile {
                 }
             }
         }
+        let waiting = status.services.filter { $0.rollWaitingSeconds != nil }
+        if !waiting.isEmpty {
+            lines.append(
+                "# HELP sslm_dane_roll_waiting_seconds How long a DANE roll has waited for its TLSA records; "
+                    + "sslm_dane_roll_stuck is 1 past dane_roll_stuck_hours.")
+            lines.append("# TYPE sslm_dane_roll_waiting_seconds gauge")
+            for service in waiting {
+                let value = Int64(service.rollWaitingSeconds ?? 0)
+                lines.append("sslm_dane_roll_waiting_seconds{service=\"\(escape(service.service))\"} \(value)")
+            }
+            lines.append("# TYPE sslm_dane_roll_stuck gauge")
+            for service in waiting {
+                lines.append(
+                    "sslm_dane_roll_stuck{service=\"\(escape(service.service))\"} \(service.rollStuck == true ? 1 : 0)")
+            }
+        }
         lines.append("# HELP sslm_certificate_missing 1 when a service has no usable current certificate.")
         lines.append("# TYPE sslm_certificate_missing gauge")
         for service in status.services {

@@ -15,7 +15,7 @@ struct PlanCommand: AsyncParsableCommand {
 
             -o FILE saves the plan as JSON for `sslm apply FILE` (refused later if the state changed) or for \
             review; --json prints the JSON. Exit status: 0 success; with --detailed-exitcode 0 = nothing to \
-            do, 2 = changes present or a service blocked (needs a person); 1 = error.
+            do, 2 = changes present, a service blocked (needs a person) or a DANE roll stuck; 1 = error.
             """)
     @OptionGroup var global: GlobalOptions
     @OptionGroup var planning: PlanningOptions
@@ -46,7 +46,9 @@ struct PlanCommand: AsyncParsableCommand {
         } else {
             print(PlanView.render(plan, topdir: session.topdir, verbose: global.verbose), terminator: "")
         }
-        if detailedExitcode && (!plan.isEmpty || !plan.blockedNotes.isEmpty) { throw ExitCode(2) }
+        if detailedExitcode && (!plan.isEmpty || !plan.blockedNotes.isEmpty || !plan.stuckNotes.isEmpty) {
+            throw ExitCode(2)
+        }
     }
 }
 

@@ -67,6 +67,7 @@ struct PlanSession {
             }
             targets = list
         }
+        if test { try TestMode.requireStaging(config, services: targets ?? config.activeServices) }
         var services = targets ?? config.activeServices
         if observeAll { services += config.services.keys.sorted().filter { !services.contains($0) } }
         // The local CAs that sign the chosen services are observed too: the planner needs their curr.
@@ -78,6 +79,12 @@ struct PlanSession {
                 services.append(ca.localAddress)
             }
             index += 1
+        }
+        // Every local CA's curr too: a certificate issued by one before a switch of `signing_ca` is known by
+        // its issuer name (`issuer_changed`).
+        for ca in config.certificateAuthorities.values.sorted(by: { $0.name < $1.name })
+        where ca.isLocal && config.service(ca.localAddress) != nil && !services.contains(ca.localAddress) {
+            services.append(ca.localAddress)
         }
         let apexes = Array(Set(services.map(\.group))).sorted()
         let dns = gatherDNS ? DNSFactsGatherer.gather(config: config, apexes: apexes) : []
@@ -107,10 +114,10 @@ struct PlanSession {
         if let minutes = options.minRollMinutes, minutes < 0 {
             throw CLIError("--min-roll-mins: expected 0 or more minutes, found \(minutes)")
         }
-        return Planner.plan(
-            request(
-                phase: phase, force: options.force, reuseKey: options.reuseKey,
-                minRollMinutes: options.minRollMinutes))
+        var request = request(
+            phase: phase, force: options.force, reuseKey: options.reuseKey, minRollMinutes: options.minRollMinutes)
+        request.replaceNow = options.replace
+        return Planner.plan(request)
     }
 
     /// The plan a saved plan's options give for this session's config, observation and time (the check
@@ -130,6 +137,7 @@ struct PlanSession {
         request.forceProductionSync = fields.forceProductionSync
         request.forceRestarts = fields.forceRestarts
         request.forceDNSRefresh = fields.forceDNSRefresh
+        request.replaceNow = fields.replaceNow
         return Planner.plan(request)
     }
 
@@ -147,19 +155,32 @@ extension PlanSession {
     /// This session with the ACME CAs' renewal windows (ARI) of the observed curr certificates, for the
     /// planner. Asks only CAs that issued an observed curr, and uses the cache in `.sslm/acme/` (which only
     /// a session with the writer lock updates); problems are warnings on stderr (the planner then uses
-    /// `[renew_info]`).
+    /// `[renew_info]`). The DANE endpoints are probed first (`withDANEEndpoints`): both are facts of the
+    /// network that every planning command needs.
     func withRenewalInfo(verbose: Bool) async -> PlanSession {
+        var copy = await withDANEEndpoints()
         let issuedByACME = observation.services.contains { state in
             guard case .authority(let name)? = config.service(state.address)?.signer else { return false }
             return config.certificateAuthorities[name]?.acme != nil && state.dbDir(state.curr)?.certificate != nil
         }
-        guard issuedByACME else { return self }
+        guard issuedByACME else { return copy }
         let logger = Logger(label: "sslm.ari") { _ in StandardErrorLogHandler(logLevel: verbose ? .info : .warning) }
-        var copy = self
         let windows = await RenewalInfoGatherer.gather(
             config: config, observation: observation, staging: acmeStaging, logger: logger,
             writeCache: lock != nil)
         copy.observation.renewalWindows = windows.isEmpty ? nil : windows
+        return copy
+    }
+
+    /// This session with its DANE endpoints probed (`DANEEndpointProber`: only for apexes whose published
+    /// TLSA copies wait for an update, and only when DNS was asked; never with `--test`, which publishes
+    /// nothing).
+    func withDANEEndpoints() async -> PlanSession {
+        guard !acmeStaging, !observation.dns.isEmpty, observation.danePublications != nil else {
+            return self
+        }
+        var copy = self
+        copy.observation.daneEndpoints = await DANEEndpointProber.probe(config: config, observation: observation)
         return copy
     }
 
@@ -192,6 +213,20 @@ extension PlanSession {
 enum TestMode {
     /// The state root of `--test` runs for `topdir`.
     static func stateRoot(topdir: String) -> String { topdir + "/test" }
+
+    /// Refuses `--test` for a service whose ACME CA has no staging directory: the order would go to the
+    /// production CA. The error names the CA and the key to set.
+    static func requireStaging(_ config: Config, services: [ServiceAddress]) throws {
+        for address in services {
+            guard case .authority(let name)? = config.service(address)?.signer,
+                let acme = config.certificateAuthorities[name]?.acme, acme.stagingDirectoryURL == nil
+            else { continue }
+            throw CLIError(
+                "--test: CA \"\(name)\" (ca-info.conf, signing \(address)) has no staging directory: set "
+                    + "ca_staging_directory_url, or leave \(address) out of the targets; --test never orders from "
+                    + "the production directory \(acme.directoryURL)")
+        }
+    }
 
     static func apply(to config: Config) -> Config {
         var config = config

@@ -47,6 +47,12 @@ struct StatusCommand: AsyncParsableCommand {
         } else {
             print(report.text(verbose: global.verbose || session.config.globals.verbose), terminator: "")
         }
+        if !report.stuck.isEmpty {
+            Console.error(
+                "error: the DANE roll of \(report.stuck.joined(separator: ", ")) is stuck (see dane.md: "
+                    + "the TLSA records of next are not served by every name server)")
+            throw ExitCode(1)
+        }
     }
 }
 
@@ -77,7 +83,14 @@ struct StatusReport: Encodable {
         /// What the next `sslm apply` would do for this service and why (the plan's first reason), or
         /// the note about it (not due, waiting to roll, blocked).
         var plan: String?
+        /// A DANE roll waiting for its TLSA records: seconds since next was old enough to roll.
+        var rollWaitingSeconds: Double?
+        /// The roll has waited longer than `dane_roll_stuck_hours` (`roll_stuck`): `status` exits 1.
+        var rollStuck: Bool?
     }
+
+    /// Services whose DANE roll is stuck.
+    var stuck: [String] { services.filter { $0.rollStuck == true }.map(\.service) }
 
     var now: Date
     var services: [Service]
@@ -91,8 +104,10 @@ struct StatusReport: Encodable {
             guard let service = action.service, why[service] == nil else { continue }
             why[service] = "\(action.reason.code): \(action.reason.message) (apply: \(action.kind.rawValue))"
         }
+        var waitingCodes: [String: String] = [:]
         for note in plan.notes where why[note.subject] == nil {
             why[note.subject] = "\(note.reason.code): \(note.reason.message)"
+            waitingCodes[note.subject] = note.reason.code
         }
         var services: [Service] = []
         for address in session.targets ?? session.config.activeServices {
@@ -128,10 +143,18 @@ struct StatusReport: Encodable {
                 }
             }
             if slots.isEmpty && problems.isEmpty { problems.append("no certificate yet") }
-            services.append(
-                Service(
-                    service: address.description, slots: slots, problems: problems,
-                    plan: why[address.description]))
+            var service = Service(
+                service: address.description, slots: slots, problems: problems, plan: why[address.description])
+            let code = waitingCodes[address.description]
+            if code == ReasonCode.waitingForTLSA.rawValue || code == ReasonCode.rollStuck.rawValue,
+                let next = slots.first(where: { $0.slot == "next" })
+            {
+                let minutes = session.config.globals.minRollMinutes
+                let since = next.notBefore.addingTimeInterval(Double(minutes) * 60)
+                service.rollWaitingSeconds = max(0, session.now.timeIntervalSince(since))
+                service.rollStuck = code == ReasonCode.rollStuck.rawValue
+            }
+            services.append(service)
         }
         return StatusReport(now: session.now, services: services)
     }

@@ -71,6 +71,12 @@ struct CrossChecks {
                                 "missing: dns-01 (CA \"\(name)\", used by \(address)) must refresh the zone after writing the challenge"
                             )
                         }
+                        if let ip = service.sans.first(where: { HostName.isIPv4($0) || HostName.isIPv6($0) }) {
+                            sink.error(
+                                service.file, "X509", "sans",
+                                "\(ip) is an IP address: dns-01 (CA \"\(name)\") validates DNS names only (IP addresses validate by http-01, RFC 8738): use an http-01 CA or drop the address"
+                            )
+                        }
                     case .http01:
                         if self.main.servers.first(where: { $0.name == "web" })?.serverDir == nil {
                             sink.error(

@@ -210,6 +210,12 @@ struct MainConfigParser {
                 globals.minRollMinutes = minutes
             }
         }
+        if let hours = r.int("dane_roll_stuck_hours", in: ConfigLimits.daneRollStuckHours, unit: "hours") {
+            globals.daneRollStuckHours = hours
+        }
+        if let days = r.int("dane_roll_deadline_days", in: ConfigLimits.daneRollDeadlineDays, unit: "days") {
+            globals.daneRollDeadlineDays = days
+        }
         if let delay = r.int("dns_check_delay", in: ConfigLimits.dnsCheckDelaySeconds, unit: "seconds") {
             globals.dnsCheckDelaySeconds = delay
         }
@@ -664,6 +670,22 @@ struct MainConfigParser {
         dns.acmeDirs = directories(r, "acme_dir")
         dns.tlsaDirs = directories(r, "tlsa_dirs")
         dns.depends = tokens(r, "depends")
+        for entry in r.stringList("dane_connect") ?? [] {
+            guard let equals = entry.firstIndex(of: "=") else {
+                r.error("dane_connect", "expected 'HOST=ADDRESS:PORT', found '\(entry)'")
+                continue
+            }
+            var host = entry[..<equals].lowercased()
+            while host.hasSuffix(".") { host.removeLast() }
+            let target = String(entry[entry.index(after: equals)...])
+            guard !host.isEmpty, target.contains(":"), case .success(let address) = NameserverAddress.parse(target)
+            else {
+                r.error("dane_connect", "expected 'HOST=ADDRESS:PORT', found '\(entry)'")
+                continue
+            }
+            dns.daneConnect[host] = address
+        }
+        dns.daneUnreachableHolds = r.bool("dane_unreachable_holds") ?? false
         _ = r.bool("skip_prod_copy")  // accepted (ssl-mgr ignores it too)
         if r.has("servers") {
             _ = r.node("servers")

@@ -43,6 +43,13 @@ public struct DNSSettings: Sendable, Hashable {
     /// Directories receiving `tlsa.<apex>`.
     public var tlsaDirs: [String] = []
     public var depends: Set<ChangeToken> = []
+    /// `dane_connect` (sslm): host name (lowercase) → where its DANE endpoints are probed before an old
+    /// key's TLSA records are withdrawn, instead of the host's address at the DNS primary and the DANE port
+    /// (split setups, tests). As `sslm check --connect`.
+    public var daneConnect: [String: NameserverAddress] = [:]
+    /// `dane_unreachable_holds` (sslm): whether a DANE endpoint that cannot be probed keeps the old key's
+    /// records published (default false: it is reported and does not hold the withdrawal).
+    public var daneUnreachableHolds = false
 
     public init() {}
 }

@@ -9,6 +9,13 @@ public struct Globals: Sendable, Hashable {
     public var cleanKeep: Int = 10
     /// Minimum age of `next`, in minutes, before a roll.
     public var minRollMinutes: Int = 90
+    /// `dane_roll_stuck_hours` (sslm): a DANE roll that has waited this long for its TLSA records is
+    /// reported as stuck (`roll_stuck`: `status` exits 1, the metrics carry the waiting time).
+    public var daneRollStuckHours: Int = 24
+    /// `dane_roll_deadline_days` (sslm): when curr expires within this many days, a DANE roll that still
+    /// waits for its TLSA records goes ahead without them (`roll_deadline`, with a warning): an expired
+    /// certificate breaks every client, a missing TLSA record only DANE-validating ones. 0 = never.
+    public var daneRollDeadlineDays: Int = 3
     /// Seconds to wait before the first DNS propagation check (sslm polls actively; default 0).
     public var dnsCheckDelaySeconds: Int = 0
     /// Extra nameservers that must also serve the primary's data before a dns-01 answer or a roll.

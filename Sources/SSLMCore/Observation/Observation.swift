@@ -41,6 +41,20 @@ public struct Observation: Sendable, Hashable, Codable {
     /// what the apex's name servers serve of them (see `DANEPublication`). nil when no apex has DANE. Not
     /// part of the fingerprint: the records follow from the certificates, the rest is the DNS's.
     public var danePublications: [DANEPublication]?
+    /// What `.sslm/certificates.json` records of the certificates of curr, next and prev (`CertificateRecord`),
+    /// by the SHA-256 of their DER; nil when none has a record. Not part of the fingerprint (like the ARI
+    /// windows): `apply FILE` plans again and compares the actions, which is where a record shows.
+    public var certificateRecords: [String: CertificateRecord]?
+    /// The ACME account URL sslm holds for each directory URL and contact email
+    /// (`CertificateRecord.accountKey`); nil when there is none. An order goes out with that account (or
+    /// with a new one when there is none).
+    public var acmeAccounts: [String: String]?
+    /// The failed ACME orders of each service since its last successful one (`.sslm/acme/failures.json`),
+    /// by `group/service`; nil when none. Not part of the fingerprint.
+    public var orderFailures: [String: [OrderFailure]]?
+    /// The DANE endpoints probed for apexes whose published TLSA copies wait for an update (which may
+    /// withdraw an old key's records); nil when none was probed. Not part of the fingerprint.
+    public var daneEndpoints: [DANEEndpointProbe]?
 
     public init(
         topdir: String, lineage: String?, localHostNames: [String], services: [ServiceState],
@@ -73,6 +87,11 @@ public struct Observation: Sendable, Hashable, Codable {
 
     /// The DANE publication state of `apex`, when it has DANE services.
     public func danePublication(_ apex: String) -> DANEPublication? { danePublications?.first { $0.apex == apex } }
+
+    /// The record of a certificate (`CertificateRecord`), when sslm has one.
+    public func record(of certificate: CertificateFacts) -> CertificateRecord? {
+        certificateRecords?[certificate.certificateSHA256]
+    }
 
     /// The fingerprint an observation with this content has (recomputed; ignores the stored one).
     public static func computeFingerprint(_ observation: Observation) -> String {

@@ -97,10 +97,11 @@ enum ServiceChecks {
         return Repair(rebuild: files, modes: modes, reason: Reason(.currentDamaged, message))
     }
 
-    /// `certificateDiffersFromConfig`: SANs, CN, key type or size, or signer no longer as configured.
+    /// `certificateDiffersFromConfig`: SANs, CN, key type or size, or (with `checksSigner`) signer no longer
+    /// as configured. curr's signer is `IssuerExpectation`'s (`issuerDiffersFromConfig`, reason `issuer_changed`).
     static func certificateDiffersFromConfig(
         _ certificate: CertificateFacts, service: ServiceConfig,
-        signerSubject: String?, slot: String
+        signerSubject: String?, slot: String, checksSigner: Bool = true
     ) -> Reason? {
         let wanted = Set(service.sans.map(HostName.canonical))
         let have = Set(certificate.sans.map(HostName.canonical))
@@ -121,6 +122,7 @@ enum ServiceChecks {
             let have = certificate.keySpec.map(\.description) ?? certificate.publicKeyLabel
             return Reason(.configChanged, "\(slot) key is \(have), [KeyOpts] asks for \(service.key)")
         }
+        guard checksSigner else { return nil }
         switch service.signer {
         case .selfSigned:
             if !certificate.isSelfSigned {
@@ -155,6 +157,15 @@ enum ServiceChecks {
                 "signing CA \"\(caName)\" has a new current certificate; curr/chain.pem is the old chain")
         }
         return nil
+    }
+
+    /// `certificateIsRevoked`: `sslm revoke` revoked the certificate: a new key and certificate replace it,
+    /// and it rolls in the same run.
+    static func certificateIsRevoked(_ revocation: CertificateRecord.Revocation, slot: String) -> Reason {
+        Reason(
+            .certificateRevoked,
+            "\(slot) certificate was revoked at \(Timestamps.rfc3339(revocation.at)) (\(revocation.reason)): "
+                + "a new key and certificate replace it and become curr in this run")
     }
 
     /// `renewalIsDue`: ssl-mgr 7.x `[renew_info]` on curr.
@@ -203,7 +214,7 @@ enum ServiceChecks {
 
     static func nextCondition(
         _ state: ServiceState, service: ServiceConfig, signerSubject: String?,
-        caFullchainDigest: String?, caRollsNow: Bool
+        caFullchainDigest: String?, caRollsNow: Bool, issuers: IssuerExpectation? = nil
     ) -> NextCondition {
         switch state.next {
         case .absent: return .none
@@ -229,9 +240,13 @@ enum ServiceChecks {
                     "\(slot): \(directory.problems["privkey.pem"] ?? "privkey.pem is unreadable"); building a new next")
             )
         }
-        let missing = missingSteps(
+        var missing = missingSteps(
             directory, service: service, signerSubject: signerSubject, caFullchainDigest: caFullchainDigest,
             caRollsNow: caRollsNow)
+        if let certificate = directory.certificate, issuers?.change(of: certificate, slot: slot) != nil {
+            missing.formUnion([.cert, .bundle, .tlsa])
+            if service.dane.isEmpty { missing.remove(.tlsa) }
+        }
         if missing.isEmpty { return .complete }
         let steps = missing.sorted()
         let names = steps.map(\.fileName)

@@ -8,12 +8,14 @@ extension ServerDecision {
         _ changes: Changes, restarting: Bool, pending: Set<String>, context: PlanningContext
     ) -> DNSRefresh? {
         let request = context.request
-        var domains = changes.tlsaApexes
+        // `--test` publishes no TLSA record (a staging key never reaches the zone): nothing to refresh for it.
+        let tlsaApexes = request.acmeStaging ? [] : changes.tlsaApexes
+        var domains = tlsaApexes
         let reason: Reason
-        if !changes.tlsaApexes.isEmpty {
+        if !tlsaApexes.isEmpty {
             reason = Reason(
                 .dnsChanged,
-                "TLSA records of \(changes.tlsaApexes.joined(separator: ", ")) changed"
+                "TLSA records of \(tlsaApexes.joined(separator: ", ")) changed"
                     + (restarting ? "; after the server restarts, so no server is left without a record" : ""))
         } else if request.forceRestarts || request.forceDNSRefresh {
             domains = context.apexes(of: changes.services)

@@ -32,6 +32,12 @@ struct NextBuild {
         if let blocked = signer.blocked {
             return (nil, Note(subject: subject, reason: Reason(.blocked, reason.message + "; but " + blocked)))
         }
+        if next.steps.contains(.cert), case .authority(let name) = service.signer,
+            context.config.certificateAuthorities[name]?.acme != nil,
+            let backoff = ServiceChecks.orderIsBackingOff(service, state: state, context: context)
+        {
+            return (nil, Note(subject: subject, reason: Reason(.orderBackoff, reason.message + "; " + backoff.message)))
+        }
         var build = NextBuild(reason: reason, steps: [])
         func add(_ step: ActionID.ServiceStep, _ payload: ActionPayload) {
             build.steps.append(Step(step: step, payload: payload))
@@ -39,7 +45,8 @@ struct NextBuild {
         if next.newDirectory { add(.nextDirectory, .createNext) }
         if next.steps.contains(.key) {
             let currKey = state.dbDir(state.curr)?.key
-            let reuse = context.request.reuseKey && currKey?.spec == service.key && currKey != nil
+            let revoked = state.dbDir(state.curr)?.certificate.flatMap { context.observation.record(of: $0)?.revoked }
+            let reuse = context.request.reuseKey && currKey?.spec == service.key && currKey != nil && revoked == nil
             add(.nextKey, reuse ? .reuseKey(service.key) : .generateKey(service.key))
         }
         if next.steps.contains(.csr) { add(.nextRequest, .createCSR(sans: service.sans)) }
@@ -47,8 +54,7 @@ struct NextBuild {
             if case .authority(let name) = service.signer, let acme = context.config.certificateAuthorities[name]?.acme
             {
                 build.acmeValidation = acme.validation
-                let order = acmeOrder(
-                    service, state: state, caName: name, acme: acme, staging: context.request.acmeStaging)
+                let order = acmeOrder(service, state: state, caName: name, acme: acme, context: context)
                 let chain = acme.preferredChain.flatMap { $0.isEmpty ? nil : $0 }
                 add(.nextOrder, .acmeOrder(order))
                 add(.nextAnswer, .answerChallenges(type: acme.validation))
@@ -78,18 +84,34 @@ struct NextBuild {
         return payload
     }
 
-    /// The order sent to an ACME CA. ARI (RFC 9773): a renewal names the certificate it replaces; the
-    /// executor sends it only when the CA offers renewalInfo.
+    /// The order sent to an ACME CA. ARI (RFC 9773): a renewal names the certificate it replaces when
+    /// Boulder's rules let the CA accept it (`replacesCurrent`); the executor sends it only when the CA offers
+    /// renewalInfo.
     static func acmeOrder(
-        _ service: ServiceConfig, state: ServiceState, caName: String, acme: ACMESettings, staging: Bool
+        _ service: ServiceConfig, state: ServiceState, caName: String, acme: ACMESettings, context: PlanningContext
     ) -> ActionPayload.ACMEOrderRequest {
-        let replacesCurrent = state.dbDir(state.curr).map { $0.certificate != nil && !$0.problemsMakeUnusable }
+        let directory = IssuerExpectation.directory(acme, staging: context.request.acmeStaging)
         return ActionPayload.ACMEOrderRequest(
-            ca: caName, type: acme.validation, identifiers: service.sans,
-            directory: staging ? (acme.stagingDirectoryURL ?? acme.directoryURL) : acme.directoryURL,
+            ca: caName, type: acme.validation, identifiers: service.sans, directory: directory,
             profile: acme.preferredProfile,
             preferredChain: acme.preferredChain.flatMap { $0.isEmpty ? nil : $0 },
-            replacesCurrent: replacesCurrent ?? false)
+            replacesCurrent: replacesCurrent(service, state: state, directory: directory, context: context))
+    }
+
+    /// Whether the order names curr as the certificate it replaces: only when sslm recorded that curr was
+    /// ordered from the same directory with the account it uses now, curr has not expired, and the CA has
+    /// not refused it as `replaces` before (Let's Encrypt refuses a certificate another account ordered, and
+    /// one that was already replaced, and the order then fails).
+    static func replacesCurrent(
+        _ service: ServiceConfig, state: ServiceState, directory: String, context: PlanningContext
+    ) -> Bool {
+        guard let curr = state.dbDir(state.curr), let certificate = curr.certificate, !curr.problemsMakeUnusable,
+            certificate.notAfter > context.request.now,
+            let record = context.observation.record(of: certificate), record.directory == directory,
+            record.replacesRefused == nil, let account = record.account
+        else { return false }
+        let key = CertificateRecord.accountKey(directory: directory, email: service.subject.email)
+        return context.observation.acmeAccounts?[key] == account
     }
 }
 

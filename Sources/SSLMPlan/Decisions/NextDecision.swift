@@ -24,6 +24,13 @@ struct NextDecision {
             decision.newDirectory = true
             decision.reason = reason
         }
+        if request.replaceNow && request.phase != .roll && condition != .none, let replacingCurr {
+            var reason = replacingCurr
+            reason.message += "; the pending next is replaced"
+            fresh(reason)
+            if service.dane.isEmpty { decision.steps.removeAll { $0 == .tlsa } }
+            return decision
+        }
         switch condition {
         case .incomplete(let missing, let reason):
             if request.force && request.phase != .roll {

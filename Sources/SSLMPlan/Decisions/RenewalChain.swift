@@ -12,6 +12,7 @@ struct RenewalInput {
     var assessment: RenewalAssessment
     var window: RenewalWindow?
     var request: PlanningRequest
+    var issuers: IssuerExpectation
 }
 
 /// One named check of the renewal chain: the reason curr is replaced now, or nil when its condition does
@@ -27,10 +28,11 @@ struct RenewalPolicy: Sendable {
 enum RenewalChain {
     static let policies: [RenewalPolicy] = [
         RenewalPolicy(name: "certificateDiffersFromConfig") { input in
-            let rolling = input.signer.caRollsNow ? input.certificate.issuer : nil
-            return ServiceChecks.certificateDiffersFromConfig(
-                input.certificate, service: input.service, signerSubject: input.signer.subject ?? rolling,
-                slot: "curr")
+            ServiceChecks.certificateDiffersFromConfig(
+                input.certificate, service: input.service, signerSubject: nil, slot: "curr", checksSigner: false)
+        },
+        RenewalPolicy(name: "issuerDiffersFromConfig") { input in
+            input.issuers.change(of: input.certificate, slot: "curr")
         },
         RenewalPolicy(name: "issuerChanged") { input in
             guard let caName = input.signer.caName else { return nil }
@@ -38,11 +40,20 @@ enum RenewalChain {
                 input.directory, caName: caName, caFullchainDigest: input.signer.fullchain,
                 caRollsNow: input.signer.caRollsNow)
         },
+        RenewalPolicy(name: "certificateIsRevoked") { input in
+            input.request.observation.record(of: input.certificate)?.revoked.map {
+                ServiceChecks.certificateIsRevoked($0, slot: "curr")
+            }
+        },
         RenewalPolicy(name: "renewalWindowIsOpen") { input in
             input.window.flatMap { ServiceChecks.renewalWindowIsOpen($0, now: input.request.now) }
         },
         RenewalPolicy(name: "renewalIsDue") { input in
             input.window == nil ? ServiceChecks.renewalIsDue(input.assessment) : nil
+        },
+        RenewalPolicy(name: "replacementIsRequested") { input in
+            guard input.request.replaceNow, input.request.phase != .roll else { return nil }
+            return Reason(.forced, "--replace: a new certificate replaces curr and becomes curr in this run")
         },
         RenewalPolicy(name: "renewalIsForced") { input in
             guard input.request.force, input.request.phase != .roll else { return nil }
@@ -80,7 +91,8 @@ struct RenewalDecision {
         }
         let input = RenewalInput(
             certificate: certificate, directory: directory, service: service, signer: signer,
-            assessment: assessment, window: window, request: request)
+            assessment: assessment, window: window, request: request,
+            issuers: IssuerExpectation(service, signer: signer, context: context))
         return RenewalDecision(
             reason: RenewalChain.evaluate(input), assessment: assessment, window: window, certificate: certificate)
     }

@@ -49,6 +49,13 @@ enum RollChain {
             input.currProblem == nil
                 ? nil : .roll(Reason(.firstCertificate, "there is no usable curr to roll from: next becomes curr now"))
         },
+        RollPolicy(name: "currIsRevoked") { input in
+            guard let certificate = input.state.dbDir(input.state.curr)?.certificate,
+                let revoked = input.context.observation.record(of: certificate)?.revoked
+            else { return nil }
+            return .roll(ServiceChecks.certificateIsRevoked(revoked, slot: "curr"))
+        },
+        RollPolicy(name: "replacementRollsNow", check: replacementRollsNow),
         RollPolicy(name: "rollIsForced") { input in
             input.request.force && input.request.phase == .roll
                 ? .roll(Reason(.forced, "--force: rolling next to curr without waiting for min_roll_mins")) : nil

@@ -4,6 +4,29 @@ import SSLMCore
 
 /// The roll policies with longer sentences (see `RollChain` for their order).
 extension RollChain {
+    /// `--replace` (ssl-mgr `-renew -roll -f`): the new next becomes curr now. For a DANE service the
+    /// sentence says what happens to TLSA: with `--reuse-key` and selector 1 the records stay valid;
+    /// otherwise curr's new key has no record in DNS until the refreshed zone reaches every name server.
+    static func replacementRollsNow(_ input: RollInput) -> RollVerdict? {
+        guard input.request.replaceNow, input.builtNow || input.pendingNext != nil, input.request.phase != .renew
+        else { return nil }
+        var text = "--replace: next becomes curr now, without waiting for min_roll_mins"
+        if input.dane {
+            let keeps =
+                input.request.reuseKey
+                && DANERollChecks.tlsaRecordsAreUnchanged(
+                    service: input.service, currSPKI: input.currSPKI, nextSPKI: input.currSPKI)
+            text +=
+                keeps
+                ? "; --reuse-key with selector 1: the TLSA records stay valid, nothing breaks"
+                : "; TLSA: the new key's records are published in this run (next + curr), but DANE-validating "
+                    + "clients of \(input.service.address) fail from the restart until every name server serves "
+                    + "them (the zone refresh plus the secondaries' transfer; the records' TTL of cached answers "
+                    + "\(input.service.daneTTL.map { "at most \($0) s" } ?? "the zone's TTL")); use --reuse-key to avoid that window"
+        }
+        return .roll(Reason(.forced, text))
+    }
+
     /// `--reuse-key` with selector 1 only: a next built now has curr's key, so the records do not change.
     static func newNextKeepsTLSARecords(_ input: RollInput) -> RollVerdict? {
         let currKey = input.state.dbDir(input.state.curr)?.key
@@ -59,8 +82,40 @@ extension RollChain {
             apex: address.group, service: address.service, nextName: next.name,
             publication: input.context.observation.danePublication(address.group), now: input.request.now,
             minRollMinutes: input.minRollMinutes)
-        if let waiting = verdict.waiting { return .wait(waiting) }
+        if let waiting = verdict.waiting { return blockedRoll(input, certificate: certificate, waiting: waiting) }
         return .roll(Reason(.nextReady, old + "; " + (verdict.ready ?? "next becomes curr")))
+    }
+
+    /// A DANE roll whose records are not (yet) served everywhere. Past `dane_roll_stuck_hours` of waiting
+    /// it is reported stuck (`roll_stuck`); within `dane_roll_deadline_days` of curr's expiry it rolls
+    /// without the records (`roll_deadline`, a warning): an expired certificate breaks every client, a
+    /// missing TLSA record only DANE-validating ones.
+    static func blockedRoll(_ input: RollInput, certificate: CertificateFacts, waiting: Reason) -> RollVerdict {
+        let globals = input.context.config.globals
+        let now = input.request.now
+        let since = certificate.notBefore.addingTimeInterval(Double(input.minRollMinutes) * 60)
+        let waited = max(0, now.timeIntervalSince(since))
+        var deadlineText = ""
+        if globals.daneRollDeadlineDays > 0, let end = input.state.dbDir(input.state.curr)?.certificate?.notAfter {
+            let deadline = end.addingTimeInterval(-Double(globals.daneRollDeadlineDays) * 86_400)
+            if now >= deadline {
+                return .roll(
+                    Reason(
+                        .rollDeadline,
+                        "WARNING: curr expires \(Timestamps.rfc3339(end)), within dane_roll_deadline_days "
+                            + "(\(globals.daneRollDeadlineDays) d): next rolls WITHOUT its TLSA records being served "
+                            + "everywhere (\(waiting.message)); DANE-validating clients fail until DNS serves them, "
+                            + "an expired certificate would fail every client"))
+            }
+            deadlineText = "; rolls without them from \(Timestamps.rfc3339(deadline)) (dane_roll_deadline_days)"
+        }
+        guard waited >= Double(globals.daneRollStuckHours) * 3_600 else { return .wait(waiting) }
+        return .wait(
+            Reason(
+                .rollStuck,
+                "stuck: the roll has waited \(PlanText.minutes(waited)) for its TLSA records (since "
+                    + "\(Timestamps.rfc3339(since)); dane_roll_stuck_hours \(globals.daneRollStuckHours)): "
+                    + waiting.message + deadlineText))
     }
 
     /// A younger pending next waits; the note says when it rolls.

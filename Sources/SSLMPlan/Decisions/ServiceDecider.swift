@@ -22,7 +22,7 @@ enum ServiceDecider {
         let renewal = RenewalDecision.decide(service, curr: curr, signer: signer, context: context)
         let condition = ServiceChecks.nextCondition(
             state, service: service, signerSubject: signer.subject, caFullchainDigest: signer.fullchain,
-            caRollsNow: signer.caRollsNow)
+            caRollsNow: signer.caRollsNow, issuers: IssuerExpectation(service, signer: signer, context: context))
         let next = NextDecision.decide(
             condition, replacingCurr: curr.problem ?? renewal?.reason, service: service, request: context.request)
         let (build, buildNote) = NextBuild.decide(service, next: next, state: state, signer: signer, context: context)

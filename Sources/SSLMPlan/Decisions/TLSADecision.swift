@@ -16,6 +16,9 @@ struct TLSADecision {
     var publish: (reason: Reason, directories: [String])?
     /// Why production's copy is updated.
     var production: Reason?
+    /// Why the copies in `[dns] tlsa_dirs` are not updated although they differ (an endpoint still presents
+    /// a key whose records the update would withdraw).
+    var held: Note?
 
     /// Whether `[dns] tlsa_dirs` names directories (without them, the written file is what DNS reads).
     var hasCopyDirectories = false
@@ -52,6 +55,10 @@ struct TLSADecision {
                     : "certs/\(apex)/tlsa.\(apex) does not match the records of the curr and next certificates")
         }
         decision.decideCopies(group: group, context: context)
+        if decision.publish != nil, let hold = oldKeyIsStillServed(apex: apex, decisions: decisions, context: context) {
+            decision.publish = nil
+            decision.held = Note(subject: apex, reason: hold)
+        }
         return decision
     }
 

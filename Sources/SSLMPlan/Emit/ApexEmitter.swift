@@ -10,6 +10,7 @@ extension PlanEmitter {
     mutating func emitTLSA(_ decision: TLSADecision, restartIds: [String]) {
         let apex = decision.apex
         if let apexNote = decision.note { note(apexNote) }
+        if let held = decision.held { note(held) }
         let writeId = ActionID.apexTLSA(apex: apex).description
         let afterWrite = decision.write == nil ? [] : [writeId]
         if let write = decision.write {

@@ -98,6 +98,8 @@ public struct Plan: Sendable, Hashable, Codable {
     /// The notes of services that cannot proceed until a person fixes something (`ReasonCode.blocked`):
     /// a run that leaves any is not a success.
     public var blockedNotes: [Note] { notes.filter { $0.reason.code == ReasonCode.blocked.rawValue } }
+    /// Notes of DANE rolls that have waited longer than `dane_roll_stuck_hours` (`roll_stuck`).
+    public var stuckNotes: [Note] { notes.filter { $0.reason.code == ReasonCode.rollStuck.rawValue } }
 }
 
 /// Which work a run plans.
@@ -242,7 +244,11 @@ public enum ReasonCode: String, Sendable, Hashable, CaseIterable {
     /// chain is damaged and cannot be rebuilt (ACME): a new certificate replaces it.
     case currentUnverified = "current_unverified"
     case configChanged = "config_changed"
+    /// curr's certificate was issued by another CA than the one `signing_ca` names now (or, for a local CA,
+    /// the CA has a new certificate).
     case issuerChanged = "issuer_changed"
+    /// curr's certificate was revoked with `sslm revoke`: a new one replaces it, and rolls, in this run.
+    case certificateRevoked = "certificate_revoked"
     case renewalDue = "renewal_due"
     case forced
     case nextIncomplete = "next_incomplete"
@@ -261,7 +267,16 @@ public enum ReasonCode: String, Sendable, Hashable, CaseIterable {
     case waitingToRoll = "waiting_to_roll"
     /// A DANE service's next waits until its TLSA records are served by every name server long enough.
     case waitingForTLSA = "waiting_for_tlsa"
+    /// The published TLSA copies keep an old key's records: a DANE endpoint still presents that key.
+    case tlsaHeld = "tlsa_held"
+    /// A DANE roll that has waited longer than `dane_roll_stuck_hours` for its TLSA records.
+    case rollStuck = "roll_stuck"
+    /// A DANE roll that goes ahead without its TLSA records because curr expires within
+    /// `dane_roll_deadline_days` (a warning).
+    case rollDeadline = "roll_deadline"
     case notDue = "not_due"
+    /// The service's last ACME orders failed: the next one waits (1 h doubling to 32 h).
+    case orderBackoff = "order_backoff"
     case blocked
     case unconfigured
     case dnsFactsUnavailable = "dns_facts_unavailable"

@@ -22,6 +22,7 @@ public enum PlanReplay {
             case "force-server-restarts": fields.forceRestarts = true
             case "dns-refresh": fields.forceDNSRefresh = true
             case "test": fields.test = true
+            case "replace": fields.replaceNow = true
             default:
                 if extra.hasPrefix("clean-keep="), let keep = Int(extra.dropFirst("clean-keep=".count)), keep >= 1 {
                     fields.cleanKeep = keep
@@ -97,6 +98,8 @@ public struct ReplayOptions: Sendable, Equatable {
     public var forceProductionSync = false
     public var forceRestarts = false
     public var forceDNSRefresh = false
+    /// `--replace`: replace the targets' certificates now.
+    public var replaceNow = false
     /// `--test`: ACME staging and the separate state in `<topdir>/test`.
     public var test = false
 }
