@@ -191,6 +191,34 @@ import Testing
         #expect(Self.plan(config, atRisk).action(order) != nil)
     }
 
+    /// After a roll the published copy waits while an endpoint still presents prev's key; an endpoint that
+    /// presents curr's key (or cannot be probed) does not hold it.
+    @Test(arguments: [("prev", true), ("curr", false), ("unreachable", false)])
+    func theOldRecordStaysWhileItsKeyIsServed(presents: String, holds: Bool) throws {
+        let config = try ExampleConfig.load()
+        var builder = StateBuilder(config: config)
+        inSync(&builder)
+        builder.issue("example.com/mail-ec", slot: "prev", at: T0 - 80 * day)
+        builder.syncEverything()
+        let apex = "example.com"
+        for dir in config.dns.tlsaDirs { builder.tlsaCopies[apex, default: [:]][dir] = "sha256:the-old-published-copy" }
+        var observation = builder.build()
+        let mail = try #require(observation.service(ServiceAddress(group: apex, service: "mail-ec")))
+        let key = presents == "prev" ? mail.dbDir(mail.prev)?.key?.spkiSHA256 : mail.dbDir(mail.curr)?.key?.spkiSHA256
+        observation.daneEndpoints = [
+            DANEEndpointProbe(
+                service: "example.com/mail-ec", endpoint: "mail.example.com:25", connect: "127.0.0.1:2525",
+                spkiSHA256: presents == "unreachable" ? nil : key,
+                failure: presents == "unreachable" ? "connection refused" : nil)
+        ]
+        let plan = Planner.plan(
+            PlanningRequest(config: config, observation: observation, now: T0, toolVersion: "test"))
+        #expect((plan.action("example.com/tlsa/publish") == nil) == holds, "\(plan.actions.map(\.id))")
+        let note = plan.notes.first { $0.reason.code == "tlsa_held" }
+        #expect((note != nil) == holds)
+        if holds { #expect(note?.reason.message.contains("127.0.0.1:2525") == true) }
+    }
+
     @Test func testModeRefreshesNoDNSForTLSAItNeverPublishes() throws {
         let config = try ExampleConfig.load([
             "ssl-mgr.conf": [("restart_cmd = ''", "restart_cmd = '/usr/local/bin/resign'")]
