@@ -55,7 +55,7 @@ struct DamagedStateCLITests {
 
         let plan = try SSLMProcess.run(["plan", "--detailed-exitcode", "--topdir", topdir])
         #expect(plan.status == 2, "\(plan.stdout)\(plan.stderr)")
-        #expect(plan.stdout.contains("+ repair_set      \(Self.service)/curr/repair"), "\(plan.stdout)")
+        #expect(plan.stdout.contains(planRow("repair_set", "\(Self.service)/curr/repair")), "\(plan.stdout)")
         #expect(plan.stdout.contains("current_damaged: curr (db/"), "\(plan.stdout)")
         #expect(plan.stdout.contains("chain.pem is missing"), "\(plan.stdout)")
         #expect(!plan.stdout.contains("\(Self.service)/next/dir"), "a repair, not a renewal:\n\(plan.stdout)")

@@ -25,7 +25,7 @@ struct ReconcileCLITests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let before = try SSLMProcess.run(["plan", "--detailed-exitcode", "--topdir", dir])
         #expect(before.status == 2)
-        #expect(before.stdout.contains("+ roll            example.com/mail-ec/roll"))
+        #expect(before.stdout.contains(planRow("roll", "example.com/mail-ec/roll")))
         let apply = try SSLMProcess.run(["apply", "--topdir", dir])
         #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
         #expect(apply.stdout.contains("action(s): ") && !apply.stdout.contains("FAILED"))
@@ -125,7 +125,7 @@ struct ReconcileCLITests {
             ["plan", "--detailed-exitcode", "--topdir", dir], environment: ["SSLM_NOW": later])
         #expect(plan.status == 2)
         #expect(plan.stdout.contains("renewal_due: curr expires"))
-        #expect(plan.stdout.contains("+ create_next     example.com/web-ec/next/dir"))
+        #expect(plan.stdout.contains(planRow("create_next", "example.com/web-ec/next/dir")))
     }
 }
 

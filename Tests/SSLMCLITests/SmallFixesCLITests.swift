@@ -76,3 +76,9 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: topdir + "/certs/example.com/web-ec/curr"))
     }
 }
+
+/// A row of `sslm plan`'s text view: `+ <kind, in its column> <id>` (the column is as wide as the longest kind
+/// name and two spaces).
+func planRow(_ kind: String, _ id: String) -> String {
+    "+ " + kind.padding(toLength: 20, withPad: " ", startingAt: 0) + id
+}
