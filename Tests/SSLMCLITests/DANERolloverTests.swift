@@ -17,12 +17,6 @@ import Testing
 struct DANERolloverTests {
     static let scripts = SSLMProcess.repositoryRoot + "/scripts/testbed"
 
-    private static func hostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        _ = gethostname(&buffer, buffer.count - 1)
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
     /// The TLSA rdata (`3 1 1 hex`, lowercase) `server` serves for `name`.
     static func served(_ name: String, at server: String) throws -> Set<String> {
         let (host, port) = ACMETestbed.split(server)
@@ -175,7 +169,7 @@ struct DANERolloverTests {
                 of: "[smtp]\n    servers = []",
                 with: """
                     [smtp]
-                        servers = ['\(Self.hostName())']
+                        servers = ['\(LocalHostName.current)']
                         restart_cmd = '\(Self.scripts)/smtp-dane-testbed reload \(smtpDirectory)'
                         svc_depends = [['example.com', ['mail-ec', 'mail-rsa']]]
                     """)

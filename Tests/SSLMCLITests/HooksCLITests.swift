@@ -8,11 +8,6 @@ import Testing
 /// hook.
 @Suite(.serialized, .enabled(if: TestTier.full, "applies the example: not in make check"))
 struct HooksCLITests {
-    static func hostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        _ = gethostname(&buffer, buffer.count - 1)
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 
     /// The example with a recording hook for both, which exits `status` (a file in the topdir).
     static func topdir(_ name: String) throws -> String {
@@ -80,7 +75,7 @@ struct HooksCLITests {
         try String(contentsOfFile: main, encoding: .utf8)
             .replacingOccurrences(
                 of: "[smtp]\n    servers = []",
-                with: "[smtp]\n    servers = ['\(Self.hostName())']\n    restart_cmd = '/bin/false'\n"
+                with: "[smtp]\n    servers = ['\(LocalHostName.current)']\n    restart_cmd = '/bin/false'\n"
                     + "    svc_depends = [['example.net', ['web-ec']]]"
             )
             .write(toFile: main, atomically: true, encoding: .utf8)

@@ -8,11 +8,6 @@ import Testing
     "Renew, wait, roll with injected time",
     .enabled(if: TestTier.full, "runs sslm apply on the example: not in make check"))
 struct LifecycleCLITests {
-    private static func hostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        _ = gethostname(&buffer, buffer.count - 1)
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 
     private static func records(_ path: String) -> [String] {
         ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
@@ -38,7 +33,7 @@ struct LifecycleCLITests {
                 of: "[smtp]\n    servers = []",
                 with: """
                     [smtp]
-                        servers = ['\(Self.hostName())']
+                        servers = ['\(LocalHostName.current)']
                         restart_cmd = '\(recorder) smtp-reload'
                         svc_depends = [['example.com', ['mail-ec', 'mail-rsa']]]
                     """
