@@ -172,8 +172,11 @@ struct ApplyCommand: AsyncParsableCommand {
         let hooks = config.hooks
         let wantsHooks = hooks.deployCommand != nil || hooks.failureCommand != nil
         guard wantsHooks || !config.notify.email.isEmpty else { return }
+        // The journal is read only when there are failures to date.
+        let failed = !(report?.failures.isEmpty ?? true)
         let summary = RunHooks.summarize(
-            plan: plan, report: report, blocked: blocked, failingSince: RunHooks.failingSince(topdir: session.topdir))
+            plan: plan, report: report, blocked: blocked,
+            failingSince: failed ? RunHooks.failingSince(topdir: session.topdir) : [:])
         let logger = try logger ?? RunLogger.make(logDirectory: config.globals.logDir, verbose: global.verbose)
         var problems = await RunHooks.run(summary, config: config, now: session.now, logger: logger)
         if !config.notify.email.isEmpty {

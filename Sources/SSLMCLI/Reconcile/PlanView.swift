@@ -21,7 +21,7 @@ enum PlanView {
             var subjects: [String] = []
             var bySubject: [String: [Action]] = [:]
             for action in plan.actions {
-                let subject = subjectOf(action)
+                let subject = action.subject
                 if bySubject[subject] == nil { subjects.append(subject) }
                 bySubject[subject, default: []].append(action)
             }
@@ -58,14 +58,4 @@ enum PlanView {
 
     /// The kind column: the longest kind name and two spaces, so that no kind runs into its id.
     static let kindWidth = (ActionKind.allCases.map(\.rawValue.count).max() ?? 18) + 2
-
-    /// The heading an action is listed under: its service, or else its kind's subject (`ActionKindTraits`).
-    private static func subjectOf(_ action: Action) -> String {
-        if let service = action.service { return service }
-        switch action.kind.traits.subject {
-        case .servers: return "servers"
-        case .dns: return "dns"
-        case .serviceOrApex: return ActionID(action.id)?.apex ?? action.id
-        }
-    }
 }

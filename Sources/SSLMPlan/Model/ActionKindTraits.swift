@@ -1,3 +1,5 @@
+import SSLMCore
+
 /// What the plan's ordering, the executor's batching and the plan views need to know about an action kind,
 /// in one place: `ActionKind.traits` is the only switch over kinds outside the payload (`ActionPayload`)
 /// and the executor's handler registry (`ActionHandlers` in SSLMApply).
@@ -69,5 +71,18 @@ extension ActionKind {
     var batchStage: Int {
         if case .acmeStage(let stage) = traits.concurrency { return stage }
         return Int.max
+    }
+}
+
+extension Action {
+    /// The heading the action is listed under in views and diffs: its service, else its kind's subject
+    /// (`ActionKindTraits.subject`): the apex its id names, `servers` or `dns`.
+    public var subject: String {
+        if let service { return service }
+        switch kind.traits.subject {
+        case .servers: return "servers"
+        case .dns: return "dns"
+        case .serviceOrApex: return ActionID(id)?.apex ?? id
+        }
     }
 }

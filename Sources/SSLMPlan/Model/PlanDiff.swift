@@ -58,18 +58,7 @@ public struct PlanDiff: Sendable, Hashable {
     }
 
     static func entry(_ change: Entry.Change, _ action: Action, details: [String]) -> Entry {
-        Entry(change: change, subject: subject(of: action), id: action.id, kind: action.kind.rawValue, details: details)
-    }
-
-    static func subject(of action: Action) -> String {
-        if let service = action.service { return service }
-        guard let id = ActionID(action.id) else { return action.id }
-        if let apex = id.apex { return apex }
-        switch action.kind.traits.subject {
-        case .servers: return "servers"
-        case .dns: return "dns"
-        case .serviceOrApex: return action.id
-        }
+        Entry(change: change, subject: action.subject, id: action.id, kind: action.kind.rawValue, details: details)
     }
 
     /// What differs between two actions of the same id, one line per field.
