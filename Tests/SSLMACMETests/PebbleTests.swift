@@ -9,7 +9,7 @@ import X509
 @Suite(.serialized, .enabled(if: TestTier.full, "starts pebble: not in make check"))
 struct PebbleTests {
     func withPebble(
-        _ options: [String] = [], limits: ACMELimits = .init(),
+        _ options: [String] = [], limits: ACMELimits = .forTests(),
         _ body: (ACMEClient, PebbleTestbed) async throws -> Void
     ) async throws {
         let testbed = try PebbleTestbed(options)
@@ -169,7 +169,7 @@ struct PebbleTests {
     }
 
     @Test func pollingAnUnvalidatedOrderTimesOutNamingURLAndStatus() async throws {
-        try await withPebble(limits: ACMELimits(pollTimeout: 0.3)) { client, _ in
+        try await withPebble(limits: .forTests(pollTimeout: 0.3)) { client, _ in
             _ = try await client.account(key: .generate(), contact: [], eab: nil)
             let order = try await client.newOrder([.dns("slow.example.com")], profile: nil, replaces: nil)
             let error = await #expect(throws: ACMEError.self) {

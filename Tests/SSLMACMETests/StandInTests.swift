@@ -9,7 +9,7 @@ import X509
 @Suite(.enabled(if: TestTier.full, "starts the ACME stand-in: not in make check"))
 struct StandInTests {
     func withStandIn(
-        _ mode: String, limits: ACMELimits = .init(), _ body: (ACMEClient, StandInServer) async throws -> Void
+        _ mode: String, limits: ACMELimits = .forTests(), _ body: (ACMEClient, StandInServer) async throws -> Void
     ) async throws {
         let server = try StandInServer(mode: mode)
         defer { server.stop() }
@@ -52,7 +52,7 @@ struct StandInTests {
     }
 
     @Test func pollingHonoursRetryAfter() async throws {
-        try await withStandIn("ari-profiles", limits: ACMELimits(pollTimeout: 3.5)) { client, server in
+        try await withStandIn("ari-profiles", limits: .forTests(pollTimeout: 3.5)) { client, server in
             _ = try await client.account(key: .generate(), contact: [], eab: nil)
             let order = try await client.newOrder([.dns("a.example.com")], profile: nil, replaces: nil)
             let error = await #expect(throws: ACMEError.self) {
