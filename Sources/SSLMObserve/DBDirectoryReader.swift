@@ -13,17 +13,71 @@ import X509
 /// write) and entries that are not regular files are not recorded. Never throws: a file that cannot be
 /// read or parsed becomes a one-line entry of `problems`.
 enum DBDirectoryReader {
-    /// The state and the parsed `cert.pem` leaf (kept for building TLSA records without parsing again).
+    /// The state and the `cert.pem` leaf (kept for building TLSA records without reading it again).
     struct Reading {
         var state: DBDirState
-        var certificate: Certificate?
+        var leaf: Leaf?
+    }
+
+    /// A leaf certificate: parsed when the files were read, its DER when the facts came from the cache
+    /// (decoded only if a TLSA record needs it).
+    enum Leaf: Sendable {
+        case parsed(Certificate, der: [UInt8])
+        case der([UInt8])
+
+        var der: [UInt8] {
+            switch self {
+            case .parsed(_, let der), .der(let der): der
+            }
+        }
+
+        var certificate: Certificate? {
+            switch self {
+            case .parsed(let certificate, _): certificate
+            case .der(let der): try? Certificate(derEncoded: der)
+            }
+        }
     }
 
     static func nameOnly(_ name: String) -> Reading {
         Reading(
             state: DBDirState(
                 name: name, files: [:], key: nil, request: nil, certificate: nil, chainFirst: nil, problems: [:]),
-            certificate: nil)
+            leaf: nil)
+    }
+
+    /// `read(path:…)` through the observation cache: the regular files are `lstat`ed first (so a change
+    /// during the read leaves a signature that no longer matches); when the cache knows the directory with
+    /// those same signatures its facts are used, otherwise the files are read and the result stored.
+    static func read(
+        path: String, name: String, chainCache: ChainCache, validate: Bool, fallbackIssuers: [Certificate],
+        cache: ObservationCache?
+    ) -> Reading {
+        guard let cache, let signatures = regularFileSignatures(path) else {
+            return read(
+                path: path, name: name, chainCache: chainCache, validate: validate, fallbackIssuers: fallbackIssuers)
+        }
+        if let entry = cache.directory(path, validate: validate, files: signatures) {
+            return Reading(state: entry.state, leaf: entry.leafDER.map(Leaf.der))
+        }
+        let reading = read(
+            path: path, name: name, chainCache: chainCache, validate: validate, fallbackIssuers: fallbackIssuers)
+        cache.store(
+            ObservationCache.DirectoryEntry(files: signatures, state: reading.state, leafDER: reading.leaf?.der),
+            path: path, validate: validate)
+        return reading
+    }
+
+    /// The signatures of the regular files the reader records (not dot-files), nil when the directory
+    /// cannot be listed.
+    private static func regularFileSignatures(_ path: String) -> [String: FileSignature]? {
+        guard let entries = PosixFiles.entries(path) else { return nil }
+        var signatures: [String: FileSignature] = [:]
+        for entry in entries where !entry.name.hasPrefix(".") && (entry.kind == nil || entry.kind == .regular) {
+            guard let signature = FileSignature(path + "/" + entry.name, followLinks: false) else { return nil }
+            if signature.isRegularFile { signatures[entry.name] = signature }
+        }
+        return signatures
     }
 
     /// Facts of `chain.pem` first certificates by file digest, shared by the services of one observation:
@@ -67,7 +121,7 @@ enum DBDirectoryReader {
                 state: DBDirState(
                     name: name, files: [:], key: nil, request: nil, certificate: nil, chainFirst: nil,
                     problems: problems),
-                certificate: nil)
+                leaf: nil)
         }
         for entry in entries where !entry.name.hasPrefix(".") {
             let kind = entry.kind ?? PosixFiles.linkKind(path + "/" + entry.name)
@@ -91,16 +145,14 @@ enum DBDirectoryReader {
         if let bytes = contents[Names.request] {
             do { request = try requestFacts(bytes) } catch { problems[Names.request] = oneLine(error) }
         }
-        var leaf: Certificate?
-        var leafDER: [UInt8]?
+        var leaf: Leaf?
         var certificate: CertificateFacts?
         if let bytes = contents[Names.certificate] {
             do {
                 let block = try firstBlock(bytes, file: Names.certificate)
                 let parsed = try CertificatePEM.decode(block, file: Names.certificate)
                 certificate = try CertificateFacts(parsed, der: block.derBytes)
-                leaf = parsed
-                leafDER = block.derBytes
+                leaf = .parsed(parsed, der: block.derBytes)
             } catch {
                 problems[Names.certificate] = oneLine(error)
             }
@@ -109,7 +161,7 @@ enum DBDirectoryReader {
         if let bytes = contents[Names.chain] {
             do {
                 let block = try firstBlock(bytes, file: Names.chain)
-                if let leafDER, let certificate, block.derBytes == leafDER {
+                if let leaf, let certificate, block.derBytes == leaf.der {
                     chainFirst = certificate  // self-signed: chain.pem is the certificate itself
                 } else if let digest = files[Names.chain] {
                     chainFirst = try chainCache.facts(digest: digest) {
@@ -128,7 +180,8 @@ enum DBDirectoryReader {
                 files[Names.chain].map { chainCache.chain(digest: $0, bytes: bytes) }
                     ?? CertificateSetCheck.chain(bytes)
             }
-            let parsedLeaf = leaf.flatMap { leaf in leafDER.map { (certificate: leaf, der: $0) } }
+            var parsedLeaf: (certificate: Certificate, der: [UInt8])?
+            if case .parsed(let certificate, let der) = leaf { parsedLeaf = (certificate, der) }
             let found = CertificateSetCheck.check(
                 CertificateSetCheck.Input(
                     key: contents[Names.privateKey], leaf: parsedLeaf, chain: chain,
@@ -144,7 +197,7 @@ enum DBDirectoryReader {
             state: DBDirState(
                 name: name, files: files, key: key, request: request, certificate: certificate,
                 chainFirst: chainFirst, problems: problems, damage: damage, modeDrift: modeDrift),
-            certificate: leaf)
+            leaf: leaf)
     }
 
     private typealias Names = CertificateFileSet.Name

@@ -18,7 +18,8 @@ public enum Observer {
     /// ignored). `dns` are the DNS facts gathered before (see `DNSFactsGatherer` in SSLMDNS); they decide
     /// the MX owners of the expected TLSA records. `localHostNames` is passed through.
     public static func observe(
-        config: Config, services: [ServiceAddress], dns: [DNSFacts], localHostNames: [String]
+        config: Config, services: [ServiceAddress], dns: [DNSFacts], localHostNames: [String],
+        cache: ObservationCache? = nil
     ) -> Observation {
         let topdir = config.topdir
         let prodRoot = config.globals.prodCertDir
@@ -30,8 +31,8 @@ public enum Observer {
         let readings = ParallelMap.map(addresses, minimumChunk: 16, makeContext: { () }) { _, address in
             ServiceObservation(
                 tree: ServiceTreeReader.read(
-                    topdir: topdir, address: address, chainCache: chainCache, fallbackIssuers: issuers),
-                production: ProductionReader.read(prodRoot: prodRoot, address: address))
+                    topdir: topdir, address: address, chainCache: chainCache, fallbackIssuers: issuers, cache: cache),
+                production: ProductionReader.read(prodRoot: prodRoot, address: address, cache: cache))
         }
         let byAddress = Dictionary(
             zip(addresses, readings.map(\.tree)), uniquingKeysWith: { first, _ in first })
@@ -119,6 +120,18 @@ public enum Observer {
         return accounts.isEmpty ? nil : accounts
     }
 
+    /// The observation cache of `config`'s topdir (`ObservationCache`), for `observe(…, cache:)`; an empty
+    /// one when `SSLM_OBSERVATION_CACHE=off` is set (every file is read, nothing is kept).
+    public static func openCache(config: Config) -> ObservationCache? {
+        if ProcessInfo.processInfo.environment["SSLM_OBSERVATION_CACHE"] == "off" { return nil }
+        let issuerFiles = config.certificateAuthorities.values.filter(\.isLocal).sorted { $0.name < $1.name }.map {
+            let path = CertsLayout.certificateFile(topdir: config.topdir, address: $0.localAddress, slot: .curr)
+            guard case .success(let bytes) = PosixFiles.read(path) else { return [UInt8]() }
+            return bytes
+        }
+        return ObservationCache.load(topdir: config.topdir, context: ObservationCache.context(issuerFiles: issuerFiles))
+    }
+
     /// The current certificates of the configured local CAs (`certs/ca/<name>/curr/cert.pem`): a leaf whose
     /// `chain.pem` is missing or damaged can be verified against them (and its chain rebuilt).
     static func localIssuers(config: Config) -> [Certificate] {
@@ -185,7 +198,7 @@ public enum Observer {
         let output = TLSAFileBuilder.build(
             apex: apex, services: services, dns: dns, existingFile: existing, rolling: false,
             certificate: { address, slot in
-                if let reading = observed[address] { return reading.certificates[slot] }
+                if let reading = observed[address] { return reading.certificate(slot) }
                 return try TLSAFileBuilder.diskCertificate(topdir: config.topdir, address: address, slot: slot)
             },
             issuer: { address, slot in
@@ -233,14 +246,14 @@ enum ProductionReader {
         var modeDrift: [String: String]
     }
 
-    static func read(prodRoot: String, address: ServiceAddress) -> Reading {
+    static func read(prodRoot: String, address: ServiceAddress, cache: ObservationCache? = nil) -> Reading {
         let serviceDirectory = ProductionLayout.serviceDirectory(prodRoot: prodRoot, address: address)
         var leftovers = (PosixFiles.entries(serviceDirectory) ?? []).map(\.name).filter { $0.hasPrefix(".") }
         var slots: [CertificateSlot: [String: String]] = [:]
         var modeDrift: [String: String] = [:]
         for slot in [CertificateSlot.curr, .next] {
             let directory = ProductionLayout.serviceDirectory(prodRoot: prodRoot, address: address, slot: slot)
-            guard let (found, hidden) = files(directory) else { continue }
+            guard let (found, hidden) = files(directory, cache: cache) else { continue }
             slots[slot] = found
             leftovers += hidden.map { slot.rawValue + "/" + $0 }
             for (name, mode) in FileModes.drift(
@@ -254,7 +267,9 @@ enum ProductionReader {
     }
 
     /// Regular files (name → digest) and hidden entries of a production directory.
-    static func files(_ directory: String) -> (files: [String: String], hidden: [String])? {
+    static func files(_ directory: String, cache: ObservationCache? = nil) -> (
+        files: [String: String], hidden: [String]
+    )? {
         guard PosixFiles.isDirectory(directory), let entries = PosixFiles.entries(directory) else { return nil }
         var result: [String: String] = [:]
         let hidden = entries.map(\.name).filter { $0.hasPrefix(".") }
@@ -262,11 +277,23 @@ enum ProductionReader {
             let path = directory + "/" + entry.name
             let kind = entry.kind == .regular ? .regular : PosixFiles.kind(path)
             guard kind == .regular else { continue }
-            switch PosixFiles.read(path) {
-            case .success(let bytes): result[entry.name] = ContentDigest.labelled(bytes)
-            case .failure(let error): result[entry.name] = "unreadable: " + error.description
-            }
+            result[entry.name] = digest(path, cache: cache)
         }
         return (result, hidden)
+    }
+
+    /// The digest of a production file (`unreadable: …` when it cannot be read), through the cache: its
+    /// signature is taken before it is read.
+    private static func digest(_ path: String, cache: ObservationCache?) -> String {
+        let signature = cache == nil ? nil : FileSignature(path, followLinks: true)
+        if let cache, let signature, let known = cache.digest(path, signature: signature) { return known }
+        switch PosixFiles.read(path) {
+        case .success(let bytes):
+            let digest = ContentDigest.labelled(bytes)
+            if let cache, let signature { cache.store(digest: digest, path: path, signature: signature) }
+            return digest
+        case .failure(let error):
+            return "unreadable: " + error.description
+        }
     }
 }

@@ -9,17 +9,20 @@ import X509
 /// and `db/<name>` is a dated directory that exists. Any other symlink is `.dangling(target)`; a real file
 /// or directory named like a link is `.notALink`.
 enum ServiceTreeReader {
-    /// The service state and the parsed leaf certificates of `curr` and `next` (for TLSA records).
+    /// The service state and the leaf certificates of `curr` and `next` (for TLSA records).
     struct Reading: Sendable {
         var state: ServiceState
-        var certificates: [CertificateSlot: Certificate]
+        var leaves: [CertificateSlot: DBDirectoryReader.Leaf]
+
+        /// The leaf of `slot`, decoded from the cache's DER if it was not parsed in this run.
+        func certificate(_ slot: CertificateSlot) -> Certificate? { leaves[slot]?.certificate }
     }
 
     /// `curr` and `next` are checked as whole sets (`DBDirectoryReader.read(validate:)`); `fallbackIssuers`
     /// are the local CAs' current certificates.
     static func read(
         topdir: String, address: ServiceAddress, chainCache: DBDirectoryReader.ChainCache = .init(),
-        fallbackIssuers: [Certificate] = []
+        fallbackIssuers: [Certificate] = [], cache: ObservationCache? = nil
     ) -> Reading {
         let serviceDirectory = CertsLayout.serviceDirectory(topdir: topdir, address: address)
         guard PosixFiles.isDirectory(serviceDirectory) else {
@@ -27,7 +30,7 @@ enum ServiceTreeReader {
                 state: ServiceState(
                     address: address, exists: false, curr: .absent, next: .absent, prev: .absent, dbDirs: [],
                     strayEntries: []),
-                certificates: [:])
+                leaves: [:])
         }
         let dbDirectory = serviceDirectory + "/db"
         var datedNames = Set<String>()
@@ -47,26 +50,26 @@ enum ServiceTreeReader {
         let checked = Set([curr, next].compactMap(\.dbName))
 
         var dbDirs: [DBDirState] = []
-        var leaves: [String: Certificate] = [:]
+        var leaves: [String: DBDirectoryReader.Leaf] = [:]
         for name in datedNames.sorted() {
             if linked.contains(name) {
                 let reading = DBDirectoryReader.read(
                     path: dbDirectory + "/" + name, name: name, chainCache: chainCache,
-                    validate: checked.contains(name), fallbackIssuers: fallbackIssuers)
+                    validate: checked.contains(name), fallbackIssuers: fallbackIssuers, cache: cache)
                 dbDirs.append(reading.state)
-                leaves[name] = reading.certificate
+                leaves[name] = reading.leaf
             } else {
                 dbDirs.append(DBDirectoryReader.nameOnly(name).state)
             }
         }
-        var certificates: [CertificateSlot: Certificate] = [:]
-        if let name = curr.dbName { certificates[.curr] = leaves[name] }
-        if let name = next.dbName { certificates[.next] = leaves[name] }
+        var slotLeaves: [CertificateSlot: DBDirectoryReader.Leaf] = [:]
+        if let name = curr.dbName { slotLeaves[.curr] = leaves[name] }
+        if let name = next.dbName { slotLeaves[.next] = leaves[name] }
         return Reading(
             state: ServiceState(
                 address: address, exists: true, curr: curr, next: next, prev: prev, dbDirs: dbDirs,
                 strayEntries: strays),
-            certificates: certificates)
+            leaves: slotLeaves)
     }
 
     static func link(_ serviceDirectory: String, _ name: String, _ datedNames: Set<String>) -> LinkState {

@@ -88,9 +88,12 @@ struct PlanSession {
         }
         let apexes = Array(Set(services.map(\.group))).sorted()
         let dns = gatherDNS ? DNSFactsGatherer.gather(config: config, apexes: apexes) : []
+        let cache = Observer.openCache(config: config)
         var observation = Observer.observe(
             config: config, services: services, dns: dns,
-            localHostNames: ExecutorOptions.systemHostNames())
+            localHostNames: ExecutorOptions.systemHostNames(), cache: cache)
+        // Advisory (ObservationCache): a cache that cannot be written only means reading again next time.
+        if lock != nil { try? cache?.write(topdir: config.topdir) }
         if gatherDNS, let publications = observation.danePublications {
             // What the name servers serve of the TLSA records, and since when (the roll waits for it).
             let observed = DNSFactsGatherer.gatherTLSA(config: config, publications: publications)

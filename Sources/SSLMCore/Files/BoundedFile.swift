@@ -70,9 +70,15 @@ public enum BoundedFile {
                 .fileUnreadable, "\(path): cannot read (\(Self.kindName(info.st_mode)); not a regular file)")
         }
         if Int64(info.st_size) > Int64(limit.bytes) { throw tooLarge(path, size: Int64(info.st_size), limit: limit) }
-        var bytes = [UInt8](repeating: 0, count: limit.bytes + 1)
+        // Sized by st_size (one byte more, to see a file that grew since fstat), grown only if it did: a
+        // buffer of the limit's size would be zero-filled for every small file.
+        var bytes = [UInt8](repeating: 0, count: min(Int(info.st_size), limit.bytes) + 1)
         var count = 0
-        while count < bytes.count {
+        while true {
+            if count == bytes.count {
+                guard bytes.count <= limit.bytes else { break }
+                bytes.append(contentsOf: repeatElement(0, count: min(bytes.count, limit.bytes + 1 - bytes.count)))
+            }
             let n = bytes.withUnsafeMutableBytes { raw -> Int in
                 guard let base = raw.baseAddress else { return -1 }
                 return posixRead(fd, base + count, raw.count - count)

@@ -1,0 +1,131 @@
+import Foundation
+import SSLMCore
+import SSLMPKI
+
+/// The observation cache, `.sslm/observation-cache`: what the observer learnt from files that did not change
+/// since, keyed by their `FileSignature`s, so that observing a topdir in sync is mostly `stat` calls.
+///
+/// Guarantees:
+/// - Advisory: a hit gives exactly what reading the files would give; a missing, unreadable, damaged,
+///   foreign-version or oversized cache is ignored (everything is read), so deleting it changes no decision.
+/// - A db directory's entry is used only when its listing names the same regular files with the same
+///   signatures; a production file's only when its signature is the same. Files changed within
+///   `FileSignature.racyMargin` before the observation began are never stored (git's racily-clean rule).
+/// - Entries depend on the local CAs' certificates (the set checks use them): a change of those, or of
+///   sslm's version, drops every entry.
+/// - Bounded: a write keeps only the entries of this observation; a cache over `maximumBytes` is not read.
+/// - Only a run holding the writer lock writes it (`sslm plan` writes nothing).
+public final class ObservationCache: @unchecked Sendable {
+    /// A db directory's facts, and its leaf certificate's DER (for TLSA records).
+    struct DirectoryEntry {
+        var files: [String: FileSignature]
+        var state: DBDirState
+        var leafDER: [UInt8]?
+    }
+
+    struct FileEntry {
+        var signature: FileSignature
+        var digest: String
+    }
+
+    public static let relativePath = ".sslm/observation-cache"
+    static let magic = Array("sslm-observation-cache\n".utf8)
+    static let formatVersion: UInt64 = 1
+    public static let maximumBytes = 1 << 30
+
+    /// What every entry depends on besides its files: sslm's version and the local CAs' certificates.
+    let context: String
+    /// When the observation began (ns since the epoch): the racy bound.
+    let startedAt: Int64
+    private let directories: [String: DirectoryEntry]
+    private let files: [String: FileEntry]
+    private(set) var keptDirectories: [String: DirectoryEntry] = [:]
+    private(set) var keptFiles: [String: FileEntry] = [:]
+    private let lock = NSLock()
+    /// Hits and misses of this observation (for `sslm-bench` and the tests).
+    public private(set) var hits = 0
+    public private(set) var misses = 0
+
+    init(
+        context: String, directories: [String: DirectoryEntry], files: [String: FileEntry],
+        startedAt: Int64 = FileSignature.now()
+    ) {
+        self.context = context
+        self.startedAt = startedAt
+        self.directories = directories
+        self.files = files
+    }
+
+    /// The context string of a topdir whose local CAs' `cert.pem` files hold these bytes.
+    public static func context(issuerFiles: [[UInt8]]) -> String {
+        var text = "sslm " + SSLMVersion.current + "\n"
+        for file in issuerFiles { text += ContentDigest.sha256Hex(file) + "\n" }
+        return ContentDigest.sha256Hex(Array(text.utf8))
+    }
+
+    /// The cache of `topdir`, or an empty one when there is none or it cannot be used.
+    /// `startedAt`: for tests, another racy bound than now.
+    public static func load(topdir: String, context: String, startedAt: Int64 = FileSignature.now())
+        -> ObservationCache
+    {
+        let path = topdir + "/" + relativePath
+        let limit = BoundedFile.Limit(bytes: maximumBytes, kind: "the observation cache")
+        guard let bytes = try? BoundedFile.read(path, limit: limit, followLinks: false),
+            let (directories, files) = try? decode(bytes, context: context)
+        else { return ObservationCache(context: context, directories: [:], files: [:], startedAt: startedAt) }
+        return ObservationCache(context: context, directories: directories, files: files, startedAt: startedAt)
+    }
+
+    /// Entries known from the loaded file (directories, files).
+    public var loadedCount: (directories: Int, files: Int) { (directories.count, files.count) }
+
+    /// Entries this observation would write.
+    public var keptCount: Int { lock.withLock { keptDirectories.count + keptFiles.count } }
+
+    /// Writes the entries of this observation (called only by a run holding the writer lock).
+    public func write(topdir: String) throws {
+        let bytes = lock.withLock { encode() }
+        _ = try ConfinedDirectory.open(topdir + "/.sslm", below: topdir, createMode: 0o700)
+        try AtomicFile.write(
+            bytes, to: topdir + "/" + Self.relativePath, mode: AtomicFile.privateMode, root: topdir)
+    }
+
+    // MARK: - Lookups (called concurrently by the observer)
+
+    /// The facts of a db directory whose regular files have these signatures, if known.
+    func directory(_ path: String, validate: Bool, files signatures: [String: FileSignature]) -> DirectoryEntry? {
+        let key = (validate ? "v:" : "n:") + path
+        guard let entry = directories[key], entry.files == signatures else {
+            lock.withLock { misses += 1 }
+            return nil
+        }
+        lock.withLock {
+            hits += 1
+            keptDirectories[key] = entry
+        }
+        return entry
+    }
+
+    func store(_ entry: DirectoryEntry, path: String, validate: Bool) {
+        guard !entry.files.values.contains(where: { $0.isRacy(at: startedAt) }) else { return }
+        lock.withLock { keptDirectories[(validate ? "v:" : "n:") + path] = entry }
+    }
+
+    /// The digest of a file with this signature, if known.
+    func digest(_ path: String, signature: FileSignature) -> String? {
+        guard let entry = files[path], entry.signature == signature else {
+            lock.withLock { misses += 1 }
+            return nil
+        }
+        lock.withLock {
+            hits += 1
+            keptFiles[path] = entry
+        }
+        return entry.digest
+    }
+
+    func store(digest: String, path: String, signature: FileSignature) {
+        guard !signature.isRacy(at: startedAt) else { return }
+        lock.withLock { keptFiles[path] = FileEntry(signature: signature, digest: digest) }
+    }
+}

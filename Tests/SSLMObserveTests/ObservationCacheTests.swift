@@ -1,0 +1,177 @@
+import Foundation
+import SSLMConfig
+import SSLMCore
+import SSLMTestSupport
+import Testing
+@testable import SSLMObserve
+
+/// The observation cache is advisory: whatever happens to the files between two observations, observing
+/// through the cache gives exactly what reading every file gives.
+@Suite("The observation cache sees every change and is only advisory")
+struct ObservationCacheTests {
+    /// A topdir with `mail` (curr, next) and `web` (curr) in certs and production.
+    func fixture() throws -> ObserveFixture {
+        let f = try ObserveFixture()
+        try f.makeDBDir(ObserveFixture.root, ts1)
+        try f.link(ObserveFixture.root, "curr", ts1)
+        try f.makeDBDir(ObserveFixture.mail, ts1)
+        try f.makeDBDir(ObserveFixture.mail, ts2)
+        try f.link(ObserveFixture.mail, "curr", ts1)
+        try f.link(ObserveFixture.mail, "next", ts2)
+        try f.makeDBDir(ObserveFixture.web, ts1)
+        try f.link(ObserveFixture.web, "curr", ts1)
+        try f.copyToProduction(ObserveFixture.mail, ts1)
+        try f.copyToProduction(ObserveFixture.web, ts1)
+        return f
+    }
+
+    /// Observes through the topdir's cache, as if the observation began `ahead` seconds from now (so that
+    /// files written by the test a moment ago are not racy), and writes the cache.
+    func observeCached(_ f: ObserveFixture, ahead: Double = 5) throws -> (Observation, ObservationCache) {
+        let config = try f.config()
+        let context = ObservationCache.context(issuerFiles: [])
+        let cache = ObservationCache.load(
+            topdir: f.path, context: context, startedAt: FileSignature.now() + Int64(ahead * 1e9))
+        let observation = Observer.observe(
+            config: config, services: Array(config.services.keys), dns: [], localHostNames: ["host"], cache: cache)
+        try cache.write(topdir: f.path)
+        return (observation, cache)
+    }
+
+    /// The observation through the cache and without it agree (fingerprint and every service).
+    func expectAgrees(_ f: ObserveFixture, _ comment: Comment) throws -> Observation {
+        let (cached, _) = try observeCached(f)
+        let read = try f.observe()
+        #expect(cached.fingerprint == read.fingerprint, comment)
+        #expect(cached.services == read.services, comment)
+        #expect(cached.production == read.production, comment)
+        return read
+    }
+
+    @Test("a second observation is answered from the cache and equals reading every file")
+    func hits() throws {
+        let f = try fixture()
+        let (first, cold) = try observeCached(f)
+        #expect(cold.hits == 0)
+        #expect(cold.misses > 0)
+        #expect(ObservationCache.context(issuerFiles: []).count == 64)
+        let (second, warm) = try observeCached(f)
+        #expect(warm.misses == 0)
+        #expect(warm.hits == cold.misses)
+        #expect(second == first)
+        #expect(second.fingerprint == (try f.observe()).fingerprint)
+        #expect(ScratchTopdir.mode(f.file(ObservationCache.relativePath)) == 0o600)
+    }
+
+    /// Each change keeps what a cheap check would look at where it can: the size, and the mtime set back.
+    @Test(
+        "edits, truncation, a rename over, mtime set back, chmod, a new or removed file, a moved link are seen",
+        arguments: [
+            "flip a byte of curr/cert.pem, mtime set back",
+            "truncate production cert.pem",
+            "rename a same-size file over production chain.pem, mtime set back",
+            "chmod privkey.pem 0644",
+            "remove info of curr",
+            "add a file to curr",
+            "curr points to next's directory",
+            "flip a byte of production fullchain.pem, mtime set back",
+        ])
+    func changes(change: String) throws {
+        let f = try fixture()
+        let before = try expectAgrees(f, "before: \(change)")
+        let currCert = ObserveFixture.serviceDir(ObserveFixture.mail) + "/db/\(ts1)/cert.pem"
+        switch change {
+        case "flip a byte of curr/cert.pem, mtime set back": try flipKeepingTime(f, currCert)
+        case "truncate production cert.pem": try f.write("prod/example.com/mail/curr/cert.pem", "")
+        case "rename a same-size file over production chain.pem, mtime set back":
+            let target = "prod/example.com/mail/curr/chain.pem"
+            let original = try f.read(target)
+            try f.write("prod/example.com/mail/curr/new", String(repeating: "x", count: original.utf8.count))
+            try setModified(f.file("prod/example.com/mail/curr/new"), to: try modified(f.file(target)))
+            #expect(rename(f.file("prod/example.com/mail/curr/new"), f.file(target)) == 0)
+        case "chmod privkey.pem 0644":
+            #expect(
+                chmod(f.file(ObserveFixture.serviceDir(ObserveFixture.mail) + "/db/\(ts1)/privkey.pem"), 0o644) == 0)
+        case "remove info of curr": try f.remove(ObserveFixture.serviceDir(ObserveFixture.mail) + "/db/\(ts1)/info")
+        case "add a file to curr": try f.write(ObserveFixture.serviceDir(ObserveFixture.mail) + "/db/\(ts1)/extra", "x")
+        case "curr points to next's directory":
+            try f.remove(ObserveFixture.serviceDir(ObserveFixture.mail) + "/curr")
+            try f.link(ObserveFixture.mail, "curr", ts2)
+        default: try flipKeepingTime(f, "prod/example.com/mail/curr/fullchain.pem")
+        }
+        let after = try expectAgrees(f, "after: \(change)")
+        #expect(after.fingerprint != before.fingerprint, "\(change): the change is seen")
+    }
+
+    @Test("files changed within a second of the observation's start are not stored (racily clean)")
+    func racy() throws {
+        let f = try fixture()
+        let (_, cache) = try observeCached(f, ahead: 0)
+        #expect(cache.keptCount == 0)
+        let (_, later) = try observeCached(f, ahead: 5)
+        #expect(later.keptCount > 0)
+    }
+
+    @Test("a damaged, foreign or missing cache is ignored: the observation is the same")
+    func advisory() throws {
+        let f = try fixture()
+        let reference = try f.observe()
+        _ = try observeCached(f)
+        let path = f.file(ObservationCache.relativePath)
+        let good = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let context = ObservationCache.context(issuerFiles: [])
+        #expect(ObservationCache.load(topdir: f.path, context: context).loadedCount.directories > 0)
+        #expect(ObservationCache.load(topdir: f.path, context: "another").loadedCount.directories == 0)
+        for damaged in [Array(good.prefix(good.count / 2)), good + [0], Array(good.dropFirst(3)), []] {
+            try f.write(ObservationCache.relativePath, damaged)
+            #expect(ObservationCache.load(topdir: f.path, context: context).loadedCount.files == 0)
+            let (observation, _) = try observeCached(f)
+            #expect(observation.fingerprint == reference.fingerprint)
+        }
+        try f.remove(ObservationCache.relativePath)
+        #expect(try observeCached(f).0.fingerprint == reference.fingerprint)
+    }
+
+    @Test("the binary form of a db directory's facts reads back equal")
+    func codec() throws {
+        let f = try fixture()
+        let observation = try f.observe()
+        let states = observation.services.flatMap(\.dbDirs).filter { $0.certificate != nil }
+        #expect(states.count >= 3)
+        var extra = try #require(states.first)
+        extra.damage = ["chain.pem": "does not issue cert.pem"]
+        extra.modeDrift = ["privkey.pem": "0644"]
+        extra.problems = ["csr.pem": "no PEM block"]
+        extra.key?.spec = .rsa(bits: 4096)
+        for state in states + [extra] {
+            var writer = ByteWriter()
+            writer.dbDirectory(state)
+            var reader = ByteReader(writer.bytes)
+            #expect(try reader.dbDirectory() == state)
+            #expect(reader.isAtEnd)
+        }
+    }
+
+    private func flipKeepingTime(_ f: ObserveFixture, _ relative: String) throws {
+        let time = try modified(f.file(relative))
+        try f.flipByte(relative)
+        try setModified(f.file(relative), to: time)
+        #expect(try modified(f.file(relative)) == time)
+    }
+
+    /// The exact `st_mtim` (nanoseconds), as `touch -d` would restore it.
+    private func modified(_ path: String) throws -> timespec {
+        var info = stat()
+        try #require(stat(path, &info) == 0)
+        return info.st_mtim
+    }
+
+    private func setModified(_ path: String, to time: timespec) throws {
+        let times = [time, time]
+        try #require(utimensat(AT_FDCWD, path, times, 0) == 0)
+    }
+}
+
+extension timespec: @retroactive Equatable {
+    public static func == (a: timespec, b: timespec) -> Bool { a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec }
+}
