@@ -132,7 +132,7 @@ struct ObservationCacheTests {
         #expect(try observeCached(f).0.fingerprint == reference.fingerprint)
     }
 
-    @Test("the binary form of a db directory's facts reads back equal")
+    @Test("the binary form of a db directory, a service and a production copy reads back equal")
     func codec() throws {
         let f = try fixture()
         let observation = try f.observe()
@@ -148,6 +148,27 @@ struct ObservationCacheTests {
             writer.dbDirectory(state)
             var reader = ByteReader(writer.bytes)
             #expect(try reader.dbDirectory() == state)
+            #expect(reader.isAtEnd)
+        }
+        var services = observation.services
+        services[0].prev = .dangling("db/x")
+        services[0].next = .notALink
+        services[0].strayEntries = ["stray"]
+        for state in services {
+            var writer = ByteWriter()
+            writer.serviceState(state)
+            var reader = ByteReader(writer.bytes)
+            #expect(try reader.serviceState() == state)
+            #expect(reader.isAtEnd)
+        }
+        var productions = observation.production.services
+        productions[0].leftovers = [".next.tmp-1"]
+        productions[0].modeDrift = ["curr/privkey.pem": "0644"]
+        for state in productions {
+            var writer = ByteWriter()
+            writer.productionService(state)
+            var reader = ByteReader(writer.bytes)
+            #expect(try reader.productionService() == state)
             #expect(reader.isAtEnd)
         }
     }

@@ -1,10 +1,12 @@
-/// A compact binary encoding for the observation cache: unsigned LEB128 integers, length-prefixed UTF-8
+/// A compact binary encoding (the observation cache, the observation's fingerprint): unsigned LEB128 integers, length-prefixed UTF-8
 /// strings and byte strings, maps as sorted key/value pairs. Decoding never traps: a truncated or
 /// malformed input is `ByteReader.Malformed`.
-struct ByteWriter {
-    private(set) var bytes: [UInt8] = []
+public struct ByteWriter {
+    public init() {}
 
-    mutating func unsigned(_ value: UInt64) {
+    public private(set) var bytes: [UInt8] = []
+
+    public mutating func unsigned(_ value: UInt64) {
         var rest = value
         while rest >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
@@ -13,18 +15,18 @@ struct ByteWriter {
         bytes.append(UInt8(rest))
     }
 
-    mutating func signed(_ value: Int64) { unsigned(UInt64(bitPattern: (value << 1) ^ (value >> 63))) }
+    public mutating func signed(_ value: Int64) { unsigned(UInt64(bitPattern: (value << 1) ^ (value >> 63))) }
 
-    mutating func bool(_ value: Bool) { bytes.append(value ? 1 : 0) }
+    public mutating func bool(_ value: Bool) { bytes.append(value ? 1 : 0) }
 
-    mutating func double(_ value: Double) { unsigned(value.bitPattern) }
+    public mutating func double(_ value: Double) { unsigned(value.bitPattern) }
 
-    mutating func raw(_ value: [UInt8]) {
+    public mutating func raw(_ value: [UInt8]) {
         unsigned(UInt64(value.count))
         bytes.append(contentsOf: value)
     }
 
-    mutating func string(_ value: String) {
+    public mutating func string(_ value: String) {
         var copy = value
         copy.withUTF8 { buffer in
             unsigned(UInt64(buffer.count))
@@ -32,12 +34,12 @@ struct ByteWriter {
         }
     }
 
-    mutating func strings(_ values: [String]) {
+    public mutating func strings(_ values: [String]) {
         unsigned(UInt64(values.count))
         for value in values { string(value) }
     }
 
-    mutating func map(_ values: [String: String]) {
+    public mutating func map(_ values: [String: String]) {
         unsigned(UInt64(values.count))
         for key in values.keys.sorted() {
             string(key)
@@ -46,26 +48,28 @@ struct ByteWriter {
     }
 
     /// A presence byte, then the value.
-    mutating func optional<T>(_ value: T?, _ write: (inout ByteWriter, T) -> Void) {
+    public mutating func optional<T>(_ value: T?, _ write: (inout ByteWriter, T) -> Void) {
         bool(value != nil)
         if let value { write(&self, value) }
     }
 }
 
-struct ByteReader {
-    struct Malformed: Error {}
+public struct ByteReader {
+    public struct Malformed: Error {
+        public init() {}
+    }
 
     private let bytes: [UInt8]
-    private(set) var offset: Int
+    public private(set) var offset: Int
 
-    init(_ bytes: [UInt8], offset: Int = 0) {
+    public init(_ bytes: [UInt8], offset: Int = 0) {
         self.bytes = bytes
         self.offset = offset
     }
 
-    var isAtEnd: Bool { offset == bytes.count }
+    public var isAtEnd: Bool { offset == bytes.count }
 
-    mutating func unsigned() throws -> UInt64 {
+    public mutating func unsigned() throws -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while offset < bytes.count, shift < 64 {
@@ -78,38 +82,38 @@ struct ByteReader {
         throw Malformed()
     }
 
-    mutating func signed() throws -> Int64 {
+    public mutating func signed() throws -> Int64 {
         let value = try unsigned()
         return Int64(bitPattern: (value >> 1) ^ (0 &- (value & 1)))
     }
 
-    mutating func count() throws -> Int {
+    public mutating func count() throws -> Int {
         let value = try unsigned()
         guard value <= UInt64(bytes.count - offset) else { throw Malformed() }
         return Int(value)
     }
 
-    mutating func bool() throws -> Bool {
+    public mutating func bool() throws -> Bool {
         guard offset < bytes.count, bytes[offset] <= 1 else { throw Malformed() }
         offset += 1
         return bytes[offset - 1] == 1
     }
 
-    mutating func double() throws -> Double { Double(bitPattern: try unsigned()) }
+    public mutating func double() throws -> Double { Double(bitPattern: try unsigned()) }
 
-    mutating func raw() throws -> [UInt8] {
+    public mutating func raw() throws -> [UInt8] {
         let length = try count()
         defer { offset += length }
         return Array(bytes[offset..<offset + length])
     }
 
-    mutating func string() throws -> String {
+    public mutating func string() throws -> String {
         let length = try count()
         defer { offset += length }
         return String(decoding: bytes[offset..<offset + length], as: UTF8.self)
     }
 
-    mutating func strings() throws -> [String] {
+    public mutating func strings() throws -> [String] {
         let length = try count()
         var values: [String] = []
         values.reserveCapacity(length)
@@ -117,7 +121,7 @@ struct ByteReader {
         return values
     }
 
-    mutating func map() throws -> [String: String] {
+    public mutating func map() throws -> [String: String] {
         let length = try count()
         var values: [String: String] = [:]
         values.reserveCapacity(length)
@@ -128,7 +132,7 @@ struct ByteReader {
         return values
     }
 
-    mutating func optional<T>(_ read: (inout ByteReader) throws -> T) throws -> T? {
+    public mutating func optional<T>(_ read: (inout ByteReader) throws -> T) throws -> T? {
         try bool() ? try read(&self) : nil
     }
 }
