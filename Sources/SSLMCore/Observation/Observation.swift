@@ -55,6 +55,9 @@ public struct Observation: Sendable, Hashable, Codable {
     /// The DANE endpoints probed for apexes whose published TLSA copies wait for an update (which may
     /// withdraw an old key's records); nil when none was probed. Not part of the fingerprint.
     public var daneEndpoints: [DANEEndpointProbe]?
+    /// The `certs/<group>/<service>` directories of services (or whole groups) no longer in the config,
+    /// sorted by address (`OrphanState`); nil when none. Part of the fingerprint (the `run` part).
+    public var orphans: [OrphanState]?
 
     public init(
         topdir: String, lineage: String?, localHostNames: [String], services: [ServiceState],
@@ -91,6 +94,12 @@ public struct Observation: Sendable, Hashable, Codable {
     /// The record of a certificate (`CertificateRecord`), when sslm has one.
     public func record(of certificate: CertificateFacts) -> CertificateRecord? {
         certificateRecords?[certificate.certificateSHA256]
+    }
+
+    /// Recomputes `parts` and `fingerprint` after a part of the fingerprint (`orphans`) was set.
+    public mutating func refreshFingerprint() {
+        parts = Self.computeParts(self)
+        fingerprint = Self.fingerprint(of: parts)
     }
 
     /// The fingerprint an observation with this content has (recomputed; ignores the stored one).
@@ -130,6 +139,7 @@ public struct Observation: Sendable, Hashable, Codable {
             let unconfigured: [ServiceAddress]
             let dns: [DNSFacts]
             let pendingDeployment: [String]
+            let orphans: [OrphanState]?
         }
         var parts: [String: String] = [:]
         // Services are encoded in parallel chunks (one encoder per chunk): at 10,000 services this is
@@ -160,7 +170,7 @@ public struct Observation: Sendable, Hashable, Codable {
                 topdir: observation.topdir, lineage: observation.lineage, localHostNames: observation.localHostNames,
                 productionRoot: observation.production.root, productionExists: observation.production.exists,
                 unconfigured: observation.unconfigured, dns: observation.dns,
-                pendingDeployment: observation.pendingDeployment))
+                pendingDeployment: observation.pendingDeployment, orphans: observation.orphans))
         return parts
     }
 }
