@@ -99,8 +99,15 @@ struct RetireCLITests {
         let refused = try SSLMProcess.run(["plan", "--revoke", "--topdir", dir])
         #expect(refused.status != 0 && refused.stderr.contains("--revoke"), "\(refused.stdout)\(refused.stderr)")
 
-        let apply = try SSLMProcess.run(["apply", "--retire", "--topdir", dir])
+        // A saved --retire plan carries the option (`apply FILE` plans again with it).
+        let planFile = dir + "/retire-plan.json"
+        let saved = try SSLMProcess.run(["plan", "--retire", "-o", planFile, "--topdir", dir])
+        #expect(saved.status == 0, "\(saved.stdout)\(saved.stderr)")
+        let mixed = try SSLMProcess.run(["apply", planFile, "--retire", "--topdir", dir])
+        #expect(mixed.status != 0 && mixed.stderr.contains("--retire"), "\(mixed.stdout)\(mixed.stderr)")
+        let apply = try SSLMProcess.run(["apply", planFile, "--topdir", dir])
         #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
+        #expect(apply.stdout.contains("example.com/web-ec/retire"), "\(apply.stdout)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/certs/example.com/web-ec"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/prod-certs/example.com/web-ec"))
         try Self.expectArchived(dir, "example.com", "web-ec", before: before)
