@@ -80,10 +80,20 @@ public enum Revocation {
         let accounts = try StateDirectory.ensure(topdir: config.topdir) + "/acme/accounts"
         let email = accountContact(accounts: accounts, directory: directory, url: record.account) ?? ""
         let name = "cessationOfOperation"
-        try await revoke(
-            der: block.derBytes, at: authority, settings: settings, directoryURL: directory, email: email,
-            reason: (name, reasons[name] ?? 5), config: config, logger: logger, now: now)
         let serial = Hex.colonSeparated(try Certificate(derEncoded: block.derBytes).serialNumber.bytes)
+        do {
+            try await revoke(
+                der: block.derBytes, at: authority, settings: settings, directoryURL: directory, email: email,
+                reason: (name, reasons[name] ?? 5), config: config, logger: logger, now: now)
+        } catch let error as ACMEError where error.acmeErrorName == "alreadyRevoked" {
+            // Revoked before, not through sslm: the retirement goes on, and the ledger now knows.
+            try CertificateLedger.update(topdir: config.topdir, certificateSHA256: sha256, start: record) { record in
+                var record = record
+                record.revoked = CertificateRecord.Revocation(at: now, reason: "alreadyRevoked")
+                return record
+            }
+            return "already revoked at \(record.ca) (serial \(serial))"
+        }
         return "revoked (serial \(serial)) at \(record.ca), reason \(name)"
     }
 

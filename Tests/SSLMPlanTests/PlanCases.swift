@@ -618,6 +618,10 @@ let planCases: [PlanCase] = [
         name: "orphan-acme-issued-retire-revoke", edits: withoutWebEC, retire: true, revoke: true,
         state: { b in orphaned(&b, ["example.com/web-ec"], acme: true) },
         present: ["example.com/web-ec/retire": "orphaned"]),
+    PlanCase(
+        name: "orphan-already-revoked-not-revoked-again", edits: withoutWebEC, retire: true, revoke: true,
+        state: { b in orphaned(&b, ["example.com/web-ec"], acme: true, revoked: true) },
+        present: ["example.com/web-ec/retire": "orphaned"], notes: ["example.com/web-ec: orphaned"]),
 ]
 
 /// The example without `example.com/web-ec` in its group (its service file stays, unread).
@@ -637,8 +641,9 @@ let withoutExampleCom: [String: [(String, String)]] = [
 
 /// Everything in sync (issued with the unedited example), and `names` observed as orphans: their certs
 /// directories and production copies stay while the edited config no longer has them. `acme`: curr was
-/// ordered from the ACME CA `le-dns` (a ledger record), else issued by the local CA.
-func orphaned(_ b: inout StateBuilder, _ names: [String], acme: Bool = false) {
+/// ordered from the ACME CA `le-dns` (a ledger record; `revoked`: revoked the day before), else issued by
+/// the local CA.
+func orphaned(_ b: inout StateBuilder, _ names: [String], acme: Bool = false, revoked: Bool = false) {
     inSync(&b)
     for name in names {
         let address = StateBuilder.address(name)
@@ -650,7 +655,8 @@ func orphaned(_ b: inout StateBuilder, _ names: [String], acme: Bool = false) {
         if acme, let curr {
             b.certificateRecords[curr.certificateSHA256] = CertificateRecord(
                 ca: "le-dns", directory: "https://acme-v02.api.letsencrypt.org/directory",
-                account: ACMEIssuance.account)
+                account: ACMEIssuance.account,
+                revoked: revoked ? CertificateRecord.Revocation(at: T0 - day, reason: "keyCompromise") : nil)
         }
     }
 }
