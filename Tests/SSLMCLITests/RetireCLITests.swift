@@ -163,4 +163,41 @@ struct RetireCLITests {
         #expect(after.status == 0, "\(after.stdout)\(after.stderr)")
         #expect(after.stdout.contains("No changes"), "\(after.stdout)")
     }
+    @Test("a DANE group removed from an exec-provider zone: apply --retire sends tlsa-withdraw for its records")
+    func groupRemovedWithdrawsThroughExecProvider() throws {
+        let dir = try ExampleTopdir.make("sslm-retire-exec", ecKeys: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A stand-in provider: appends the JSON document it gets on stdin to the log.
+        let provider = dir + "/provider"
+        let log = dir + "/provider.log"
+        try "#!/bin/sh\ncat >> \"$1\"\necho >> \"$1\"\n".write(toFile: provider, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: provider)
+        try editMainConfig(
+            dir, "[[dns_primary]]\n    domain = 'default'\n    server = '127.0.0.1'\n    port = 53\n",
+            "[[dns_primary]]\n    domain = 'default'\n    server = '127.0.0.1'\n    port = 53\n\n"
+                + "[[dns_primary]]\n    domain = 'example.com'\n    server = '127.0.0.1'\n    port = 53\n"
+                + "    update = 'exec'\n    update_cmd = ['\(provider)', '\(log)']\n")
+        let install = try SSLMProcess.run(["apply", "--topdir", dir])
+        #expect(install.status == 0, "apply: \(install.stdout)\(install.stderr)")
+        let published = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(published.contains("\"tlsa-publish\""), "provider log: \(published)")
+        let records = published.components(separatedBy: "\"TLSA\"").count - 1
+        #expect(records >= 2, "the mail services' records were sent: \(published)")
+
+        try editMainConfig(
+            dir,
+            "[[groups]]\n    domain = 'example.com'\n    services = ['mail-ec', 'mail-rsa', 'web-ec']\n"
+                + "    active = true", "")
+        try FileManager.default.removeItem(atPath: dir + "/conf.d/example.com")
+        try "".write(toFile: log, atomically: true, encoding: .utf8)
+        let retire = try SSLMProcess.run(["apply", "--retire", "--topdir", dir])
+        #expect(retire.status == 0, "apply --retire: \(retire.stdout)\(retire.stderr)")
+        let withdrawn = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(withdrawn.contains("\"tlsa-withdraw\"") && !withdrawn.contains("\"tlsa-publish\""), "\(withdrawn)")
+        #expect(withdrawn.components(separatedBy: "\"TLSA\"").count - 1 == records, "\(withdrawn)")
+        let sent = try String(contentsOfFile: dir + "/.sslm/dns/tlsa-sent.example.com", encoding: .utf8)
+        #expect(!sent.contains("TLSA"), "what the zone has now: \(sent)")
+        let after = try SSLMProcess.run(["plan", "--detailed-exitcode", "--topdir", dir])
+        #expect(after.status == 0, "\(after.stdout)\(after.stderr)")
+    }
 }
