@@ -19,7 +19,8 @@ public struct Observation: Sendable, Hashable, Codable {
     public var production: ProductionState
     public var dns: [DNSFacts]
     /// Service directories under `certs/<group>/` of configured groups that no config file describes
-    /// (a service removed from the config). Left alone; reported.
+    /// (a service removed from the config). Each is also in `orphans` (with the services of removed groups),
+    /// which the planner notes, or retires with `--retire`.
     public var unconfigured: [ServiceAddress]
     /// Deployment actions (`server/<host>/copy`, `restart/<section>/<host>`, `post_copy/<host>`,
     /// `dns/refresh`) whose last attempt in the journal failed, was skipped or was interrupted: work the

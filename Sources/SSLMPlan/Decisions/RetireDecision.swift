@@ -81,6 +81,7 @@ struct RetireDecision {
         return effects
     }
 
+    /// Whether `--revoke` revokes an orphan's curr: at which CA, or why not (a sentence for its note).
     enum Revocation: Equatable {
         case revoke(ca: String)
         case notRevoked(String)
