@@ -24,6 +24,21 @@ struct PlanningOptions: ParsableArguments {
         ))
     var replace = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "Retire what left the config: remove its production copy, withdraw its TLSA records, archive its keys under certs/.retired/.",
+            discussion:
+                "Without it (and without retire_orphans = true) such certs/ directories are notes. Keys are "
+                + "archived, never deleted; copies on remote servers are not removed."
+        ))
+    var retire = false
+
+    @Flag(
+        help:
+            "With --retire: first revoke each retired curr certificate at the ACME CA that issued it (not for local CAs)."
+    )
+    var revoke = false
+
     @Flag(name: .customLong("reuse-key"), help: "Renew with the current private key (TLSA 3 1 1 records stay valid).")
     var reuseKey = false
 
@@ -50,6 +65,9 @@ struct PlanningOptions: ParsableArguments {
         }
         if replace && phase != "all" {
             throw ValidationError("--replace makes and rolls a new certificate: it cannot be combined with --phase")
+        }
+        if revoke && !retire {
+            throw ValidationError("--revoke revokes the certificates of retired services: it needs --retire")
         }
         let range = ConfigLimits.minRollMinutes
         if let minRollMinutes, !range.contains(minRollMinutes) {

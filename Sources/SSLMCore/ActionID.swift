@@ -50,6 +50,8 @@ public enum ActionID: Hashable, Sendable, CustomStringConvertible {
         case roll
         case production = "prod"
         case clean
+        /// Retiring a service that left the config (`retire_service`).
+        case retire
     }
 
     /// The step of an apex's ACME challenge batch.

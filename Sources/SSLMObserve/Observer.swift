@@ -40,7 +40,15 @@ public enum Observer {
         // TLSA: every apex of the observed services with at least one DANE service.
         let daneByApex = Dictionary(grouping: config.services.values.filter { !$0.dane.isEmpty }, by: \.address.group)
         let observedGroups = Set(addresses.map(\.group))
-        let apexes = daneByApex.keys.filter { observedGroups.contains($0) }.sorted()
+        let orphans = OrphanReader.read(
+            config: config, localCAs: addresses.filter { $0.group == GroupConfig.caGroup }.compactMap { byAddress[$0] },
+            issuers: issuers)
+        // The apexes of orphans whose TLSA file no configured DANE service keeps: observed for the withdrawal.
+        let orphanApexes = Set(orphans.map(\.address.group)).filter { apex in
+            daneByApex[apex] == nil && apex != GroupConfig.caGroup
+                && PosixFiles.linkKind(CertsLayout.tlsaFile(topdir: topdir, apex: apex)) == .regular
+        }
+        let apexes = Set(daneByApex.keys.filter { observedGroups.contains($0) }).union(orphanApexes).sorted()
         let dnsByApex = Dictionary(dns.map { ($0.apex, $0) }, uniquingKeysWith: { first, _ in first })
         let tlsa = ParallelMap.map(apexes, minimumChunk: 1, makeContext: { () }) { _, apex in
             tlsaState(
@@ -78,7 +86,7 @@ public enum Observer {
         }
         leftovers.sort()
         observation.acmeChallengeLeftovers = leftovers.isEmpty ? nil : leftovers
-        let publications = zip(apexes, tlsa).map { apex, state in
+        let publications = zip(apexes, tlsa).filter { !orphanApexes.contains($0.0) }.map { apex, state in
             DANEPublication(apex: apex, expected: state.slotRecords)
         }
         observation.danePublications = publications.isEmpty ? nil : publications
@@ -87,11 +95,15 @@ public enum Observer {
                 [reading.tree.state.curr, reading.tree.state.next, reading.tree.state.prev].compactMap {
                     reading.tree.state.dbDir($0)?.certificate?.certificateSHA256
                 }
-            })
+            } + orphans.compactMap { $0.curr?.certificateSHA256 })
         observation.certificateRecords = CertificateLedger.records(topdir: topdir, for: certificates)
         observation.acmeAccounts = acmeAccounts(config: config, services: addresses)
         let failures = OrderFailureLog.read(topdir: topdir).filter { !$0.value.isEmpty }
         observation.orderFailures = failures.isEmpty ? nil : failures
+        if !orphans.isEmpty {
+            observation.orphans = orphans
+            observation.refreshFingerprint()
+        }
         return observation
     }
 

@@ -32,6 +32,12 @@ public struct PlanningRequest: Sendable {
     /// (replacing a pending one), rolled to curr in the same run without waiting for `min_roll_mins` or
     /// for TLSA publication; production and restarts follow. Bypasses the backoff after failed orders.
     public var replaceNow = false
+    /// Retire the services that left the config (`sslm apply --retire`; also `retire_orphans = true`):
+    /// production copy removed, TLSA records withdrawn, the certs directory archived. Without it (and the
+    /// switch) they are notes.
+    public var retire = false
+    /// With `retire`: revoke each retired curr at the ACME CA that issued it first (`--retire --revoke`).
+    public var revokeRetired = false
     public var toolVersion: String
 
     public init(
@@ -90,6 +96,8 @@ public enum Planner {
         if request.forceDNSRefresh { extras.append("dns-refresh") }
         if request.acmeStaging { extras.append("test") }
         if request.replaceNow { extras.append("replace") }
+        if request.retire { extras.append("retire") }
+        if request.revokeRetired { extras.append("revoke") }
         options.extras = extras.isEmpty ? nil : extras
         return options
     }

@@ -433,3 +433,22 @@ struct SSHConfigKeyTests {
             spaced.load().diagnostics.errors.contains { $0.key == "ssh_config" && $0.message.contains("white space") })
     }
 }
+
+@Suite("retire_orphans")
+struct RetireOrphansKeyTests {
+    @Test("retire_orphans: false by default, true when set, and a non-bool is an error naming the key")
+    func retireOrphans() throws {
+        #expect(try TestTopdir().load().config?.globals.retireOrphans == false)
+        let on = try TestTopdir([
+            "ssl-mgr.conf": replacing("ssl-mgr.conf", "[globals]", with: "[globals]\nretire_orphans = true")
+        ])
+        let loaded = on.load()
+        #expect(loaded.config?.globals.retireOrphans == true)
+        #expect(!loaded.diagnostics.contains { $0.key == "retire_orphans" }, "\(loaded.diagnostics)")
+        let wrong = try TestTopdir([
+            "ssl-mgr.conf": replacing("ssl-mgr.conf", "[globals]", with: "[globals]\nretire_orphans = 'yes'")
+        ])
+        let errors = wrong.load().diagnostics.errors
+        #expect(errors.contains { $0.table == "globals" && $0.key == "retire_orphans" }, "\(errors)")
+    }
+}

@@ -149,6 +149,40 @@ struct ObserverTreeTests {
         #expect(targeted.unconfigured.isEmpty)
     }
 
+    @Test("orphans: removed services and whole removed groups, with production and curr facts; dot-entries ignored")
+    func orphans() throws {
+        let f = try ObserveFixture()
+        try f.makeDBDir(ObserveFixture.root, ts1)
+        try f.link(ObserveFixture.root, "curr", ts1)
+        try f.makeDBDir(ObserveFixture.mail, ts1)
+        let removed = ServiceAddress(group: "example.com", service: "removed")
+        try f.makeDBDir(removed, ts1)
+        try f.link(removed, "curr", ts1)
+        try f.copyToProduction(removed, ts1)
+        let gone = ServiceAddress(group: "gone.example", service: "web")
+        try f.mkdir("certs/gone.example/web/db")
+        try f.write("certs/gone.example/tlsa.gone.example", "_443._tcp.gone.example. IN TLSA 3 1 1 00ff\n")
+        try f.mkdir("certs/.retired/example.com/old/20260101-00:00:00")
+        try f.mkdir("certs/example.com/.hidden")
+        let observation = try f.observe()
+        let orphans = observation.orphans ?? []
+        #expect(orphans.map(\.address) == [removed, gone])
+        let first = try #require(orphans.first)
+        #expect(!first.groupRemoved && first.production)
+        #expect(first.curr?.dnsNames.contains("mail.example.com") == true, "curr: \(String(describing: first.curr))")
+        #expect(first.currIssuedLocally, "the fixture's root issued it")
+        let last = try #require(orphans.last)
+        #expect(last.groupRemoved && !last.production && last.curr == nil)
+        // The removed group's TLSA file is observed for its withdrawal (no DANE service keeps it).
+        #expect(observation.group("gone.example")?.tlsaFile != nil)
+        #expect(observation.danePublication("gone.example") == nil)
+        // Archiving an orphan changes the fingerprint (a saved --retire plan goes stale).
+        try f.remove("certs/gone.example/web")
+        let after = try f.observe()
+        #expect(after.orphans?.map(\.address) == [removed])
+        #expect(after.fingerprint != observation.fingerprint)
+    }
+
     @Test("lineage: trimmed content of .sslm/lineage, nil when absent")
     func lineage() throws {
         let f = try ObserveFixture()

@@ -27,12 +27,13 @@ struct GoldenPlanTests {
                 targets?.append(contentsOf: names.map { ServiceAddress(group: spec.group, service: $0) })
             }
         }
-        let plan = Planner.plan(
-            PlanningRequest(
-                config: config, observation: observation, now: testCase.now, targets: targets,
-                targetSpecs: testCase.targets ?? [], phase: testCase.phase, force: testCase.force,
-                reuseKey: testCase.reuseKey, minRollMinutes: testCase.minRollMinutes, toolVersion: "test"))
-        return (plan, observation)
+        var request = PlanningRequest(
+            config: config, observation: observation, now: testCase.now, targets: targets,
+            targetSpecs: testCase.targets ?? [], phase: testCase.phase, force: testCase.force,
+            reuseKey: testCase.reuseKey, minRollMinutes: testCase.minRollMinutes, toolVersion: "test")
+        request.retire = testCase.retire
+        request.revokeRetired = testCase.revoke
+        return (Planner.plan(request), observation)
     }
 
     @Test("at least 30 named cases")

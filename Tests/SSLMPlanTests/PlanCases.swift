@@ -16,6 +16,9 @@ struct PlanCase: Sendable, CustomStringConvertible {
     /// Record every curr as ordered from its service's ACME CA, with the account sslm holds
     /// (`ACMEIssuance.record`).
     var acmeIssued = false
+    /// `sslm apply --retire` (and `--revoke`).
+    var retire = false
+    var revoke = false
     var state: @Sendable (inout StateBuilder) -> Void
     /// Action ids that must be in the plan, with their reason code ("" = any).
     var present: [String: String] = [:]
@@ -592,4 +595,68 @@ let planCases: [PlanCase] = [
             "example.com/prod": "tlsa_drift",
         ],
         absent: ["example.com/web-ec/roll", "example.com/web-ec/next/dir"]),
+    PlanCase(
+        name: "orphan-service-noted", edits: withoutWebEC, state: { b in orphaned(&b, ["example.com/web-ec"]) },
+        absent: ["example.com/web-ec/retire"], notes: ["example.com/web-ec: orphaned"], empty: true),
+    PlanCase(
+        name: "orphan-service-retired", edits: withoutWebEC, retire: true,
+        state: { b in orphaned(&b, ["example.com/web-ec"]) },
+        present: ["example.com/web-ec/retire": "orphaned"], absent: ["example.com/tlsa", "example.com/tlsa/publish"]),
+    PlanCase(
+        name: "orphan-outside-targets-left-alone", edits: withoutWebEC, targets: ["example.net:ALL"], retire: true,
+        state: { b in orphaned(&b, ["example.com/web-ec"]) }, absent: ["example.com/web-ec/retire"], empty: true),
+    PlanCase(
+        name: "orphan-group-retired-withdraws-tlsa", edits: withoutExampleCom, retire: true, revoke: true,
+        state: { b in orphaned(&b, ["example.com/mail-ec", "example.com/mail-rsa", "example.com/web-ec"]) },
+        present: [
+            "example.com/mail-ec/retire": "orphaned", "example.com/mail-rsa/retire": "orphaned",
+            "example.com/web-ec/retire": "orphaned", "example.com/tlsa": "orphaned",
+            "example.com/tlsa/publish": "orphaned", "example.com/prod": "orphaned",
+        ],
+        notes: ["example.com/mail-ec: orphaned"]),
+    PlanCase(
+        name: "orphan-acme-issued-retire-revoke", edits: withoutWebEC, retire: true, revoke: true,
+        state: { b in orphaned(&b, ["example.com/web-ec"], acme: true) },
+        present: ["example.com/web-ec/retire": "orphaned"]),
+    PlanCase(
+        name: "orphan-already-revoked-not-revoked-again", edits: withoutWebEC, retire: true, revoke: true,
+        state: { b in orphaned(&b, ["example.com/web-ec"], acme: true, revoked: true) },
+        present: ["example.com/web-ec/retire": "orphaned"], notes: ["example.com/web-ec: orphaned"]),
 ]
+
+/// The example without `example.com/web-ec` in its group (its service file stays, unread).
+let withoutWebEC: [String: [(String, String)]] = [
+    "ssl-mgr.conf": [("services = ['mail-ec', 'mail-rsa', 'web-ec']", "services = ['mail-ec', 'mail-rsa']")]
+]
+
+/// The example without the group `example.com`.
+let withoutExampleCom: [String: [(String, String)]] = [
+    "ssl-mgr.conf": [
+        (
+            "[[groups]]\n    domain = 'example.com'\n    services = ['mail-ec', 'mail-rsa', 'web-ec']\n    active = true",
+            ""
+        )
+    ]
+]
+
+/// Everything in sync (issued with the unedited example), and `names` observed as orphans: their certs
+/// directories and production copies stay while the edited config no longer has them. `acme`: curr was
+/// ordered from the ACME CA `le-dns` (a ledger record; `revoked`: revoked the day before), else issued by
+/// the local CA.
+func orphaned(_ b: inout StateBuilder, _ names: [String], acme: Bool = false, revoked: Bool = false) {
+    inSync(&b)
+    for name in names {
+        let address = StateBuilder.address(name)
+        let curr = b.services[address].flatMap { $0.dbDir($0.curr)?.certificate }
+        b.orphans.append(
+            OrphanState(
+                address: address, groupRemoved: names.count > 1, production: true, curr: curr,
+                currIssuedLocally: !acme))
+        if acme, let curr {
+            b.certificateRecords[curr.certificateSHA256] = CertificateRecord(
+                ca: "le-dns", directory: "https://acme-v02.api.letsencrypt.org/directory",
+                account: ACMEIssuance.account,
+                revoked: revoked ? CertificateRecord.Revocation(at: T0 - day, reason: "keyCompromise") : nil)
+        }
+    }
+}

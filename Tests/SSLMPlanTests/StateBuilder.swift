@@ -16,6 +16,10 @@ struct StateBuilder {
     var tlsaNote: [String: String] = [:]
     var dns: [DNSFacts] = []
     var unconfigured: [ServiceAddress] = []
+    /// `certs/` directories the config no longer describes (`Observation.orphans`).
+    var orphans: [OrphanState] = []
+    /// Ledger records (`Observation.certificateRecords`), by certificate SHA-256.
+    var certificateRecords: [String: CertificateRecord] = [:]
     var pendingDeployment: [String] = []
     var lineage: String? = "00000000-0000-4000-8000-000000000001"
 
@@ -266,6 +270,11 @@ struct StateBuilder {
             dns: dns, unconfigured: unconfigured, pendingDeployment: pendingDeployment)
         let publications = groups.map { daneOverride[$0.apex] ?? publication($0.apex) }
         observation.danePublications = publications.isEmpty ? nil : publications
+        if !certificateRecords.isEmpty { observation.certificateRecords = certificateRecords }
+        if !orphans.isEmpty {
+            observation.orphans = orphans.sorted { $0.address < $1.address }
+            observation.refreshFingerprint()
+        }
         return observation
     }
 }

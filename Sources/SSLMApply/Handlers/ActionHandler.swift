@@ -103,6 +103,7 @@ enum ActionHandlers {
         case .postCopy: PostCopyHandler()
         case .restartServer: RestartServerHandler()
         case .clean: CleanHandler()
+        case .retireService: RetireServiceHandler()
         }
     }
 

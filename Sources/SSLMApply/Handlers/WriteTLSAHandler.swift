@@ -81,7 +81,15 @@ extension ApplyRun {
         output.warnings.forEach { logger.warning("\($0)") }
         if let note = output.note { logger.warning("\(note)") }
         guard let content = output.content else {
-            return "no TLSA rows: \(CertsLayout.tlsaFileName(apex: apex)) left as it is"
+            let path = CertsLayout.tlsaFile(topdir: topdir, apex: apex)
+            guard TLSAFileBuilder.daneServices(apex: apex, config: config).isEmpty, FileOps.kind(path) == .file else {
+                return "no TLSA rows: \(CertsLayout.tlsaFileName(apex: apex)) left as it is"
+            }
+            // The services that had records were retired: the file is emptied, never removed (a zone may
+            // include it), and its copies follow.
+            let text = ";;\n;; tlsa.\(apex): no configured service of \(apex) has DANE; records withdrawn by sslm\n;;\n"
+            try AtomicFile.write(text: text, to: path, root: topdir)
+            return "emptied: no configured service of \(apex) has DANE"
         }
         try FileOps.makeDirectories(CertsLayout.groupDirectory(topdir: topdir, group: apex), root: topdir)
         try AtomicFile.write(text: content, to: CertsLayout.tlsaFile(topdir: topdir, apex: apex), root: topdir)

@@ -85,11 +85,11 @@ struct ApplyCommand: AsyncParsableCommand {
     /// plan's options, and executes its own plan only when its actions equal the file's (`PlanReplay`).
     private func applySaved(_ file: String) async throws {
         if planning.force || planning.reuseKey || planning.test || planning.phase != "all"
-            || planning.minRollMinutes != nil || planning.replace
+            || planning.minRollMinutes != nil || planning.replace || planning.retire || planning.revoke
         {
             throw ValidationError(
-                "\(file): a saved plan carries its own options; --force, --replace, --reuse-key, --test, --phase and "
-                    + "--min-roll-mins cannot be given with it")
+                "\(file): a saved plan carries its own options; --force, --replace, --retire, --revoke, --reuse-key, "
+                    + "--test, --phase and --min-roll-mins cannot be given with it")
         }
         let plan = try SavedPlanFile.read(file)
         let replay: ReplayOptions

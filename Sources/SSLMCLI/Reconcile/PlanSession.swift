@@ -120,6 +120,8 @@ struct PlanSession {
         var request = request(
             phase: phase, force: options.force, reuseKey: options.reuseKey, minRollMinutes: options.minRollMinutes)
         request.replaceNow = options.replace
+        request.retire = options.retire
+        request.revokeRetired = options.revoke
         return Planner.plan(request)
     }
 
@@ -141,6 +143,8 @@ struct PlanSession {
         request.forceRestarts = fields.forceRestarts
         request.forceDNSRefresh = fields.forceDNSRefresh
         request.replaceNow = fields.replaceNow
+        request.retire = fields.retire
+        request.revokeRetired = fields.revokeRetired
         return Planner.plan(request)
     }
 

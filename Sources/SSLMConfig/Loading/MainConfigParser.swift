@@ -210,6 +210,7 @@ struct MainConfigParser {
                 globals.minRollMinutes = minutes
             }
         }
+        if let retire = r.bool("retire_orphans") { globals.retireOrphans = retire }
         if let hours = r.int("dane_roll_stuck_hours", in: ConfigLimits.daneRollStuckHours, unit: "hours") {
             globals.daneRollStuckHours = hours
         }

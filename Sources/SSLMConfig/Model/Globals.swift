@@ -25,6 +25,11 @@ public struct Globals: Sendable, Hashable {
     /// `ssh_config` (sslm): an ssh client config file (`ssh -F`) for copies and restarts on other hosts,
     /// e.g. to use a dedicated key and known_hosts file. nil = ssh's defaults (~/.ssh/config).
     public var sshConfig: String?
+    /// `retire_orphans` (sslm): every `sslm apply` retires what left the config (a service or group removed
+    /// from `conf.d/`), as `sslm apply --retire` does: production copy removed, TLSA records withdrawn, the
+    /// certs directory archived under `certs/.retired/`. Never revokes (that takes `--retire --revoke`).
+    /// false (default): `plan` and `apply` only note such orphans.
+    public var retireOrphans: Bool = false
 
     public static let defaultProdCertDir = "/etc/ssl-mgr/prod-certs"
     public static let defaultLogDir = "/var/log/ssl-mgr"

@@ -21,6 +21,9 @@ public struct CertificateRecord: Sendable, Hashable, Codable {
     public var replacesRefused: String?
     /// When the certificate was revoked with `sslm revoke`, and why.
     public var revoked: Revocation?
+    /// When the service of this certificate was retired (`retire_service`: it left the config and its
+    /// directory went to `certs/.retired/`). A record kept for the archive, of no service.
+    public var retired: Date?
 
     /// A revocation done through sslm.
     public struct Revocation: Sendable, Hashable, Codable {
@@ -34,7 +37,7 @@ public struct CertificateRecord: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case ca, directory, account, issued, revoked
+        case ca, directory, account, issued, revoked, retired
         case replacesRefused = "replaces_refused"
     }
 

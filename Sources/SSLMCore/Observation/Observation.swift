@@ -19,7 +19,8 @@ public struct Observation: Sendable, Hashable, Codable {
     public var production: ProductionState
     public var dns: [DNSFacts]
     /// Service directories under `certs/<group>/` of configured groups that no config file describes
-    /// (a service removed from the config). Left alone; reported.
+    /// (a service removed from the config). Each is also in `orphans` (with the services of removed groups),
+    /// which the planner notes, or retires with `--retire`.
     public var unconfigured: [ServiceAddress]
     /// Deployment actions (`server/<host>/copy`, `restart/<section>/<host>`, `post_copy/<host>`,
     /// `dns/refresh`) whose last attempt in the journal failed, was skipped or was interrupted: work the
@@ -55,6 +56,9 @@ public struct Observation: Sendable, Hashable, Codable {
     /// The DANE endpoints probed for apexes whose published TLSA copies wait for an update (which may
     /// withdraw an old key's records); nil when none was probed. Not part of the fingerprint.
     public var daneEndpoints: [DANEEndpointProbe]?
+    /// The `certs/<group>/<service>` directories of services (or whole groups) no longer in the config,
+    /// sorted by address (`OrphanState`); nil when none. Part of the fingerprint (the `run` part).
+    public var orphans: [OrphanState]?
 
     public init(
         topdir: String, lineage: String?, localHostNames: [String], services: [ServiceState],
@@ -93,6 +97,12 @@ public struct Observation: Sendable, Hashable, Codable {
         certificateRecords?[certificate.certificateSHA256]
     }
 
+    /// Recomputes `parts` and `fingerprint` after a part of the fingerprint (`orphans`) was set.
+    public mutating func refreshFingerprint() {
+        parts = Self.computeParts(self)
+        fingerprint = Self.fingerprint(of: parts)
+    }
+
     /// The fingerprint an observation with this content has (recomputed; ignores the stored one).
     public static func computeFingerprint(_ observation: Observation) -> String {
         fingerprint(of: computeParts(observation))
@@ -129,6 +139,7 @@ public struct Observation: Sendable, Hashable, Codable {
             let unconfigured: [ServiceAddress]
             let dns: [DNSFacts]
             let pendingDeployment: [String]
+            let orphans: [OrphanState]?
         }
         var parts: [String: String] = [:]
         // Each service's state and production copy in their binary form (`ObservationCoding`), in parallel
@@ -154,7 +165,7 @@ public struct Observation: Sendable, Hashable, Codable {
                 topdir: observation.topdir, lineage: observation.lineage, localHostNames: observation.localHostNames,
                 productionRoot: observation.production.root, productionExists: observation.production.exists,
                 unconfigured: observation.unconfigured, dns: observation.dns,
-                pendingDeployment: observation.pendingDeployment))
+                pendingDeployment: observation.pendingDeployment, orphans: observation.orphans))
         return parts
     }
 }

@@ -18,6 +18,8 @@ struct RunDecisions {
     var acme = ACMEBatchDecision()
     var servers = ServerDecision()
     var clean: [CleanDecision] = []
+    /// The `certs/` directories that left the config: notes, or their retirement (`--retire`).
+    var retire: [RetireDecision] = []
 
     /// The decided services, by address.
     var decisions: [ServiceAddress: ServiceDecision] {
@@ -35,7 +37,9 @@ struct RunDecisions {
         var run = RunDecisions()
         let services = context.orderedServices()
         run.services = decideServices(services, context: context)
-        run.unconfiguredNotes = context.observation.unconfigured.map { address in
+        run.retire = RetireDecision.decide(context: context)
+        let orphans = Set((context.observation.orphans ?? []).map(\.address))
+        run.unconfiguredNotes = context.observation.unconfigured.filter { !orphans.contains($0) }.map { address in
             Note(
                 subject: address.description,
                 reason: Reason(
@@ -49,6 +53,7 @@ struct RunDecisions {
             TLSADecision.decide(
                 apex: apex, services: services.filter { $0.group == apex }, decisions: decisions, context: context)
         }
+        run.tlsa += withdrawals(run.retire, decided: Set(run.tlsa.map(\.apex)), context: context)
         run.acme = ACMEBatchDecision.decide(ordered, context: context)
         let changes = ServerDecision.Changes(
             production: ordered.contains { $0.production != nil }
@@ -65,6 +70,21 @@ struct RunDecisions {
             CleanDecision.decide(address, rolls: decisions[address]?.changesCurr ?? false, context: context)
         }
         return run
+    }
+
+    /// The TLSA withdrawals of the retired services' apexes that no configured DANE service keeps (an apex
+    /// with DANE services left rebuilds its file from them: `tlsa_drift`).
+    private static func withdrawals(_ retire: [RetireDecision], decided: Set<String>, context: PlanningContext)
+        -> [TLSADecision]
+    {
+        let retired = retire.filter { $0.retire != nil }.map(\.address)
+        return orderedUnique(retired.map(\.group)).filter { apex in
+            !decided.contains(apex) && apex.lowercased() != GroupConfig.caGroup
+                && context.observation.group(apex)?.tlsaFile != nil
+                && !context.config.services.values.contains { $0.address.group == apex && !$0.dane.isEmpty }
+        }.map { apex in
+            TLSADecision.withdraw(apex: apex, retired: retired.filter { $0.group == apex }, context: context)
+        }
     }
 
     /// Each service in planning order, a local CA's decision before the services it signs.

@@ -20,6 +20,9 @@ struct TLSADecision {
     /// a key whose records the update would withdraw).
     var held: Note?
 
+    /// The retired services the write follows (`retire_service`; a withdrawal, see `withdraw`).
+    var retiredServices: [ServiceAddress] = []
+
     /// Whether `[dns] tlsa_dirs` names directories (without them, the written file is what DNS reads).
     var hasCopyDirectories = false
 
@@ -59,6 +62,20 @@ struct TLSADecision {
             decision.publish = nil
             decision.held = Note(subject: apex, reason: hold)
         }
+        return decision
+    }
+
+    /// The withdrawal of every record of `tlsa.<apex>` when the services that had them are retired and no
+    /// configured service of the apex has DANE: the file is emptied (never deleted, a zone may include it),
+    /// then copied or sent and refreshed as any TLSA change.
+    static func withdraw(apex: String, retired: [ServiceAddress], context: PlanningContext) -> TLSADecision {
+        var decision = TLSADecision(apex: apex)
+        decision.retiredServices = retired
+        decision.write = Reason(
+            .orphaned,
+            "no configured service of \(apex) has DANE any more: tlsa.\(apex) is emptied, withdrawing the records "
+                + "of \(PlanText.list(retired.map(\.description)))")
+        decision.decideCopies(group: context.observation.group(apex), context: context)
         return decision
     }
 

@@ -18,7 +18,8 @@ extension PlanEmitter {
                 Action(
                     .apexTLSA(apex: apex), payload: .writeApexTLSA(apex: apex, rolling: decision.rolling),
                     reason: write,
-                    dependsOn: decision.changedServices.compactMap { decisions[$0]?.tlsaInputId }))
+                    dependsOn: decision.changedServices.compactMap { decisions[$0]?.tlsaInputId }
+                        + decision.retiredServices.map { ActionID.service($0, .retire).description }))
         }
         if let publish = decision.publish {
             let afterRestarts = decision.write != nil && decision.rolling ? restartIds : []

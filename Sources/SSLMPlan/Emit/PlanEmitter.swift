@@ -35,6 +35,15 @@ struct PlanEmitter {
                     .service(clean.address, .clean), service: clean.address, payload: .clean(remove: clean.remove),
                     reason: clean.reason, dependsOn: emitter.decisions[clean.address]?.rollId.map { [$0] } ?? []))
         }
+        for retire in run.retire {
+            retire.notes.forEach { emitter.note($0) }
+            guard let action = retire.retire else { continue }
+            emitter.emit(
+                Action(
+                    .service(retire.address, .retire), service: retire.address,
+                    payload: .retireService(production: action.production, revoke: action.revoke),
+                    reason: action.reason))
+        }
         return (emitter.actions, emitter.notes)
     }
 

@@ -56,7 +56,8 @@ extension ActionKind {
         case .restartServer: ActionKindTraits(concurrency: .perHost, subject: .servers)
         case .refreshDNS: ActionKindTraits(subject: .dns)
         case .createNext, .generateKey, .reuseKey, .createCSR, .signLocal, .publishChallenges, .writeBundle,
-            .repairSet, .writeTLSA, .writeApexTLSA, .publishTLSA, .roll, .syncProduction, .syncApexTLSA, .clean:
+            .repairSet, .writeTLSA, .writeApexTLSA, .publishTLSA, .roll, .syncProduction, .syncApexTLSA, .clean,
+            .retireService:
             ActionKindTraits()
         }
     }

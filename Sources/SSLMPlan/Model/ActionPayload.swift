@@ -39,6 +39,9 @@ public enum ActionPayload: Sendable, Hashable {
     case postCopy(host: String, command: String)
     case restartServer(section: String, host: String, commands: [String])
     case clean(remove: [String])
+    /// A service that left the config retired: its production directory removed (`production`), curr
+    /// revoked at its ACME CA first (`revoke`), `certs/<group>/<service>` archived under `certs/.retired/`.
+    case retireService(production: Bool, revoke: Bool)
 
     /// `sign_local`: who signs and, when known, the signing policy.
     public struct LocalSigning: Sendable, Hashable {
@@ -107,6 +110,7 @@ public enum ActionPayload: Sendable, Hashable {
         case .postCopy: .postCopy
         case .restartServer: .restartServer
         case .clean: .clean
+        case .retireService: .retireService
         }
     }
 
@@ -115,7 +119,8 @@ public enum ActionPayload: Sendable, Hashable {
     public var isServiceAction: Bool {
         switch self {
         case .createNext, .generateKey, .reuseKey, .createCSR, .signLocal, .acmeOrder, .answerChallenges,
-            .finalizeOrder, .writeBundle, .repairSet, .writeServiceTLSA, .roll, .syncServiceProduction, .clean:
+            .finalizeOrder, .writeBundle, .repairSet, .writeServiceTLSA, .roll, .syncServiceProduction, .clean,
+            .retireService:
             true
         case .publishChallenges, .refreshDNS, .awaitPropagation, .writeApexTLSA, .publishTLSA, .syncApexTLSA,
             .copyToServer, .postCopy, .restartServer:
@@ -176,10 +181,16 @@ public enum ActionPayload: Sendable, Hashable {
         case .restartServer(let section, let host, let commands):
             return ["section": .string(section), "host": .string(host), "commands": .strings(commands)]
         case .clean(let remove): return ["remove": .strings(remove)]
+        case .retireService(let production, let revoke):
+            return [
+                "archive": .unknown(Self.retiredDirectoryText), "production": .bool(production),
+                "revoke": .bool(revoke),
+            ]
         }
     }
 
     static let newDirectoryText = "db/<time of apply>"
+    static let retiredDirectoryText = "certs/.retired/<group>/<service>/<time of apply>"
     static let rolledDirectoryText = "the new db directory"
     static let challengeRecordsText = "the challenges of the orders"
     static let tlsServerIfOfferedText = "tlsserver if the CA lists profiles and it, else none"
@@ -198,7 +209,7 @@ extension ActionPayload {
         }
         switch kind {
         case .createNext, .generateKey, .reuseKey, .createCSR, .signLocal, .writeBundle, .repairSet, .writeTLSA,
-            .roll, .syncProduction, .clean:
+            .roll, .syncProduction, .clean, .retireService:
             self = try Self.readServiceStep(kind, &reader)
         case .acmeOrder, .publishChallenges, .refreshDNS, .awaitPropagation, .answerChallenges, .finalizeOrder:
             self = try Self.readACMEStep(kind, &reader, id: actionID)
@@ -243,6 +254,9 @@ extension ActionPayload {
             return .syncServiceProduction(curr: try reader.bool("curr"), next: try reader.bool("next"))
         case .clean:
             return .clean(remove: try reader.strings("remove"))
+        case .retireService:
+            try reader.unknown("archive")
+            return .retireService(production: try reader.bool("production"), revoke: try reader.bool("revoke"))
         default:
             throw reader.error("kind", "is not a service step (a plan-reading bug)")
         }
@@ -328,6 +342,7 @@ extension ActionKind {
         case (.roll, .service(_, let step)): step == .roll
         case (.syncProduction, .service(_, let step)): step == .production
         case (.clean, .service(_, let step)): step == .clean
+        case (.retireService, .service(_, let step)): step == .retire
         case (.publishChallenges, .acmeBatch(_, _, let step)): step == .publish || step == .clear
         case (.awaitPropagation, .acmeBatch(_, .dns01, let step)): step == .await
         case (.refreshDNS, .dnsRefresh), (.refreshDNS, .acmeChallengeRefresh), (.refreshDNS, .acmeClearedRefresh):

@@ -219,6 +219,9 @@ public enum ActionKind: String, Sendable, Hashable, Codable, CaseIterable {
     case postCopy = "post_copy"
     case restartServer = "restart_server"
     case clean
+    /// A service that left the config: production copy removed, the certs directory archived under
+    /// `certs/.retired/` (never deleted), curr revoked first when asked (`sslm apply --retire --revoke`).
+    case retireService = "retire_service"
 }
 
 /// Why an action (or a note) is there: a stable code and a sentence for people.
@@ -287,6 +290,9 @@ public enum ReasonCode: String, Sendable, Hashable, CaseIterable {
     case acmeChallenge = "acme_challenge"
     /// A local CA's private key found in production (ssl-mgr copied it there): a warning, not an action.
     case caKeyInProduction = "ca_key_in_production"
+    /// A `certs/` directory (a service or a whole group) that left the config: a note, or with `--retire`
+    /// (`retire_orphans`) its retirement and the withdrawal of its TLSA records.
+    case orphaned
 }
 
 /// A note about a service or apex that is not an action.

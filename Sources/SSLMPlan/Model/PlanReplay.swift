@@ -23,6 +23,8 @@ public enum PlanReplay {
             case "dns-refresh": fields.forceDNSRefresh = true
             case "test": fields.test = true
             case "replace": fields.replaceNow = true
+            case "retire": fields.retire = true
+            case "revoke": fields.revokeRetired = true
             default:
                 if extra.hasPrefix("clean-keep="), let keep = Int(extra.dropFirst("clean-keep=".count)), keep >= 1 {
                     fields.cleanKeep = keep
@@ -100,6 +102,10 @@ public struct ReplayOptions: Sendable, Equatable {
     public var forceDNSRefresh = false
     /// `--replace`: replace the targets' certificates now.
     public var replaceNow = false
+    /// `--retire`: retire the services that left the config.
+    public var retire = false
+    /// `--revoke` (with `--retire`): revoke their curr certificates at the ACME CA first.
+    public var revokeRetired = false
     /// `--test`: ACME staging and the separate state in `<topdir>/test`.
     public var test = false
 }
