@@ -36,13 +36,7 @@ extension DANERolloverTests {
         #expect(next.stdout.contains("still presents prev's key"), "the next plan holds too: \(next.stdout)")
 
         // The server is fixed by hand: the next run withdraws the old record.
-        try ScriptRunner.run([Self.scripts + "/smtp-dane-testbed", "reload", bed.smtpDirectory]).expectSuccess("reload")
-        let newKey = try Self.presentedSPKI(port: bed.smtpPort)
-        #expect(newKey != oldKey)
-        _ = try bed.apply(rollAt + 2 * minute, "withdrawal after the reload")
-        #expect(!bed.published().contains(oldKey) && bed.published().contains(newKey), "\(bed.published())")
-        try bed.waitForSecondary()
-        try Self.expectDANEVerifies(bed.beds, smtpPort: bed.smtpPort, at: rollAt + 2 * minute, "after the withdrawal")
+        let newKey = try bed.reloadByHandThenWithdraw(at: rollAt + 2 * minute, oldKey: oldKey)
 
         // 2. The restart reloads the server: the old record goes in the roll's run, after the probe.
         try bed.setRestart("\(Self.scripts)/smtp-dane-testbed reload \(bed.smtpDirectory)")
@@ -71,49 +65,47 @@ struct WithdrawalBed {
     var main: String { topdir + "/conf.d/ssl-mgr.conf" }
     var tlsaDirectory: String { beds.dns["DNS_TLSA_DIR"] ?? "" }
 
+    /// Starts the test beds and installs; on a failure, stops what it started.
     init() throws {
         let scripts = DANERolloverTests.scripts
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-probe-\(UUID().uuidString)").path
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-probe-\(UUID().uuidString)").path
+        self.work = work
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let dnsDirectory = work + "/dns"
-        let started = try ScriptRunner.run([scripts + "/dns-testbed", "start", dnsDirectory, "--zones", "example.com"])
-        guard started.succeeded else { throw TestbedError("dns-testbed start: \(started.stderr)") }
-        let dns = try ACMETestbed.readEnv(dnsDirectory + "/env")
-        let (primaryHost, primaryPort) = ACMETestbed.split(dns["DNS_PRIMARY"] ?? "")
-        topdir = try ExampleTopdir.make("sslm-probe", keepPort25: true)
-        let main = topdir + "/conf.d/ssl-mgr.conf"
-        let config = try String(contentsOfFile: main, encoding: .utf8)
-            .replacingOccurrences(
-                of: "server = '127.0.0.1'\n    port = 53",
-                with: """
-                    server = '\(primaryHost)'
-                        port = \(primaryPort)
-
-                    [[dns_nameservers]]
-                        domain = 'default'
-                        servers = ['\(dns["DNS_PRIMARY"] ?? "")', '\(dns["DNS_SECONDARY"] ?? "")']
-                    """
-            )
-            .replacingOccurrences(
-                of: "restart_cmd = ''", with: "restart_cmd = '\(dns["DNS_REFRESH"] ?? "") --testbed \(dnsDirectory)'"
-            )
-            .replacingOccurrences(
-                of: "tlsa_dirs = ['dns/include-tlsa']", with: "tlsa_dirs = ['\(dns["DNS_TLSA_DIR"] ?? "")']")
-        try config.write(toFile: main, atomically: true, encoding: .utf8)
-        beds = DANERolloverTests.Beds(dns: dns, dnsDirectory: dnsDirectory, smtpDirectory: work + "/smtp")
-        let install = try SSLMProcess.run(["apply", "--topdir", topdir], environment: Self.env(t0))
-        guard install.status == 0 else { throw TestbedError("install: \(install.stdout)\(install.stderr)") }
-        let prodCurr = topdir + "/prod-certs/example.com/mail-ec/curr"
-        let smtp = try ScriptRunner.run([
-            scripts + "/smtp-dane-testbed", "start", work + "/smtp",
-            "--cert", prodCurr + "/fullchain.pem", "--key", prodCurr + "/privkey.pem",
-        ])
-        guard smtp.succeeded else { throw TestbedError("smtp-dane-testbed start: \(smtp.stderr)") }
-        smtpPort = try ACMETestbed.readEnv(work + "/smtp/env")["SMTP_PORT"] ?? ""
-        let probed = try String(contentsOfFile: main, encoding: .utf8)
-            .replacingOccurrences(
-                of: "[dns]\n", with: "[dns]\n    dane_connect = ['mail.example.com=127.0.0.1:\(smtpPort)']\n")
-        try probed.write(toFile: main, atomically: true, encoding: .utf8)
+        let (dnsDirectory, smtpDirectory) = (work + "/dns", work + "/smtp")
+        var made: String?
+        do {
+            let started = try ScriptRunner.run([
+                scripts + "/dns-testbed", "start", dnsDirectory, "--zones", "example.com",
+            ])
+            guard started.succeeded else { throw TestbedError("dns-testbed start: \(started.stderr)") }
+            let dns = try ACMETestbed.readEnv(dnsDirectory + "/env")
+            let topdir = try ExampleTopdir.make("sslm-probe", keepPort25: true)
+            made = topdir
+            let main = topdir + "/conf.d/ssl-mgr.conf"
+            try DANERolloverTests.pointExample(main: main, at: dns, dnsDirectory: dnsDirectory)
+            let install = try SSLMProcess.run(["apply", "--topdir", topdir], environment: Self.env(t0))
+            guard install.status == 0 else { throw TestbedError("install: \(install.stdout)\(install.stderr)") }
+            let prodCurr = topdir + "/prod-certs/example.com/mail-ec/curr"
+            let smtp = try ScriptRunner.run([
+                scripts + "/smtp-dane-testbed", "start", smtpDirectory,
+                "--cert", prodCurr + "/fullchain.pem", "--key", prodCurr + "/privkey.pem",
+            ])
+            guard smtp.succeeded else { throw TestbedError("smtp-dane-testbed start: \(smtp.stderr)") }
+            let port = try ACMETestbed.readEnv(smtpDirectory + "/env")["SMTP_PORT"] ?? ""
+            let probed = try String(contentsOfFile: main, encoding: .utf8)
+                .replacingOccurrences(
+                    of: "[dns]\n", with: "[dns]\n    dane_connect = ['mail.example.com=127.0.0.1:\(port)']\n")
+            try probed.write(toFile: main, atomically: true, encoding: .utf8)
+            self.topdir = topdir
+            self.smtpPort = port
+            self.beds = DANERolloverTests.Beds(dns: dns, dnsDirectory: dnsDirectory, smtpDirectory: smtpDirectory)
+        } catch {
+            _ = try? ScriptRunner.run([scripts + "/smtp-dane-testbed", "stop", smtpDirectory])
+            _ = try? ScriptRunner.run([scripts + "/dns-testbed", "stop", dnsDirectory])
+            try? FileManager.default.removeItem(atPath: work)
+            if let made { try? FileManager.default.removeItem(atPath: made) }
+            throw error
+        }
     }
 
     func stop() {
@@ -160,6 +152,20 @@ struct WithdrawalBed {
         try waitForSecondary()
         _ = try apply(at + 60, "records seen by all")
         return at + 95 * 60
+    }
+
+    /// Reloads the STARTTLS server by hand, then applies at `at`: the old key's record is withdrawn, the
+    /// new key's stays, and DANE verifies. Returns the new key's SPKI digest.
+    func reloadByHandThenWithdraw(at: Date, oldKey: String) throws -> String {
+        try ScriptRunner.run([DANERolloverTests.scripts + "/smtp-dane-testbed", "reload", smtpDirectory])
+            .expectSuccess("reload")
+        let newKey = try DANERolloverTests.presentedSPKI(port: smtpPort)
+        #expect(newKey != oldKey, "the reload made the server present the new key")
+        _ = try apply(at, "withdrawal after the reload")
+        #expect(!published().contains(oldKey) && published().contains(newKey), "\(published())")
+        try waitForSecondary()
+        try DANERolloverTests.expectDANEVerifies(beds, smtpPort: smtpPort, at: at, "after the withdrawal")
+        return newKey
     }
 
     func published() -> String {
