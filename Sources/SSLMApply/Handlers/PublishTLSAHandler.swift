@@ -36,8 +36,11 @@ struct PublishTLSAHandler: ActionHandler {
             ? try await context.run.sendTLSA(apex: apex, logger: context.logger)
             : try context.run.publishTLSA(apex: apex)
         guard let probed else { return published }
-        return (published.map { $0 + "; " } ?? "") + "probed after the restart: "
-            + probed.probed.joined(separator: "; ")
+        let found =
+            probed.probed.isEmpty
+            ? "no endpoint to probe (no withdrawn record has a _port._tcp owner)"
+            : probed.probed.joined(separator: "; ")
+        return (published.map { $0 + "; " } ?? "") + "probed after the restart: " + found
     }
 }
 
