@@ -28,6 +28,10 @@ public struct ExecutorOptions: Sendable {
     /// DNS facts (MX hosts) gathered for the plan; used for TLSA records with MX owners.
     public var dnsFacts: [DNSFacts] = []
 
+    /// How `publish_tlsa` probes the DANE endpoints before it withdraws records after a restart
+    /// (`TLSAWithdrawalGate`); tests put a stand-in here.
+    var tlsProbe: any TLSProbe = OpenSSLTLSProbe()
+
     /// Seconds to wait for each DNS UPDATE exchange (`update = 'rfc2136'`), over UDP and then TCP.
     public var dnsUpdateTimeoutSeconds: Double = 5
 

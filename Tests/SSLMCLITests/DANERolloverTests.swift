@@ -76,6 +76,30 @@ struct DANERolloverTests {
             "\(step): the presented certificate matches none of \(records): \(output)")
     }
 
+    /// The example's `conf.d/ssl-mgr.conf` pointed at the `dns-testbed` in `dnsDirectory`: its primary (and
+    /// both servers as the name servers to check), its refresh command and its TLSA include directory.
+    static func pointExample(main: String, at dns: [String: String], dnsDirectory: String) throws {
+        let (primaryHost, primaryPort) = ACMETestbed.split(dns["DNS_PRIMARY"] ?? "")
+        let config = try String(contentsOfFile: main, encoding: .utf8)
+            .replacingOccurrences(
+                of: "server = '127.0.0.1'\n    port = 53",
+                with: """
+                    server = '\(primaryHost)'
+                        port = \(primaryPort)
+
+                    [[dns_nameservers]]
+                        domain = 'default'
+                        servers = ['\(dns["DNS_PRIMARY"] ?? "")', '\(dns["DNS_SECONDARY"] ?? "")']
+                    """
+            )
+            .replacingOccurrences(
+                of: "restart_cmd = ''", with: "restart_cmd = '\(dns["DNS_REFRESH"] ?? "") --testbed \(dnsDirectory)'"
+            )
+            .replacingOccurrences(
+                of: "tlsa_dirs = ['dns/include-tlsa']", with: "tlsa_dirs = ['\(dns["DNS_TLSA_DIR"] ?? "")']")
+        try config.write(toFile: main, atomically: true, encoding: .utf8)
+    }
+
     @Test func renewRollRenewRoll() throws {
         for tool in ["/usr/sbin/nsd", "/usr/bin/ldns-signzone", "/usr/bin/dig", "/usr/bin/openssl", "/usr/bin/python3"]
         {
@@ -101,31 +125,14 @@ struct DANERolloverTests {
         let beds = Beds(dns: dns, dnsDirectory: dnsDirectory, smtpDirectory: smtpDirectory)
         let primary = dns["DNS_PRIMARY"] ?? ""
         let secondary = dns["DNS_SECONDARY"] ?? ""
-        let (primaryHost, primaryPort) = ACMETestbed.split(primary)
 
         // The example (local CAs, mail-ec/mail-rsa with DANE 25/tcp on the MX hosts), EC keys for speed,
         // pointed at the test bed's DNS. min_roll_mins stays 90; the records' TTL is 1800 s.
         let topdir = try ExampleTopdir.make("sslm-dane", keepPort25: true)
         defer { try? FileManager.default.removeItem(atPath: topdir) }
         let main = topdir + "/conf.d/ssl-mgr.conf"
+        try Self.pointExample(main: main, at: dns, dnsDirectory: dnsDirectory)
         var config = try String(contentsOfFile: main, encoding: .utf8)
-            .replacingOccurrences(
-                of: "server = '127.0.0.1'\n    port = 53",
-                with: """
-                    server = '\(primaryHost)'
-                        port = \(primaryPort)
-
-                    [[dns_nameservers]]
-                        domain = 'default'
-                        servers = ['\(primary)', '\(secondary)']
-                    """
-            )
-            .replacingOccurrences(
-                of: "restart_cmd = ''", with: "restart_cmd = '\(dns["DNS_REFRESH"] ?? "") --testbed \(dnsDirectory)'"
-            )
-            .replacingOccurrences(
-                of: "tlsa_dirs = ['dns/include-tlsa']", with: "tlsa_dirs = ['\(dns["DNS_TLSA_DIR"] ?? "")']")
-        try config.write(toFile: main, atomically: true, encoding: .utf8)
         let t0 = Date()
         let minute: TimeInterval = 60
         let day: TimeInterval = 86_400
@@ -301,102 +308,27 @@ extension DANERolloverTests {
     /// while the STARTTLS server still presents the old key (the plan names the endpoint), and is withdrawn
     /// by the first run after the server was reloaded by hand.
     @Test func withdrawalWaitsForTheServer() throws {
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("sslm-held-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let dnsDirectory = work + "/dns"
-        let smtpDirectory = work + "/smtp"
-        defer {
-            _ = try? ScriptRunner.run([Self.scripts + "/smtp-dane-testbed", "stop", smtpDirectory])
-            _ = try? ScriptRunner.run([Self.scripts + "/dns-testbed", "stop", dnsDirectory])
-            try? FileManager.default.removeItem(atPath: work)
-        }
-        let started = try ScriptRunner.run([
-            Self.scripts + "/dns-testbed", "start", dnsDirectory, "--zones", "example.com",
-        ])
-        guard started.succeeded else { throw TestbedError("dns-testbed start: \(started.stderr)") }
-        let dns = try ACMETestbed.readEnv(dnsDirectory + "/env")
-        let beds = Beds(dns: dns, dnsDirectory: dnsDirectory, smtpDirectory: smtpDirectory)
-        let primary = dns["DNS_PRIMARY"] ?? ""
-        let secondary = dns["DNS_SECONDARY"] ?? ""
-        let (primaryHost, primaryPort) = ACMETestbed.split(primary)
-        let topdir = try ExampleTopdir.make("sslm-held", keepPort25: true)
-        defer { try? FileManager.default.removeItem(atPath: topdir) }
-        let main = topdir + "/conf.d/ssl-mgr.conf"
-        let tlsaDirectory = dns["DNS_TLSA_DIR"] ?? ""
-        let config = try String(contentsOfFile: main, encoding: .utf8)
-            .replacingOccurrences(
-                of: "server = '127.0.0.1'\n    port = 53",
-                with: """
-                    server = '\(primaryHost)'
-                        port = \(primaryPort)
-
-                    [[dns_nameservers]]
-                        domain = 'default'
-                        servers = ['\(primary)', '\(secondary)']
-                    """
-            )
-            .replacingOccurrences(
-                of: "restart_cmd = ''", with: "restart_cmd = '\(dns["DNS_REFRESH"] ?? "") --testbed \(dnsDirectory)'"
-            )
-            .replacingOccurrences(of: "tlsa_dirs = ['dns/include-tlsa']", with: "tlsa_dirs = ['\(tlsaDirectory)']")
-        try config.write(toFile: main, atomically: true, encoding: .utf8)
-        let t0 = Date()
+        let bed = try WithdrawalBed()
+        defer { bed.stop() }
         let minute: TimeInterval = 60
-        func env(_ at: Date) -> [String: String] { ["SSLM_NOW": ISO8601DateFormatter().string(from: at)] }
-        func apply(_ at: Date, _ step: String) throws -> SSLMProcess.Output {
-            let run = try SSLMProcess.run(["apply", "--topdir", topdir], environment: env(at))
-            #expect(run.status == 0, "\(step): \(run.stdout)\(run.stderr)")
-            return run
-        }
-        func published() -> String {
-            (try? String(contentsOfFile: tlsaDirectory + "/tlsa.example.com", encoding: .utf8)) ?? ""
-        }
-        func waitForSecondary() throws {
-            var rounds = 0
-            while try Self.serial(at: secondary) != Self.serial(at: primary), rounds < 100 {
-                usleep(100_000)
-                rounds += 1
-            }
-        }
-        _ = try apply(t0, "install")
-        let prodCurr = topdir + "/prod-certs/example.com/mail-ec/curr"
-        let smtp = try ScriptRunner.run([
-            Self.scripts + "/smtp-dane-testbed", "start", smtpDirectory,
-            "--cert", prodCurr + "/fullchain.pem", "--key", prodCurr + "/privkey.pem",
-        ])
-        guard smtp.succeeded else { throw TestbedError("smtp-dane-testbed start: \(smtp.stderr)") }
-        let smtpPort = try ACMETestbed.readEnv(smtpDirectory + "/env")["SMTP_PORT"] ?? ""
-        // The endpoints of the MX host are probed at the STARTTLS server; [smtp] has no servers: no restart.
-        let probed = try String(contentsOfFile: main, encoding: .utf8)
-            .replacingOccurrences(
-                of: "[dns]\n", with: "[dns]\n    dane_connect = ['mail.example.com=127.0.0.1:\(smtpPort)']\n")
-        try probed.write(toFile: main, atomically: true, encoding: .utf8)
-        let oldKey = try Self.presentedSPKI(port: smtpPort)
-        let renew = t0 + 65 * 86_400
-        _ = try apply(renew, "renew")
-        try waitForSecondary()
-        _ = try apply(renew + minute, "records seen by all")
-        #expect(published().contains(oldKey), "curr and next records are published")
-        let rollAt = renew + 95 * minute
-        let plan = try SSLMProcess.run(["plan", "--topdir", topdir], environment: env(rollAt))
+        // [smtp] has no servers: no restart.
+        let oldKey = try Self.presentedSPKI(port: bed.smtpPort)
+        let rollAt = try bed.renewAndWait(at: bed.t0 + 65 * 86_400)
+        #expect(bed.published().contains(oldKey), "curr and next records are published")
+        let plan = try bed.run(["plan"], at: rollAt)
         #expect(plan.stdout.contains("example.com/mail-ec/roll"), "\(plan.stdout)")
         #expect(!plan.stdout.contains("example.com/tlsa/publish"), "\(plan.stdout)")
         #expect(
-            plan.stdout.contains("127.0.0.1:\(smtpPort)") && plan.stdout.contains("still presents"), "\(plan.stdout)")
-        _ = try apply(rollAt, "roll without restart")
-        #expect(try Self.presentedSPKI(port: smtpPort) == oldKey, "nothing restarted the server")
-        #expect(published().contains(oldKey), "the old key's record stays published: \(published())")
-        try Self.expectDANEVerifies(beds, smtpPort: smtpPort, at: rollAt, "after the roll, old key served")
-        let still = try SSLMProcess.run(["plan", "--topdir", topdir], environment: env(rollAt + minute))
+            plan.stdout.contains("127.0.0.1:\(bed.smtpPort)") && plan.stdout.contains("still presents"),
+            "\(plan.stdout)")
+        _ = try bed.apply(rollAt, "roll without restart")
+        #expect(try Self.presentedSPKI(port: bed.smtpPort) == oldKey, "nothing restarted the server")
+        #expect(bed.published().contains(oldKey), "the old key's record stays published: \(bed.published())")
+        try Self.expectDANEVerifies(bed.beds, smtpPort: bed.smtpPort, at: rollAt, "after the roll, old key served")
+        let still = try bed.run(["plan"], at: rollAt + minute)
         #expect(still.stdout.contains("still presents prev's key"), "\(still.stdout)")
         // Reloaded by hand: the next run withdraws the old record.
-        try ScriptRunner.run([Self.scripts + "/smtp-dane-testbed", "reload", smtpDirectory]).expectSuccess("reload")
-        let newKey = try Self.presentedSPKI(port: smtpPort)
-        #expect(newKey != oldKey)
-        _ = try apply(rollAt + 2 * minute, "withdrawal")
-        #expect(!published().contains(oldKey) && published().contains(newKey), "\(published())")
-        try waitForSecondary()
-        try Self.expectDANEVerifies(beds, smtpPort: smtpPort, at: rollAt + 2 * minute, "after the withdrawal")
+        _ = try bed.reloadByHandThenWithdraw(at: rollAt + 2 * minute, oldKey: oldKey)
     }
 }
 

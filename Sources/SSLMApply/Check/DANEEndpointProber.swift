@@ -3,14 +3,17 @@ import SSLMConfig
 import SSLMCore
 import SSLMDNS
 import SSLMPKI
+import X509
 
 /// Probes the DANE endpoints of an apex before its published TLSA file may change: for every apex whose
-/// `[dns] tlsa_dirs` copies differ from `certs/<apex>/tlsa.<apex>` (an update, possibly withdrawing an old
-/// key's records, is pending) or that has a DANE service with a pending next (a roll may come), each endpoint of each DANE service (the host and port of a TLSA owner of
-/// curr, `_25._tcp.mail.example.com` → `mail.example.com:25`) is connected to — at its `[dns] dane_connect`
-/// address, else at the host's address from the apex's `[[dns_primary]]` (never /etc/resolv.conf) — with
-/// STARTTLS on 25 and 587, as `sslm check` does, and the SPKI of the presented leaf is recorded. The
-/// planner then withdraws an old key's records only once no endpoint presents that key.
+/// published copies (`[dns] tlsa_dirs`, or what was sent to a zone sslm changes itself) differ from
+/// `certs/<apex>/tlsa.<apex>` (an update, possibly withdrawing an old key's records, is pending) or that has
+/// a DANE service with a pending next (a roll may come), each endpoint of each DANE service (the host and
+/// port of a TLSA owner of curr, `_25._tcp.mail.example.com` → `mail.example.com:25`) is connected to — at
+/// its `[dns] dane_connect` address, else at the host's address from the apex's `[[dns_primary]]` (never
+/// /etc/resolv.conf) — with STARTTLS on 25 and 587, as `sslm check` does, and the SPKI of the presented leaf
+/// is recorded. The planner then withdraws an old key's records only once no endpoint presents that key;
+/// after a restart of the same run, `publish_tlsa` probes again (`TLSAWithdrawalGate`, `servedLeaf`).
 ///
 /// Reads only; never throws: an endpoint that cannot be probed is a `DANEEndpointProbe` with a failure.
 public enum DANEEndpointProber {
@@ -40,12 +43,14 @@ public enum DANEEndpointProber {
         return result.isEmpty ? nil : result
     }
 
-    /// Whether a `[dns] tlsa_dirs` copy of the apex's TLSA file differs from the file, or a DANE service of
-    /// the apex has a pending next.
+    /// Whether a published copy of the apex's TLSA file (in `[dns] tlsa_dirs`, or for a zone sslm changes
+    /// itself, `.sslm/dns/tlsa-sent.<apex>`) differs from the file, or a DANE service of the apex has a
+    /// pending next.
     static func needsProbe(_ apex: String, _ config: Config, _ observation: Observation) -> Bool {
-        guard let group = observation.group(apex), let file = group.tlsaFile, !config.dns.tlsaDirs.isEmpty
-        else { return false }
-        if config.dns.tlsaDirs.contains(where: { (group.tlsaCopies[$0] ?? nil) != file }) { return true }
+        let sent = (config.dnsPrimary(for: apex)?.update ?? .include) != .include
+        let copies = sent ? [DNSPublicationFiles.relativeDirectory] : config.dns.tlsaDirs
+        guard let group = observation.group(apex), let file = group.tlsaFile, !copies.isEmpty else { return false }
+        if copies.contains(where: { (group.tlsaCopies[$0] ?? nil) != file }) { return true }
         return config.services.values.contains { service in
             service.address.group == apex && !service.dane.isEmpty
                 && observation.service(service.address).flatMap { $0.dbDir($0.next)?.certificate } != nil
@@ -66,34 +71,66 @@ public enum DANEEndpointProber {
         probe: any TLSProbe, timeoutSeconds: Double
     ) async -> DANEEndpointProbe {
         let endpoint = "\(host):\(port)"
-        func failed(_ text: String, _ connect: String? = nil) -> DANEEndpointProbe {
-            DANEEndpointProbe(service: service, endpoint: endpoint, connect: connect, spkiSHA256: nil, failure: text)
+        switch await servedLeaf(
+            host: host, port: port, apex: apex, config: config, query: query, probe: probe,
+            timeoutSeconds: timeoutSeconds)
+        {
+        case .failure(let failure):
+            return DANEEndpointProbe(
+                service: service, endpoint: endpoint, connect: failure.connect, spkiSHA256: nil,
+                failure: failure.text)
+        case .success(let served):
+            guard let spki = try? TLSARecordData.hex(for: served.leaf, selector: 1, matchingType: 1) else {
+                return DANEEndpointProbe(
+                    service: service, endpoint: endpoint, connect: served.connect, spkiSHA256: nil,
+                    failure: "presented no usable certificate")
+            }
+            return DANEEndpointProbe(
+                service: service, endpoint: endpoint, connect: served.connect, spkiSHA256: spki, failure: nil)
         }
+    }
+
+    /// Why an endpoint presented no certificate, and where it was reached (nil before a connection).
+    struct ProbeFailure: Error {
+        var text: String
+        var connect: String?
+    }
+
+    /// The leaf certificate `host:port` presents, reached at its `[dns] dane_connect` address, else at the
+    /// host's address from the apex's `[[dns_primary]]` (never /etc/resolv.conf); STARTTLS on 25 and 587.
+    static func servedLeaf(
+        host: String, port: Int, apex: String, config: Config, query: DNSQuery, probe: any TLSProbe,
+        timeoutSeconds: Double
+    ) async -> Result<(leaf: Certificate, connect: String), ProbeFailure> {
         var target = config.dns.daneConnect[host]
         if target == nil {
             guard let server = config.dnsPrimary(for: apex)?.server,
                 HostName.isIPv4(server.host) || HostName.isIPv6(server.host)
-            else { return failed("no [[dns_primary]] address to look up \(host) at (or set [dns] dane_connect)") }
+            else {
+                return .failure(
+                    ProbeFailure(text: "no [[dns_primary]] address to look up \(host) at (or set [dns] dane_connect)"))
+            }
             switch query.addresses(host, at: server) {
             case .success(let addresses):
-                guard let first = addresses.first else { return failed("\(host) has no address at \(server)") }
+                guard let first = addresses.first else {
+                    return .failure(ProbeFailure(text: "\(host) has no address at \(server)"))
+                }
                 target = NameserverAddress(host: first, port: port)
             case .failure(let error):
-                return failed("cannot look up \(host) at \(server): \(error)")
+                return .failure(ProbeFailure(text: "cannot look up \(host) at \(server): \(error)"))
             }
         }
-        guard let target else { return failed("nowhere to connect") }
+        guard let target else { return .failure(ProbeFailure(text: "nowhere to connect")) }
         let served = await probe.servedChain(
             connect: target, serverName: host, startTLS: DANECheckOptions.defaultStartTLS[port],
             timeoutSeconds: timeoutSeconds)
         switch served {
-        case .failure(let error): return failed(error.message, target.description)
+        case .failure(let error): return .failure(ProbeFailure(text: error.message, connect: target.description))
         case .success(let chain):
-            guard let leaf = chain.first,
-                let spki = try? TLSARecordData.hex(for: leaf, selector: 1, matchingType: 1)
-            else { return failed("presented no usable certificate", target.description) }
-            return DANEEndpointProbe(
-                service: service, endpoint: endpoint, connect: target.description, spkiSHA256: spki, failure: nil)
+            guard let leaf = chain.first else {
+                return .failure(ProbeFailure(text: "presented no certificate", connect: target.description))
+            }
+            return .success((leaf, target.description))
         }
     }
 }

@@ -20,14 +20,75 @@ struct PublishTLSAHandler: ActionHandler {
     }
 
     func perform(_ apex: String, of action: Action, in context: ActionContext) async throws -> String? {
-        if context.run.updateMethod(of: apex) != .include {
-            return try await context.run.sendTLSA(apex: apex, logger: context.logger)
+        let apex = try context.run.checked(apex: apex)
+        let probed = try await context.run.probeWithdrawal(apex: apex, after: action, logger: context.logger)
+        if let probed, !probed.held.isEmpty {
+            let others = probed.probed.isEmpty ? "" : " (and: " + probed.probed.joined(separator: "; ") + ")"
+            let detail =
+                "held, nothing published: the zone keeps the old key's records of tlsa.\(apex): "
+                + probed.held.joined(separator: "; ") + others
+                + "; the next run probes again and withdraws them once every endpoint presents the new key"
+            context.logger.warning("\(detail)")
+            return detail
         }
-        return try context.run.publishTLSA(apex: apex)
+        let published =
+            context.run.updateMethod(of: apex) != .include
+            ? try await context.run.sendTLSA(apex: apex, logger: context.logger)
+            : try context.run.publishTLSA(apex: apex)
+        guard let probed else { return published }
+        let found =
+            probed.probed.isEmpty
+            ? "no endpoint to probe (no withdrawn record has a _port._tcp owner)"
+            : probed.probed.joined(separator: "; ")
+        return (published.map { $0 + "; " } ?? "") + "probed after the restart: " + found
     }
 }
 
 extension ApplyRun {
+    /// The apply-time probe (`TLSAWithdrawalGate`) of a `publish_tlsa` that follows a `restart_server` of the
+    /// plan and withdraws records from the zone (its `[dns] tlsa_dirs` copies, or the copy of what was sent);
+    /// nil when there is nothing to probe: no restart before it, nothing withdrawn, or DNS was not asked for
+    /// the plan (as at plan time).
+    fileprivate func probeWithdrawal(apex: String, after action: Action, logger: Logger) async throws
+        -> TLSAWithdrawalGate.Verdict?
+    {
+        let restarts = Set(plan?.actions.filter { $0.kind == .restartServer }.map(\.id) ?? [])
+        guard action.dependsOn.contains(where: restarts.contains), !options.dnsFacts.isEmpty else { return nil }
+        let withdrawn = try withdrawnTLSARecords(apex: apex)
+        guard !withdrawn.isEmpty else { return nil }
+        logger.info("probing the DANE endpoints of \(apex) before withdrawing \(withdrawn.count) TLSA record(s)")
+        return await TLSAWithdrawalGate.probe(
+            apex: apex, withdrawn: withdrawn, config: config, probe: options.tlsProbe)
+    }
+
+    /// The records the zone has (the `[dns] tlsa_dirs` copies, or `.sslm/dns/tlsa-sent.<apex>` for a zone
+    /// sslm changes itself) that `certs/<apex>/tlsa.<apex>` no longer has.
+    fileprivate func withdrawnTLSARecords(apex: String) throws -> [DNSUpdateRecord] {
+        let source = CertsLayout.tlsaFile(topdir: topdir, apex: apex)
+        guard let text = try? String(contentsOfFile: source, encoding: .utf8) else {
+            throw SSLMError(.ioFailure, "\(display(source)) does not exist: nothing to publish")
+        }
+        let wanted = Self.tlsaRecords(in: text, defaultTTL: 300)
+        let copies =
+            updateMethod(of: apex) != .include
+            ? [DNSPublicationFiles.tlsaSentFile(topdir: topdir, apex: apex)]
+            : config.dns.tlsaDirs.map {
+                ($0.hasPrefix("/") ? $0 : topdir + "/" + $0) + "/" + CertsLayout.tlsaFileName(apex: apex)
+            }
+        var withdrawn: [DNSUpdateRecord] = []
+        for copy in copies {
+            let published = Self.tlsaRecords(
+                in: (try? String(contentsOfFile: copy, encoding: .utf8)) ?? "", defaultTTL: 300)
+            for record in published
+            where !wanted.contains(where: { $0.sameRecord(record) })
+                && !withdrawn.contains(where: { $0.sameRecord(record) })
+            {
+                withdrawn.append(record)
+            }
+        }
+        return withdrawn
+    }
+
     /// Copies `certs/<apex>/tlsa.<apex>` into each `[dns] tlsa_dirs` directory (from the config), creating
     /// them (0750) when needed; each copy is atomic.
     fileprivate func publishTLSA(apex: String) throws -> String? {

@@ -23,10 +23,16 @@ extension PlanEmitter {
         }
         if let publish = decision.publish {
             let afterRestarts = decision.write != nil && decision.rolling ? restartIds : []
+            var reason = publish.reason
+            if !afterRestarts.isEmpty {
+                reason.message +=
+                    "; records it withdraws go only if, after the restarts, a probe finds no DANE endpoint still"
+                    + " presenting their key (else they stay and the next run retries)"
+            }
             emit(
                 Action(
                     .apexTLSAPublish(apex: apex), payload: .publishTLSA(apex: apex, directories: publish.directories),
-                    reason: publish.reason, dependsOn: afterWrite + afterRestarts))
+                    reason: reason, dependsOn: afterWrite + afterRestarts))
         }
         if let production = decision.production {
             emit(
