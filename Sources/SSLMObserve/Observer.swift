@@ -74,7 +74,8 @@ public enum Observer {
         var observation = Observation(
             topdir: topdir, lineage: lineage(topdir: topdir), localHostNames: localHostNames,
             services: readings.map(\.tree.state), groups: tlsa.map(\.group), production: production, dns: dns,
-            unconfigured: unconfigured, pendingDeployment: PendingDeployment.read(topdir: topdir))
+            unconfigured: unconfigured, pendingDeployment: PendingDeployment.read(topdir: topdir),
+            orphans: orphans.isEmpty ? nil : orphans)
         var leftovers = apexes.filter { apex in
             config.dns.acmeDirs.contains { challengeRows(in: $0 + "/acme-challenge." + apex) > 0 }
         }
@@ -100,10 +101,6 @@ public enum Observer {
         observation.acmeAccounts = acmeAccounts(config: config, services: addresses)
         let failures = OrderFailureLog.read(topdir: topdir).filter { !$0.value.isEmpty }
         observation.orderFailures = failures.isEmpty ? nil : failures
-        if !orphans.isEmpty {
-            observation.orphans = orphans
-            observation.refreshFingerprint()
-        }
         return observation
     }
 

@@ -63,9 +63,10 @@ public struct Observation: Sendable, Hashable, Codable {
     public init(
         topdir: String, lineage: String?, localHostNames: [String], services: [ServiceState],
         groups: [GroupState], production: ProductionState, dns: [DNSFacts],
-        unconfigured: [ServiceAddress] = [], pendingDeployment: [String] = []
+        unconfigured: [ServiceAddress] = [], pendingDeployment: [String] = [], orphans: [OrphanState]? = nil
     ) {
         self.topdir = topdir
+        self.orphans = orphans
         self.lineage = lineage
         self.localHostNames = localHostNames.sorted()
         self.services = services.sorted { $0.address < $1.address }
