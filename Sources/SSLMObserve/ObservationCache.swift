@@ -37,6 +37,9 @@ public final class ObservationCache: @unchecked Sendable {
     let context: String
     /// When the observation began (ns since the epoch): the racy bound.
     let startedAt: Int64
+    /// Whether hits and new facts are kept for `write` (only a run that writes the cache keeps them: `plan`
+    /// and `status` save the memory).
+    let recording: Bool
     private let directories: [String: DirectoryEntry]
     private let files: [String: FileEntry]
     private(set) var keptDirectories: [String: DirectoryEntry] = [:]
@@ -48,8 +51,9 @@ public final class ObservationCache: @unchecked Sendable {
 
     init(
         context: String, directories: [String: DirectoryEntry], files: [String: FileEntry],
-        startedAt: Int64 = FileSignature.now()
+        startedAt: Int64 = FileSignature.now(), recording: Bool = true
     ) {
+        self.recording = recording
         self.context = context
         self.startedAt = startedAt
         self.directories = directories
@@ -65,15 +69,20 @@ public final class ObservationCache: @unchecked Sendable {
 
     /// The cache of `topdir`, or an empty one when there is none or it cannot be used.
     /// `startedAt`: for tests, another racy bound than now.
-    public static func load(topdir: String, context: String, startedAt: Int64 = FileSignature.now())
-        -> ObservationCache
-    {
+    /// `recording`: false for a run that will not write the cache.
+    public static func load(
+        topdir: String, context: String, startedAt: Int64 = FileSignature.now(), recording: Bool = true
+    ) -> ObservationCache {
         let path = topdir + "/" + relativePath
         let limit = BoundedFile.Limit(bytes: maximumBytes, kind: "the observation cache")
         guard let bytes = try? BoundedFile.read(path, limit: limit, followLinks: false),
             let (directories, files) = try? decode(bytes, context: context)
-        else { return ObservationCache(context: context, directories: [:], files: [:], startedAt: startedAt) }
-        return ObservationCache(context: context, directories: directories, files: files, startedAt: startedAt)
+        else {
+            return ObservationCache(
+                context: context, directories: [:], files: [:], startedAt: startedAt, recording: recording)
+        }
+        return ObservationCache(
+            context: context, directories: directories, files: files, startedAt: startedAt, recording: recording)
     }
 
     /// Entries known from the loaded file (directories, files).
@@ -101,13 +110,13 @@ public final class ObservationCache: @unchecked Sendable {
         }
         lock.withLock {
             hits += 1
-            keptDirectories[key] = entry
+            if recording { keptDirectories[key] = entry }
         }
         return entry
     }
 
     func store(_ entry: DirectoryEntry, path: String, validate: Bool) {
-        guard !entry.files.values.contains(where: { $0.isRacy(at: startedAt) }) else { return }
+        guard recording, !entry.files.values.contains(where: { $0.isRacy(at: startedAt) }) else { return }
         lock.withLock { keptDirectories[(validate ? "v:" : "n:") + path] = entry }
     }
 
@@ -119,13 +128,13 @@ public final class ObservationCache: @unchecked Sendable {
         }
         lock.withLock {
             hits += 1
-            keptFiles[path] = entry
+            if recording { keptFiles[path] = entry }
         }
         return entry.digest
     }
 
     func store(digest: String, path: String, signature: FileSignature) {
-        guard !signature.isRacy(at: startedAt) else { return }
+        guard recording, !signature.isRacy(at: startedAt) else { return }
         lock.withLock { keptFiles[path] = FileEntry(signature: signature, digest: digest) }
     }
 }

@@ -131,14 +131,16 @@ public enum Observer {
 
     /// The observation cache of `config`'s topdir (`ObservationCache`), for `observe(…, cache:)`; an empty
     /// one when `SSLM_OBSERVATION_CACHE=off` is set (every file is read, nothing is kept).
-    public static func openCache(config: Config) -> ObservationCache? {
+    /// `recording`: whether this run will write the cache (holds the writer lock).
+    public static func openCache(config: Config, recording: Bool) -> ObservationCache? {
         if ProcessInfo.processInfo.environment["SSLM_OBSERVATION_CACHE"] == "off" { return nil }
         let issuerFiles = config.certificateAuthorities.values.filter(\.isLocal).sorted { $0.name < $1.name }.map {
             let path = CertsLayout.certificateFile(topdir: config.topdir, address: $0.localAddress, slot: .curr)
             guard case .success(let bytes) = PosixFiles.read(path) else { return [UInt8]() }
             return bytes
         }
-        return ObservationCache.load(topdir: config.topdir, context: ObservationCache.context(issuerFiles: issuerFiles))
+        return ObservationCache.load(
+            topdir: config.topdir, context: ObservationCache.context(issuerFiles: issuerFiles), recording: recording)
     }
 
     /// The current certificates of the configured local CAs (`certs/ca/<name>/curr/cert.pem`): a leaf whose

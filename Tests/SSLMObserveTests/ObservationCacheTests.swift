@@ -61,6 +61,17 @@ struct ObservationCacheTests {
         #expect(second == first)
         #expect(second.fingerprint == (try f.observe()).fingerprint)
         #expect(ScratchTopdir.mode(f.file(ObservationCache.relativePath)) == 0o600)
+        // A run that will not write the cache (plan, status) uses it and keeps nothing.
+        let config = try f.config()
+        let readOnly = ObservationCache.load(
+            topdir: f.path, context: ObservationCache.context(issuerFiles: []),
+            startedAt: FileSignature.now() + 5_000_000_000, recording: false)
+        let third = Observer.observe(
+            config: config, services: Array(config.services.keys), dns: [], localHostNames: ["host"],
+            cache: readOnly)
+        #expect(third == first)
+        #expect(readOnly.hits == cold.misses)
+        #expect(readOnly.keptCount == 0)
     }
 
     /// Each change keeps what a cheap check would look at where it can: the size, and the mtime set back.

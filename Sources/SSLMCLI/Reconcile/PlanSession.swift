@@ -88,7 +88,7 @@ struct PlanSession {
         }
         let apexes = Array(Set(services.map(\.group))).sorted()
         let dns = gatherDNS ? DNSFactsGatherer.gather(config: config, apexes: apexes) : []
-        let cache = Observer.openCache(config: config)
+        let cache = Observer.openCache(config: config, recording: lock != nil)
         var observation = Observer.observe(
             config: config, services: services, dns: dns,
             localHostNames: ExecutorOptions.systemHostNames(), cache: cache)
