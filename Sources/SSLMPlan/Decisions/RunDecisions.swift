@@ -88,18 +88,40 @@ struct RunDecisions {
     }
 
     /// Each service in planning order, a local CA's decision before the services it signs.
+    /// In planning order. A decision sees the earlier ones only through the local CAs' (`EarlierDecisions`:
+    /// which CA is decided, which one rolls), so each run of consecutive services outside the `ca` group is
+    /// decided in parallel against the same earlier decisions: the same decisions as one after another.
     private static func decideServices(_ services: [ServiceAddress], context: PlanningContext) -> [ServiceEntry] {
         var earlier = EarlierDecisions()
-        return services.map { address in
-            guard let service = context.config.service(address) else {
-                return .unconfigured(
-                    Note(
-                        subject: address.description,
-                        reason: Reason(.unconfigured, "\(address) has no service file; nothing planned")))
+        var entries: [ServiceEntry] = []
+        entries.reserveCapacity(services.count)
+        var index = 0
+        while index < services.count {
+            var end = index + 1
+            if !services[index].isCertificateAuthority {
+                while end < services.count, !services[end].isCertificateAuthority { end += 1 }
             }
-            let decision = ServiceDecider.decide(service, context: context, earlier: earlier)
-            earlier.record(decision)
-            return .decided(decision)
+            let seen = earlier
+            let batch = ParallelMap.map(Array(services[index..<end]), minimumChunk: 256, makeContext: { () }) {
+                _, address in
+                entry(address, context: context, earlier: seen)
+            }
+            for case .decided(let decision) in batch { earlier.record(decision) }
+            entries += batch
+            index = end
         }
+        return entries
+    }
+
+    private static func entry(_ address: ServiceAddress, context: PlanningContext, earlier: EarlierDecisions)
+        -> ServiceEntry
+    {
+        guard let service = context.config.service(address) else {
+            return .unconfigured(
+                Note(
+                    subject: address.description,
+                    reason: Reason(.unconfigured, "\(address) has no service file; nothing planned")))
+        }
+        return .decided(ServiceDecider.decide(service, context: context, earlier: earlier))
     }
 }
