@@ -81,7 +81,10 @@ public struct ProcessCommandRunner: CommandRunner {
         }
         // Our copy of the write end must close, or the reader never sees end of file.
         try? pipe.fileHandleForWriting.close()
-        DispatchQueue.global().async {
+        // The reader blocks in read(2) until the program exits: on a thread of its own, not on a Dispatch
+        // worker. Swift's cooperative pool runs on those workers (as many as cores), so blocked readers
+        // there would stall every task, and concurrent runs (sslm check) would go one core at a time.
+        let readerThread = Thread {
             while true {
                 let chunk = reader.availableData
                 if chunk.isEmpty { break }
@@ -89,6 +92,8 @@ public struct ProcessCommandRunner: CommandRunner {
             }
             state.finishOutput()
         }
+        readerThread.stackSize = 1 << 20
+        readerThread.start()
         // The watchdog runs on a Dispatch timer, not in the cooperative pool: it must fire even when every
         // cooperative thread is busy (CPU-bound key generation elsewhere).
         let pid = process.processIdentifier

@@ -7,8 +7,13 @@ import Foundation
 /// Loopback ports for tests.
 public enum LoopbackPorts {
     /// A UDP port on 127.0.0.1 where nothing listens (bound once to find a free one, then closed).
-    public static func unusedUDP() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    public static func unusedUDP() -> Int { unused(Int32(SOCK_DGRAM.rawValue)) }
+
+    /// A TCP port on 127.0.0.1 where nothing listens (a connection is refused), found the same way.
+    public static func unusedTCP() -> Int { unused(Int32(SOCK_STREAM.rawValue)) }
+
+    private static func unused(_ type: Int32) -> Int {
+        let fd = socket(AF_INET, type, 0)
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import SSLMConfig
 import SSLMCore
@@ -11,43 +10,107 @@ import X509
 /// `sslm check`: the live state against sslm's. For every DANE service and every TLSA owner host (the apex
 /// plus the MX hosts or SANs, as `TLSARecordSet` chooses them — the same rule the TLSA file is built with):
 /// the published TLSA records (validated when a trusted resolver sets AD), the chain the server presents,
-/// whether a published record matches it, and whether its leaf is sslm's `curr`. Plus, for every chosen
+/// whether a published record matches it, and whether its leaf is sslm's `curr`. For every TLS endpoint of
+/// a service (`check_endpoints`, or a web service's SANs on 443; `TLSEndpointCheck`): whether the served
+/// leaf is `curr`, whether the served chain verifies, and how long it has left. Plus, for every chosen
 /// service, a production `curr` inside its renewal window without a `next`.
 ///
 /// Read-only: never writes a file, never changes DNS. Every DNS query goes to `options.resolver` or the
 /// apex's `[[dns_primary]]`; every connection to `options.connect` or the host's address from that server.
-/// Endpoints are checked one after another; the DNS lookups (libldns) block the calling thread, which is
-/// fine for the command line and not meant for a server's event loop.
+///
+/// Concurrent and bounded: first every service is prepared (its files, its DNS server, its MX hosts), then
+/// every endpoint of every service is probed, at most `options.concurrency` of each at a time
+/// (`ConcurrentMap`); the blocking DNS lookups (libldns) run on threads of their own, off the cooperative
+/// pool. The whole check takes about as long as its slowest endpoint when there are no more than
+/// `options.concurrency` endpoints. The report's order is the configuration's, whatever order the probes
+/// finish in.
 public enum DANECheck {
+    /// One probe to make.
+    enum Job: Sendable {
+        case dane(DANEJob)
+        case tls(TLSEndpointCheck.Job)
+    }
+
+    /// A probe's outcome.
+    enum JobResult: Sendable {
+        case dane(DANECheckReport.Endpoint)
+        case tls(DANECheckReport.TLSEndpoint)
+    }
+
+    /// One (service, `dane_tls` entry, TLSA owner host) with what its check needs.
+    struct DANEJob: Sendable {
+        var service: ServiceConfig
+        var spec: DANESpec
+        var host: String
+        var owner: String
+        var expected: TLSARecord
+        var nextHex: String?
+        var curr: Certificate
+        var next: Certificate?
+        var server: NameserverAddress
+    }
+
     /// Runs every check for `services` (in that order) and reports.
     public static func run(
         config: Config, services: [ServiceAddress], options: DANECheckOptions,
         probe: any TLSProbe = OpenSSLTLSProbe(), query: DNSQuery? = nil
     ) async -> DANECheckReport {
         let query = query ?? DNSQuery(timeoutSeconds: min(options.timeoutSeconds, 3), retries: 1)
+        let chosen = services.compactMap { config.service($0) }
+        let limit = options.concurrency
+        let prepared = await ConcurrentMap.map(chosen, limit: limit) { service in
+            await prepare(service: service, config: config, options: options, query: query)
+        }
+        let results = await ConcurrentMap.map(prepared.flatMap(\.jobs), limit: limit) { job -> JobResult in
+            switch job {
+            case .dane(let job):
+                return .dane(await checkEndpoint(job, options: options, probe: probe, query: query))
+            case .tls(let job):
+                return .tls(await TLSEndpointCheck.check(job, options: options, probe: probe, query: query))
+            }
+        }
         var endpoints: [DANECheckReport.Endpoint] = []
-        var findings: [DANECheckReport.Finding] = []
-        for address in services {
-            guard let service = config.service(address) else { continue }
-            findings += renewalFindings(config: config, service: service, now: options.now)
-            guard !service.dane.isEmpty else { continue }
-            let result = await check(service: service, config: config, options: options, probe: probe, query: query)
-            endpoints += result.endpoints
-            findings += result.findings
+        var tlsEndpoints: [DANECheckReport.TLSEndpoint] = []
+        for result in results {
+            switch result {
+            case .dane(let endpoint): endpoints.append(endpoint)
+            case .tls(let endpoint): tlsEndpoints.append(endpoint)
+            }
         }
         let source =
             options.resolver.map { "resolver \($0) (validating; the AD flag is trusted)" }
             ?? "[[dns_primary]] servers (no --resolver: answers are not DNSSEC-validated)"
         return DANECheckReport(
             now: options.now, dnsSource: source, validating: options.resolver != nil, endpoints: endpoints,
-            findings: findings)
+            tlsEndpoints: tlsEndpoints, services: chosen.map(\.address.description),
+            findings: prepared.flatMap(\.findings))
     }
 
     // MARK: one service
 
-    private static func check(
-        service: ServiceConfig, config: Config, options: DANECheckOptions, probe: any TLSProbe, query: DNSQuery
-    ) async -> (endpoints: [DANECheckReport.Endpoint], findings: [DANECheckReport.Finding]) {
+    /// A service's findings (renewal, no curr, DNS unavailable…) and the probes to make for it: its DANE
+    /// endpoints, then its TLS endpoints.
+    private static func prepare(
+        service: ServiceConfig, config: Config, options: DANECheckOptions, query: DNSQuery
+    ) async -> (findings: [DANECheckReport.Finding], jobs: [Job]) {
+        var findings = renewalFindings(config: config, service: service, now: options.now)
+        var jobs: [Job] = []
+        if !service.dane.isEmpty {
+            let dane = await prepareDANE(service: service, config: config, options: options, query: query)
+            findings += dane.findings
+            jobs += dane.jobs.map(Job.dane)
+        }
+        let tls = await TLSEndpointCheck.prepare(
+            service: service, config: config, options: options, query: query,
+            currReported: findings.contains { $0.code == "no_curr" })
+        findings += tls.findings
+        jobs += tls.jobs.map(Job.tls)
+        return (findings, jobs)
+    }
+
+    private static func prepareDANE(
+        service: ServiceConfig, config: Config, options: DANECheckOptions, query: DNSQuery
+    ) async -> (jobs: [DANEJob], findings: [DANECheckReport.Finding]) {
         let address = service.address
         let apex = address.group
         func failed(_ code: String, _ message: String) -> DANECheckReport.Finding {
@@ -88,7 +151,7 @@ public enum DANECheck {
         }
         // A host name is resolved at the configuration's pinned servers (never /etc/resolv.conf).
         let server: NameserverAddress
-        switch NameserverResolution(query: query).resolve(configured, config: config) {
+        switch await ConcurrentMap.offPool({ NameserverResolution(query: query).resolve(configured, config: config) }) {
         case .success(let addresses) where !addresses.isEmpty:
             server = addresses[0]
         case .success:
@@ -98,9 +161,8 @@ public enum DANECheck {
         }
         var mxHosts: [String] = []
         if service.dane.contains(where: { $0.hostSet == .mx }) {
-            switch MXLookup(timeoutSeconds: query.timeoutSeconds, retries: query.retries).mxHosts(
-                apex: apex, server: server)
-            {
+            let lookup = MXLookup(timeoutSeconds: query.timeoutSeconds, retries: query.retries)
+            switch await ConcurrentMap.offPool({ lookup.mxHosts(apex: apex, server: server) }) {
             case .success(let hosts): mxHosts = hosts
             case .failure(let error):
                 return ([], [failed("dns_unavailable", "MX hosts of \(apex): \(error.message)")])
@@ -114,7 +176,7 @@ public enum DANECheck {
             return ([], [failed("no_curr", "curr certificate unreadable: \(error)")])
         }
 
-        var endpoints: [DANECheckReport.Endpoint] = []
+        var jobs: [DANEJob] = []
         var findings: [DANECheckReport.Finding] = []
         for spec in service.dane {
             let records: [TLSARecord]
@@ -139,22 +201,22 @@ public enum DANECheck {
                 var owner = record.owner
                 while owner.hasSuffix(".") { owner.removeLast() }
                 let host = String(owner.dropFirst(prefix.count))
-                let endpoint = await checkEndpoint(
-                    service: service, spec: spec, host: host, owner: owner, expected: record, nextHex: nextHex,
-                    curr: curr, next: next, server: server, options: options, probe: probe, query: query)
-                endpoints.append(endpoint)
+                jobs.append(
+                    DANEJob(
+                        service: service, spec: spec, host: host, owner: owner, expected: record, nextHex: nextHex,
+                        curr: curr, next: next, server: server))
             }
         }
-        return (endpoints, findings)
+        return (jobs, findings)
     }
 
     // MARK: one endpoint
 
     private static func checkEndpoint(
-        service: ServiceConfig, spec: DANESpec, host: String, owner: String, expected: TLSARecord, nextHex: String?,
-        curr: Certificate, next: Certificate?, server: NameserverAddress, options: DANECheckOptions,
-        probe: any TLSProbe, query: DNSQuery
+        _ job: DANEJob, options: DANECheckOptions, probe: any TLSProbe, query: DNSQuery
     ) async -> DANECheckReport.Endpoint {
+        let (service, spec, host, owner, expected) = (job.service, job.spec, job.host, job.owner, job.expected)
+        let (nextHex, curr, next, server) = (job.nextHex, job.curr, job.next, job.server)
         let startTLS = options.startTLSProtocol(port: spec.port)
         var endpoint = DANECheckReport.Endpoint(
             service: service.address.description, dane: spec.description, host: host, port: spec.port, owner: owner,
@@ -164,12 +226,12 @@ public enum DANECheck {
 
         // 1. The published records.
         var published: [DNSTLSARecord] = []
-        let lookup =
-            options.resolver != nil
-            ? query.validatedTLSA(owner, at: server)
-            : query.tlsa(owner, at: server).map {
-                DNSAnswer(value: $0, authenticated: false)
-            }
+        let validating = options.resolver != nil
+        let lookup = await ConcurrentMap.offPool {
+            validating
+                ? query.validatedTLSA(owner, at: server)
+                : query.tlsa(owner, at: server).map { DNSAnswer(value: $0, authenticated: false) }
+        }
         switch lookup {
         case .failure(let error):
             endpoint.problems.append("TLSA lookup failed: \(error.message)")
@@ -205,7 +267,7 @@ public enum DANECheck {
         }
         var target = options.connect[host]
         if target == nil {
-            switch query.addresses(host, at: server) {
+            switch await ConcurrentMap.offPool({ query.addresses(host, at: server) }) {
             case .success(let addresses):
                 if let first = addresses.first {
                     target = NameserverAddress(host: first, port: spec.port)
@@ -231,15 +293,7 @@ public enum DANECheck {
         case .success(let served): chain = served
         }
         guard let leaf = chain.first else { return finish(endpoint) }
-        let leafDER = (try? CertificatePEM.der(leaf)) ?? []
-        let currDER = (try? CertificatePEM.der(curr)) ?? []
-        let nextDER = next.flatMap { try? CertificatePEM.der($0) }
-        let slot = leafDER == currDER ? "curr" : (nextDER == leafDER ? "next" : "other")
-        let leafFacts = try? CertificateFacts(leaf)
-        endpoint.served = .init(
-            subject: leafFacts?.subject ?? "?", serial: leafFacts?.serialHex ?? "?",
-            notAfter: leafFacts.map { Timestamps.rfc3339($0.notAfter) } ?? "?",
-            sha256: Hex.encode(Array(SHA256.hash(data: leafDER))), chainLength: chain.count, slot: slot)
+        endpoint.served = ServedLeaf.describe(chain: chain, curr: curr, next: next)
 
         // 3. Does a published record match the served chain?
         var unmatched: [DNSTLSARecord] = []
@@ -283,24 +337,15 @@ public enum DANECheck {
         }
 
         // 4. Is it sslm's curr?
-        let currFacts = try? CertificateFacts(curr)
-        let currText =
-            currFacts.map { "sslm's curr is serial \($0.serialHex), expires \(Timestamps.rfc3339($0.notAfter))" } ?? ""
-        let servedText = "serial \(endpoint.served?.serial ?? "?"), expires \(endpoint.served?.notAfter ?? "?")"
-        switch slot {
-        case "curr": break
-        case "next":
-            endpoint.problems.append("\(place) (\(target)) serves sslm's next, not curr (\(servedText)); \(currText)")
-        default:
-            endpoint.problems.append(
-                "\(place) (\(target)) serves a certificate that is not sslm's curr (\(servedText), "
-                    + "\(endpoint.served?.subject ?? "")): an old or foreign certificate; \(currText). "
-                    + "Reload the server, or check its certificate path")
+        if let served = endpoint.served,
+            let problem = ServedLeaf.problem(served, curr: curr, place: place, target: target)
+        {
+            endpoint.problems.append(problem)
         }
         return finish(endpoint)
     }
 
-    private static func finish(_ endpoint: DANECheckReport.Endpoint) -> DANECheckReport.Endpoint {
+    static func finish(_ endpoint: DANECheckReport.Endpoint) -> DANECheckReport.Endpoint {
         var endpoint = endpoint
         endpoint.status = !endpoint.problems.isEmpty ? .failed : (!endpoint.warnings.isEmpty ? .warning : .ok)
         return endpoint

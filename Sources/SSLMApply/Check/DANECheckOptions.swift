@@ -12,22 +12,28 @@ public struct DANECheckOptions: Sendable {
     /// Host name (lowercase, no trailing dot) → where to connect for it, instead of its A/AAAA record
     /// and the DANE port.
     public var connect: [String: NameserverAddress]
-    /// DANE port → STARTTLS protocol for `openssl s_client -starttls` (`smtp`, `imap`, …); absent or
-    /// `none` means TLS from the first byte. Defaults: 25 and 587 → smtp.
+    /// Port → STARTTLS protocol for `openssl s_client -starttls` (`smtp`, `imap`, …), for DANE endpoints and
+    /// for `check_endpoints` entries without `=PROTOCOL`; absent or `none` means TLS from the first byte.
+    /// Defaults: 25 and 587 → smtp.
     public var starttls: [Int: String]
     /// When true, an answer that is not DNSSEC-validated is a warning instead of a failure.
     public var allowUnvalidated: Bool
     /// Per connection (the whole TLS handshake) and per DNS attempt.
     public var timeoutSeconds: Double
-    /// "Now", for the renewal window.
+    /// "Now", for the renewal window and for verifying served chains.
     public var now: Date
+    /// Endpoints probed at once (and services prepared at once).
+    public var concurrency: Int
 
-    public static let defaultStartTLS: [Int: String] = [25: "smtp", 587: "smtp"]
+    public static let defaultStartTLS: [Int: String] = StartTLSProtocol.defaultByPort
+    public static let defaultConcurrency = 16
+    /// `--parallel`: at most this many at once.
+    public static let concurrencyRange = 1...256
 
     public init(
         resolver: NameserverAddress? = nil, connect: [String: NameserverAddress] = [:],
         starttls: [Int: String] = DANECheckOptions.defaultStartTLS, allowUnvalidated: Bool = false,
-        timeoutSeconds: Double = 10, now: Date = Date()
+        timeoutSeconds: Double = 10, now: Date = Date(), concurrency: Int = DANECheckOptions.defaultConcurrency
     ) {
         self.resolver = resolver
         self.connect = connect
@@ -35,19 +41,17 @@ public struct DANECheckOptions: Sendable {
         self.allowUnvalidated = allowUnvalidated
         self.timeoutSeconds = timeoutSeconds
         self.now = now
+        self.concurrency = concurrency
     }
 
-    /// The STARTTLS protocol for a DANE port, nil for direct TLS.
+    /// The STARTTLS protocol for a port, nil for direct TLS.
     public func startTLSProtocol(port: Int) -> String? {
         guard let name = starttls[port], name != "none", !name.isEmpty else { return nil }
         return name
     }
 
     /// Protocols `openssl s_client -starttls` speaks (OpenSSL 3.0).
-    public static let startTLSProtocols: Set<String> = [
-        "smtp", "pop3", "imap", "ftp", "xmpp", "xmpp-server", "irc", "postgres", "mysql", "lmtp", "nntp", "sieve",
-        "ldap", "none",
-    ]
+    public static let startTLSProtocols: Set<String> = StartTLSProtocol.names
 
     /// Parses `HOST=ADDR:PORT` (`mail.example.com=127.0.0.1:2525`).
     public static func parseConnect(_ text: String) -> Result<(String, NameserverAddress), SSLMError> {

@@ -24,9 +24,15 @@ public struct OpenSSLTLSProbe: TLSProbe {
         self.openssl = openssl
     }
 
-    /// The argv for one probe.
+    /// The argv for one probe. An IP-literal `serverName` is not sent as SNI (RFC 6066 §3 allows host names only).
     public func argv(connect: NameserverAddress, serverName: String, startTLS: String?) -> [String] {
-        var argv = [openssl, "s_client", "-connect", connect.description, "-servername", serverName, "-showcerts"]
+        var argv = [openssl, "s_client", "-connect", connect.description]
+        if HostName.isIPv4(serverName) || HostName.isIPv6(serverName) {
+            argv.append("-noservername")
+        } else {
+            argv += ["-servername", serverName]
+        }
+        argv.append("-showcerts")
         if let startTLS { argv += ["-starttls", startTLS] }
         return argv
     }

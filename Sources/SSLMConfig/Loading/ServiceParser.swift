@@ -75,6 +75,10 @@ struct ServiceParser {
                 ok = false
             }
         }
+        var checkEndpoints: [CheckEndpoint]?
+        if r.has("check_endpoints") {
+            if let parsed = parseCheckEndpoints(r) { checkEndpoints = parsed } else { ok = false }
+        }
         var renewInfo = globalRenewInfo
         if let days = r.number("renew_expire_days") {
             if let problem = RenewInfoLimits.targetProblem(days, lifetimeDays: 90) {
@@ -104,7 +108,8 @@ struct ServiceParser {
         }
         r.reportUnknownKeys(hints: [
             "signing-ca": "signing_ca", "date_tls_ttl": "dane_tls_ttl",
-            "dane_ttl": "dane_tls_ttl", "dane": "dane_tls",
+            "dane_ttl": "dane_tls_ttl", "dane": "dane_tls", "check_endpoint": "check_endpoints",
+            "endpoints": "check_endpoints",
         ])
 
         // [KeyOpts]
@@ -140,10 +145,49 @@ struct ServiceParser {
                 file, tableName, nil, "unknown table (ignored)" + (hint.map { "; did you mean [\($0)]?" } ?? ""))
         }
         guard ok, let name, let subject else { return nil }
-        let config = ServiceConfig(
+        var config = ServiceConfig(
             address: address, file: file, name: name, signer: signer, dane: dane, daneTTL: daneTTL, key: key,
             subject: subject, sans: sans, signing: signing, renewInfo: renewInfo)
+        config.checkEndpoints = checkEndpoints
         return ParsedService(config: config, hasCATable: tables["CA"] != nil)
+    }
+
+    // MARK: check_endpoints
+
+    /// `check_endpoints = ['www.example.com:443', 'mail.example.com:143=imap', '[2001:db8::1]:443']`; nil
+    /// after an error (each bad entry reported with what was expected and what was found).
+    private func parseCheckEndpoints(_ r: TableReader) -> [CheckEndpoint]? {
+        let key = "check_endpoints"
+        guard let node = r.node(key) else { return nil }
+        guard case .array(let items) = node else {
+            r.error(key, "expected a list of \(CheckEndpoint.syntax) strings, found \(node.typeName) \(node.shown)")
+            return nil
+        }
+        var result: [CheckEndpoint] = []
+        var ok = true
+        for (index, item) in items.enumerated() {
+            let label = "item \(index + 1)"
+            guard case .string(let text) = item else {
+                r.error(
+                    key, "\(label): expected a string \(CheckEndpoint.syntax), found \(item.typeName) \(item.shown)")
+                ok = false
+                continue
+            }
+            switch CheckEndpoint.parse(text) {
+            case .failure(let problem):
+                r.error(
+                    key,
+                    "\(label): \(problem): expected \(CheckEndpoint.syntax), found '\(SafeText.clip(text))'")
+                ok = false
+            case .success(let endpoint):
+                if let earlier = result.first(where: { $0.host == endpoint.host && $0.port == endpoint.port }) {
+                    r.warning(key, "\(label) '\(SafeText.clip(text))' repeats '\(earlier)' (checked once)")
+                    continue
+                }
+                result.append(endpoint)
+            }
+        }
+        return ok ? result : nil
     }
 
     // MARK: dane_tls

@@ -34,6 +34,10 @@ public struct ServiceConfig: Sendable, Hashable {
     public var signing: SigningSettings?
     /// The renewal function for this service (global `[renew_info]`, or the 6.x per-service override).
     public var renewInfo: RenewInfo
+    /// `check_endpoints` (sslm): the TLS endpoints `sslm check` probes for this service, in file order;
+    /// nil when the key is absent (a web service then gets its SANs on 443, `Config.checkEndpoints(for:)`),
+    /// `[]` when it is written empty (nothing to probe).
+    public var checkEndpoints: [CheckEndpoint]? = nil
 
     public static let defaultDANETTL = 1800
 }

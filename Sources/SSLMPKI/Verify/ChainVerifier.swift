@@ -112,7 +112,51 @@ public enum ChainVerifier {
         checks.append(namesAreConsistent(facts))
 
         // Path validation proper.
-        let anchorCertificate = chain.last.flatMap { last in
+        let serverName = facts.dnsNames.first.map(testHostName)
+        let path = await validatePath(
+            leaf: leaf, anchorSource: chain, intermediates: chain, serverName: serverName,
+            serverIP: serverName == nil ? facts.ipAddresses.first : nil, now: now, leafName: "cert.pem")
+        checks.append(path.check)
+        let anchor = path.anchor
+        return Report(checks: checks, certificates: certificates, chain: chain, anchor: anchor)
+    }
+
+    /// The outcome of `verifyServed`.
+    public struct ServedVerification: Sendable, Hashable {
+        /// Why the path does not validate; nil when it does.
+        public var failure: String?
+        /// What anchored the path: the CA chain's root subject or "system trust store".
+        public var anchor: String
+        public var verified: Bool { failure == nil }
+    }
+
+    /// Validates a chain a server presented (leaf first, then what it sent along) for `host` at `now`: the
+    /// same path validation as `verify(directory:now:)` (RFC 5280 and a server identity check), with the
+    /// service's CA chain (`chain.pem`) choosing the trust anchor as there — its last certificate when it is
+    /// self-signed (a local root), else the system trust store — and only the served certificates as
+    /// intermediates, so a server that leaves out an intermediate does not verify, as for its clients.
+    public static func verifyServed(chain served: [Certificate], caChain: [Certificate], host: String, now: Date)
+        async -> ServedVerification
+    {
+        guard let leaf = served.first else {
+            return ServedVerification(failure: "the server presented no certificate", anchor: "none")
+        }
+        let isAddress = HostName.isIPv4(host) || HostName.isIPv6(host)
+        let path = await validatePath(
+            leaf: leaf, anchorSource: caChain, intermediates: Array(served.dropFirst()),
+            serverName: isAddress ? nil : host, serverIP: isAddress ? host : nil, now: now,
+            leafName: "the served certificate")
+        return ServedVerification(failure: path.check.failure, anchor: path.anchor)
+    }
+
+    /// Path validation of `leaf` through `intermediates` to the anchor `anchorSource` gives (its last
+    /// certificate when self-signed, else the system trust store), with a server identity check for
+    /// `serverName` or `serverIP`. A self-signed leaf that is the anchor itself only gets the identity check.
+    static func validatePath(
+        leaf: Certificate, anchorSource: [Certificate], intermediates: [Certificate], serverName: String?,
+        serverIP: String?, now: Date, leafName: String
+    ) async -> (check: ChainCheck, anchor: String) {
+        let anchorCertificate = anchorSource.last.flatMap { last in
             last.issuer == last.subject && last.publicKey.isValidSignature(last.signature, for: last) ? last : nil
         }
         let roots: CertificateStore
@@ -124,9 +168,7 @@ public enum ChainVerifier {
             roots = CertificateStore.systemTrustRoots
             anchor = "system trust store"
         }
-        let intermediates = CertificateStore(chain.filter { $0 != anchorCertificate })
-        let serverName = facts.dnsNames.first.map(testHostName)
-        let serverIP = serverName == nil ? facts.ipAddresses.first : nil
+        let intermediateStore = CertificateStore(intermediates.filter { $0 != anchorCertificate })
         let result: CertificateValidationResult
         if let anchorCertificate, anchorCertificate == leaf {
             // A self-signed leaf (signing_ca = self) is its own trust anchor: RFC 5280 has no path to
@@ -135,24 +177,23 @@ public enum ChainVerifier {
                 SelfSignedLeafPolicy(validationTime: now)
                 ServerIdentityPolicy(serverHostname: serverName, serverIP: serverIP)
             }
-            result = await verifier.validate(leaf: leaf, intermediates: intermediates)
+            result = await verifier.validate(leaf: leaf, intermediates: intermediateStore)
         } else {
             var verifier = Verifier(rootCertificates: roots) {
                 RFC5280Policy(fixedExpiryValidationTime: now)
                 ServerIdentityPolicy(serverHostname: serverName, serverIP: serverIP)
             }
-            result = await verifier.validate(leaf: leaf, intermediates: intermediates)
+            result = await verifier.validate(leaf: leaf, intermediates: intermediateStore)
         }
         switch result {
         case .validCertificate:
-            checks.append(ChainCheck(name: "pathValidates"))
+            return (ChainCheck(name: "pathValidates"), anchor)
         case .couldNotValidate(let failures):
             let reason =
                 failures.first.map { "path validation: " + Self.concise(String(describing: $0.policyFailureReason)) }
-                ?? "no valid path from cert.pem to \(anchor)"
-            checks.append(ChainCheck(name: "pathValidates", failure: reason))
+                ?? "no valid path from \(leafName) to \(anchor)"
+            return (ChainCheck(name: "pathValidates", failure: reason), anchor)
         }
-        return Report(checks: checks, certificates: certificates, chain: chain, anchor: anchor)
     }
 
     static func issuedBy(
