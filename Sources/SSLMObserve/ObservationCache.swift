@@ -103,38 +103,40 @@ public final class ObservationCache: @unchecked Sendable {
 
     /// The facts of a db directory whose regular files have these signatures, if known.
     func directory(_ path: String, validate: Bool, files signatures: [String: FileSignature]) -> DirectoryEntry? {
-        let key = (validate ? "v:" : "n:") + path
-        guard let entry = directories[key], entry.files == signatures else {
-            lock.withLock { misses += 1 }
-            return nil
-        }
+        let key = Self.directoryKey(path, validate: validate)
+        let entry = directories[key].flatMap { $0.files == signatures ? $0 : nil }
         lock.withLock {
-            hits += 1
-            if recording { keptDirectories[key] = entry }
+            count(hit: entry != nil)
+            if recording, let entry { keptDirectories[key] = entry }
         }
         return entry
     }
 
     func store(_ entry: DirectoryEntry, path: String, validate: Bool) {
         guard recording, !entry.files.values.contains(where: { $0.isRacy(at: startedAt) }) else { return }
-        lock.withLock { keptDirectories[(validate ? "v:" : "n:") + path] = entry }
+        lock.withLock { keptDirectories[Self.directoryKey(path, validate: validate)] = entry }
     }
 
     /// The digest of a file with this signature, if known.
     func digest(_ path: String, signature: FileSignature) -> String? {
-        guard let entry = files[path], entry.signature == signature else {
-            lock.withLock { misses += 1 }
-            return nil
-        }
+        let entry = files[path].flatMap { $0.signature == signature ? $0 : nil }
         lock.withLock {
-            hits += 1
-            if recording { keptFiles[path] = entry }
+            count(hit: entry != nil)
+            if recording, let entry { keptFiles[path] = entry }
         }
-        return entry.digest
+        return entry?.digest
     }
 
     func store(digest: String, path: String, signature: FileSignature) {
         guard recording, !signature.isRacy(at: startedAt) else { return }
         lock.withLock { keptFiles[path] = FileEntry(signature: signature, digest: digest) }
+    }
+
+    /// A directory's facts depend on whether its set was checked (`validate`).
+    private static func directoryKey(_ path: String, validate: Bool) -> String { (validate ? "v:" : "n:") + path }
+
+    /// Called with the lock held.
+    private func count(hit: Bool) {
+        if hit { hits += 1 } else { misses += 1 }
     }
 }

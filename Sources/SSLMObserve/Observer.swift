@@ -134,11 +134,7 @@ public enum Observer {
     /// `recording`: whether this run will write the cache (holds the writer lock).
     public static func openCache(config: Config, recording: Bool) -> ObservationCache? {
         if ProcessInfo.processInfo.environment["SSLM_OBSERVATION_CACHE"] == "off" { return nil }
-        let issuerFiles = config.certificateAuthorities.values.filter(\.isLocal).sorted { $0.name < $1.name }.map {
-            let path = CertsLayout.certificateFile(topdir: config.topdir, address: $0.localAddress, slot: .curr)
-            guard case .success(let bytes) = PosixFiles.read(path) else { return [UInt8]() }
-            return bytes
-        }
+        let issuerFiles = localIssuerFiles(config: config).map { $0.bytes ?? [] }
         return ObservationCache.load(
             topdir: config.topdir, context: ObservationCache.context(issuerFiles: issuerFiles), recording: recording)
     }
@@ -146,10 +142,17 @@ public enum Observer {
     /// The current certificates of the configured local CAs (`certs/ca/<name>/curr/cert.pem`): a leaf whose
     /// `chain.pem` is missing or damaged can be verified against them (and its chain rebuilt).
     static func localIssuers(config: Config) -> [Certificate] {
-        config.certificateAuthorities.values.filter(\.isLocal).sorted { $0.name < $1.name }.compactMap { ca in
+        localIssuerFiles(config: config).compactMap { file in
+            file.bytes.flatMap { try? CertificatePEM.decodeAll($0, file: file.path).first }
+        }
+    }
+
+    /// `certs/ca/<name>/curr/cert.pem` of each local CA, by name; nil bytes when it cannot be read.
+    private static func localIssuerFiles(config: Config) -> [(path: String, bytes: [UInt8]?)] {
+        config.certificateAuthorities.values.filter(\.isLocal).sorted { $0.name < $1.name }.map { ca in
             let path = CertsLayout.certificateFile(topdir: config.topdir, address: ca.localAddress, slot: .curr)
-            guard case .success(let bytes) = PosixFiles.read(path) else { return nil }
-            return (try? CertificatePEM.decodeAll(bytes, file: path))?.first
+            guard case .success(let bytes) = PosixFiles.read(path) else { return (path, nil) }
+            return (path, bytes)
         }
     }
 
