@@ -34,16 +34,20 @@ enum TLSAWithdrawalGate {
             else { continue }
             endpoints.append(found)
         }
+        // Probed concurrently (as `sslm check` probes), judged in a stable order.
+        let sorted = endpoints.sorted(by: { ($0.host, $0.port) < ($1.host, $1.port) })
+        let served = await ConcurrentMap.map(sorted, limit: 16) { host, port in
+            await DANEEndpointProber.servedLeaf(
+                host: host, port: port, apex: apex, config: config, query: query, probe: probe,
+                timeoutSeconds: timeoutSeconds)
+        }
         var verdict = Verdict()
-        for (host, port) in endpoints.sorted(by: { ($0.host, $0.port) < ($1.host, $1.port) }) {
+        for ((host, port), outcome) in zip(sorted, served) {
             let endpoint = "\(host):\(port)"
             let records = withdrawn.filter {
                 DANEEndpointProber.endpoint(owner: $0.owner).map { $0 == (host, port) } ?? false
             }
-            switch await DANEEndpointProber.servedLeaf(
-                host: host, port: port, apex: apex, config: config, query: query, probe: probe,
-                timeoutSeconds: timeoutSeconds)
-            {
+            switch outcome {
             case .failure(let failure):
                 let sentence = DANEEndpointProbe(
                     service: apex, endpoint: endpoint, connect: failure.connect, spkiSHA256: nil, failure: failure.text
