@@ -60,12 +60,15 @@ check: lint
 	SSLM_TEST_TIER=fast swift test --skip-build $(SWIFT_BUILD_FLAGS)
 
 # The whole test suite (unit, CLI golden, interoperability with the openssl CLI, the daemons, a sample of the
-# crash matrix; SSLM_CRASH_TEST_FULL=1 make test runs all of it).
+# crash matrix; SSLM_CRASH_TEST_FULL=1 make test runs all of it). The CLI tests run the release build of sslm
+# (what ships; less than half the CPU of the debug build per run), and scripts/run-tests runs the suites in
+# shards of separate processes at once (Tests/README.md).
 test: lint
 	scripts/install-deps test
 	swift build --build-tests $(TEST_BUILD_FLAGS) $(SWIFT_BUILD_FLAGS)
 	swift build --product generate-manual $(SWIFT_BUILD_FLAGS)  # for InstallTests (the man page)
-	swift test --skip-build $(SWIFT_BUILD_FLAGS)
+	swift build $(RELEASE_FLAGS) --product sslm $(SWIFT_BUILD_FLAGS)  # the sslm the CLI tests run
+	SSLM_TEST_EXECUTABLE="$$(swift build $(RELEASE_FLAGS) --show-bin-path)/sslm" scripts/run-tests
 
 bench:
 	scripts/install-deps build

@@ -10,7 +10,7 @@ import Testing
 @Suite(.enabled(if: TestTier.full, "builds and lints a .deb: not in make check"))
 struct DebPackageTests {
     static let root = SSLMProcess.repositoryRoot
-    static let bin = (SSLMProcess.executable as NSString).deletingLastPathComponent
+    static let bin = SSLMProcess.buildDirectory
 
     /// What `make dist` generates, from the debug build: completions and the man page.
     static func dist(in directory: String) throws {
@@ -33,10 +33,11 @@ struct DebPackageTests {
         try FileManager.default.createDirectory(atPath: dist, withIntermediateDirectories: true)
         try Self.dist(in: dist)
         let makeDeb = [
-            Self.root + "/scripts/make-deb", "--binary", SSLMProcess.executable, "--dist", dist, "--version", "0.1.0",
+            Self.root + "/scripts/make-deb", "--binary", Self.bin + "/sslm", "--dist", dist, "--version", "0.1.0",
             "--out", scratch.path + "/out", "--fast",
         ]
-        // The debug build links the toolchain's Swift runtime: refused unless allowed.
+        // The debug build (not SSLM_TEST_EXECUTABLE, which may be the static release build) links the
+        // toolchain's Swift runtime: refused unless allowed.
         let refused = try ScriptRunner.run(makeDeb)
         #expect(refused.status == 1 && refused.stderr.contains("libswiftCore.so"), "\(refused.stderr)")
         let built = try ScriptRunner.run(makeDeb + ["--allow-unpackaged-libs"])

@@ -19,7 +19,7 @@ struct InstallTests {
 
     /// `generate-manual` beside the built sslm (`swift build --product generate-manual`; `make test` builds it).
     static var generateManual: String? {
-        let path = (SSLMProcess.executable as NSString).deletingLastPathComponent + "/generate-manual"
+        let path = SSLMProcess.buildDirectory + "/generate-manual"
         return FileManager.default.isExecutableFile(atPath: path) ? path : nil
     }
 

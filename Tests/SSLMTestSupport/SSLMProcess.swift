@@ -15,8 +15,19 @@ public struct SSLMProcess {
         }
     }
 
-    /// `sslm` beside the test bundle in `.build/<config>/`.
+    /// The sslm under test: `$SSLM_TEST_EXECUTABLE` when it is set (`make test` sets the release build's, which
+    /// is what ships and takes less than half the CPU of the debug build per run), else `sslm` in
+    /// `buildDirectory`.
     public static var executable: String {
+        if let chosen = ProcessInfo.processInfo.environment["SSLM_TEST_EXECUTABLE"], !chosen.isEmpty {
+            return chosen
+        }
+        return buildDirectory + "/sslm"
+    }
+
+    /// The test bundle's build directory (`.build/<config>/`, where `swift build` puts `sslm` and
+    /// `generate-manual`).
+    public static var buildDirectory: String {
         let selfPath =
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var directory = (selfPath as NSString).deletingLastPathComponent
@@ -24,7 +35,7 @@ public struct SSLMProcess {
         while !FileManager.default.isExecutableFile(atPath: directory + "/sslm"), directory.count > 1 {
             directory = (directory as NSString).deletingLastPathComponent
         }
-        return directory + "/sslm"
+        return directory
     }
 
     /// `executable`: another program (a symlink to sslm, `/usr/bin/time`, …) instead of `sslm`.
