@@ -71,13 +71,16 @@ enum DBDirectoryReader {
     /// The signatures of the regular files the reader records (not dot-files), nil when the directory
     /// cannot be listed.
     private static func regularFileSignatures(_ path: String) -> [String: FileSignature]? {
-        guard let entries = PosixFiles.entries(path) else { return nil }
-        var signatures: [String: FileSignature] = [:]
-        for entry in entries where !entry.name.hasPrefix(".") && (entry.kind == nil || entry.kind == .regular) {
-            guard let signature = FileSignature(path + "/" + entry.name, followLinks: false) else { return nil }
-            if signature.isRegularFile { signatures[entry.name] = signature }
-        }
-        return signatures
+        PosixFiles.withDirectory(path) { directory -> [String: FileSignature]? in
+            var signatures: [String: FileSignature] = [:]
+            for entry in directory.entries
+            where !entry.name.hasPrefix(".") && (entry.kind == nil || entry.kind == .regular) {
+                guard let info = directory.status(entry.name, followLinks: false) else { return nil }
+                let signature = FileSignature(info)
+                if signature.isRegularFile { signatures[entry.name] = signature }
+            }
+            return signatures
+        } ?? nil
     }
 
     /// Facts of `chain.pem` first certificates by file digest, shared by the services of one observation:

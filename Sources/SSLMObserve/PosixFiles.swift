@@ -75,6 +75,38 @@ enum PosixFiles {
     static func entries(_ path: String) -> [Entry]? {
         guard let directory = opendir(path) else { return nil }
         defer { closedir(directory) }
+        return entries(of: directory)
+    }
+
+    /// A directory held open while its entries are looked at: `status(_:followLinks:)` is an `fstatat`
+    /// relative to it, without walking the directory's path again for each file.
+    struct OpenDirectory {
+        let descriptor: Int32
+        /// The entries (without `.` and `..`), unsorted.
+        let entries: [Entry]
+
+        /// `stat` (`followLinks`) or `lstat` of the entry `name`; nil when it does not exist.
+        func status(_ name: String, followLinks: Bool) -> stat? {
+            var info = stat()
+            let flags = followLinks ? Int32(0) : Int32(AT_SYMLINK_NOFOLLOW)
+            guard fstatat(descriptor, name, &info, flags) == 0 else { return nil }
+            return info
+        }
+    }
+
+    /// `body` with the directory `path` open (see `OpenDirectory`); nil when it cannot be opened (as
+    /// `entries(_:)`).
+    static func withDirectory<T>(_ path: String, _ body: (OpenDirectory) -> T) -> T? {
+        guard let directory = opendir(path) else { return nil }
+        defer { closedir(directory) }
+        let entries = entries(of: directory)
+        return body(OpenDirectory(descriptor: dirfd(directory), entries: entries))
+    }
+
+    /// The kind of a file of this `st_mode`.
+    static func kind(of info: stat) -> Kind { kind(mode: info.st_mode) }
+
+    private static func entries(of directory: OpaquePointer) -> [Entry] {
         var result: [Entry] = []
         while let pointer = readdir(directory) {
             let name = withUnsafePointer(to: &pointer.pointee.d_name) { tuple in

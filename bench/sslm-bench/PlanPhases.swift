@@ -47,6 +47,10 @@ struct PlanPhases {
             let observation = measure("observe (incl. fingerprint)") {
                 Observer.observe(config: config, services: services, dns: [], localHostNames: [])
             }
+            let cache = measure("open observation cache") { Observer.openCache(config: config, recording: false) }
+            _ = measure("observe with the cache") {
+                Observer.observe(config: config, services: services, dns: [], localHostNames: [], cache: cache)
+            }
             let fingerprint = measure("  of which fingerprint (JSON)") {
                 Observation.computeFingerprint(observation)
             }

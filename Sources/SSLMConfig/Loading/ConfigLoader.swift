@@ -43,7 +43,6 @@ public enum ConfigLoader {
         }
 
         // Groups: expand discovery, then load every service file.
-        let serviceParser = ServiceParser(sink: sink, globalRenewInfo: main.renewInfo)
         var groups: [GroupConfig] = []
         var services: [ServiceAddress: ParsedService] = [:]
         var missing: Set<ServiceAddress> = []
@@ -107,8 +106,10 @@ public enum ConfigLoader {
         var seen: Set<ServiceAddress> = []
         let unique = requests.filter { seen.insert($0.address).inserted }
         let confDir = files.absolute("conf.d")
+        let renewInfo = main.renewInfo
         let loaded = ParallelMap.map(unique.map(\.address), minimumChunk: 32, makeContext: { () }) { _, address in
-            ConfigFiles.load(confDir + "/\(address.group)/\(address.service)")
+            ParsedServiceFile.load(
+                confDir + "/\(address.group)/\(address.service)", address: address, globalRenewInfo: renewInfo)
         }
         for (request, file) in zip(unique, loaded) {
             let address = request.address
@@ -118,16 +119,18 @@ public enum ConfigLoader {
                 sink.error(request.requiredBy, request.table, request.key, problem)
                 continue
             }
-            guard files.exists(display) else {
+            // A file that was read exists; only an unread one needs the check.
+            guard file.loaded.data != nil || files.exists(display) else {
                 missing.insert(address)
                 sink.error(request.requiredBy, request.table, request.key, "\(display) does not exist")
                 continue
             }
-            guard let document = files.accept(file, display: display) else {
+            guard files.accept(file.loaded, display: display) != nil else {
                 missing.insert(address)
                 continue
             }
-            if let parsed = serviceParser.parse(document, address: address) {
+            file.diagnostics.forEach(sink.add)
+            if let parsed = file.parsed {
                 services[address] = parsed
             } else {
                 missing.insert(address)
@@ -148,5 +151,24 @@ public enum ConfigLoader {
         config?.hooks = main.hooks
         config?.notify = main.notify
         return ConfigLoadResult(config: config, diagnostics: sink.diagnostics)
+    }
+}
+
+/// A service file read, parsed as TOML and as a service on a worker thread, with the diagnostics of the
+/// service parse kept apart, so the loader reports them in config order as if parsed there.
+struct ParsedServiceFile: Sendable {
+    var loaded: ConfigFiles.Loaded
+    var parsed: ParsedService?
+    var diagnostics: [Diagnostic]
+
+    /// Reads and parses `path`; no side effects.
+    static func load(_ path: String, address: ServiceAddress, globalRenewInfo: RenewInfo) -> ParsedServiceFile {
+        let loaded = ConfigFiles.load(path)
+        guard case .success(let document) = loaded.result else {
+            return ParsedServiceFile(loaded: loaded, parsed: nil, diagnostics: [])
+        }
+        let sink = DiagnosticSink()
+        let parsed = ServiceParser(sink: sink, globalRenewInfo: globalRenewInfo).parse(document, address: address)
+        return ParsedServiceFile(loaded: loaded, parsed: parsed, diagnostics: sink.diagnostics)
     }
 }

@@ -8,6 +8,8 @@ struct PlanningContext {
     let request: PlanningRequest
     /// `min_roll_mins` of this run: the request's override or the config's, clamped to its range.
     let minRollMinutes: Int
+    /// Local CAs by the subject of their current certificate (`IssuerExpectation`), once per run.
+    let localCASubjects: [String: String]
 
     var config: Config { request.config }
     var observation: Observation { request.observation }
@@ -20,6 +22,17 @@ struct PlanningContext {
             max(
                 request.minRollMinutes ?? request.config.globals.minRollMinutes,
                 range.lowerBound), range.upperBound)
+        self.localCASubjects = Self.localCASubjects(config: request.config, observation: request.observation)
+    }
+
+    /// The subject of each local CA's current certificate → the CA's name.
+    private static func localCASubjects(config: Config, observation: Observation) -> [String: String] {
+        var subjects: [String: String] = [:]
+        for (name, ca) in config.certificateAuthorities where ca.isLocal {
+            let state = observation.service(ca.localAddress)
+            if let subject = state.flatMap({ $0.dbDir($0.curr) })?.certificate?.subject { subjects[subject] = name }
+        }
+        return subjects
     }
 
     /// Targets (or active services), local CAs before the services they sign.
