@@ -44,10 +44,11 @@ struct PlanningContext {
             else { return 0 }
             return 1 + depth(ca.localAddress, seen.union([address]))
         }
-        return base.enumerated().sorted { a, b in
-            let (da, db) = (depth(a.element, []), depth(b.element, []))
-            return da != db ? da < db : a.offset < b.offset
-        }.map(\.element)
+        // Each depth once (the comparator asked for two per comparison).
+        let depths = base.map { depth($0, []) }
+        return base.indices.sorted { a, b in
+            depths[a] != depths[b] ? depths[a] < depths[b] : a < b
+        }.map { base[$0] }
     }
 
     /// The apexes of `services` in first-seen order, without the local CAs' group.
