@@ -64,6 +64,37 @@ enum PosixFiles {
         return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// A descriptor of the directory `path` (following symlinks, as `stat`) for `*at` calls only
+    /// (`O_PATH`: no read permission needed); nil when it is not a directory. The caller closes it.
+    static func openDirectoryPath(_ path: String) -> Int32? {
+        #if os(Linux)
+            // O_PATH (010000000 on x86-64 and arm64) is hidden behind _GNU_SOURCE in the Glibc module.
+            let descriptor = open(path, 0o10_000_000 | O_DIRECTORY | O_CLOEXEC)
+        #else
+            let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        #endif
+        return descriptor >= 0 ? descriptor : nil
+    }
+
+    /// `linkKind` of the entry `name` of the directory open as `directory`.
+    static func linkKind(at directory: Int32, _ name: String) -> Kind {
+        var info = stat()
+        guard fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return .missing }
+        return kind(mode: info.st_mode)
+    }
+
+    /// `readLink` of the entry `name` of the directory open as `directory`.
+    static func readLink(at directory: Int32, _ name: String) -> String? {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Int(PATH_MAX) + 1) { buffer -> String? in
+            guard let base = buffer.baseAddress else { return nil }
+            let count = base.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                readlinkat(directory, name, $0, buffer.count - 1)
+            }
+            guard count >= 0 else { return nil }
+            return String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)
+        }
+    }
+
     /// The canonical absolute path (`realpath`), nil when it does not resolve.
     static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
