@@ -19,6 +19,9 @@ public final class ObservationCache: @unchecked Sendable {
     /// A db directory's facts, and its leaf certificate's DER (for TLSA records).
     struct DirectoryEntry {
         var files: [String: FileSignature]
+        /// The directory's own signature when it was not racy: while it is the same, no entry was added,
+        /// removed or renamed in it, so its regular files are still `files.keys` (no listing needed).
+        var directory: FileSignature? = nil
         var state: DBDirState
         var leafDER: [UInt8]?
     }
@@ -30,7 +33,7 @@ public final class ObservationCache: @unchecked Sendable {
 
     public static let relativePath = ".sslm/observation-cache"
     static let magic = Array("sslm-observation-cache\n".utf8)
-    static let formatVersion: UInt64 = 2
+    static let formatVersion: UInt64 = 3
     public static let maximumBytes = 1 << 30
 
     /// What every entry depends on besides its files: sslm's version and the local CAs' certificates.
@@ -92,6 +95,9 @@ public final class ObservationCache: @unchecked Sendable {
     /// Entries known from the loaded file (directories, files).
     public var loadedCount: (directories: Int, files: Int) { (directories.count, files.count) }
 
+    /// The directory entries this observation would write (for the tests).
+    var keptDirectoryEntries: [DirectoryEntry] { lock.withLock { Array(keptDirectories.values) } }
+
     /// Entries this observation would write.
     public var keptCount: Int { lock.withLock { keptDirectories.count + keptFiles.count } }
 
@@ -107,10 +113,14 @@ public final class ObservationCache: @unchecked Sendable {
 
     /// The facts of a db directory whose regular files have these signatures, if known.
     func directory(_ path: String, validate: Bool, files signatures: [String: FileSignature]) -> DirectoryEntry? {
+        directory(path, validate: validate) { $0.files == signatures }
+    }
+
+    /// The facts of a db directory, if known and `matches` accepts the stored entry (the caller compares the
+    /// files' signatures).
+    func directory(_ path: String, validate: Bool, matches: (DirectoryEntry) -> Bool) -> DirectoryEntry? {
         let key = Self.directoryKey(path, validate: validate)
-        let entry = directories[key].flatMap { Self.decodeDirectory(stored, $0) }.flatMap {
-            $0.files == signatures ? $0 : nil
-        }
+        let entry = directories[key].flatMap { Self.decodeDirectory(stored, $0) }.flatMap { matches($0) ? $0 : nil }
         lock.withLock {
             count(hit: entry != nil)
             if recording, let entry { keptDirectories[key] = entry }
@@ -120,6 +130,8 @@ public final class ObservationCache: @unchecked Sendable {
 
     func store(_ entry: DirectoryEntry, path: String, validate: Bool) {
         guard recording, !entry.files.values.contains(where: { $0.isRacy(at: startedAt) }) else { return }
+        var entry = entry
+        if entry.directory?.isRacy(at: startedAt) == true { entry.directory = nil }
         lock.withLock { keptDirectories[Self.directoryKey(path, validate: validate)] = entry }
     }
 

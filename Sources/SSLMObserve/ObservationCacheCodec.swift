@@ -53,6 +53,7 @@ extension ObservationCache {
             guard let entry = keptDirectories[key] else { continue }
             var fields = ByteWriter()
             fields.signatures(entry.files)
+            fields.optional(entry.directory) { $0.signature($1) }
             fields.dbDirectory(entry.state)
             fields.optional(entry.leafDER) { $0.raw($1) }
             writer.string(key)
@@ -103,7 +104,8 @@ extension ObservationCache {
         var reader = ByteReader(bytes, offset: range.lowerBound)
         guard
             let entry = try? DirectoryEntry(
-                files: reader.signatures(), state: reader.dbDirectory(), leafDER: reader.optional { try $0.raw() }),
+                files: reader.signatures(), directory: reader.optional { try $0.signature() },
+                state: reader.dbDirectory(), leafDER: reader.optional { try $0.raw() }),
             reader.offset == range.upperBound
         else { return nil }
         return entry

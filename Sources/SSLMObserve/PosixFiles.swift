@@ -76,6 +76,19 @@ enum PosixFiles {
         return descriptor >= 0 ? descriptor : nil
     }
 
+    /// `fstat` of an open descriptor (an `O_PATH` one too).
+    static func status(of descriptor: Int32) -> stat? {
+        var info = stat()
+        return fstat(descriptor, &info) == 0 ? info : nil
+    }
+
+    /// `stat` (`followLinks`) or `lstat` of the entry `name` of the directory open as `directory`.
+    static func status(at directory: Int32, _ name: String, followLinks: Bool) -> stat? {
+        var info = stat()
+        let flags = followLinks ? Int32(0) : Int32(AT_SYMLINK_NOFOLLOW)
+        return fstatat(directory, name, &info, flags) == 0 ? info : nil
+    }
+
     /// `linkKind` of the entry `name` of the directory open as `directory`.
     static func linkKind(at directory: Int32, _ name: String) -> Kind {
         var info = stat()
