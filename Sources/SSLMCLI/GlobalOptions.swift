@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SSLMConfig
 import SSLMCore
+import SSLMPKI
 
 /// Options every command that works on a topdir accepts.
 public struct GlobalOptions: ParsableArguments {
@@ -53,14 +54,20 @@ enum ConfigSession {
         try load(topdirOption: options.topdir, extraTargets: extraTargets)
     }
 
-    static func load(topdirOption: String?, extraTargets: [ServiceAddress] = []) throws -> Config {
+    /// `cache`: `.record` only for a run holding the writer lock, which then writes `.sslm/config-cache`
+    /// (advisory: a cache that cannot be written only means parsing again next time).
+    static func load(topdirOption: String?, extraTargets: [ServiceAddress] = [], cache: ConfigCache.Use = .read)
+        throws -> Config
+    {
         let topdir: String
         do {
             topdir = try TopdirResolver(explicit: topdirOption).resolve()
         } catch {
             throw CLIError(error.message)
         }
-        let result = ConfigLoader.load(topdir: topdir, extraTargets: extraTargets)
+        let result = ConfigLoader.load(
+            topdir: topdir, extraTargets: extraTargets, cache: ConfigCache.Use.fromEnvironment(cache))
+        if let cache = result.cache, cache.recording { try? writeCache(cache, topdir: topdir) }
         for diagnostic in result.diagnostics { Console.error(diagnostic.description) }
         guard let config = result.config else {
             throw CLIError(
@@ -68,5 +75,13 @@ enum ConfigSession {
             )
         }
         return config
+    }
+
+    /// Writes `.sslm/config-cache` (0600, atomically, inside the topdir).
+    static func writeCache(_ cache: ConfigCache, topdir: String) throws {
+        let bytes = cache.encode()
+        _ = try ConfinedDirectory.open(topdir + "/.sslm", below: topdir, createMode: 0o700)
+        try AtomicFile.write(
+            bytes, to: topdir + "/" + ConfigCache.relativePath, mode: AtomicFile.privateMode, root: topdir)
     }
 }

@@ -93,6 +93,12 @@ public struct ByteReader {
         return Int(value)
     }
 
+    /// Passes over `length` bytes (a nested encoding read later).
+    public mutating func skip(_ length: Int) throws {
+        guard length >= 0, length <= bytes.count - offset else { throw Malformed() }
+        offset += length
+    }
+
     public mutating func bool() throws -> Bool {
         guard offset < bytes.count, bytes[offset] <= 1 else { throw Malformed() }
         offset += 1

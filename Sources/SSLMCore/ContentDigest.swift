@@ -15,6 +15,9 @@ public enum ContentDigest {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The 32 bytes of the SHA-256 of `data`.
+    public static func sha256<D: DataProtocol>(_ data: D) -> [UInt8] { Array(SHA256.hash(data: data)) }
+
     /// `sha256:<hex>`.
     public static func labelled<D: DataProtocol>(_ data: D) -> String { "sha256:" + sha256Hex(data) }
 }

@@ -18,12 +18,12 @@ public enum HostName: Sendable, Hashable {
     /// Classifies `text`, or returns the reason it is not a usable host name.
     public static func classify(_ text: String) -> Result<HostName, HostNameError> {
         if text.isEmpty { return .failure(HostNameError("is empty")) }
-        if text.contains("/") {
+        if text.utf8.contains(UInt8(ascii: "/")) {
             return .failure(
                 HostNameError("\"\(SafeName.printable(text))\" is a network or path, not a host name or address"))
         }
         if isIPv4(text) { return .success(.ipv4(text)) }
-        if text.contains(":") {
+        if text.utf8.contains(UInt8(ascii: ":")) {
             if isIPv6(text) { return .success(.ipv6(text)) }
             return .failure(HostNameError("\"\(SafeName.printable(text))\" is not a valid IPv6 address"))
         }

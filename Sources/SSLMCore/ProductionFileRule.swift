@@ -7,7 +7,7 @@ public enum ProductionFileRule {
     public static let caPrivateFiles: Set<String> = ["privkey.pem", "bundle.pem"]
 
     public static func includes(fileName: String, group: String) -> Bool {
-        if fileName.isEmpty || fileName.hasPrefix(".") || fileName.contains("/") { return false }
+        if fileName.isEmpty || fileName.hasPrefix(".") || fileName.utf8.contains(UInt8(ascii: "/")) { return false }
         if ServiceAddress.isCAGroup(group) && caPrivateFiles.contains(fileName) { return false }
         return true
     }
@@ -30,6 +30,8 @@ public enum ProductionFileRule {
 
     /// The production subset of a db directory's files (name → digest).
     public static func productionFiles(_ files: [String: String], group: String) -> [String: String] {
-        files.filter { includes(fileName: $0.key, group: group) }
+        // Usually every file belongs: then the dictionary itself, without building a copy.
+        guard files.keys.contains(where: { !includes(fileName: $0, group: group) }) else { return files }
+        return files.filter { includes(fileName: $0.key, group: group) }
     }
 }

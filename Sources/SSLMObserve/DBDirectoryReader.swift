@@ -3,6 +3,14 @@ import SSLMCore
 import SSLMPKI
 import X509
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Reads one `db/<timestamp>` directory into a `DBDirState`.
 ///
 /// Two depths, chosen by the caller: a directory a link points to (`curr`, `next`, `prev`) is read fully —
@@ -48,36 +56,70 @@ enum DBDirectoryReader {
 
     /// `read(path:…)` through the observation cache: the regular files are `lstat`ed first (so a change
     /// during the read leaves a signature that no longer matches); when the cache knows the directory with
-    /// those same signatures its facts are used, otherwise the files are read and the result stored.
+    /// those same signatures its facts are used, otherwise the files are read and the result stored. While
+    /// the directory's own signature is the one stored (no entry added, removed or renamed since), the
+    /// stored names are `lstat`ed without listing the directory.
     static func read(
         path: String, name: String, chainCache: ChainCache, validate: Bool, fallbackIssuers: [Certificate],
         cache: ObservationCache?
     ) -> Reading {
-        guard let cache, let signatures = regularFileSignatures(path) else {
+        guard let cache, let directory = PosixFiles.openDirectoryPath(path) else {
             return read(
                 path: path, name: name, chainCache: chainCache, validate: validate, fallbackIssuers: fallbackIssuers)
         }
-        if let entry = cache.directory(path, validate: validate, files: signatures) {
-            return Reading(state: entry.state, leaf: entry.leafDER.map(Leaf.der))
+        defer { close(directory) }
+        let own = PosixFiles.status(of: directory).map(FileSignature.init)
+        var listed: [String: FileSignature]??
+        func listing() -> [String: FileSignature]? {
+            if let listed { return listed }
+            let made = regularFileSignatures(path)
+            listed = .some(made)
+            return made
         }
+        let entry = cache.directory(path, validate: validate) { entry in
+            if let own, entry.directory == own, signatures(at: directory, entry.files.keys) == entry.files {
+                return true
+            }
+            return listing().map { $0 == entry.files } ?? false
+        }
+        if let entry { return Reading(state: entry.state, leaf: entry.leafDER.map(Leaf.der)) }
+        let listedFiles = listing()
         let reading = read(
             path: path, name: name, chainCache: chainCache, validate: validate, fallbackIssuers: fallbackIssuers)
-        cache.store(
-            ObservationCache.DirectoryEntry(files: signatures, state: reading.state, leafDER: reading.leaf?.der),
-            path: path, validate: validate)
+        if let listedFiles {
+            cache.store(
+                ObservationCache.DirectoryEntry(
+                    files: listedFiles, directory: own, state: reading.state, leafDER: reading.leaf?.der),
+                path: path, validate: validate)
+        }
         return reading
+    }
+
+    /// The signatures of the files `names` of the directory open as `directory` (`lstat`), as far as they
+    /// are regular files.
+    private static func signatures(at directory: Int32, _ names: some Sequence<String>) -> [String: FileSignature] {
+        var result: [String: FileSignature] = [:]
+        for name in names {
+            guard let info = PosixFiles.status(at: directory, name, followLinks: false) else { continue }
+            let signature = FileSignature(info)
+            if signature.isRegularFile { result[name] = signature }
+        }
+        return result
     }
 
     /// The signatures of the regular files the reader records (not dot-files), nil when the directory
     /// cannot be listed.
     private static func regularFileSignatures(_ path: String) -> [String: FileSignature]? {
-        guard let entries = PosixFiles.entries(path) else { return nil }
-        var signatures: [String: FileSignature] = [:]
-        for entry in entries where !entry.name.hasPrefix(".") && (entry.kind == nil || entry.kind == .regular) {
-            guard let signature = FileSignature(path + "/" + entry.name, followLinks: false) else { return nil }
-            if signature.isRegularFile { signatures[entry.name] = signature }
-        }
-        return signatures
+        PosixFiles.withDirectory(path) { directory -> [String: FileSignature]? in
+            var signatures: [String: FileSignature] = [:]
+            for entry in directory.entries
+            where !entry.name.hasPrefix(".") && (entry.kind == nil || entry.kind == .regular) {
+                guard let info = directory.status(entry.name, followLinks: false) else { return nil }
+                let signature = FileSignature(info)
+                if signature.isRegularFile { signatures[entry.name] = signature }
+            }
+            return signatures
+        } ?? nil
     }
 
     /// Facts of `chain.pem` first certificates by file digest, shared by the services of one observation:

@@ -22,6 +22,11 @@ public struct FileSignature: Hashable, Sendable {
     init?(_ path: String, followLinks: Bool) {
         var info = stat()
         guard (followLinks ? stat(path, &info) : lstat(path, &info)) == 0 else { return nil }
+        self.init(info)
+    }
+
+    /// The signature of a file with this `stat` information.
+    init(_ info: stat) {
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)
         size = Int64(info.st_size)

@@ -19,6 +19,9 @@ public final class ObservationCache: @unchecked Sendable {
     /// A db directory's facts, and its leaf certificate's DER (for TLSA records).
     struct DirectoryEntry {
         var files: [String: FileSignature]
+        /// The directory's own signature when it was not racy: while it is the same, no entry was added,
+        /// removed or renamed in it, so its regular files are still `files.keys` (no listing needed).
+        var directory: FileSignature? = nil
         var state: DBDirState
         var leafDER: [UInt8]?
     }
@@ -30,7 +33,7 @@ public final class ObservationCache: @unchecked Sendable {
 
     public static let relativePath = ".sslm/observation-cache"
     static let magic = Array("sslm-observation-cache\n".utf8)
-    static let formatVersion: UInt64 = 1
+    static let formatVersion: UInt64 = 3
     public static let maximumBytes = 1 << 30
 
     /// What every entry depends on besides its files: sslm's version and the local CAs' certificates.
@@ -40,8 +43,11 @@ public final class ObservationCache: @unchecked Sendable {
     /// Whether hits and new facts are kept for `write` (only a run that writes the cache keeps them: `plan`
     /// and `status` save the memory).
     let recording: Bool
-    private let directories: [String: DirectoryEntry]
-    private let files: [String: FileEntry]
+    /// The loaded file's entries, each still encoded: where in `stored` its bytes are. An entry is decoded
+    /// when the observer asks for it (on its worker threads), not all at once before observing.
+    private let stored: [UInt8]
+    private let directories: [String: Range<Int>]
+    private let files: [String: Range<Int>]
     private(set) var keptDirectories: [String: DirectoryEntry] = [:]
     private(set) var keptFiles: [String: FileEntry] = [:]
     private let lock = NSLock()
@@ -50,9 +56,10 @@ public final class ObservationCache: @unchecked Sendable {
     public private(set) var misses = 0
 
     init(
-        context: String, directories: [String: DirectoryEntry], files: [String: FileEntry],
-        startedAt: Int64 = FileSignature.now(), recording: Bool = true
+        context: String, stored: [UInt8] = [], directories: [String: Range<Int>] = [:],
+        files: [String: Range<Int>] = [:], startedAt: Int64 = FileSignature.now(), recording: Bool = true
     ) {
+        self.stored = stored
         self.recording = recording
         self.context = context
         self.startedAt = startedAt
@@ -76,17 +83,20 @@ public final class ObservationCache: @unchecked Sendable {
         let path = topdir + "/" + relativePath
         let limit = BoundedFile.Limit(bytes: maximumBytes, kind: "the observation cache")
         guard let bytes = try? BoundedFile.read(path, limit: limit, followLinks: false),
-            let (directories, files) = try? decode(bytes, context: context)
+            let (directories, files) = try? index(bytes, context: context)
         else {
-            return ObservationCache(
-                context: context, directories: [:], files: [:], startedAt: startedAt, recording: recording)
+            return ObservationCache(context: context, startedAt: startedAt, recording: recording)
         }
         return ObservationCache(
-            context: context, directories: directories, files: files, startedAt: startedAt, recording: recording)
+            context: context, stored: bytes, directories: directories, files: files, startedAt: startedAt,
+            recording: recording)
     }
 
     /// Entries known from the loaded file (directories, files).
     public var loadedCount: (directories: Int, files: Int) { (directories.count, files.count) }
+
+    /// The directory entries this observation would write (for the tests).
+    var keptDirectoryEntries: [DirectoryEntry] { lock.withLock { Array(keptDirectories.values) } }
 
     /// Entries this observation would write.
     public var keptCount: Int { lock.withLock { keptDirectories.count + keptFiles.count } }
@@ -103,8 +113,14 @@ public final class ObservationCache: @unchecked Sendable {
 
     /// The facts of a db directory whose regular files have these signatures, if known.
     func directory(_ path: String, validate: Bool, files signatures: [String: FileSignature]) -> DirectoryEntry? {
+        directory(path, validate: validate) { $0.files == signatures }
+    }
+
+    /// The facts of a db directory, if known and `matches` accepts the stored entry (the caller compares the
+    /// files' signatures).
+    func directory(_ path: String, validate: Bool, matches: (DirectoryEntry) -> Bool) -> DirectoryEntry? {
         let key = Self.directoryKey(path, validate: validate)
-        let entry = directories[key].flatMap { $0.files == signatures ? $0 : nil }
+        let entry = directories[key].flatMap { Self.decodeDirectory(stored, $0) }.flatMap { matches($0) ? $0 : nil }
         lock.withLock {
             count(hit: entry != nil)
             if recording, let entry { keptDirectories[key] = entry }
@@ -114,12 +130,16 @@ public final class ObservationCache: @unchecked Sendable {
 
     func store(_ entry: DirectoryEntry, path: String, validate: Bool) {
         guard recording, !entry.files.values.contains(where: { $0.isRacy(at: startedAt) }) else { return }
+        var entry = entry
+        if entry.directory?.isRacy(at: startedAt) == true { entry.directory = nil }
         lock.withLock { keptDirectories[Self.directoryKey(path, validate: validate)] = entry }
     }
 
     /// The digest of a file with this signature, if known.
     func digest(_ path: String, signature: FileSignature) -> String? {
-        let entry = files[path].flatMap { $0.signature == signature ? $0 : nil }
+        let entry = files[path].flatMap { Self.decodeFile(stored, $0) }.flatMap {
+            $0.signature == signature ? $0 : nil
+        }
         lock.withLock {
             count(hit: entry != nil)
             if recording, let entry { keptFiles[path] = entry }

@@ -42,7 +42,8 @@ extension ByteReader {
 
 extension ObservationCache {
     /// The file: magic, format version, context, then the directory entries and the file entries, each
-    /// sorted by key (the same observation writes the same bytes).
+    /// sorted by key (the same observation writes the same bytes) and each entry's fields length-prefixed
+    /// (so a load can index the entries without decoding them).
     func encode() -> [UInt8] {
         var writer = ByteWriter()
         writer.unsigned(Self.formatVersion)
@@ -50,43 +51,72 @@ extension ObservationCache {
         writer.unsigned(UInt64(keptDirectories.count))
         for key in keptDirectories.keys.sorted() {
             guard let entry = keptDirectories[key] else { continue }
+            var fields = ByteWriter()
+            fields.signatures(entry.files)
+            fields.optional(entry.directory) { $0.signature($1) }
+            fields.dbDirectory(entry.state)
+            fields.optional(entry.leafDER) { $0.raw($1) }
             writer.string(key)
-            writer.signatures(entry.files)
-            writer.dbDirectory(entry.state)
-            writer.optional(entry.leafDER) { $0.raw($1) }
+            writer.raw(fields.bytes)
         }
         writer.unsigned(UInt64(keptFiles.count))
         for key in keptFiles.keys.sorted() {
             guard let entry = keptFiles[key] else { continue }
+            var fields = ByteWriter()
+            fields.signature(entry.signature)
+            fields.string(entry.digest)
             writer.string(key)
-            writer.signature(entry.signature)
-            writer.string(entry.digest)
+            writer.raw(fields.bytes)
         }
         return Self.magic + writer.bytes
     }
 
-    /// Throws `ByteReader.Malformed` for anything but a complete cache of this format and context.
-    static func decode(_ bytes: [UInt8], context: String) throws -> (
-        directories: [String: DirectoryEntry], files: [String: FileEntry]
+    /// Where each entry's fields are in `bytes`, by key. Throws `ByteReader.Malformed` for anything but a
+    /// complete cache of this format and context (an entry whose fields do not decode is a miss later).
+    static func index(_ bytes: [UInt8], context: String) throws -> (
+        directories: [String: Range<Int>], files: [String: Range<Int>]
     ) {
         guard bytes.starts(with: magic) else { throw ByteReader.Malformed() }
         var reader = ByteReader(bytes, offset: magic.count)
         guard try reader.unsigned() == formatVersion, try reader.string() == context else {
             throw ByteReader.Malformed()
         }
-        var directories: [String: DirectoryEntry] = [:]
-        for _ in 0..<(try reader.count()) {
-            let key = try reader.string()
-            directories[key] = DirectoryEntry(
-                files: try reader.signatures(), state: try reader.dbDirectory(),
-                leafDER: try reader.optional { try $0.raw() })
+        func entries() throws -> [String: Range<Int>] {
+            let count = try reader.count()
+            var ranges: [String: Range<Int>] = [:]
+            ranges.reserveCapacity(count)
+            for _ in 0..<count {
+                let key = try reader.string()
+                let length = try reader.count()
+                ranges[key] = reader.offset..<reader.offset + length
+                try reader.skip(length)
+            }
+            return ranges
         }
-        var files: [String: FileEntry] = [:]
-        for _ in 0..<(try reader.count()) {
-            let key = try reader.string()
-            files[key] = FileEntry(signature: try reader.signature(), digest: try reader.string())
-        }
+        let directories = try entries()
+        let files = try entries()
         guard reader.isAtEnd else { throw ByteReader.Malformed() }
         return (directories, files)
+    }
+
+    /// The directory entry whose fields are `range` of `bytes`; nil when they do not decode exactly.
+    static func decodeDirectory(_ bytes: [UInt8], _ range: Range<Int>) -> DirectoryEntry? {
+        var reader = ByteReader(bytes, offset: range.lowerBound)
+        guard
+            let entry = try? DirectoryEntry(
+                files: reader.signatures(), directory: reader.optional { try $0.signature() },
+                state: reader.dbDirectory(), leafDER: reader.optional { try $0.raw() }),
+            reader.offset == range.upperBound
+        else { return nil }
+        return entry
+    }
+
+    /// The file entry whose fields are `range` of `bytes`; nil when they do not decode exactly.
+    static func decodeFile(_ bytes: [UInt8], _ range: Range<Int>) -> FileEntry? {
+        var reader = ByteReader(bytes, offset: range.lowerBound)
+        guard let entry = try? FileEntry(signature: reader.signature(), digest: reader.string()),
+            reader.offset == range.upperBound
+        else { return nil }
+        return entry
     }
 }

@@ -262,44 +262,49 @@ enum ProductionReader {
 
     static func read(prodRoot: String, address: ServiceAddress, cache: ObservationCache? = nil) -> Reading {
         let serviceDirectory = ProductionLayout.serviceDirectory(prodRoot: prodRoot, address: address)
-        var leftovers = (PosixFiles.entries(serviceDirectory) ?? []).map(\.name).filter { $0.hasPrefix(".") }
+        let listing = PosixFiles.entries(serviceDirectory).map { Set($0.map(\.name)) }
+        var leftovers = (listing ?? []).filter { $0.hasPrefix(".") }.sorted()
         var slots: [CertificateSlot: [String: String]] = [:]
         var modeDrift: [String: String] = [:]
-        for slot in [CertificateSlot.curr, .next] {
+        // A slot the listing does not name is absent (an unlistable directory is tried all the same).
+        for slot in [CertificateSlot.curr, .next] where listing?.contains(slot.rawValue) ?? true {
             let directory = ProductionLayout.serviceDirectory(prodRoot: prodRoot, address: address, slot: slot)
-            guard let (found, hidden) = files(directory, cache: cache) else { continue }
-            slots[slot] = found
-            leftovers += hidden.map { slot.rawValue + "/" + $0 }
-            for (name, mode) in FileModes.drift(
-                directory: directory, names: found.keys, expected: ProductionFileRule.mode(fileName:))
-            {
-                modeDrift[slot.rawValue + "/" + name] = mode
+            guard let read = files(directory, cache: cache) else { continue }
+            slots[slot] = read.files
+            leftovers += read.hidden.map { slot.rawValue + "/" + $0 }
+            for (name, mode) in read.modes where mode != ProductionFileRule.mode(fileName: name) {
+                modeDrift[slot.rawValue + "/" + name] = ProductionFileRule.modeText(mode)
             }
         }
         return Reading(
             curr: slots[.curr], next: slots[.next], leftovers: leftovers.sorted(), modeDrift: modeDrift)
     }
 
-    /// Regular files (name → digest) and hidden entries of a production directory.
+    /// Regular files (name → digest), their permission bits and the hidden entries of a production
+    /// directory; nil when it is not a directory that can be listed. One `fstatat` per file gives its kind,
+    /// its cache signature and its mode.
     static func files(_ directory: String, cache: ObservationCache? = nil) -> (
-        files: [String: String], hidden: [String]
+        files: [String: String], modes: [String: UInt32], hidden: [String]
     )? {
-        guard PosixFiles.isDirectory(directory), let entries = PosixFiles.entries(directory) else { return nil }
-        var result: [String: String] = [:]
-        let hidden = entries.map(\.name).filter { $0.hasPrefix(".") }
-        for entry in entries where !entry.name.hasPrefix(".") {
-            let path = directory + "/" + entry.name
-            let kind = entry.kind == .regular ? .regular : PosixFiles.kind(path)
-            guard kind == .regular else { continue }
-            result[entry.name] = digest(path, cache: cache)
+        PosixFiles.withDirectory(directory) { opened in
+            var result: [String: String] = [:]
+            var modes: [String: UInt32] = [:]
+            let hidden = opened.entries.map(\.name).filter { $0.hasPrefix(".") }
+            for entry in opened.entries where !entry.name.hasPrefix(".") {
+                let info = opened.status(entry.name, followLinks: true)
+                let kind = entry.kind == .regular ? .regular : info.map(PosixFiles.kind(of:)) ?? .missing
+                guard kind == .regular else { continue }
+                let signature = info.map(FileSignature.init)
+                result[entry.name] = digest(directory + "/" + entry.name, signature: signature, cache: cache)
+                if let info { modes[entry.name] = UInt32(info.st_mode) & 0o7777 }
+            }
+            return (result, modes, hidden)
         }
-        return (result, hidden)
     }
 
     /// The digest of a production file (`unreadable: …` when it cannot be read), through the cache: its
     /// signature is taken before it is read.
-    private static func digest(_ path: String, cache: ObservationCache?) -> String {
-        let signature = cache == nil ? nil : FileSignature(path, followLinks: true)
+    private static func digest(_ path: String, signature: FileSignature?, cache: ObservationCache?) -> String {
         if let cache, let signature, let known = cache.digest(path, signature: signature) { return known }
         switch PosixFiles.read(path) {
         case .success(let bytes):

@@ -1,6 +1,14 @@
 import SSLMCore
 import X509
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Reads `certs/<group>/<service>`: the `curr`/`next`/`prev` links, the dated `db/` directories and the
 /// stray entries of `db/`. Read-only; never throws.
 ///
@@ -25,7 +33,8 @@ enum ServiceTreeReader {
         fallbackIssuers: [Certificate] = [], cache: ObservationCache? = nil
     ) -> Reading {
         let serviceDirectory = CertsLayout.serviceDirectory(topdir: topdir, address: address)
-        guard PosixFiles.isDirectory(serviceDirectory) else {
+        // Held open (`O_PATH`) for the links: `lstat` and `readlink` relative to it.
+        guard let service = PosixFiles.openDirectoryPath(serviceDirectory) else {
             return Reading(
                 state: ServiceState(
                     address: address, exists: false, curr: .absent, next: .absent, prev: .absent, dbDirs: [],
@@ -43,9 +52,10 @@ enum ServiceTreeReader {
                 strays.append(entry.name)
             }
         }
-        let curr = link(serviceDirectory, "curr", datedNames)
-        let next = link(serviceDirectory, "next", datedNames)
-        let prev = link(serviceDirectory, "prev", datedNames)
+        defer { close(service) }
+        let curr = link(service, serviceDirectory, "curr", datedNames)
+        let next = link(service, serviceDirectory, "next", datedNames)
+        let prev = link(service, serviceDirectory, "prev", datedNames)
         let linked = Set([curr, next, prev].compactMap(\.dbName))
         let checked = Set([curr, next].compactMap(\.dbName))
 
@@ -72,14 +82,16 @@ enum ServiceTreeReader {
             leaves: slotLeaves)
     }
 
-    static func link(_ serviceDirectory: String, _ name: String, _ datedNames: Set<String>) -> LinkState {
-        let path = serviceDirectory + "/" + name
-        switch PosixFiles.linkKind(path) {
+    /// The link `name` of the service directory `serviceDirectory`, open as `service`.
+    static func link(_ service: Int32, _ serviceDirectory: String, _ name: String, _ datedNames: Set<String>)
+        -> LinkState
+    {
+        switch PosixFiles.linkKind(at: service, name) {
         case .missing: return .absent
         case .symlink: break
         default: return .notALink
         }
-        guard let target = PosixFiles.readLink(path) else { return .dangling("") }
+        guard let target = PosixFiles.readLink(at: service, name) else { return .dangling("") }
         guard let dbName = dbName(target: target, serviceDirectory: serviceDirectory),
             datedNames.contains(dbName)
         else { return .dangling(target) }

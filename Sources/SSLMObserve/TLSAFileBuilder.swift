@@ -188,6 +188,11 @@ public enum TLSAFileBuilder {
 
     /// The normalised records `normalisedDigest` hashes (sorted).
     public static func normalisedRecords(of text: String) -> [String] {
+        asciiNormalisedRecords(of: text) ?? characterNormalisedRecords(of: text)
+    }
+
+    /// `normalisedRecords` of any text, by `Character`s.
+    static func characterNormalisedRecords(of text: String) -> [String] {
         var records: [String] = []
         for rawLine in text.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline) {
             let fields = rawLine.split(whereSeparator: { $0 == " " || $0 == "\t" })
@@ -200,6 +205,50 @@ public enum TLSAFileBuilder {
             }
         }
         return records.sorted()
+    }
+
+    /// `normalisedRecords` of an ASCII text, by bytes (a TLSA file is read several times per apex and run;
+    /// splitting it into `Character`s was a quarter of the observation's TLSA time); nil for any other
+    /// text. For ASCII the lines and fields are the same: the newline characters are LF, CR, VT and FF
+    /// (CR LF is one `Character`, two separators here, and empty lines are dropped either way).
+    static func asciiNormalisedRecords(of text: String) -> [String]? {
+        var text = text
+        return text.withUTF8 { bytes -> [String]? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            var records: [String] = []
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, !isNewline(bytes[end]) { end += 1 }
+                if end > start { appendRecord(UnsafeBufferPointer(rebasing: bytes[start..<end]), to: &records) }
+                start = end + 1
+            }
+            return records.sorted()
+        }
+    }
+
+    private static func isNewline(_ byte: UInt8) -> Bool { byte >= 0x0A && byte <= 0x0D }
+
+    /// One line of `asciiNormalisedRecords`: fields split on spaces and tabs, a comment dropped, a line that
+    /// starts with white space joined to the record before it.
+    private static func appendRecord(_ line: UnsafeBufferPointer<UInt8>, to records: inout [String]) {
+        var fields: [String] = []
+        var index = 0
+        while index < line.count {
+            while index < line.count, line[index] == 0x20 || line[index] == 0x09 { index += 1 }
+            let start = index
+            while index < line.count, line[index] != 0x20, line[index] != 0x09 { index += 1 }
+            if index > start {
+                fields.append(String(decoding: UnsafeBufferPointer(rebasing: line[start..<index]), as: UTF8.self))
+            }
+        }
+        guard let first = fields.first, !first.hasPrefix(";") else { return }
+        let joined = fields.joined(separator: " ")
+        if line[0] == 0x20 || line[0] == 0x09, !records.isEmpty {
+            records[records.count - 1] += " " + joined
+        } else {
+            records.append(joined)
+        }
     }
 
     /// DNS names then IP addresses of the certificate's SAN extension (what `.sans` owners come from).

@@ -324,4 +324,23 @@ struct NULEscapeTests {
     func marked(input: String, expected: String) {
         #expect(NULEscapes.marked(input) == expected)
     }
+
+    /// The byte scan that lets `marked` skip a file: it finds every escape form, at the very end too, and
+    /// passes text that only has zeros (service names such as `s0001`) or backslashes without NUL escapes.
+    @Test(arguments: [
+        ("a = \"x\\u0000\"", true),
+        ("a = \"\\U00000000\"", true),
+        ("a = \"\\x00", true),
+        ("\\x00", true),
+        ("a = '\\u0000'", true),
+        ("service = 's0001'\nname = 'x 2000'", false),
+        ("a = \"\\u0001 \\x01 \\U0000000A\"", false),
+        ("a = \"\\x0\"", false),
+        ("a = \"\\u000", false),
+        ("", false),
+    ])
+    func preCheck(input: String, mayHold: Bool) {
+        #expect(NULEscapes.mayHoldNULEscape(input) == mayHold)
+        if !mayHold { #expect(NULEscapes.marked(input) == input) }
+    }
 }

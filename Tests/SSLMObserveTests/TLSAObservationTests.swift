@@ -1,7 +1,7 @@
 import Foundation
 import SSLMConfig
 import SSLMCore
-import SSLMObserve
+@testable import SSLMObserve
 import SSLMPKI
 import Testing
 import X509
@@ -184,5 +184,22 @@ struct TLSAObservationTests {
         // A split rdata stays one record.
         let split = "_25._tcp.a. 300 IN TLSA ( 3 1 2\n                    0011\n                    2233 )\n"
         #expect(TLSAFileBuilder.normalisedRecords(of: split) == ["_25._tcp.a. 300 IN TLSA ( 3 1 2 0011 2233 )"])
+    }
+
+    /// The byte path for ASCII text gives the records the `Character` path gives: CR LF, lone CR, VT and
+    /// FF line ends, tabs, leading white space (continuation), comments with and without indentation.
+    @Test(
+        "ASCII records by bytes equal the Character path",
+        arguments: [
+            "; h\r\n_25._tcp.a. 300 IN TLSA 3 1 1 aa\r\n\r\n  0011\r_b. 1 IN TLSA 3 1 1 bb\u{0B}c d\u{0C}\te f",
+            "\n\n  leading continuation first\n;x\n\t;y\nz\t \t w  \n",
+            "a b\n \n\t\nc ; not a comment\n  ; indented comment\nd",
+            "", " ", "\r\n", ";only",
+        ])
+    func asciiRecords(text: String) throws {
+        let fast = try #require(TLSAFileBuilder.asciiNormalisedRecords(of: text))
+        #expect(fast == TLSAFileBuilder.characterNormalisedRecords(of: text))
+        #expect(TLSAFileBuilder.asciiNormalisedRecords(of: "a\u{2028}b") == nil)
+        #expect(TLSAFileBuilder.normalisedRecords(of: "a\u{2028}b") == ["a", "b"])
     }
 }

@@ -9,7 +9,8 @@ import SSLMPlan
 /// (best of R runs, wall time) with the process's peak RSS after each phase of the first run, plus micro-measurements of the
 /// suspected hot spots. For finding where the time of `sslm plan` goes; figures only.
 ///
-/// Phases: config load (`ConfigLoader.load`), observation (`Observer.observe`, which includes the
+/// Phases: config load (`ConfigLoader.load`, without and with `.sslm/config-cache`), observation
+/// (`Observer.observe`, without and with `.sslm/observation-cache`; it includes the
 /// fingerprint), the fingerprint alone (`Observation.computeFingerprint`, JSON-encodes the observation),
 /// planning (`Planner.plan`) and the plan JSON (`PlanCodec.encode`). DNS facts are not gathered (the
 /// generated topdirs have no MX-based DANE, so `sslm plan` gathers none either); the CLI's human rendering
@@ -39,6 +40,7 @@ struct PlanPhases {
                 return value
             }
             let loaded = measure("config load") { ConfigLoader.load(topdir: topdir) }
+            _ = measure("config load with the cache") { ConfigLoader.load(topdir: topdir, cache: .read) }
             guard let config = loaded.config else {
                 loaded.diagnostics.forEach { print($0) }
                 throw SSLMError(.configInvalid, "\(topdir): the config does not load")
@@ -46,6 +48,10 @@ struct PlanPhases {
             let services = config.activeServices
             let observation = measure("observe (incl. fingerprint)") {
                 Observer.observe(config: config, services: services, dns: [], localHostNames: [])
+            }
+            let cache = measure("open observation cache") { Observer.openCache(config: config, recording: false) }
+            _ = measure("observe with the cache") {
+                Observer.observe(config: config, services: services, dns: [], localHostNames: [], cache: cache)
             }
             let fingerprint = measure("  of which fingerprint (JSON)") {
                 Observation.computeFingerprint(observation)

@@ -53,7 +53,8 @@ struct PlanSession {
         let extra = specs.flatMap { spec in
             (spec.services ?? ["*"]).map { ServiceAddress(group: spec.group, service: $0) }
         }
-        var config = try ConfigSession.load(topdirOption: topdirOption, extraTargets: extra)
+        var config = try ConfigSession.load(
+            topdirOption: topdirOption, extraTargets: extra, cache: lock != nil ? .record : .read)
         if test { config = TestMode.apply(to: config) }
         var targets: [ServiceAddress]?
         if !specs.isEmpty {

@@ -48,19 +48,30 @@ struct ConfigFiles {
 
     /// Reads and parses one file; no side effects.
     static func load(_ path: String) -> Loaded {
-        let data: Data
+        switch read(path) {
+        case .success(let data): parse(data)
+        case .failure(let problem): Loaded(data: nil, result: .failure(problem))
+        }
+    }
+
+    /// The bytes of one file, or why it cannot be read.
+    static func read(_ path: String) -> Result<Data, LoadProblem> {
         do {
-            data = Data(try BoundedFile.read(path, limit: .config))
+            return .success(Data(try BoundedFile.read(path, limit: .config)))
         } catch let error as SSLMError {
             // "<path>: cannot read (<why>)" → "cannot read the file: <why>"; a size error as it is.
             var message = error.message
             if error.code != .fileTooLarge, message.hasSuffix(")"), let open = message.lastIndex(of: "(") {
                 message = "cannot read the file: " + message[message.index(after: open)...].dropLast()
             }
-            return Loaded(data: nil, result: .failure(LoadProblem(message: message)))
+            return .failure(LoadProblem(message: message))
         } catch {
-            return Loaded(data: nil, result: .failure(LoadProblem(message: "cannot read the file: \(reason(error))")))
+            return .failure(LoadProblem(message: "cannot read the file: \(reason(error))"))
         }
+    }
+
+    /// Parses the bytes of one file as UTF-8 TOML.
+    static func parse(_ data: Data) -> Loaded {
         guard let text = String(data: data, encoding: .utf8) else {
             return Loaded(data: data, result: .failure(LoadProblem(message: "the file is not valid UTF-8 text")))
         }

@@ -6,6 +6,8 @@ import SSLMCore
 public struct ConfigLoadResult: Sendable {
     public var config: Config?
     public var diagnostics: [Diagnostic]
+    /// The parsed-config cache this load used (`ConfigCache`); a run holding the writer lock writes it.
+    public var cache: ConfigCache?
 }
 
 /// Loads and validates `conf.d/` of a topdir.
@@ -18,7 +20,11 @@ public enum ConfigLoader {
     /// Loads the configuration of `topdir` (the directory that contains `conf.d`).
     /// - Parameter extraTargets: services named on the command line that need not be in `[[groups]]`
     ///   (ssl-mgr allows them); service `*` means every service file of that group.
-    public static func load(topdir: String, extraTargets: [ServiceAddress] = []) -> ConfigLoadResult {
+    /// - Parameter cache: whether service files are looked up in `.sslm/config-cache` (`ConfigCache`), and
+    ///   whether this load's entries are kept for a write.
+    public static func load(topdir: String, extraTargets: [ServiceAddress] = [], cache: ConfigCache.Use = .off)
+        -> ConfigLoadResult
+    {
         let sink = DiagnosticSink()
         let paths = PathResolver(topdir: topdir)
         var files = ConfigFiles(topdir: topdir, sink: sink)
@@ -43,7 +49,6 @@ public enum ConfigLoader {
         }
 
         // Groups: expand discovery, then load every service file.
-        let serviceParser = ServiceParser(sink: sink, globalRenewInfo: main.renewInfo)
         var groups: [GroupConfig] = []
         var services: [ServiceAddress: ParsedService] = [:]
         var missing: Set<ServiceAddress> = []
@@ -107,8 +112,14 @@ public enum ConfigLoader {
         var seen: Set<ServiceAddress> = []
         let unique = requests.filter { seen.insert($0.address).inserted }
         let confDir = files.absolute("conf.d")
+        let renewInfo = main.renewInfo
+        let configCache =
+            cache == .off
+            ? nil : ConfigCache.load(topdir: topdir, globalRenewInfo: renewInfo, recording: cache == .record)
         let loaded = ParallelMap.map(unique.map(\.address), minimumChunk: 32, makeContext: { () }) { _, address in
-            ConfigFiles.load(confDir + "/\(address.group)/\(address.service)")
+            ParsedServiceFile.load(
+                confDir + "/\(address.group)/\(address.service)", address: address, globalRenewInfo: renewInfo,
+                cache: configCache)
         }
         for (request, file) in zip(unique, loaded) {
             let address = request.address
@@ -118,16 +129,18 @@ public enum ConfigLoader {
                 sink.error(request.requiredBy, request.table, request.key, problem)
                 continue
             }
-            guard files.exists(display) else {
+            // A file that was read exists; only an unread one needs the check.
+            guard file.loaded.data != nil || files.exists(display) else {
                 missing.insert(address)
                 sink.error(request.requiredBy, request.table, request.key, "\(display) does not exist")
                 continue
             }
-            guard let document = files.accept(file, display: display) else {
+            guard files.accept(file.loaded, display: display) != nil else {
                 missing.insert(address)
                 continue
             }
-            if let parsed = serviceParser.parse(document, address: address) {
+            file.diagnostics.forEach(sink.add)
+            if let parsed = file.parsed {
                 services[address] = parsed
             } else {
                 missing.insert(address)
@@ -147,6 +160,44 @@ public enum ConfigLoader {
                 services: services.mapValues(\.config), digest: files.digest)
         config?.hooks = main.hooks
         config?.notify = main.notify
-        return ConfigLoadResult(config: config, diagnostics: sink.diagnostics)
+        return ConfigLoadResult(config: config, diagnostics: sink.diagnostics, cache: configCache)
+    }
+}
+
+/// A service file read, parsed as TOML and as a service on a worker thread, with the diagnostics of the
+/// service parse kept apart, so the loader reports them in config order as if parsed there.
+struct ParsedServiceFile: Sendable {
+    var loaded: ConfigFiles.Loaded
+    var parsed: ParsedService?
+    var diagnostics: [Diagnostic]
+
+    /// Reads and parses `path`; no side effects but the cache's counters and kept entries. A file whose
+    /// bytes the cache knows is not parsed; a clean parse (no diagnostic at all) is offered to the cache.
+    static func load(_ path: String, address: ServiceAddress, globalRenewInfo: RenewInfo, cache: ConfigCache?)
+        -> ParsedServiceFile
+    {
+        let data: Data
+        switch ConfigFiles.read(path) {
+        case .success(let read): data = read
+        case .failure(let problem):
+            return ParsedServiceFile(
+                loaded: ConfigFiles.Loaded(data: nil, result: .failure(problem)), parsed: nil, diagnostics: [])
+        }
+        let key = address.group + "/" + address.service
+        let digest = cache.map { _ in ContentDigest.sha256Hex(data) }
+        if let cache, let digest, let parsed = cache.parsed(key, digest: digest) {
+            return ParsedServiceFile(
+                loaded: ConfigFiles.Loaded(data: data, result: .success([:])), parsed: parsed, diagnostics: [])
+        }
+        let loaded = ConfigFiles.parse(data)
+        guard case .success(let document) = loaded.result else {
+            return ParsedServiceFile(loaded: loaded, parsed: nil, diagnostics: [])
+        }
+        let sink = DiagnosticSink()
+        let parsed = ServiceParser(sink: sink, globalRenewInfo: globalRenewInfo).parse(document, address: address)
+        if let cache, let digest, let parsed, sink.diagnostics.isEmpty, loaded.controlCharacters.isEmpty {
+            cache.store(parsed, key: key, digest: digest)
+        }
+        return ParsedServiceFile(loaded: loaded, parsed: parsed, diagnostics: sink.diagnostics)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import SSLMCore
 
 /// A service file after parsing, before cross-checks (signing CA existence, `[CA]` of signers…).
-struct ParsedService {
+struct ParsedService: Sendable {
     var config: ServiceConfig
     /// True when the file had a `[CA]` table (even if its values were wrong).
     var hasCATable: Bool

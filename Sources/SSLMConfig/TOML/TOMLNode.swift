@@ -221,7 +221,7 @@ enum NULEscapes {
     static let marker: Unicode.Scalar = "\u{FFFF}"
 
     static func marked(_ text: String) -> String {
-        guard text.contains("00") else { return text }
+        guard mayHoldNULEscape(text) else { return text }
         let input = Array(text.unicodeScalars)
         var out = String.UnicodeScalarView()
         out.reserveCapacity(input.count)
@@ -303,5 +303,33 @@ enum NULEscapes {
             }
         }
         return String(out)
+    }
+
+    /// Whether `text` has a backslash followed by `u0000`, `U00000000` or `x00` anywhere (in a string or
+    /// not): only such text can need `marked`'s rewrite. One pass over the bytes, for the common case of a
+    /// file without any.
+    static func mayHoldNULEscape(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            var index = 0
+            while index + 3 < bytes.count {
+                defer { index += 1 }
+                guard bytes[index] == UInt8(ascii: "\\") else { continue }
+                let zeros: Int
+                switch bytes[index + 1] {
+                case UInt8(ascii: "u"): zeros = 4
+                case UInt8(ascii: "U"): zeros = 8
+                case UInt8(ascii: "x"): zeros = 2
+                default: continue
+                }
+                let start = index + 2
+                if start + zeros <= bytes.count,
+                    (start..<start + zeros).allSatisfy({ bytes[$0] == UInt8(ascii: "0") })
+                {
+                    return true
+                }
+            }
+            return false
+        }
     }
 }

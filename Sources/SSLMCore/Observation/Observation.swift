@@ -83,10 +83,10 @@ public struct Observation: Sendable, Hashable, Codable {
 
     /// Binary search: `services` is sorted by address (plans look services up several times each).
     public func service(_ address: ServiceAddress) -> ServiceState? {
-        SortedLookup.find(services, address, by: \.address)
+        SortedLookup.find(services, address) { $0.address }
     }
 
-    public func group(_ apex: String) -> GroupState? { SortedLookup.find(groups, apex, by: \.apex) }
+    public func group(_ apex: String) -> GroupState? { SortedLookup.find(groups, apex) { $0.apex } }
 
     public func dnsFacts(_ apex: String) -> DNSFacts? { dns.first { $0.apex == apex } }
 
@@ -323,7 +323,7 @@ public struct ProductionState: Sendable, Hashable, Codable {
     }
 
     public func service(_ address: ServiceAddress) -> ProductionServiceState? {
-        SortedLookup.find(services, address, by: \.address)
+        SortedLookup.find(services, address) { $0.address }
     }
 }
 
@@ -368,14 +368,16 @@ public struct DNSFacts: Sendable, Hashable, Codable {
 
 /// Binary search in arrays sorted by a key.
 enum SortedLookup {
-    static func find<Element, Key: Comparable>(_ items: [Element], _ key: Key, by keyPath: KeyPath<Element, Key>)
+    /// `keyOf` reads the key of an element in place: a key path applied to a generic element copied the
+    /// whole element (every reference it holds retained and released) at each step of the search.
+    static func find<Element, Key: Comparable>(_ items: [Element], _ key: Key, by keyOf: (borrowing Element) -> Key)
         -> Element?
     {
         var low = 0
         var high = items.count - 1
         while low <= high {
             let middle = (low + high) / 2
-            let candidate = items[middle][keyPath: keyPath]
+            let candidate = keyOf(items[middle])
             if candidate == key { return items[middle] }
             if candidate < key { low = middle + 1 } else { high = middle - 1 }
         }

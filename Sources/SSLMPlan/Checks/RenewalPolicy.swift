@@ -60,8 +60,15 @@ enum PlanText {
     static func day(_ date: Date) -> String { String(Timestamps.rfc3339(date).prefix(10)) }
 
     static func days(_ value: Double) -> String {
-        let rounded = (value * 10).rounded() / 10
-        return String(format: "%.1f d", rounded == 0 ? 0 : rounded)
+        // Whole tenths as integers: the same text as `%.1f` of the rounded value (a note per service; the
+        // C formatter was 1.5 % of a 10,000-service plan).
+        let scaled = (value * 10).rounded()
+        guard scaled.magnitude < 1e15, let tenths = Int(exactly: scaled) else {
+            let rounded = scaled / 10
+            return String(format: "%.1f d", rounded == 0 ? 0 : rounded)
+        }
+        let magnitude = tenths.magnitude
+        return (tenths < 0 ? "-" : "") + "\(magnitude / 10).\(magnitude % 10) d"
     }
 
     static func minutes(_ seconds: Double) -> String {

@@ -33,12 +33,7 @@ struct IssuerExpectation {
 
     init(_ service: ServiceConfig, signer: SignerFacts, context: PlanningContext) {
         let config = context.config
-        var localCAs: [String: String] = [:]
-        for (name, ca) in config.certificateAuthorities where ca.isLocal {
-            let state = context.observation.service(ca.localAddress)
-            if let subject = state.flatMap({ $0.dbDir($0.curr) })?.certificate?.subject { localCAs[subject] = name }
-        }
-        self.localCAs = localCAs
+        self.localCAs = context.localCASubjects
         self.records = context.observation.certificateRecords ?? [:]
         switch service.signer {
         case .selfSigned: wanted = .selfSigned

@@ -8,6 +8,8 @@ struct PlanningContext {
     let request: PlanningRequest
     /// `min_roll_mins` of this run: the request's override or the config's, clamped to its range.
     let minRollMinutes: Int
+    /// Local CAs by the subject of their current certificate (`IssuerExpectation`), once per run.
+    let localCASubjects: [String: String]
 
     var config: Config { request.config }
     var observation: Observation { request.observation }
@@ -20,6 +22,17 @@ struct PlanningContext {
             max(
                 request.minRollMinutes ?? request.config.globals.minRollMinutes,
                 range.lowerBound), range.upperBound)
+        self.localCASubjects = Self.localCASubjects(config: request.config, observation: request.observation)
+    }
+
+    /// The subject of each local CA's current certificate → the CA's name.
+    private static func localCASubjects(config: Config, observation: Observation) -> [String: String] {
+        var subjects: [String: String] = [:]
+        for (name, ca) in config.certificateAuthorities where ca.isLocal {
+            let state = observation.service(ca.localAddress)
+            if let subject = state.flatMap({ $0.dbDir($0.curr) })?.certificate?.subject { subjects[subject] = name }
+        }
+        return subjects
     }
 
     /// Targets (or active services), local CAs before the services they sign.
@@ -31,10 +44,11 @@ struct PlanningContext {
             else { return 0 }
             return 1 + depth(ca.localAddress, seen.union([address]))
         }
-        return base.enumerated().sorted { a, b in
-            let (da, db) = (depth(a.element, []), depth(b.element, []))
-            return da != db ? da < db : a.offset < b.offset
-        }.map(\.element)
+        // Each depth once (the comparator asked for two per comparison).
+        let depths = base.map { depth($0, []) }
+        return base.indices.sorted { a, b in
+            depths[a] != depths[b] ? depths[a] < depths[b] : a < b
+        }.map { base[$0] }
     }
 
     /// The apexes of `services` in first-seen order, without the local CAs' group.
