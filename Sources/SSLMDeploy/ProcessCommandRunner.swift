@@ -15,6 +15,12 @@ import Foundation
 /// result is then `.timedOut`. A bare `argv[0]` is looked up in `searchPath` (default: `PATH`). Output
 /// beyond `outputLimit` bytes keeps only the end. Not for interactive programs or for binary output.
 public struct ProcessCommandRunner: CommandRunner {
+    /// The timeouts' timers. Not `DispatchQueue.global()`: that is the pool Swift's concurrency runs on, as
+    /// many threads as cores, so a timer there waits while every one of them is busy or blocked (a restart
+    /// with `restart_timeout = 1` ran its 30 s to the end). A serial queue of its own is served by
+    /// libdispatch's overcommit pool, which starts a thread when it needs one.
+    static let watchdog = DispatchQueue(label: "sslm.command-timeouts")
+
     /// Directories searched for a bare program name.
     public var searchPath: [String]
     /// Time between SIGTERM and SIGKILL after a timeout.
@@ -94,17 +100,17 @@ public struct ProcessCommandRunner: CommandRunner {
         }
         readerThread.stackSize = 1 << 20
         readerThread.start()
-        // The watchdog runs on a Dispatch timer, not in the cooperative pool: it must fire even when every
-        // cooperative thread is busy (CPU-bound key generation elsewhere).
+        // The watchdog runs on a queue of its own, not in the cooperative pool: it must fire even when every
+        // cooperative thread is busy (CPU-bound key generation, or threads blocked elsewhere).
         let pid = process.processIdentifier
         let termAt = DispatchTime.now() + Self.dispatchInterval(command.timeout)
-        DispatchQueue.global().asyncAfter(deadline: termAt) {
+        Self.watchdog.asyncAfter(deadline: termAt) {
             guard !exit.hasFired else { return }
             state.markTimedOut()
             kill(-pid, SIGTERM)
             kill(pid, SIGTERM)
         }
-        DispatchQueue.global().asyncAfter(deadline: termAt + Self.dispatchInterval(killGrace)) {
+        Self.watchdog.asyncAfter(deadline: termAt + Self.dispatchInterval(killGrace)) {
             guard !exit.hasFired else { return }
             kill(-pid, SIGKILL)
             kill(pid, SIGKILL)

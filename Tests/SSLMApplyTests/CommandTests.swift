@@ -3,6 +3,7 @@ import SSLMApply
 import SSLMCore
 import SSLMDeploy
 import SSLMPlan
+import SSLMTestSupport
 import Testing
 
 @Suite("External programs: copies, post_copy, restarts, DNS refresh")
@@ -187,6 +188,34 @@ struct ProcessCommandRunnerTests {
         #expect(result.termination == .timedOut)
         #expect(result.output.contains("started"))
         #expect(!result.output.contains("never"))
+    }
+
+    /// The timers must not wait for the cooperative pool: with every one of its threads busy computing
+    /// (2.5 s) while the program runs (1.5 s), a 0.5 s timeout still kills it. With the timers on
+    /// `DispatchQueue.global()` (that same pool, which adds threads for blocked ones but not for busy ones)
+    /// they fired only after the busy work, and the program had exited 0 by then.
+    @Test("the timeout fires while every thread of the cooperative pool is busy")
+    func timeoutWithABusyPool() async throws {
+        let scratch = try ScratchTopdir("sslm-timeout-pool")
+        let marker = scratch.path + "/started"
+        let run = Task {
+            await ProcessCommandRunner(killGrace: .milliseconds(200)).run(
+                Command(
+                    ["/bin/sh", "-c", "touch \"$0\"; sleep 1.5; echo finished", marker],
+                    timeout: .milliseconds(500)))
+        }
+        while !FileManager.default.fileExists(atPath: marker) { try await Task.sleep(for: .milliseconds(20)) }
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<ProcessInfo.processInfo.activeProcessorCount {
+                group.addTask {
+                    let end = ContinuousClock.now + .milliseconds(2_500)
+                    while ContinuousClock.now < end {}
+                }
+            }
+        }
+        let result = await run.value
+        #expect(result.termination == .timedOut, "\(result.termination): \(result.output)")
+        #expect(!result.output.contains("finished"))
     }
 
     @Test("exit status and output are reported")

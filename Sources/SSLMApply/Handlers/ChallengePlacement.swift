@@ -52,16 +52,14 @@ extension ApplyRun {
             let server = addresses.first
         else { return records }
         let names = Set(records.map(\.challengeName)).sorted()
-        let targets = await withCheckedContinuation { (continuation: CheckedContinuation<[String: String], Never>) in
-            DispatchQueue.global().async {
-                var found: [String: String] = [:]
-                for name in names {
-                    if case .success(let target?) = DNSQuery(timeoutSeconds: 2, retries: 1).cname(name, at: server) {
-                        found[name] = target
-                    }
+        let targets = await ConcurrentMap.offPool { () -> [String: String] in
+            var found: [String: String] = [:]
+            for name in names {
+                if case .success(let target?) = DNSQuery(timeoutSeconds: 2, retries: 1).cname(name, at: server) {
+                    found[name] = target
                 }
-                continuation.resume(returning: found)
             }
+            return found
         }
         return try records.map { record in
             guard let target = targets[record.challengeName] else { return record }

@@ -90,10 +90,6 @@ extension ApplyRun {
     static func resolve(_ server: NameserverAddress, config: Config) async
         -> Result<[NameserverAddress], DNSLookupError>
     {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: NameserverResolution().resolve(server, config: config))
-            }
-        }
+        await ConcurrentMap.offPool { NameserverResolution().resolve(server, config: config) }
     }
 }

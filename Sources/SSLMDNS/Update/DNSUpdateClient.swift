@@ -1,5 +1,4 @@
 import CLDNS
-import Dispatch
 import Logging
 import SSLMConfig
 import SSLMCore
@@ -15,7 +14,7 @@ import SSLMCore
 ///
 /// Adding a record that exists and deleting one that does not are no-ops on the server (RFC 2136 §3.4.2),
 /// so a change may be sent again after a failure or a crash. Blocking: use `send(_:to:key:) async`, which
-/// runs on a Dispatch queue, from async code.
+/// runs on a thread of its own, from async code.
 public struct DNSUpdateClient: Sendable {
     /// Seconds to wait for each exchange (the UDP attempt, then the TCP one).
     public var timeoutSeconds: Double
@@ -78,15 +77,12 @@ public struct DNSUpdateClient: Sendable {
         return .success(report)
     }
 
-    /// `send(_:to:key:)` on a Dispatch queue, off the cooperative pool.
+    /// `send(_:to:key:)` on a thread of its own, off the cooperative pool (`DispatchQueue.global()` is that
+    /// pool: a blocked send there would hold one of its few threads).
     public func send(_ change: DNSZoneChange, to server: NameserverAddress, key: TSIGKey) async
         -> Result<DNSUpdateReport, DNSUpdateError>
     {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: self.send(change, to: server, key: key))
-            }
-        }
+        await ConcurrentMap.offPool { self.send(change, to: server, key: key) }
     }
 
     // MARK: one message
