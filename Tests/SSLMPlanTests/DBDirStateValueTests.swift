@@ -52,6 +52,33 @@ struct DBDirStateValueTests {
         #expect(third != first)
     }
 
+    @Test("CertificateFacts: copies are independent, equal by value, and keep the synthesized JSON keys")
+    func certificateFactsValue() throws {
+        let original = try #require(Self.sample().certificate)
+        var copy = original
+        #expect(copy == original && copy.hashValue == original.hashValue)
+        copy.dnsNames.append("b.example")
+        copy.commonName = nil
+        copy.notAfter = Date(timeIntervalSince1970: 1_720_000_000)
+        #expect(original.dnsNames == ["a.example"] && original.commonName == "leaf")
+        #expect(original.notAfter == Date(timeIntervalSince1970: 1_710_000_000))
+        #expect(copy != original)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .secondsSince1970
+        let data = try encoder.encode(copy)
+        let keys = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any]).keys
+        let expected: Set<String> = [
+            "notBefore", "notAfter", "serialHex", "issuer", "subject", "dnsNames", "ipAddresses", "publicKeyLabel",
+            "signatureAlgorithm", "isCA", "isSelfSigned", "spkiSHA256", "certificateSHA256",
+        ]
+        #expect(Set(keys) == expected)
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        #expect(try decoder.decode(CertificateFacts.self, from: data) == copy)
+        #expect(try decoder.decode(CertificateFacts.self, from: try encoder.encode(original)) == original)
+    }
+
     @Test("the JSON form has the synthesized keys, nil optionals omitted, and round-trips")
     func codableForm() throws {
         var value = Self.sample()
