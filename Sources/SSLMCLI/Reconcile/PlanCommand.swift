@@ -33,6 +33,8 @@ struct PlanCommand: AsyncParsableCommand {
                 global: global, targetArguments: planning.targets, now: planning.now,
                 test: planning.test)).withRenewalInfo(verbose: global.verbose)
         let plan = try session.plan(planning)
+        // Freed by the OS at exit rather than object by object on return (`ProcessLifetime`).
+        ProcessLifetime.keepUntilExit((session.config, session.observation, plan))
         if let output {
             let data = PlanCodec.encode(plan)
             do {

@@ -31,6 +31,8 @@ struct StatusCommand: AsyncParsableCommand {
         let session = try PlanSession.open(
             global: global, targetArguments: targets, now: now, gatherDNS: false, test: test)
         let report = StatusReport.make(session: session)
+        // Freed by the OS at exit rather than object by object on return (`ProcessLifetime`).
+        ProcessLifetime.keepUntilExit((session.config, session.observation, report))
         if let metricsFile {
             try MetricsFile.write(
                 MetricsFile.render(

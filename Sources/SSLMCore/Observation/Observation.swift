@@ -218,42 +218,224 @@ public enum LinkState: Sendable, Hashable, Codable {
 }
 
 /// One `db/<timestamp>` directory.
+///
+/// A copy-on-write value: its fields live in one shared `Storage` object, so copying a `DBDirState` (which
+/// `ServiceState.dbDir(_:)` and the planner do several times per service) retains one object instead of
+/// every string and dictionary in it. Mutation copies the storage first when it is shared, so value
+/// semantics are unchanged. Equality, hashing and the `Codable` form are those of the fields (the same keys,
+/// in the same order, optionals omitted when nil, as the synthesized conformance had).
 public struct DBDirState: Sendable, Hashable, Codable {
-    public var name: String
+    private final class Storage: @unchecked Sendable {
+        var name: String
+        var files: [String: String]
+        var key: KeyFacts?
+        var request: RequestFacts?
+        var certificate: CertificateFacts?
+        var chainFirst: CertificateFacts?
+        var problems: [String: String]
+        var damage: [String: String]?
+        var modeDrift: [String: String]?
+
+        init(
+            name: String, files: [String: String], key: KeyFacts?, request: RequestFacts?,
+            certificate: CertificateFacts?, chainFirst: CertificateFacts?, problems: [String: String],
+            damage: [String: String]?, modeDrift: [String: String]?
+        ) {
+            self.name = name
+            self.files = files
+            self.key = key
+            self.request = request
+            self.certificate = certificate
+            self.chainFirst = chainFirst
+            self.problems = problems
+            self.damage = damage
+            self.modeDrift = modeDrift
+        }
+
+        func copy() -> Storage {
+            Storage(
+                name: name, files: files, key: key, request: request, certificate: certificate,
+                chainFirst: chainFirst, problems: problems, damage: damage, modeDrift: modeDrift)
+        }
+    }
+
+    private var storage: Storage
+
+    /// Makes `storage` this value's own before a mutation (copy-on-write).
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    }
+
+    /// The directory's name (`db/<name>`).
+    public var name: String {
+        get { storage.name }
+        _modify {
+            makeUnique()
+            yield &storage.name
+        }
+        set {
+            makeUnique()
+            storage.name = newValue
+        }
+    }
     /// Regular files and their `sha256:` digests.
-    public var files: [String: String]
-    public var key: KeyFacts?
-    public var request: RequestFacts?
-    public var certificate: CertificateFacts?
+    public var files: [String: String] {
+        get { storage.files }
+        _modify {
+            makeUnique()
+            yield &storage.files
+        }
+        set {
+            makeUnique()
+            storage.files = newValue
+        }
+    }
+    public var key: KeyFacts? {
+        get { storage.key }
+        _modify {
+            makeUnique()
+            yield &storage.key
+        }
+        set {
+            makeUnique()
+            storage.key = newValue
+        }
+    }
+    public var request: RequestFacts? {
+        get { storage.request }
+        _modify {
+            makeUnique()
+            yield &storage.request
+        }
+        set {
+            makeUnique()
+            storage.request = newValue
+        }
+    }
+    public var certificate: CertificateFacts? {
+        get { storage.certificate }
+        _modify {
+            makeUnique()
+            yield &storage.certificate
+        }
+        set {
+            makeUnique()
+            storage.certificate = newValue
+        }
+    }
     /// Facts of the first certificate of `chain.pem` (the issuer, for local CAs).
-    public var chainFirst: CertificateFacts?
+    public var chainFirst: CertificateFacts? {
+        get { storage.chainFirst }
+        _modify {
+            makeUnique()
+            yield &storage.chainFirst
+        }
+        set {
+            makeUnique()
+            storage.chainFirst = newValue
+        }
+    }
     /// Files present but unreadable or malformed: file name → problem.
-    public var problems: [String: String]
+    public var problems: [String: String] {
+        get { storage.problems }
+        _modify {
+            makeUnique()
+            yield &storage.problems
+        }
+        set {
+            makeUnique()
+            storage.problems = newValue
+        }
+    }
     /// For the directories `curr` and `next` point to: files that do not fit the set (`CertificateSetCheck`
     /// in SSLMPKI: a chain that does not issue the certificate, a fullchain or bundle that is not made of
     /// the other files, a missing file) → why. nil when the set is consistent, or was not checked.
-    public var damage: [String: String]?
+    public var damage: [String: String]? {
+        get { storage.damage }
+        _modify {
+            makeUnique()
+            yield &storage.damage
+        }
+        set {
+            makeUnique()
+            storage.damage = newValue
+        }
+    }
     /// For the directories `curr` and `next` point to: private key files (`privkey.pem`, `bundle.pem`)
     /// whose permission bits are not 0600 → the mode found (`0644`). nil when none.
-    public var modeDrift: [String: String]?
+    public var modeDrift: [String: String]? {
+        get { storage.modeDrift }
+        _modify {
+            makeUnique()
+            yield &storage.modeDrift
+        }
+        set {
+            makeUnique()
+            storage.modeDrift = newValue
+        }
+    }
 
     public init(
         name: String, files: [String: String], key: KeyFacts?, request: RequestFacts?,
         certificate: CertificateFacts?, chainFirst: CertificateFacts?, problems: [String: String],
         damage: [String: String]? = nil, modeDrift: [String: String]? = nil
     ) {
-        self.name = name
-        self.files = files
-        self.key = key
-        self.request = request
-        self.certificate = certificate
-        self.chainFirst = chainFirst
-        self.problems = problems
-        self.damage = damage
-        self.modeDrift = modeDrift
+        storage = Storage(
+            name: name, files: files, key: key, request: request, certificate: certificate,
+            chainFirst: chainFirst, problems: problems, damage: damage, modeDrift: modeDrift)
     }
 
     public func has(_ file: String) -> Bool { files[file] != nil }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, files, key, request, certificate, chainFirst, problems, damage, modeDrift
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try container.decode(String.self, forKey: .name),
+            files: try container.decode([String: String].self, forKey: .files),
+            key: try container.decodeIfPresent(KeyFacts.self, forKey: .key),
+            request: try container.decodeIfPresent(RequestFacts.self, forKey: .request),
+            certificate: try container.decodeIfPresent(CertificateFacts.self, forKey: .certificate),
+            chainFirst: try container.decodeIfPresent(CertificateFacts.self, forKey: .chainFirst),
+            problems: try container.decode([String: String].self, forKey: .problems),
+            damage: try container.decodeIfPresent([String: String].self, forKey: .damage),
+            modeDrift: try container.decodeIfPresent([String: String].self, forKey: .modeDrift))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(files, forKey: .files)
+        try container.encodeIfPresent(key, forKey: .key)
+        try container.encodeIfPresent(request, forKey: .request)
+        try container.encodeIfPresent(certificate, forKey: .certificate)
+        try container.encodeIfPresent(chainFirst, forKey: .chainFirst)
+        try container.encode(problems, forKey: .problems)
+        try container.encodeIfPresent(damage, forKey: .damage)
+        try container.encodeIfPresent(modeDrift, forKey: .modeDrift)
+    }
+
+    public static func == (lhs: DBDirState, rhs: DBDirState) -> Bool {
+        if lhs.storage === rhs.storage { return true }
+        return lhs.name == rhs.name && lhs.files == rhs.files && lhs.key == rhs.key && lhs.request == rhs.request
+            && lhs.certificate == rhs.certificate && lhs.chainFirst == rhs.chainFirst && lhs.problems == rhs.problems
+            && lhs.damage == rhs.damage && lhs.modeDrift == rhs.modeDrift
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(files)
+        hasher.combine(key)
+        hasher.combine(request)
+        hasher.combine(certificate)
+        hasher.combine(chainFirst)
+        hasher.combine(problems)
+        hasher.combine(damage)
+        hasher.combine(modeDrift)
+    }
 }
 
 /// The public side of a private key file.
