@@ -83,10 +83,6 @@ public struct ServiceConfig: Sendable, Hashable {
             makeUnique()
             yield &storage.address
         }
-        set {
-            makeUnique()
-            storage.address = newValue
-        }
     }
     /// The file as shown in messages (`conf.d/<group>/<service>`).
     public var file: String {
@@ -94,10 +90,6 @@ public struct ServiceConfig: Sendable, Hashable {
         _modify {
             makeUnique()
             yield &storage.file
-        }
-        set {
-            makeUnique()
-            storage.file = newValue
         }
     }
     /// `name`: free text.
@@ -107,10 +99,6 @@ public struct ServiceConfig: Sendable, Hashable {
             makeUnique()
             yield &storage.name
         }
-        set {
-            makeUnique()
-            storage.name = newValue
-        }
     }
     public var signer: Signer {
         get { storage.signer }
@@ -118,20 +106,12 @@ public struct ServiceConfig: Sendable, Hashable {
             makeUnique()
             yield &storage.signer
         }
-        set {
-            makeUnique()
-            storage.signer = newValue
-        }
     }
     public var dane: [DANESpec] {
         get { storage.dane }
         _modify {
             makeUnique()
             yield &storage.dane
-        }
-        set {
-            makeUnique()
-            storage.dane = newValue
         }
     }
     /// TTL of TLSA records; nil when `dane_tls_ttl` ≤ 0 (no TTL field).
@@ -141,10 +121,6 @@ public struct ServiceConfig: Sendable, Hashable {
             makeUnique()
             yield &storage.daneTTL
         }
-        set {
-            makeUnique()
-            storage.daneTTL = newValue
-        }
     }
     public var key: KeySpec {
         get { storage.key }
@@ -152,20 +128,12 @@ public struct ServiceConfig: Sendable, Hashable {
             makeUnique()
             yield &storage.key
         }
-        set {
-            makeUnique()
-            storage.key = newValue
-        }
     }
     public var subject: X509Settings {
         get { storage.subject }
         _modify {
             makeUnique()
             yield &storage.subject
-        }
-        set {
-            makeUnique()
-            storage.subject = newValue
         }
     }
     /// SANs in order, the CN first.
@@ -175,10 +143,6 @@ public struct ServiceConfig: Sendable, Hashable {
             makeUnique()
             yield &storage.sans
         }
-        set {
-            makeUnique()
-            storage.sans = newValue
-        }
     }
     /// `[CA]`: present in CA and self-signed services.
     public var signing: SigningSettings? {
@@ -187,10 +151,6 @@ public struct ServiceConfig: Sendable, Hashable {
             makeUnique()
             yield &storage.signing
         }
-        set {
-            makeUnique()
-            storage.signing = newValue
-        }
     }
     /// The renewal function for this service (global `[renew_info]`, or the 6.x per-service override).
     public var renewInfo: RenewInfo {
@@ -198,10 +158,6 @@ public struct ServiceConfig: Sendable, Hashable {
         _modify {
             makeUnique()
             yield &storage.renewInfo
-        }
-        set {
-            makeUnique()
-            storage.renewInfo = newValue
         }
     }
     /// `check_endpoints` (sslm): the TLS endpoints `sslm check` probes for this service, in file order;
@@ -212,10 +168,6 @@ public struct ServiceConfig: Sendable, Hashable {
         _modify {
             makeUnique()
             yield &storage.checkEndpoints
-        }
-        set {
-            makeUnique()
-            storage.checkEndpoints = newValue
         }
     }
 

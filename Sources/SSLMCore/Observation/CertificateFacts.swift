@@ -72,20 +72,12 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
             makeUnique()
             yield &storage.notBefore
         }
-        set {
-            makeUnique()
-            storage.notBefore = newValue
-        }
     }
     public var notAfter: Date {
         get { storage.notAfter }
         _modify {
             makeUnique()
             yield &storage.notAfter
-        }
-        set {
-            makeUnique()
-            storage.notAfter = newValue
         }
     }
     /// Serial number, lowercase hex without separators.
@@ -95,10 +87,6 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
             makeUnique()
             yield &storage.serialHex
         }
-        set {
-            makeUnique()
-            storage.serialHex = newValue
-        }
     }
     /// RFC 4514 text of the issuer and subject.
     public var issuer: String {
@@ -107,20 +95,12 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
             makeUnique()
             yield &storage.issuer
         }
-        set {
-            makeUnique()
-            storage.issuer = newValue
-        }
     }
     public var subject: String {
         get { storage.subject }
         _modify {
             makeUnique()
             yield &storage.subject
-        }
-        set {
-            makeUnique()
-            storage.subject = newValue
         }
     }
     public var commonName: String? {
@@ -129,10 +109,6 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
             makeUnique()
             yield &storage.commonName
         }
-        set {
-            makeUnique()
-            storage.commonName = newValue
-        }
     }
     public var dnsNames: [String] {
         get { storage.dnsNames }
@@ -140,20 +116,12 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
             makeUnique()
             yield &storage.dnsNames
         }
-        set {
-            makeUnique()
-            storage.dnsNames = newValue
-        }
     }
     public var ipAddresses: [String] {
         get { storage.ipAddresses }
         _modify {
             makeUnique()
             yield &storage.ipAddresses
-        }
-        set {
-            makeUnique()
-            storage.ipAddresses = newValue
         }
     }
     /// The key type; nil for a type sslm cannot generate.
@@ -163,10 +131,6 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
             makeUnique()
             yield &storage.keySpec
         }
-        set {
-            makeUnique()
-            storage.keySpec = newValue
-        }
     }
     /// `pubkey-secp384r1`, `pubkey-rsa-4096`, …
     public var publicKeyLabel: String {
@@ -174,10 +138,6 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
         _modify {
             makeUnique()
             yield &storage.publicKeyLabel
-        }
-        set {
-            makeUnique()
-            storage.publicKeyLabel = newValue
         }
     }
     /// e.g. `ecdsa-with-SHA384`.
@@ -187,20 +147,12 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
             makeUnique()
             yield &storage.signatureAlgorithm
         }
-        set {
-            makeUnique()
-            storage.signatureAlgorithm = newValue
-        }
     }
     public var isCA: Bool {
         get { storage.isCA }
         _modify {
             makeUnique()
             yield &storage.isCA
-        }
-        set {
-            makeUnique()
-            storage.isCA = newValue
         }
     }
     /// Issuer name equals subject name and the certificate's own key verifies its signature.
@@ -210,10 +162,6 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
             makeUnique()
             yield &storage.isSelfSigned
         }
-        set {
-            makeUnique()
-            storage.isSelfSigned = newValue
-        }
     }
     /// SHA-256 of the DER SubjectPublicKeyInfo.
     public var spkiSHA256: String {
@@ -222,10 +170,6 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
             makeUnique()
             yield &storage.spkiSHA256
         }
-        set {
-            makeUnique()
-            storage.spkiSHA256 = newValue
-        }
     }
     /// SHA-256 of the whole DER certificate (its fingerprint).
     public var certificateSHA256: String {
@@ -233,10 +177,6 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
         _modify {
             makeUnique()
             yield &storage.certificateSHA256
-        }
-        set {
-            makeUnique()
-            storage.certificateSHA256 = newValue
         }
     }
 

@@ -273,10 +273,6 @@ public struct DBDirState: Sendable, Hashable, Codable {
             makeUnique()
             yield &storage.name
         }
-        set {
-            makeUnique()
-            storage.name = newValue
-        }
     }
     /// Regular files and their `sha256:` digests.
     public var files: [String: String] {
@@ -285,20 +281,12 @@ public struct DBDirState: Sendable, Hashable, Codable {
             makeUnique()
             yield &storage.files
         }
-        set {
-            makeUnique()
-            storage.files = newValue
-        }
     }
     public var key: KeyFacts? {
         get { storage.key }
         _modify {
             makeUnique()
             yield &storage.key
-        }
-        set {
-            makeUnique()
-            storage.key = newValue
         }
     }
     public var request: RequestFacts? {
@@ -307,20 +295,12 @@ public struct DBDirState: Sendable, Hashable, Codable {
             makeUnique()
             yield &storage.request
         }
-        set {
-            makeUnique()
-            storage.request = newValue
-        }
     }
     public var certificate: CertificateFacts? {
         get { storage.certificate }
         _modify {
             makeUnique()
             yield &storage.certificate
-        }
-        set {
-            makeUnique()
-            storage.certificate = newValue
         }
     }
     /// Facts of the first certificate of `chain.pem` (the issuer, for local CAs).
@@ -330,10 +310,6 @@ public struct DBDirState: Sendable, Hashable, Codable {
             makeUnique()
             yield &storage.chainFirst
         }
-        set {
-            makeUnique()
-            storage.chainFirst = newValue
-        }
     }
     /// Files present but unreadable or malformed: file name → problem.
     public var problems: [String: String] {
@@ -341,10 +317,6 @@ public struct DBDirState: Sendable, Hashable, Codable {
         _modify {
             makeUnique()
             yield &storage.problems
-        }
-        set {
-            makeUnique()
-            storage.problems = newValue
         }
     }
     /// For the directories `curr` and `next` point to: files that do not fit the set (`CertificateSetCheck`
@@ -356,10 +328,6 @@ public struct DBDirState: Sendable, Hashable, Codable {
             makeUnique()
             yield &storage.damage
         }
-        set {
-            makeUnique()
-            storage.damage = newValue
-        }
     }
     /// For the directories `curr` and `next` point to: private key files (`privkey.pem`, `bundle.pem`)
     /// whose permission bits are not 0600 → the mode found (`0644`). nil when none.
@@ -368,10 +336,6 @@ public struct DBDirState: Sendable, Hashable, Codable {
         _modify {
             makeUnique()
             yield &storage.modeDrift
-        }
-        set {
-            makeUnique()
-            storage.modeDrift = newValue
         }
     }
 
