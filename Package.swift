@@ -111,7 +111,11 @@ let package = Package(
         .executableTarget(
             name: "sslm",
             dependencies: ["SSLMCLI"],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings,
+            // The static Swift runtime's link arguments export every symbol (43,000 of them): the loader
+            // then resolves against them and the runtime's start-up `dladdr` scans them all, about 1.3 ms
+            // of every run. Nothing looks sslm's own symbols up by name (Docs/PERFORMANCE.md, "status").
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"], .when(platforms: [.linux]))]),
 
         // Benchmarks: figures printed, never asserted (bench/README.md).
         .executableTarget(

@@ -11,7 +11,7 @@ public enum SSLMCommandLine {
     ]
 
     public static func run() async {
-        let name = (CommandLine.arguments.first ?? "sslm").split(separator: "/").last.map(String.init) ?? "sslm"
+        let name = programName
         let arguments = Array(CommandLine.arguments.dropFirst())
         if name == "sslm-mgr" {
             let status = await LegacyCommandLine.run(arguments)
@@ -22,5 +22,19 @@ public enum SSLMCommandLine {
             return
         }
         await SSLMRootCommand.main()
+    }
+
+    /// Runs and exits when argv is a plain `sslm status` command line (`StatusFastPath`); returns
+    /// otherwise, having done nothing.
+    public static func runFastPath() {
+        guard programName == "sslm" else { return }
+        if let options = StatusFastPath.options(Array(CommandLine.arguments.dropFirst())) {
+            StatusFastPath.run(options)
+        }
+    }
+
+    /// The name sslm was run as (argv[0] without its directory).
+    static var programName: String {
+        (CommandLine.arguments.first ?? "sslm").split(separator: "/").last.map(String.init) ?? "sslm"
     }
 }

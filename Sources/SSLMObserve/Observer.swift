@@ -16,10 +16,11 @@ import X509
 public enum Observer {
     /// Observes `services` (the planner passes every configured service plus the targets; duplicates are
     /// ignored). `dns` are the DNS facts gathered before (see `DNSFactsGatherer` in SSLMDNS); they decide
-    /// the MX owners of the expected TLSA records. `localHostNames` is passed through.
+    /// the MX owners of the expected TLSA records. `localHostNames` is passed through. `fingerprinted`:
+    /// see `Observation.init`.
     public static func observe(
         config: Config, services: [ServiceAddress], dns: [DNSFacts], localHostNames: [String],
-        cache: ObservationCache? = nil
+        cache: ObservationCache? = nil, fingerprinted: Bool = true
     ) -> Observation {
         let topdir = config.topdir
         let prodRoot = config.globals.prodCertDir
@@ -75,7 +76,7 @@ public enum Observer {
             topdir: topdir, lineage: lineage(topdir: topdir), localHostNames: localHostNames,
             services: readings.map(\.tree.state), groups: tlsa.map(\.group), production: production, dns: dns,
             unconfigured: unconfigured, pendingDeployment: PendingDeployment.read(topdir: topdir),
-            orphans: orphans.isEmpty ? nil : orphans)
+            orphans: orphans.isEmpty ? nil : orphans, fingerprinted: fingerprinted)
         var leftovers = apexes.filter { apex in
             config.dns.acmeDirs.contains { challengeRows(in: $0 + "/acme-challenge." + apex) > 0 }
         }

@@ -38,9 +38,11 @@ struct PlanSession {
     }
 
     /// As above, with the topdir option given directly (the ssl-mgr front end has no `GlobalOptions`).
+    /// `fingerprinted: false` for a command that neither shows nor saves a plan (`Observation.init`).
     static func open(
         topdirOption: String?, targetArguments: [String], now nowOption: String?,
-        gatherDNS: Bool = true, observeAll: Bool = false, test: Bool = false, lock: ApplyLock? = nil
+        gatherDNS: Bool = true, observeAll: Bool = false, test: Bool = false, lock: ApplyLock? = nil,
+        fingerprinted: Bool = true
     ) throws -> PlanSession {
         var specs: [TargetSpec] = []
         for argument in targetArguments {
@@ -92,7 +94,7 @@ struct PlanSession {
         let cache = Observer.openCache(config: config, recording: lock != nil)
         var observation = Observer.observe(
             config: config, services: services, dns: dns,
-            localHostNames: ExecutorOptions.systemHostNames(), cache: cache)
+            localHostNames: ExecutorOptions.systemHostNames(), cache: cache, fingerprinted: fingerprinted)
         // Advisory (ObservationCache): a cache that cannot be written only means reading again next time.
         if lock != nil { try? cache?.write(topdir: config.topdir) }
         if gatherDNS, let publications = observation.danePublications {

@@ -28,8 +28,31 @@ struct StatusCommand: AsyncParsableCommand {
     var test = false
 
     func run() async throws {
+        try options.run()
+    }
+
+    /// The parsed command line as plain values (what `StatusFastPath` builds without the parser).
+    var options: StatusOptions {
+        StatusOptions(
+            topdir: global.topdir, verbose: global.verbose, targets: targets, json: json, now: now,
+            metricsFile: metricsFile, test: test)
+    }
+}
+
+/// What `sslm status` was asked: the values of `StatusCommand`'s options, for both ways of parsing them.
+struct StatusOptions: Equatable {
+    var topdir: String?
+    var verbose = false
+    var targets: [String] = []
+    var json = false
+    var now: String?
+    var metricsFile: String?
+    var test = false
+
+    func run() throws {
         let session = try PlanSession.open(
-            global: global, targetArguments: targets, now: now, gatherDNS: false, test: test)
+            topdirOption: topdir, targetArguments: targets, now: now, gatherDNS: false, test: test,
+            fingerprinted: false)
         let report = StatusReport.make(session: session)
         // Freed by the OS at exit rather than object by object on return (`ProcessLifetime`).
         ProcessLifetime.keepUntilExit((session.config, session.observation, report))
@@ -47,7 +70,7 @@ struct StatusCommand: AsyncParsableCommand {
             let data = (try? encoder.encode(report)) ?? Data("{}".utf8)
             FileHandle.standardOutput.write(data + Data("\n".utf8))
         } else {
-            print(report.text(verbose: global.verbose || session.config.globals.verbose), terminator: "")
+            print(report.text(verbose: verbose || session.config.globals.verbose), terminator: "")
         }
         if !report.stuck.isEmpty {
             Console.error(

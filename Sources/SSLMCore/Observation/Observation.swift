@@ -60,10 +60,13 @@ public struct Observation: Sendable, Hashable, Codable {
     /// sorted by address (`OrphanState`); nil when none. Part of the fingerprint (the `run` part).
     public var orphans: [OrphanState]?
 
+    /// `fingerprinted: false` leaves `fingerprint` and `parts` empty, for a reader that shows neither
+    /// (`sslm status`): computing them JSON-encodes the groups and the run, a tenth of a small status run.
     public init(
         topdir: String, lineage: String?, localHostNames: [String], services: [ServiceState],
         groups: [GroupState], production: ProductionState, dns: [DNSFacts],
-        unconfigured: [ServiceAddress] = [], pendingDeployment: [String] = [], orphans: [OrphanState]? = nil
+        unconfigured: [ServiceAddress] = [], pendingDeployment: [String] = [], orphans: [OrphanState]? = nil,
+        fingerprinted: Bool = true
     ) {
         self.topdir = topdir
         self.orphans = orphans
@@ -77,6 +80,7 @@ public struct Observation: Sendable, Hashable, Codable {
         self.pendingDeployment = pendingDeployment.sorted()
         self.fingerprint = ""
         self.parts = [:]
+        guard fingerprinted else { return }
         self.parts = Self.computeParts(self)
         self.fingerprint = Self.fingerprint(of: self.parts)
     }
