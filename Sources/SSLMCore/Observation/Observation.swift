@@ -61,7 +61,8 @@ public struct Observation: Sendable, Hashable, Codable {
     public var orphans: [OrphanState]?
 
     /// `fingerprinted: false` leaves `fingerprint` and `parts` empty, for a reader that shows neither
-    /// (`sslm status`): computing them JSON-encodes the groups and the run, a tenth of a small status run.
+    /// (`sslm status`): computing them JSON-encodes the groups and the run, about 0.6 ms of the 11 ms a
+    /// status of 20 services takes.
     public init(
         topdir: String, lineage: String?, localHostNames: [String], services: [ServiceState],
         groups: [GroupState], production: ProductionState, dns: [DNSFacts],
