@@ -6,14 +6,15 @@ import SSLMPKI
 /// since, keyed by their `FileSignature`s, so that observing a topdir in sync is mostly `stat` calls.
 ///
 /// Guarantees:
-/// - Advisory: a hit gives exactly what reading the files would give; a missing, unreadable, damaged,
-///   foreign-version or oversized cache is ignored (everything is read), so deleting it changes no decision.
+/// - Advisory: a hit gives exactly what reading the files would give; a missing, unreadable, damaged
+///   (the file carries its SHA-256, `CacheFile`), foreign-version or oversized cache is ignored (everything
+///   is read), so deleting it changes no decision.
 /// - A db directory's entry is used only when its listing names the same regular files with the same
 ///   signatures; a production file's only when its signature is the same. Files changed within
 ///   `FileSignature.racyMargin` before the observation began are never stored (git's racily-clean rule).
 /// - Entries depend on the local CAs' certificates (the set checks use them): a change of those, or of
 ///   sslm's version, drops every entry.
-/// - Bounded: a write keeps only the entries of this observation; a cache over `maximumBytes` is not read.
+/// - Bounded: a write keeps only the entries of this observation; a cache over 1 GiB is not read.
 /// - Only a run holding the writer lock writes it (`sslm plan` writes nothing).
 public final class ObservationCache: @unchecked Sendable {
     /// A db directory's facts, and its leaf certificate's DER (for TLSA records).
@@ -32,9 +33,10 @@ public final class ObservationCache: @unchecked Sendable {
     }
 
     public static let relativePath = ".sslm/observation-cache"
-    static let magic = Array("sslm-observation-cache\n".utf8)
-    static let formatVersion: UInt64 = 3
-    public static let maximumBytes = 1 << 30
+    /// Version 4: the file ends with its SHA-256 (`CacheFile`).
+    static let format = CacheFile.Format(
+        magic: "sslm-observation-cache\n", version: 4,
+        limit: BoundedFile.Limit(bytes: 1 << 30, kind: "the observation cache"))
 
     /// What every entry depends on besides its files: sslm's version and the local CAs' certificates.
     let context: String
@@ -80,15 +82,13 @@ public final class ObservationCache: @unchecked Sendable {
     public static func load(
         topdir: String, context: String, startedAt: Int64 = FileSignature.now(), recording: Bool = true
     ) -> ObservationCache {
-        let path = topdir + "/" + relativePath
-        let limit = BoundedFile.Limit(bytes: maximumBytes, kind: "the observation cache")
-        guard let bytes = try? BoundedFile.read(path, limit: limit, followLinks: false),
-            let (directories, files) = try? index(bytes, context: context)
+        guard let file = CacheFile.read(topdir + "/" + relativePath, format: format, context: context),
+            let (directories, files) = try? index(file.bytes, body: file.body)
         else {
             return ObservationCache(context: context, startedAt: startedAt, recording: recording)
         }
         return ObservationCache(
-            context: context, stored: bytes, directories: directories, files: files, startedAt: startedAt,
+            context: context, stored: file.bytes, directories: directories, files: files, startedAt: startedAt,
             recording: recording)
     }
 

@@ -41,13 +41,11 @@ extension ByteReader {
 }
 
 extension ObservationCache {
-    /// The file: magic, format version, context, then the directory entries and the file entries, each
-    /// sorted by key (the same observation writes the same bytes) and each entry's fields length-prefixed
-    /// (so a load can index the entries without decoding them).
+    /// The file (`CacheFile`): the directory entries and the file entries, each sorted by key (the same
+    /// observation writes the same bytes) and each entry's fields length-prefixed (so a load can index the
+    /// entries without decoding them).
     func encode() -> [UInt8] {
         var writer = ByteWriter()
-        writer.unsigned(Self.formatVersion)
-        writer.string(context)
         writer.unsigned(UInt64(keptDirectories.count))
         for key in keptDirectories.keys.sorted() {
             guard let entry = keptDirectories[key] else { continue }
@@ -68,19 +66,16 @@ extension ObservationCache {
             writer.string(key)
             writer.raw(fields.bytes)
         }
-        return Self.magic + writer.bytes
+        return CacheFile.encode(writer.bytes, format: Self.format, context: context)
     }
 
-    /// Where each entry's fields are in `bytes`, by key. Throws `ByteReader.Malformed` for anything but a
-    /// complete cache of this format and context (an entry whose fields do not decode is a miss later).
-    static func index(_ bytes: [UInt8], context: String) throws -> (
+    /// Where each entry's fields are in `bytes`, a verified file (`CacheFile.open`) whose body starts at
+    /// `body`, by key. Throws `ByteReader.Malformed` unless the body is exactly the two lists of entries (an
+    /// entry whose fields do not decode is a miss later).
+    static func index(_ bytes: [UInt8], body: Int) throws -> (
         directories: [String: Range<Int>], files: [String: Range<Int>]
     ) {
-        guard bytes.starts(with: magic) else { throw ByteReader.Malformed() }
-        var reader = ByteReader(bytes, offset: magic.count)
-        guard try reader.unsigned() == formatVersion, try reader.string() == context else {
-            throw ByteReader.Malformed()
-        }
+        var reader = ByteReader(bytes, offset: body)
         func entries() throws -> [String: Range<Int>] {
             let count = try reader.count()
             var ranges: [String: Range<Int>] = [:]

@@ -39,9 +39,8 @@ public final class ConfigCache: @unchecked Sendable {
     }
 
     public static let relativePath = ".sslm/config-cache"
-    static let magic = Array("sslm-config-cache\n".utf8)
-    static let formatVersion: UInt64 = 1
-    public static let maximumBytes = 256 << 20
+    static let format = CacheFile.Format(
+        magic: "sslm-config-cache\n", version: 1, limit: BoundedFile.Limit(bytes: 256 << 20, kind: "the config cache"))
 
     let context: String
     /// Whether this load's entries are kept for `encode` (a run holding the writer lock).
@@ -71,9 +70,8 @@ public final class ConfigCache: @unchecked Sendable {
     /// The cache of `topdir` for this context, or an empty one when there is none or it cannot be used.
     static func load(topdir: String, globalRenewInfo: RenewInfo, recording: Bool) -> ConfigCache {
         let context = context(globalRenewInfo: globalRenewInfo)
-        let limit = BoundedFile.Limit(bytes: maximumBytes, kind: "the config cache")
-        guard let bytes = try? BoundedFile.read(topdir + "/" + relativePath, limit: limit, followLinks: false),
-            let entries = try? decode(bytes, context: context)
+        guard let file = CacheFile.read(topdir + "/" + relativePath, format: format, context: context),
+            let entries = try? decode(file.bytes, body: file.body)
         else { return ConfigCache(context: context, entries: [:], recording: recording) }
         return ConfigCache(context: context, entries: entries, recording: recording)
     }
@@ -105,13 +103,11 @@ public final class ConfigCache: @unchecked Sendable {
     /// Entries this load would write.
     public var keptCount: Int { lock.withLock { kept.count } }
 
-    /// The file: magic, format version, context, the entries sorted by key (the same load writes the same
-    /// bytes), then the SHA-256 of all that. Written by a run holding the writer lock (see `SSLMCLI.ConfigSession`).
+    /// The file (`CacheFile`): the entries sorted by key, so the same load writes the same bytes. Written by
+    /// a run holding the writer lock (see `SSLMCLI.ConfigSession`).
     public func encode() -> [UInt8] {
         lock.withLock {
             var writer = ByteWriter()
-            writer.unsigned(Self.formatVersion)
-            writer.string(context)
             writer.unsigned(UInt64(kept.count))
             for key in kept.keys.sorted() {
                 guard let entry = kept[key] else { continue }
@@ -119,22 +115,15 @@ public final class ConfigCache: @unchecked Sendable {
                 writer.string(entry.digest)
                 writer.raw(Array(entry.encoded))
             }
-            let body = Self.magic + writer.bytes
-            return body + ContentDigest.sha256(body)
+            return CacheFile.encode(writer.bytes, format: Self.format, context: context)
         }
     }
 
-    /// Throws `ByteReader.Malformed` for anything but a complete cache of this format and context. The
-    /// entries stay encoded until a file asks for one.
-    static func decode(_ file: [UInt8], context: String) throws -> [String: Entry] {
-        // The entries are used without parsing the file again: a flipped bit must not reach a config.
-        guard file.count >= magic.count + 32, file.starts(with: magic) else { throw ByteReader.Malformed() }
-        let bytes = Array(file.dropLast(32))
-        guard ContentDigest.sha256(bytes) == Array(file.suffix(32)) else { throw ByteReader.Malformed() }
-        var reader = ByteReader(bytes, offset: magic.count)
-        guard try reader.unsigned() == formatVersion, try reader.string() == context else {
-            throw ByteReader.Malformed()
-        }
+    /// The entries of a verified file (`CacheFile.open`) whose body starts at `body`; throws
+    /// `ByteReader.Malformed` unless the body is exactly the entries. They stay encoded until a file asks
+    /// for one.
+    static func decode(_ bytes: [UInt8], body: Int) throws -> [String: Entry] {
+        var reader = ByteReader(bytes, offset: body)
         let count = try reader.count()
         var entries: [String: Entry] = [:]
         entries.reserveCapacity(count)
