@@ -32,12 +32,9 @@ command -v hyperfine >/dev/null || { echo "plan-curve.sh: hyperfine is missing: 
 
 repo="$(cd -- "$(dirname -- "$0")/.." && pwd)"
 cd -- "$repo"
-flags=(-c release --static-swift-stdlib)
-if ((build)); then
-    swift build "${flags[@]}" --product sslm >&2
-    swift build "${flags[@]}" --product sslm-bench >&2
-fi
-bin="$(swift build "${flags[@]}" --show-bin-path)"
+# shellcheck source=bench/lib/release-binaries.sh
+source bench/lib/release-binaries.sh
+release_binaries "$build"
 work="$(mktemp -d /tmp/sslm-plan-curve.XXXXXX)"
 ((keep)) || trap 'rm -rf -- "$work"' EXIT
 echo "plan curve: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), in $work"

@@ -51,11 +51,9 @@ fi
 
 repo="$(cd "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
 cd -- "$repo"
-if ((build)); then
-    swift build -c release --static-swift-stdlib "${scratch[@]}" --product sslm >&2
-    swift build -c release --static-swift-stdlib "${scratch[@]}" --product sslm-bench >&2
-fi
-bin="$(swift build -c release --static-swift-stdlib "${scratch[@]}" --show-bin-path)"
+# shellcheck source=bench/lib/release-binaries.sh
+source bench/lib/release-binaries.sh
+release_binaries "$build" "${scratch[@]}"
 sslm="$bin/sslm"
 bench="$bin/sslm-bench"
 [[ -x "$sslm" && -x "$bench" ]] || { echo "plan-status.sh: $sslm or $bench is not built" >&2; exit 1; }

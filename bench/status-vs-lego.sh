@@ -29,12 +29,9 @@ done
 
 repo="$(cd -- "$(dirname -- "$0")/.." && pwd)"
 cd -- "$repo"
-flags=(-c release --static-swift-stdlib)
-if ((build)); then
-    swift build "${flags[@]}" --product sslm >&2
-    swift build "${flags[@]}" --product sslm-bench >&2
-fi
-bin="$(swift build "${flags[@]}" --show-bin-path)"
+# shellcheck source=bench/lib/release-binaries.sh
+source bench/lib/release-binaries.sh
+release_binaries "$build"
 work="$(mktemp -d /tmp/sslm-status-lego.XXXXXX)"
 trap 'rm -rf -- "$work"' EXIT
 
